@@ -1,0 +1,286 @@
+// The node agent: bpftrace lines in, ordered and attributed connection events
+// out. Lines are parsed as they arrive; process-context events feed the owner
+// table at once; everything waits in the reorder buffer for a short window so
+// that events from different CPUs leave in kernel-timestamp order, and is
+// enriched (tuple, pod, owner, role) as it is released.
+import { hostname } from "node:os";
+import { EventKind, type ConnEventInit } from "../model/mod.js";
+import { BpftraceRunner, LineParser, defaultProgramPath, preflight, type CrashInfo, type ParsedEvent, type ProbeFeatures } from "../probes/mod.js";
+import { silentLogger, type Logger } from "../log/logger.js";
+import type { TcptrailMetrics } from "../metrics/mod.js";
+import { MeshRoleClassifier, type MeshRoleOptions } from "./role.js";
+import { NetnsDirResolver, type PodResolver } from "./pod-resolver.js";
+import { OwnerTable } from "./owner-table.js";
+import { ReorderBuffer } from "./reorder-buffer.js";
+import { SocketTable } from "./socket-table.js";
+
+export interface AgentOptions {
+  /** Node name, the last token of the events subject. Default: os.hostname(). */
+  node?: string;
+  /** Called with each released run of ordered events (a publisher's push). */
+  sink: (events: ConnEventInit[]) => void;
+  /** bpftrace program. Default: probes/tcptrail.bt of this installation. */
+  program?: string;
+  /** bpftrace binary. Default: found on PATH. */
+  bpftrace?: string;
+  /** Perf ring buffer pages per CPU. Default 2048. */
+  perfRbPages?: number;
+  /** How long events wait to be put in kernel-timestamp order. Default 100 ms. */
+  reorderWindowMs?: number;
+  /** How often ordered events are released. Default 20 ms. */
+  tickMs?: number;
+  /** How long a closed socket's tuple and owner are kept for late events. Default 10 s. */
+  lingerMs?: number;
+  mesh?: MeshRoleOptions;
+  /** Names network namespaces. Default: named namespaces under /run/netns, the host as the node name. */
+  pods?: PodResolver;
+  logger?: Logger;
+  metrics?: TcptrailMetrics;
+  /** Mount tracefs when missing (root only). Default true. */
+  mountTracefs?: boolean;
+}
+
+export interface AgentStats {
+  linesRead: number;
+  eventsRead: number;
+  eventsReleased: number;
+  malformedLines: number;
+  kernelLost: number;
+  queueDropped: number;
+  bpftraceRestarts: number;
+  lateEvents: number;
+  reordered: number;
+  unattributed: number;
+  liveSockets: number;
+}
+
+const PROCESS_CONTEXT = new Set<number>([
+  EventKind.EVENT_KIND_SYSCALL_CONNECT,
+  EventKind.EVENT_KIND_SYSCALL_ACCEPT,
+  EventKind.EVENT_KIND_SYSCALL_CLOSE,
+  EventKind.EVENT_KIND_SYSCALL_SHUTDOWN,
+  EventKind.EVENT_KIND_SYSCALL_ORIGINAL_DST,
+]);
+
+export class Agent {
+  readonly node: string;
+  readonly #o: AgentOptions;
+  readonly #log: Logger;
+  readonly #parser: LineParser;
+  readonly #reorder = new ReorderBuffer<ParsedEvent>();
+  readonly #owners = new OwnerTable();
+  readonly #sockets: SocketTable;
+  readonly #pods: PodResolver;
+  readonly #windowNs: number;
+  #runner: BpftraceRunner | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #seq = 0;
+  #maxSeenTs = 0;
+  // Kernel clock (bpftrace nsecs) minus Node's monotonic clock, learned from the BEGIN line.
+  #kernelMinusMono = 0;
+  // Wall-clock µs minus kernel-clock µs.
+  #wallMinusKernelUs = 0;
+  #pendingCrash: { info: CrashInfo; sinceNs: number } | undefined;
+  #attached: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  #lastPrune = 0;
+  #s = { linesRead: 0, eventsRead: 0, eventsReleased: 0, kernelLost: 0, queueDropped: 0, unattributed: 0 };
+  #reported = { eventsRead: 0, malformed: 0, kernelLost: 0, queueDropped: 0, restarts: 0, late: 0 };
+
+  constructor(opts: AgentOptions) {
+    this.#o = opts;
+    this.node = opts.node ?? hostname();
+    this.#log = opts.logger ?? silentLogger;
+    this.#windowNs = (opts.reorderWindowMs ?? 100) * 1e6;
+    this.#pods = opts.pods ?? new NetnsDirResolver({ hostName: this.node });
+    this.#sockets = new SocketTable(new MeshRoleClassifier(opts.mesh), this.#pods);
+    this.#parser = new LineParser({
+      onEvent: (ev) => this.#onEvent(ev),
+      onLost: (n) => this.#onLost(n),
+      onBegin: (ts) => this.#onBegin(ts),
+      onMalformed: (line, reason) => this.#log.warn({ line: line.slice(0, 200), reason }, "malformed probe line skipped"),
+    });
+  }
+
+  /** Feed one probe line (the runner does this; tests and replays may too). */
+  readonly feed = (line: string): void => {
+    this.#s.linesRead++;
+    this.#parser.parse(line);
+  };
+
+  /**
+   * Check the machine, start bpftrace and resolve once its probes are
+   * attached (its BEGIN line arrived). Rejects with a PreflightError that
+   * says what to do when the probes cannot run here.
+   */
+  async start(): Promise<ProbeFeatures> {
+    const features = await preflight({ ...(this.#o.bpftrace ? { bpftrace: this.#o.bpftrace } : {}), mountTracefs: this.#o.mountTracefs ?? true });
+    this.#log.info({ kprobes: features.kprobes, kfuncs: features.kfuncs }, "probe features: tracepoints only (kprobe/kfunc variants are optional)");
+    this.#runner = new BpftraceRunner({
+      bpftrace: features.bpftrace,
+      program: this.#o.program ?? defaultProgramPath(),
+      perfRbPages: this.#o.perfRbPages ?? 2048,
+      logger: this.#log,
+      onLine: this.feed,
+      onCrash: (info) => this.#onCrash(info),
+    });
+    const attached = new Promise<void>((resolve, reject) => (this.#attached = { resolve, reject }));
+    this.#runner.start();
+    this.startClock();
+    const timeout = setTimeout(() => this.#attached?.reject(new Error("bpftrace did not attach its probes within 60 s (see its stderr above)")), 60_000);
+    try {
+      await attached;
+    } finally {
+      clearTimeout(timeout);
+    }
+    return features;
+  }
+
+  /** Start releasing ordered events on a timer (start() does this; replays call it directly). */
+  startClock(): void {
+    this.#wallMinusKernelUs = Date.now() * 1000 - (monoNs() + this.#kernelMinusMono) / 1000;
+    this.#timer ??= setInterval(() => this.tick(), this.#o.tickMs ?? 20);
+    this.#timer.unref?.();
+  }
+
+  /** Stop bpftrace, release what is buffered and stop the clock. */
+  async stop(): Promise<void> {
+    await this.#runner?.stop();
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#release(Number.POSITIVE_INFINITY);
+    this.#reportMetrics();
+  }
+
+  /** The publisher dropped events: make the hole visible downstream. */
+  reportDropped(count: number, firstTsNs: number, lastTsNs: number): void {
+    this.#s.queueDropped += count;
+    this.#reorder.push(gap(Math.max(lastTsNs, this.#maxSeenTs), firstTsNs, count, "publish queue full: events dropped"));
+  }
+
+  stats(): AgentStats {
+    return {
+      ...this.#s,
+      malformedLines: this.#parser.malformed,
+      bpftraceRestarts: this.#runner?.restarts ?? 0,
+      lateEvents: this.#reorder.late,
+      reordered: this.#reorder.reordered,
+      liveSockets: this.#sockets.size,
+    };
+  }
+
+  /** Release events older than the reorder window. */
+  tick(): void {
+    const nowKernel = monoNs() + this.#kernelMinusMono;
+    this.#release(Math.max(this.#maxSeenTs, nowKernel) - this.#windowNs);
+    const now = Date.now();
+    if (now - this.#lastPrune > 1000) {
+      this.#lastPrune = now;
+      const before = this.#maxSeenTs - (this.#o.lingerMs ?? 10_000) * 1e6;
+      this.#sockets.prune(before);
+      this.#owners.prune(before, (s) => this.#sockets.isAlive(s));
+      this.#reportMetrics();
+    }
+  }
+
+  #onEvent(ev: ParsedEvent): void {
+    this.#s.eventsRead++;
+    if (ev.tsNs > this.#maxSeenTs) this.#maxSeenTs = ev.tsNs;
+    if (ev.process && PROCESS_CONTEXT.has(ev.kind)) this.#owners.note(ev.sock, ev.tsNs, ev.process);
+    this.#reorder.push(ev);
+  }
+
+  #onLost(n: number): void {
+    this.#s.kernelLost += n;
+    this.#log.warn({ lost: n }, "bpftrace lost events in the perf buffer");
+    this.#reorder.push(gap(this.#maxSeenTs, this.#maxSeenTs, n, "kernel perf buffer overflow"));
+  }
+
+  #onBegin(tsNs: number): void {
+    const delta = tsNs - monoNs();
+    // The kernel clock bpftrace uses (boot time) never runs behind the monotonic clock; a
+    // negative delta is only the pipe's latency.
+    this.#kernelMinusMono = Math.max(0, delta);
+    this.#wallMinusKernelUs = Date.now() * 1000 - tsNs / 1000;
+    if (tsNs > this.#maxSeenTs) this.#maxSeenTs = tsNs;
+    if (this.#pendingCrash) {
+      const { info, sinceNs } = this.#pendingCrash;
+      this.#pendingCrash = undefined;
+      const why = `bpftrace restarted (exit ${info.exitCode ?? info.signal ?? "?"})`;
+      this.#reorder.push(gap(tsNs, sinceNs, 0, why));
+    }
+    this.#log.info({ pid: this.#runner?.pid }, "probes attached");
+    this.#attached?.resolve();
+    this.#attached = undefined;
+  }
+
+  #onCrash(info: CrashInfo): void {
+    this.#pendingCrash ??= { info, sinceNs: this.#maxSeenTs };
+  }
+
+  #release(watermarkNs: number): void {
+    const out: ConnEventInit[] = [];
+    this.#reorder.drain(watermarkNs, (ev) => {
+      this.#enrich(ev);
+      ev.seq = ++this.#seq;
+      ev.timeUs = Math.floor(ev.tsNs / 1000 + this.#wallMinusKernelUs);
+      out.push(ev);
+    });
+    if (out.length > 0) {
+      this.#s.eventsReleased += out.length;
+      this.#o.sink(out);
+    }
+  }
+
+  #enrich(ev: ParsedEvent): void {
+    if (ev.kind === EventKind.EVENT_KIND_GAP) return;
+    const table = this.#sockets;
+    const info = ev.kind === EventKind.EVENT_KIND_STATE_CHANGE ? table.onState(ev, ev.hasTuple) : ev.sock ? table.get(ev.sock) : undefined;
+    if (info === undefined) {
+      if (ev.sock) this.#s.unattributed++;
+      if (ev.netns) ev.pod = this.#pods.resolve(ev.netns);
+      return;
+    }
+    if (!ev.hasTuple) {
+      ev.family = info.family;
+      ev.local = info.local;
+      ev.remote = info.remote;
+    }
+    ev.netns = info.netns;
+    ev.pod = info.pod;
+    ev.uid = info.uid;
+    ev.role = info.mesh.role;
+    ev.leg = info.mesh.leg;
+    const owner = this.#owners.lookup(ev.sock, info.birthTsNs);
+    if (owner) ev.owner = owner;
+  }
+
+  #reportMetrics(): void {
+    const m = this.#o.metrics;
+    if (!m) return;
+    const r = this.#reported;
+    const s = this.stats();
+    m.eventsRead.inc(s.eventsRead - r.eventsRead);
+    m.malformedLines.inc(s.malformedLines - r.malformed);
+    m.kernelLost.inc(s.kernelLost - r.kernelLost);
+    m.queueDropped.inc(s.queueDropped - r.queueDropped);
+    m.bpftraceRestarts.inc(s.bpftraceRestarts - r.restarts);
+    m.lateEvents.inc(s.lateEvents - r.late);
+    m.liveSockets.set(s.liveSockets);
+    this.#reported = {
+      eventsRead: s.eventsRead,
+      malformed: s.malformedLines,
+      kernelLost: s.kernelLost,
+      queueDropped: s.queueDropped,
+      restarts: s.bpftraceRestarts,
+      late: s.lateEvents,
+    };
+  }
+}
+
+function monoNs(): number {
+  return Number(process.hrtime.bigint());
+}
+
+function gap(tsNs: number, startNs: number, lost: number, reason: string): ParsedEvent {
+  return { kind: EventKind.EVENT_KIND_GAP, tsNs, sock: "", gapStartNs: startNs, lost, gapReason: reason, hasTuple: false };
+}

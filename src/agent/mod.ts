@@ -1,0 +1,7 @@
+// Where raw kernel events become attributed, ordered connection events.
+export { Agent, type AgentOptions, type AgentStats } from "./agent.js";
+export { OwnerTable } from "./owner-table.js";
+export { ReorderBuffer, type Timestamped } from "./reorder-buffer.js";
+export { SocketTable, type SocketInfo } from "./socket-table.js";
+export { MeshRoleClassifier, type MeshRole, type MeshRoleOptions } from "./role.js";
+export { NetnsDirResolver, type PodResolver, type NetnsDirResolverOptions } from "./pod-resolver.js";

@@ -1,0 +1,113 @@
+// What the agent knows about each live socket: its tuple, namespace, owner
+// UID and mesh role. The probe prints a socket's tuple only on its first
+// lines; this table lets every later event leave the node self-describing.
+// It is fed in kernel-timestamp order, so a reused struct sock address is
+// seen dying (→CLOSE) before it is born again.
+import type { Endpoint } from "../model/mod.js";
+import type { MeshRole, MeshRoleClassifier } from "./role.js";
+import type { PodResolver } from "./pod-resolver.js";
+
+const TCP_CLOSE = 7;
+const TCP_LISTEN = 10;
+const TCP_SYN_RECV = 3;
+
+export interface SocketInfo {
+  birthTsNs: number;
+  /** ts of →CLOSE, +Infinity while alive. */
+  diedTsNs: number;
+  family: number;
+  local: Endpoint;
+  remote: Endpoint;
+  netns: number;
+  pod: string;
+  uid: number;
+  state: number;
+  mesh: MeshRole;
+}
+
+export interface StateLine {
+  tsNs: number;
+  sock: string;
+  oldState?: number | null;
+  newState?: number | null;
+  family?: number | null;
+  local?: Endpoint | null;
+  remote?: Endpoint | null;
+  netns?: number | null;
+  uid?: number | null;
+}
+
+export class SocketTable {
+  readonly #socks = new Map<string, SocketInfo>();
+  readonly #roles: MeshRoleClassifier;
+  readonly #pods: PodResolver;
+
+  constructor(roles: MeshRoleClassifier, pods: PodResolver) {
+    this.#roles = roles;
+    this.#pods = pods;
+  }
+
+  get size(): number {
+    return this.#socks.size;
+  }
+
+  get(sock: string): SocketInfo | undefined {
+    return this.#socks.get(sock);
+  }
+
+  isAlive(sock: string): boolean {
+    const s = this.#socks.get(sock);
+    return s !== undefined && s.diedTsNs === Number.POSITIVE_INFINITY;
+  }
+
+  /** A state change; returns the socket's info after it. */
+  onState(ev: StateLine, hasTuple: boolean): SocketInfo | undefined {
+    const old = ev.oldState ?? 0;
+    const now = ev.newState ?? 0;
+    let s = this.#socks.get(ev.sock);
+    const born = old === TCP_CLOSE || (old === TCP_LISTEN && now === TCP_SYN_RECV);
+    if (hasTuple && (s === undefined || born || s.diedTsNs !== Number.POSITIVE_INFINITY)) {
+      s = this.#create(ev, now);
+      this.#socks.set(ev.sock, s);
+    } else if (s !== undefined && hasTuple) {
+      // Same socket, tuple now complete (SYN_SENT gets its local port after the first line).
+      s.local = ev.local ?? s.local;
+      s.remote = ev.remote ?? s.remote;
+    }
+    if (s === undefined) return undefined;
+    s.state = now;
+    if (hasTuple || s.mesh.role === 0) s.mesh = this.#roles.classify(s.uid, s.local, now);
+    if (now === TCP_CLOSE) s.diedTsNs = ev.tsNs;
+    return s;
+  }
+
+  #create(ev: StateLine, state: number): SocketInfo {
+    const netns = ev.netns ?? 0;
+    const uid = ev.uid ?? 0;
+    const local = ev.local ?? { ip: "", port: 0 };
+    return {
+      birthTsNs: ev.tsNs,
+      diedTsNs: Number.POSITIVE_INFINITY,
+      family: ev.family ?? 0,
+      local,
+      remote: ev.remote ?? { ip: "", port: 0 },
+      netns,
+      pod: this.#pods.resolve(netns),
+      uid,
+      state,
+      mesh: this.#roles.classify(uid, local, state),
+    };
+  }
+
+  /** Forget sockets that died before beforeTsNs (late syscall events had their chance). */
+  prune(beforeTsNs: number): number {
+    let n = 0;
+    for (const [sock, s] of this.#socks) {
+      if (s.diedTsNs < beforeTsNs) {
+        this.#socks.delete(sock);
+        n++;
+      }
+    }
+    return n;
+  }
+}

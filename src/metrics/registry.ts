@@ -1,0 +1,36 @@
+// Prometheus metrics of one tcptrail process. Hot paths count in plain
+// numbers and the agent adds the deltas here once per tick, so a counter
+// increment never sits on the per-event path.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+
+export interface TcptrailMetrics {
+  registry: Registry;
+  eventsRead: Counter;
+  eventsPublished: Counter;
+  kernelLost: Counter;
+  queueDropped: Counter;
+  malformedLines: Counter;
+  bpftraceRestarts: Counter;
+  lateEvents: Counter;
+  liveSockets: Gauge;
+  queuedEvents: Gauge;
+}
+
+export function createMetrics(opts: { defaultMetrics?: boolean } = {}): TcptrailMetrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "tcptrail_process_" });
+  const counter = (name: string, help: string) => new Counter({ name, help, registers: [registry] });
+  const gauge = (name: string, help: string) => new Gauge({ name, help, registers: [registry] });
+  return {
+    registry,
+    eventsRead: counter("tcptrail_events_read_total", "Kernel events parsed from bpftrace output."),
+    eventsPublished: counter("tcptrail_events_published_total", "Events acknowledged by NATS JetStream."),
+    kernelLost: counter("tcptrail_kernel_lost_events_total", "Events bpftrace reported lost in the perf buffer."),
+    queueDropped: counter("tcptrail_queue_dropped_events_total", "Events dropped because the publish queue was full."),
+    malformedLines: counter("tcptrail_malformed_lines_total", "bpftrace output lines that could not be parsed."),
+    bpftraceRestarts: counter("tcptrail_bpftrace_restarts_total", "Times bpftrace died and was restarted."),
+    lateEvents: counter("tcptrail_late_events_total", "Events that arrived after the reorder window and left out of order."),
+    liveSockets: gauge("tcptrail_live_sockets", "Sockets the agent is tracking."),
+    queuedEvents: gauge("tcptrail_queued_events", "Events waiting to be published."),
+  };
+}

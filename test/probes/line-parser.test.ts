@@ -1,0 +1,116 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+import { LineParser, normalizeIp, type ParsedEvent } from "../../src/probes/mod.js";
+import { EventKind, ResetReason } from "../../src/model/mod.js";
+
+function parseAll(lines: string[]) {
+  const events: ParsedEvent[] = [];
+  const malformed: string[] = [];
+  const lost: number[] = [];
+  const begins: number[] = [];
+  const p = new LineParser({
+    onEvent: (e) => events.push(e),
+    onLost: (n) => lost.push(n),
+    onBegin: (ts) => begins.push(ts),
+    onMalformed: (line) => malformed.push(line),
+  });
+  for (const l of lines) p.parse(l);
+  return { events, malformed, lost, begins, parser: p };
+}
+
+describe("line parser", () => {
+  test("every line shape", () => {
+    const { events, malformed, begins } = parseAll([
+      "B 556489125975",
+      "O 602257263783 ffff888105959bc0 7 2 4 127.0.0.1 0 127.0.0.1 48467 4026531833 1337",
+      "S 602257349723 ffff888105959bc0 2 1",
+      "R 602308632220 0 0 1 4 127.0.0.1 9 127.0.0.1 46106 4026531833",
+      "R 602309385619 0 0 1 6 0000:0000:0000:0000:0000:0000:0000:0001 9 0000:0000:0000:0000:0000:0000:0000:0001 36826 4026531833",
+      "r 602308659010 ffff88810595ca00 4 127.0.0.1 46106 127.0.0.1 9 4026531833",
+      "K 602308659011 ffff88810595ca00 1",
+      "C 602257418693 ffff888105959bc0 7520 7521 -111 4 4 10.88.0.3 8080 python3",
+      "A 602257418694 ffff888105959bc1 7520 7520 5 haproxy",
+      "X 602257418695 ffff888105959bc1 7520 7520 5 Web Content",
+      "H 602257418696 ffff888105959bc1 7520 7520 5 1 node",
+      "D 602257418697 ffff888105959bc1 7520 7522 5 4 10.88.0.3 8080 haproxy",
+      "O 602309071139 ffff88810b51ce00 10 3 6 ::ffff:10.0.0.1 59317 ::1 37838 4026531833 0",
+    ]);
+    expect(malformed).toEqual([]);
+    expect(begins).toEqual([556489125975]);
+    expect(events.map((e) => e.kind)).toEqual([
+      EventKind.EVENT_KIND_STATE_CHANGE,
+      EventKind.EVENT_KIND_STATE_CHANGE,
+      EventKind.EVENT_KIND_RESET_SENT,
+      EventKind.EVENT_KIND_RESET_SENT,
+      EventKind.EVENT_KIND_RESET_RECEIVED,
+      EventKind.EVENT_KIND_RETRANSMIT,
+      EventKind.EVENT_KIND_SYSCALL_CONNECT,
+      EventKind.EVENT_KIND_SYSCALL_ACCEPT,
+      EventKind.EVENT_KIND_SYSCALL_CLOSE,
+      EventKind.EVENT_KIND_SYSCALL_SHUTDOWN,
+      EventKind.EVENT_KIND_SYSCALL_ORIGINAL_DST,
+      EventKind.EVENT_KIND_STATE_CHANGE,
+    ]);
+    const [open, next, rst4, rst6, rcv, , conn, acc, close, shut, odst, mapped] = events as ParsedEvent[] & { length: 12 };
+    expect(open).toMatchObject({ sock: "ffff888105959bc0", oldState: 7, newState: 2, family: 4, uid: 1337, netns: 4026531833, hasTuple: true });
+    expect(open!.remote).toEqual({ ip: "127.0.0.1", port: 48467 });
+    expect(next).toMatchObject({ oldState: 2, newState: 1, hasTuple: false });
+    expect(next!.local).toBeUndefined();
+    expect(rst4).toMatchObject({ sock: "", resetReason: ResetReason.RESET_REASON_NO_SOCKET, local: { ip: "127.0.0.1", port: 9 } });
+    expect(rst6!.local).toEqual({ ip: "::1", port: 9 });
+    expect(rst6!.remote).toEqual({ ip: "::1", port: 36826 });
+    expect(rcv).toMatchObject({ sock: "ffff88810595ca00", local: { ip: "127.0.0.1", port: 46106 } });
+    expect(conn).toMatchObject({ ret: -111, fd: 4, target: { ip: "10.88.0.3", port: 8080 }, process: { pid: 7520, tid: 7521, comm: "python3" } });
+    expect(acc!.process!.comm).toBe("haproxy");
+    expect(close!.process!.comm).toBe("Web Content");
+    expect(shut!.shutdownHow).toBe(1);
+    expect(odst).toMatchObject({ target: { ip: "10.88.0.3", port: 8080 }, process: { tid: 7522 } });
+    expect(mapped!.local).toEqual({ ip: "10.0.0.1", port: 59317 });
+  });
+
+  test("malformed lines are counted and never throw", () => {
+    const bad = [
+      "garbage",
+      "O 1 2 3",
+      "S notanumber ffff 1 2",
+      "S 1 zzzz 1 2",
+      "O 602257263783 ffff888105959bc0 7 2 5 127.0.0.1 0 127.0.0.1 48467 4026531833 0",
+      "O 602257263783 ffff888105959bc0 7 2 4 127.0.0.1 99999 127.0.0.1 48467 4026531833 0",
+      "O 602257263783 ffff888105959bc0 7 2 4 not-an-ip 1 127.0.0.1 48467 4026531833 0",
+      "C 1 ffff 1 1 x 4 4 1.2.3.4 80 curl",
+      "R 1 0 0 -1 4 1.2.3.4 1 1.2.3.4 2 3",
+      "Lost many events",
+      "\u0000\u0001\u0002",
+      "K 1 ffff",
+    ];
+    const { events, malformed, parser } = parseAll(bad);
+    expect(events).toEqual([]);
+    expect(malformed).toEqual(bad);
+    expect(parser.malformed).toBe(bad.length);
+  });
+
+  test("lost events and bpftrace chatter", () => {
+    const { lost, events, malformed } = parseAll(["Attaching 14 probes...", "Lost 1234 events", ""]);
+    expect(lost).toEqual([1234]);
+    expect(events).toEqual([]);
+    expect(malformed).toEqual([]);
+  });
+
+  test("a recorded run of the real probe parses without errors", () => {
+    const lines = readFileSync(new URL("./fixtures/loopback-basics.txt", import.meta.url), "utf8").split("\n");
+    const { events, malformed } = parseAll(lines);
+    expect(malformed).toEqual([]);
+    // connect refused on IPv4 and IPv6: the kernel's NO_SOCKET reset and the client's ECONNREFUSED.
+    const noSocket = events.filter((e) => e.kind === EventKind.EVENT_KIND_RESET_SENT && e.resetReason === ResetReason.RESET_REASON_NO_SOCKET);
+    expect(noSocket.map((e) => e.local!.ip).sort()).toEqual(["127.0.0.1", "::1"]);
+    expect(events.filter((e) => e.kind === EventKind.EVENT_KIND_SYSCALL_CONNECT && e.ret === -111)).toHaveLength(2);
+  });
+
+  test("normalizeIp", () => {
+    expect(normalizeIp("::ffff:127.0.0.6")).toBe("127.0.0.6");
+    expect(normalizeIp("fe80:0000:0000:0000:0000:0000:0000:0001")).toBe("fe80::1");
+    expect(normalizeIp("0000:0000:0000:0000:0000:ffff:0a58:0002")).toBe("10.88.0.2");
+    expect(normalizeIp("2001:db8::1")).toBe("2001:db8::1");
+    expect(normalizeIp("hello")).toBe("");
+  });
+});
