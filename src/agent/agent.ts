@@ -101,6 +101,11 @@ export class Agent {
     });
   }
 
+  /** PID of the running bpftrace child, if any. */
+  get bpftracePid(): number | undefined {
+    return this.#runner?.pid;
+  }
+
   /** Feed one probe line (the runner does this; tests and replays may too). */
   readonly feed = (line: string): void => {
     this.#s.linesRead++;

@@ -1,0 +1,53 @@
+// `tcptrail agent`: only the node agent, publishing to an existing NATS.
+import type { Command } from "commander";
+import { createLogger } from "../../log/logger.js";
+import { createMetrics, startMetricsServer } from "../../metrics/mod.js";
+import { startAgentService } from "../../runtime/agent-service.js";
+import { onShutdown } from "../../runtime/shutdown.js";
+import { DEFAULT_NATS_URL } from "../../transport/mod.js";
+import { intOption, portOption } from "../options.js";
+
+export interface AgentCliOptions {
+  nats: string;
+  node?: string;
+  perfRbPages: number;
+  reorderWindowMs: number;
+  sidecarUid: number;
+  metricsPort: number;
+  metrics: boolean;
+}
+
+export function addAgentOptions(cmd: Command): Command {
+  return cmd
+    .option("--node <name>", "node name used in subjects and traces (default: hostname)")
+    .option("--perf-rb-pages <n>", "bpftrace perf ring buffer pages per CPU", intOption(8, 1 << 20), 2048)
+    .option("--reorder-window-ms <ms>", "how long events wait to be ordered by kernel timestamp", intOption(1, 10_000), 100)
+    .option("--sidecar-uid <uid>", "UID the mesh sidecar runs as", intOption(0, 2 ** 32 - 1), 1337)
+    .option("--metrics-port <port>", "Prometheus /metrics port on 127.0.0.1", portOption, 9464)
+    .option("--no-metrics", "do not serve /metrics");
+}
+
+export function registerAgent(program: Command): void {
+  addAgentOptions(
+    program
+      .command("agent")
+      .description("run the node agent only: bpftrace probes → connection events → NATS JetStream")
+      .option("--nats <url>", "NATS server URL", process.env.TCPTRAIL_NATS ?? DEFAULT_NATS_URL),
+  ).action(async (opts: AgentCliOptions) => {
+    const log = createLogger({ name: "tcptrail-agent" });
+    const metrics = createMetrics();
+    const service = await startAgentService({
+      natsUrl: opts.nats,
+      ...(opts.node ? { node: opts.node } : {}),
+      logger: log,
+      metrics,
+      agent: { perfRbPages: opts.perfRbPages, reorderWindowMs: opts.reorderWindowMs, mesh: { sidecarUid: opts.sidecarUid } },
+    });
+    const server = opts.metrics ? await startMetricsServer(metrics.registry, { port: opts.metricsPort }) : undefined;
+    log.info({ node: service.node, nats: opts.nats, metrics: server?.url }, "agent running");
+    await onShutdown(log, async () => {
+      await service.stop();
+      await server?.close();
+    });
+  });
+}

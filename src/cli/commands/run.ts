@@ -1,0 +1,48 @@
+// `tcptrail run`: the main job on one node. Without --nats it starts its own
+// nats-server (JetStream, data under the state directory) on 127.0.0.1:4222,
+// so `tcptrail observe` in another shell finds it with no flags.
+import { join } from "node:path";
+import type { Command } from "commander";
+import { createLogger } from "../../log/logger.js";
+import { startMainJob } from "../../runtime/main-job.js";
+import { onShutdown } from "../../runtime/shutdown.js";
+import { DEFAULT_STATE_DIR, portOption } from "../options.js";
+import { addAgentOptions, type AgentCliOptions } from "./agent.js";
+
+interface RunCliOptions extends Omit<AgentCliOptions, "nats"> {
+  nats?: string;
+  stateDir: string;
+  natsPort: number;
+  apiPort: number;
+  rules?: string;
+  webhook?: string;
+}
+
+export function registerRun(program: Command): void {
+  addAgentOptions(
+    program
+      .command("run")
+      .description("the main job: agent, embedded NATS (unless --nats), trace consumer, store, query API and alerts")
+      .option("--nats <url>", "use this NATS server instead of starting one")
+      .option("--state-dir <dir>", "where the embedded NATS and the trace store keep data", DEFAULT_STATE_DIR)
+      .option("--nats-port <port>", "port of the embedded nats-server on 127.0.0.1", portOption, 4222)
+      .option("--api-port <port>", "query API port on 127.0.0.1", portOption, 7070)
+      .option("--rules <file>", "alert rules YAML (default: built-in rules, see deploy/alert-rules.yaml)")
+      .option("--webhook <url>", "also POST alerts to this URL"),
+  ).action(async (opts: RunCliOptions) => {
+    const log = createLogger({ name: "tcptrail" });
+    const job = await startMainJob({
+      logger: log,
+      stateDir: opts.stateDir,
+      ...(opts.nats ? { natsUrl: opts.nats } : { embeddedNats: { stateDir: join(opts.stateDir, "nats"), port: opts.natsPort } }),
+      ...(opts.node ? { node: opts.node } : {}),
+      agent: { perfRbPages: opts.perfRbPages, reorderWindowMs: opts.reorderWindowMs, mesh: { sidecarUid: opts.sidecarUid } },
+      metricsPort: opts.metrics ? opts.metricsPort : undefined,
+      apiPort: opts.apiPort,
+      ...(opts.rules ? { rulesFile: opts.rules } : {}),
+      ...(opts.webhook ? { webhookUrl: opts.webhook } : {}),
+    });
+    log.info(job.endpoints, "tcptrail running: try `tcptrail observe -f` in another shell");
+    await onShutdown(log, () => job.stop());
+  });
+}

@@ -1,0 +1,100 @@
+// The node agent as a service: probes → agent → EventPublisher → JetStream,
+// with the publisher's drops fed back into the event stream as GAP markers
+// and every counter exported as a Prometheus metric.
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { Agent, type AgentOptions, type AgentStats } from "../agent/mod.js";
+import type { Logger } from "../log/logger.js";
+import type { TcptrailMetrics } from "../metrics/mod.js";
+import {
+  EventPublisher,
+  connectNats,
+  ensureStreams,
+  jetstream,
+  jetstreamManager,
+  type EventPublisherOptions,
+  type NatsConnection,
+  type PublisherStats,
+  type StreamLimitsOverrides,
+} from "../transport/mod.js";
+
+export interface AgentServiceOptions {
+  natsUrl: string;
+  /** Default: os.hostname(). */
+  node?: string;
+  logger: Logger;
+  metrics?: TcptrailMetrics;
+  /** Stream limits to create or update the streams with. Default: the transport's documented defaults. */
+  streams?: StreamLimitsOverrides;
+  /** Agent settings (reorder window, perf buffer size, mesh ports and UID…). */
+  agent?: Omit<AgentOptions, "sink" | "node" | "logger" | "metrics">;
+  /** Publisher settings (batch size and delay, queue bound…). */
+  publisher?: Partial<Omit<EventPublisherOptions, "js" | "node" | "bootId" | "agentStartUs" | "onDrop" | "logger">>;
+}
+
+export interface AgentService {
+  node: string;
+  agent: Agent;
+  stats(): { agent: AgentStats; publisher: PublisherStats };
+  stop(): Promise<void>;
+}
+
+function bootId(): string {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  } catch {
+    return "unknown-boot";
+  }
+}
+
+export async function startAgentService(o: AgentServiceOptions): Promise<AgentService> {
+  const node = o.node ?? hostname();
+  const log = o.logger;
+  const nc: NatsConnection = await connectNats(o.natsUrl, { name: `tcptrail-agent-${node}`, logger: log });
+  try {
+    await ensureStreams(await jetstreamManager(nc), o.streams);
+    const publisher: EventPublisher = new EventPublisher({
+      ...o.publisher,
+      js: jetstream(nc),
+      node,
+      bootId: bootId(),
+      agentStartUs: Date.now() * 1000,
+      logger: log,
+      onDrop: (count, first, last) => agent.reportDropped(count, first, last),
+    });
+    const agent: Agent = new Agent({
+      ...o.agent,
+      node,
+      logger: log,
+      ...(o.metrics ? { metrics: o.metrics } : {}),
+      sink: (events) => publisher.push(events),
+    });
+    await agent.start();
+
+    // Publisher counters reach Prometheus once a second, off the event path.
+    let reported = { published: 0, dropped: 0 };
+    const timer = setInterval(() => {
+      const s = publisher.stats();
+      o.metrics?.eventsPublished.inc(s.published - reported.published);
+      o.metrics?.queuedEvents.set(s.queued);
+      reported = { published: s.published, dropped: s.dropped };
+    }, 1000);
+    timer.unref();
+
+    return {
+      node,
+      agent,
+      stats: () => ({ agent: agent.stats(), publisher: publisher.stats() }),
+      async stop() {
+        clearInterval(timer);
+        await agent.stop();
+        const s = await publisher.close(5000);
+        log.info({ agent: agent.stats(), publisher: s }, "agent stopped");
+        await nc.drain().catch(() => nc.close());
+      },
+    };
+  } catch (err) {
+    await nc.close().catch(() => undefined);
+    throw err;
+  }
+}
