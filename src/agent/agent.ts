@@ -5,7 +5,7 @@
 // enriched (tuple, pod, owner, role) as it is released.
 import { hostname } from "node:os";
 import { EventKind, type ConnEventInit } from "../model/mod.js";
-import { BpftraceRunner, LineParser, defaultProgramPath, preflight, type CrashInfo, type ParsedEvent, type ProbeFeatures } from "../probes/mod.js";
+import { BpftraceRunner, LineParser, blankEvent, defaultProgramPath, preflight, type CrashInfo, type ParsedEvent, type ProbeFeatures } from "../probes/mod.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import type { TcptrailMetrics } from "../metrics/mod.js";
 import { MeshRoleClassifier, type MeshRoleOptions } from "./role.js";
@@ -180,9 +180,11 @@ export class Agent {
     const now = Date.now();
     if (now - this.#lastPrune > 1000) {
       this.#lastPrune = now;
-      const before = this.#maxSeenTs - (this.#o.lingerMs ?? 10_000) * 1e6;
-      this.#sockets.prune(before);
-      this.#owners.prune(before, (s) => this.#sockets.isAlive(s));
+      const lingerNs = (this.#o.lingerMs ?? 10_000) * 1e6;
+      this.#sockets.prune(this.#maxSeenTs - lingerNs);
+      // Owners are copied onto their socket when first found; records only need
+      // to outlive the reorder window (plus slack) to be found.
+      this.#owners.prune(this.#maxSeenTs - Math.min(lingerNs, 2 * this.#windowNs + 1e9), (s) => this.#sockets.isAlive(s) && !this.#sockets.get(s)?.owner);
       this.#reportMetrics();
     }
   }
@@ -255,8 +257,9 @@ export class Agent {
     ev.uid = info.uid;
     ev.role = info.mesh.role;
     ev.leg = info.mesh.leg;
-    const owner = this.#owners.lookup(ev.sock, info.birthTsNs);
-    if (owner) ev.owner = owner;
+    // Found once per socket, then kept on it: the owner table can forget old records.
+    info.owner ??= this.#owners.lookup(ev.sock, info.birthTsNs);
+    if (info.owner) ev.owner = info.owner;
   }
 
   #reportMetrics(): void {
@@ -287,5 +290,9 @@ function monoNs(): number {
 }
 
 function gap(tsNs: number, startNs: number, lost: number, reason: string): ParsedEvent {
-  return { kind: EventKind.EVENT_KIND_GAP, tsNs, sock: "", gapStartNs: startNs, lost, gapReason: reason, hasTuple: false };
+  const ev = blankEvent(EventKind.EVENT_KIND_GAP, tsNs, "", false);
+  ev.gapStartNs = startNs;
+  ev.lost = lost;
+  ev.gapReason = reason;
+  return ev;
 }

@@ -42,10 +42,15 @@ export class OwnerTable {
   lookup(sock: string, birthTsNs: number): Process | undefined {
     const list = this.#bySock.get(sock);
     if (!list) return undefined;
-    for (const r of list) {
-      if (r.tsNs >= birthTsNs) return r.process;
+    // Binary search: a busy slab reuses the same addresses many times a second.
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((list[mid] as OwnerRecord).tsNs < birthTsNs) lo = mid + 1;
+      else hi = mid;
     }
-    return undefined;
+    return list[lo]?.process;
   }
 
   /** Forget records older than beforeTsNs, keeping the newest record of each socket still alive. */

@@ -1,22 +1,30 @@
 // Puts events back in kernel-timestamp order. bpftrace reads one perf buffer
-// per CPU, so lines arrive in per-CPU runs that interleave out of order by up
-// to one read round. Input is nearly sorted, so insertion from the tail costs
-// O(1) per event in the common case; events are released once they are older
-// than the watermark the agent passes in (newest ts seen minus the window).
+// per CPU, so lines arrive as sorted per-CPU runs that interleave. Each event
+// is appended to the open run whose tail it follows most closely (patience
+// sorting), so the number of runs stays near the number of CPUs, and release
+// is a k-way merge of the run heads up to the watermark: O(k) per event with
+// k small, whatever the interleaving.
 
 export interface Timestamped {
   tsNs: number;
 }
 
+interface Run<T> {
+  buf: T[];
+  head: number;
+  tail: number;
+}
+
 export class ReorderBuffer<T extends Timestamped> {
-  #buf: T[] = [];
-  #head = 0;
+  #runs: Run<T>[] = [];
+  #size = 0;
+  #maxPushedTs = -1;
   #releasedTs = -1;
   #late = 0;
   #reordered = 0;
 
   get size(): number {
-    return this.#buf.length - this.#head;
+    return this.#size;
   }
 
   /** Events that arrived after later events had already been released (emitted out of order). */
@@ -30,35 +38,60 @@ export class ReorderBuffer<T extends Timestamped> {
   }
 
   push(ev: T): void {
-    const buf = this.#buf;
     const ts = ev.tsNs;
+    this.#size++;
     if (ts < this.#releasedTs) this.#late++;
-    let i = buf.length;
-    buf.push(ev);
-    if (i > this.#head && (buf[i - 1] as T).tsNs > ts) {
+    if (ts >= this.#maxPushedTs) {
+      this.#maxPushedTs = ts;
+    } else {
       this.#reordered++;
-      while (i > this.#head && (buf[i - 1] as T).tsNs > ts) {
-        buf[i] = buf[i - 1] as T;
-        i--;
-      }
-      buf[i] = ev;
+    }
+    // The run whose tail is the latest one not after ts keeps runs long and few.
+    const runs = this.#runs;
+    let best: Run<T> | undefined;
+    for (let i = 0; i < runs.length; i++) {
+      const r = runs[i] as Run<T>;
+      if (r.tail <= ts && (best === undefined || r.tail > best.tail)) best = r;
+    }
+    if (best === undefined) {
+      runs.push({ buf: [ev], head: 0, tail: ts });
+    } else {
+      best.buf.push(ev);
+      best.tail = ts;
     }
   }
 
   /** Release, in order, every event with tsNs <= watermarkNs. */
   drain(watermarkNs: number, out: (ev: T) => void): number {
-    const buf = this.#buf;
-    let h = this.#head;
-    const start = h;
-    while (h < buf.length && (buf[h] as T).tsNs <= watermarkNs) {
-      const ev = buf[h] as T;
-      if (ev.tsNs > this.#releasedTs) this.#releasedTs = ev.tsNs;
-      out(ev);
-      h++;
+    const runs = this.#runs;
+    let n = 0;
+    if (runs.length === 1) {
+      // The common case: input already in order.
+      n = this.#drainRun(runs[0] as Run<T>, watermarkNs, out);
+    } else {
+      for (;;) {
+        let min: Run<T> | undefined;
+        let minTs = Number.POSITIVE_INFINITY;
+        for (let i = 0; i < runs.length; i++) {
+          const r = runs[i] as Run<T>;
+          if (r.head < r.buf.length) {
+            const t = (r.buf[r.head] as T).tsNs;
+            if (t < minTs) {
+              minTs = t;
+              min = r;
+            }
+          }
+        }
+        if (min === undefined || minTs > watermarkNs) break;
+        const ev = min.buf[min.head++] as T;
+        if (minTs > this.#releasedTs) this.#releasedTs = minTs;
+        out(ev);
+        n++;
+      }
     }
-    this.#head = h;
+    this.#size -= n;
     this.#compact();
-    return h - start;
+    return n;
   }
 
   /** Release everything (on stop). */
@@ -66,13 +99,32 @@ export class ReorderBuffer<T extends Timestamped> {
     return this.drain(Number.POSITIVE_INFINITY, out);
   }
 
-  #compact(): void {
-    if (this.#head === this.#buf.length) {
-      this.#buf = [];
-      this.#head = 0;
-    } else if (this.#head > 4096 && this.#head * 2 > this.#buf.length) {
-      this.#buf = this.#buf.slice(this.#head);
-      this.#head = 0;
+  #drainRun(r: Run<T>, watermarkNs: number, out: (ev: T) => void): number {
+    const buf = r.buf;
+    let h = r.head;
+    const start = h;
+    while (h < buf.length && (buf[h] as T).tsNs <= watermarkNs) {
+      const ev = buf[h] as T;
+      if (ev.tsNs > this.#releasedTs) this.#releasedTs = ev.tsNs;
+      out(ev);
+      h++;
     }
+    r.head = h;
+    return h - start;
+  }
+
+  #compact(): void {
+    const runs = this.#runs;
+    let w = 0;
+    for (let i = 0; i < runs.length; i++) {
+      const r = runs[i] as Run<T>;
+      if (r.head === r.buf.length) continue; // exhausted: a later event opens a new run if needed
+      if (r.head > 4096 && r.head * 2 > r.buf.length) {
+        r.buf = r.buf.slice(r.head);
+        r.head = 0;
+      }
+      runs[w++] = r;
+    }
+    runs.length = w;
   }
 }

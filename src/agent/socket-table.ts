@@ -3,7 +3,7 @@
 // lines; this table lets every later event leave the node self-describing.
 // It is fed in kernel-timestamp order, so a reused struct sock address is
 // seen dying (→CLOSE) before it is born again.
-import type { Endpoint } from "../model/mod.js";
+import type { Endpoint, Process } from "../model/mod.js";
 import type { MeshRole, MeshRoleClassifier } from "./role.js";
 import type { PodResolver } from "./pod-resolver.js";
 
@@ -23,6 +23,8 @@ export interface SocketInfo {
   uid: number;
   state: number;
   mesh: MeshRole;
+  /** The owning process, once attributed. */
+  owner: Process | undefined;
 }
 
 export interface StateLine {
@@ -96,6 +98,7 @@ export class SocketTable {
       uid,
       state,
       mesh: this.#roles.classify(uid, local, state),
+      owner: undefined,
     };
   }
 

@@ -1,5 +1,6 @@
 // The event model: generated protobuf classes (from proto/tcptrail/v1) and
 // small helpers every layer needs to name enums and endpoints the same way.
+import "./protobuf-runtime.js";
 import { tcptrail } from "../gen/tcptrail.js";
 
 export const v1 = tcptrail.v1;

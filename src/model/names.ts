@@ -1,5 +1,6 @@
 // Short, stable names for enum values and endpoints, shared by every output
 // (observe, traces, why, the HTTP API) so they never disagree.
+import "./protobuf-runtime.js";
 import { tcptrail } from "../gen/tcptrail.js";
 
 const v1 = tcptrail.v1;

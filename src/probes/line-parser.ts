@@ -107,6 +107,42 @@ export class LineParser {
   }
 }
 
+/**
+ * Every event starts from the same shape, with every field present (unset
+ * ones undefined, which the encoder skips): V8 then keeps one hidden class
+ * for all events, and the agent's enrichment never reshapes an object.
+ */
+export function blankEvent(kind: EventKind, tsNs: number, sockHex: string, hasTuple: boolean): ParsedEvent {
+  return {
+    seq: undefined,
+    kind,
+    tsNs,
+    timeUs: undefined,
+    sock: sockHex,
+    netns: undefined,
+    pod: undefined,
+    family: undefined,
+    local: undefined,
+    remote: undefined,
+    oldState: undefined,
+    newState: undefined,
+    resetReason: undefined,
+    uid: undefined,
+    process: undefined,
+    owner: undefined,
+    role: undefined,
+    leg: undefined,
+    ret: undefined,
+    target: undefined,
+    shutdownHow: undefined,
+    fd: undefined,
+    lost: undefined,
+    gapReason: undefined,
+    gapStartNs: undefined,
+    hasTuple,
+  };
+}
+
 /** Decimal field as a number, or -1 when it is not a plain unsigned integer. */
 function num(s: string | undefined): number {
   if (s === undefined || s.length === 0 || s.length > 20) return -1;
@@ -176,69 +212,49 @@ function endpoint(ip: string | undefined, port: string | undefined): Endpoint {
 }
 
 function stateOpen(f: string[]): ParsedEvent {
-  return {
-    kind: EventKind.EVENT_KIND_STATE_CHANGE,
-    tsNs: num(f[1]),
-    sock: sock(f[2]),
-    oldState: num(f[3]),
-    newState: num(f[4]),
-    family: family(f[5]),
-    local: endpoint(f[6], f[7]),
-    remote: endpoint(f[8], f[9]),
-    netns: num(f[10]),
-    uid: num(f[11]),
-    hasTuple: true,
-  };
+  const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, num(f[1]), sock(f[2]), true);
+  ev.oldState = num(f[3]);
+  ev.newState = num(f[4]);
+  ev.family = family(f[5]);
+  ev.local = endpoint(f[6], f[7]);
+  ev.remote = endpoint(f[8], f[9]);
+  ev.netns = num(f[10]);
+  ev.uid = num(f[11]);
+  return ev;
 }
 
 function stateNext(f: string[]): ParsedEvent {
-  return {
-    kind: EventKind.EVENT_KIND_STATE_CHANGE,
-    tsNs: num(f[1]),
-    sock: sock(f[2]),
-    oldState: num(f[3]),
-    newState: num(f[4]),
-    hasTuple: false,
-  };
+  const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, num(f[1]), sock(f[2]), false);
+  ev.oldState = num(f[3]);
+  ev.newState = num(f[4]);
+  return ev;
 }
 
 function resetSent(f: string[]): ParsedEvent {
+  const ev = blankEvent(EventKind.EVENT_KIND_RESET_SENT, num(f[1]), sock(f[2]), true);
   const reason = num(f[4]);
-  return {
-    kind: EventKind.EVENT_KIND_RESET_SENT,
-    tsNs: num(f[1]),
-    sock: sock(f[2]),
-    oldState: num(f[3]),
-    resetReason: reason < 0 ? -1 : resetReasonFromKernel(reason),
-    family: family(f[5]),
-    local: endpoint(f[6], f[7]),
-    remote: endpoint(f[8], f[9]),
-    netns: num(f[10]),
-    hasTuple: true,
-  };
+  ev.oldState = num(f[3]);
+  ev.resetReason = reason < 0 ? -1 : resetReasonFromKernel(reason);
+  ev.family = family(f[5]);
+  ev.local = endpoint(f[6], f[7]);
+  ev.remote = endpoint(f[8], f[9]);
+  ev.netns = num(f[10]);
+  return ev;
 }
 
 function resetReceived(f: string[]): ParsedEvent {
-  return {
-    kind: EventKind.EVENT_KIND_RESET_RECEIVED,
-    tsNs: num(f[1]),
-    sock: sock(f[2]),
-    family: family(f[3]),
-    local: endpoint(f[4], f[5]),
-    remote: endpoint(f[6], f[7]),
-    netns: num(f[8]),
-    hasTuple: true,
-  };
+  const ev = blankEvent(EventKind.EVENT_KIND_RESET_RECEIVED, num(f[1]), sock(f[2]), true);
+  ev.family = family(f[3]);
+  ev.local = endpoint(f[4], f[5]);
+  ev.remote = endpoint(f[6], f[7]);
+  ev.netns = num(f[8]);
+  return ev;
 }
 
 function retransmit(f: string[]): ParsedEvent {
-  return {
-    kind: EventKind.EVENT_KIND_RETRANSMIT,
-    tsNs: num(f[1]),
-    sock: sock(f[2]),
-    oldState: num(f[3]),
-    hasTuple: false,
-  };
+  const ev = blankEvent(EventKind.EVENT_KIND_RETRANSMIT, num(f[1]), sock(f[2]), false);
+  ev.oldState = num(f[3]);
+  return ev;
 }
 
 /** comm is everything from field `from` on (it may contain spaces). */
@@ -247,28 +263,20 @@ function comm(f: string[], from: number): string {
 }
 
 function connect(f: string[]): ParsedEvent {
-  return {
-    kind: EventKind.EVENT_KIND_SYSCALL_CONNECT,
-    tsNs: num(f[1]),
-    sock: sock(f[2]),
-    process: { pid: num(f[3]), tid: num(f[4]), comm: comm(f, 10) },
-    ret: int(f[5]),
-    fd: num(f[6]),
-    family: family(f[7]),
-    target: endpoint(f[8], f[9]),
-    hasTuple: false,
-  };
+  const ev = blankEvent(EventKind.EVENT_KIND_SYSCALL_CONNECT, num(f[1]), sock(f[2]), false);
+  ev.process = { pid: num(f[3]), tid: num(f[4]), comm: comm(f, 10) };
+  ev.ret = int(f[5]);
+  ev.fd = num(f[6]);
+  ev.family = family(f[7]);
+  ev.target = endpoint(f[8], f[9]);
+  return ev;
 }
 
 function simpleSyscall(f: string[], kind: EventKind, commAt: number): ParsedEvent {
-  return {
-    kind,
-    tsNs: num(f[1]),
-    sock: sock(f[2]),
-    process: { pid: num(f[3]), tid: num(f[4]), comm: comm(f, commAt) },
-    fd: num(f[5]),
-    hasTuple: false,
-  };
+  const ev = blankEvent(kind, num(f[1]), sock(f[2]), false);
+  ev.process = { pid: num(f[3]), tid: num(f[4]), comm: comm(f, commAt) };
+  ev.fd = num(f[5]);
+  return ev;
 }
 
 function shutdown(f: string[]): ParsedEvent {
@@ -278,14 +286,10 @@ function shutdown(f: string[]): ParsedEvent {
 }
 
 function originalDst(f: string[]): ParsedEvent {
-  return {
-    kind: EventKind.EVENT_KIND_SYSCALL_ORIGINAL_DST,
-    tsNs: num(f[1]),
-    sock: sock(f[2]),
-    process: { pid: num(f[3]), tid: num(f[4]), comm: comm(f, 9) },
-    fd: num(f[5]),
-    family: family(f[6]),
-    target: endpoint(f[7], f[8]),
-    hasTuple: false,
-  };
+  const ev = blankEvent(EventKind.EVENT_KIND_SYSCALL_ORIGINAL_DST, num(f[1]), sock(f[2]), false);
+  ev.process = { pid: num(f[3]), tid: num(f[4]), comm: comm(f, 9) };
+  ev.fd = num(f[5]);
+  ev.family = family(f[6]);
+  ev.target = endpoint(f[7], f[8]);
+  return ev;
 }

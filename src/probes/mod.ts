@@ -1,5 +1,5 @@
 // Where events are born: the bpftrace program, its supervisor and its line grammar.
-export { LineParser, normalizeIp, type LineParserHandlers, type ParsedEvent } from "./line-parser.js";
+export { LineParser, blankEvent, normalizeIp, type LineParserHandlers, type ParsedEvent } from "./line-parser.js";
 export { BpftraceRunner, type BpftraceRunnerOptions, type CrashInfo } from "./bpftrace-runner.js";
 export {
   preflight,

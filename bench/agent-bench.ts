@@ -1,0 +1,193 @@
+// Agent benchmarks: (1) a recording of real probe output replayed through
+// parse → order/attribute → encode → publish on one core, stage by stage;
+// (2) a live loopback connection churn with and without the agent running.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { Agent } from "../src/agent/mod.js";
+import { silentLogger } from "../src/log/logger.js";
+import { v1, type ConnEventInit } from "../src/model/mod.js";
+import { LineParser, defaultProgramPath, findExecutable, type ParsedEvent } from "../src/probes/mod.js";
+import { startAgentService } from "../src/runtime/agent-service.js";
+import {
+  EventPublisher,
+  connectNats,
+  ensureStreams,
+  jetstream,
+  jetstreamManager,
+  startEmbeddedNats,
+} from "../src/transport/mod.js";
+
+const CHURN_SRC = new URL("../../bench/churn.c", import.meta.url).pathname;
+
+export async function buildChurn(dir: string): Promise<string | undefined> {
+  const cc = findExecutable("gcc") ?? findExecutable("cc");
+  if (!cc) return undefined;
+  const out = join(dir, "churn");
+  await execa(cc, ["-O2", "-pthread", "-o", out, CHURN_SRC]);
+  return out;
+}
+
+async function churn(bin: string, seconds: number, threads: number): Promise<number> {
+  const r = await execa(bin, [String(seconds), String(threads)]);
+  return Number(r.stdout.trim());
+}
+
+/** Record real probe output while the churn runs. */
+export async function recordProbeOutput(bin: string, seconds: number): Promise<string[]> {
+  const bpftrace = findExecutable("bpftrace");
+  if (!bpftrace) throw new Error("bpftrace is not installed");
+  const child = execa(bpftrace, [defaultProgramPath()], {
+    env: { BPFTRACE_PERF_RB_PAGES: "2048", BPFTRACE_MAP_KEYS_MAX: "262144" },
+    reject: false,
+    buffer: { stdout: true, stderr: false },
+    maxBuffer: 1 << 30,
+  });
+  // wait for BEGIN
+  await new Promise<void>((resolve) => {
+    child.stdout?.on("data", (d: Buffer) => {
+      if (d.toString().includes("\nB ") || d.toString().startsWith("B ")) resolve();
+    });
+    setTimeout(resolve, 15_000);
+  });
+  await churn(bin, seconds, 2);
+  child.kill("SIGINT");
+  const r = await child;
+  return String(r.stdout).split("\n").filter((l) => l.length > 0);
+}
+
+function rate(n: number, ms: number): number {
+  return Math.round((n / ms) * 1000);
+}
+
+export interface ReplayResult {
+  lines: number;
+  parsePerSec: number;
+  agentPerSec: number;
+  encodePerSec: number;
+  endToEndPerSec: number;
+  published: number;
+  malformed: number;
+}
+
+/** Replay recorded lines (repeated to at least `minLines`) through the agent pipeline. */
+export async function benchReplay(recorded: string[], minLines = 1_000_000): Promise<ReplayResult> {
+  // Repeat the recording, shifting each copy later in time so the replay looks
+  // like one long run (the reorder buffer would otherwise see time go backwards).
+  const tsOf = (l: string) => Number(l.split(" ", 2)[1]);
+  const stamped = recorded.filter((l) => /^[OSRrKCAXHD] \d+ /.test(l));
+  const span = stamped.length ? tsOf(stamped[stamped.length - 1] as string) - tsOf(stamped[0] as string) + 1000 : 0;
+  const lines: string[] = [];
+  for (let rep = 0; lines.length < minLines; rep++) {
+    for (const l of stamped) {
+      const sp = l.indexOf(" ", 2);
+      lines.push(rep === 0 ? l : `${l.slice(0, 2)}${tsOf(l) + rep * span}${l.slice(sp)}`);
+    }
+    if (stamped.length === 0) break;
+  }
+
+  // 1. parse only
+  let n = 0;
+  const parser = new LineParser({ onEvent: () => n++ });
+  let t = performance.now();
+  for (const l of lines) parser.parse(l);
+  const parsePerSec = rate(lines.length, performance.now() - t);
+
+  // 2. parse + order + attribute (the agent without bpftrace)
+  const released: ConnEventInit[] = [];
+  const agent = new Agent({ node: "bench", sink: (evs) => { for (const e of evs) released.push(e); }, reorderWindowMs: 100 });
+  t = performance.now();
+  for (let i = 0; i < lines.length; i++) {
+    agent.feed(lines[i] as string);
+    if ((i & 1023) === 0) agent.tick();
+  }
+  await agent.stop();
+  const agentPerSec = rate(lines.length, performance.now() - t);
+
+  // 3. encode only (1000-event batches, as the publisher cuts them)
+  t = performance.now();
+  let bytes = 0;
+  for (let i = 0; i < released.length; i += 1000) {
+    bytes += v1.EventBatch.encode({ node: "bench", bootId: "b", agentStartUs: 1, firstSeq: i + 1, events: released.slice(i, i + 1000) }).finish().length;
+  }
+  const encodePerSec = rate(released.length, performance.now() - t);
+
+  // 4. end to end: parse → agent → EventPublisher → JetStream (acked)
+  const dir = mkdtempSync(join(tmpdir(), "tcptrail-bench-"));
+  const nats = await startEmbeddedNats({ stateDir: dir });
+  try {
+    const nc = await connectNats(nats.url);
+    await ensureStreams(await jetstreamManager(nc));
+    const pub = new EventPublisher({ js: jetstream(nc), node: "bench", bootId: "b", agentStartUs: Date.now() * 1000, maxQueuedEvents: 2_000_000, maxInFlight: 8 });
+    const agent2 = new Agent({ node: "bench", sink: (evs) => pub.push(evs), reorderWindowMs: 100 });
+    t = performance.now();
+    for (let i = 0; i < lines.length; i++) {
+      agent2.feed(lines[i] as string);
+      if ((i & 1023) === 0) {
+        agent2.tick();
+        // let acks come back so the queue does not grow without bound
+        if ((i & 65535) === 0) await new Promise((r) => setImmediate(r));
+      }
+    }
+    await agent2.stop();
+    await pub.flush();
+    const endToEndPerSec = rate(released.length, performance.now() - t);
+    const s = await pub.close();
+    await nc.close();
+    void bytes;
+    return { lines: lines.length, parsePerSec, agentPerSec, encodePerSec, endToEndPerSec, published: s.published, malformed: parser.malformed };
+  } finally {
+    await nats.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface ChurnResult {
+  untraced: number[];
+  traced: number[];
+  ratio: number;
+  kernelLost: number;
+  eventsRead: number;
+  queueDropped: number;
+}
+
+/** Loopback churn, alternating untraced and traced runs, to compare side by side. */
+export async function benchChurn(bin: string, seconds = 3, rounds = 2): Promise<ChurnResult> {
+  const dir = mkdtempSync(join(tmpdir(), "tcptrail-bench-"));
+  const nats = await startEmbeddedNats({ stateDir: dir });
+  const untraced: number[] = [];
+  const traced: number[] = [];
+  let kernelLost = 0;
+  let eventsRead = 0;
+  let queueDropped = 0;
+  try {
+    for (let r = 0; r < rounds; r++) {
+      untraced.push(await churn(bin, seconds, 2));
+      const svc = await startAgentService({ natsUrl: nats.url, node: "bench", logger: silentLogger, publisher: { maxQueuedEvents: 1_000_000 } });
+      traced.push(await churn(bin, seconds, 2));
+      await new Promise((res) => setTimeout(res, 500));
+      const s = svc.stats();
+      await svc.stop();
+      kernelLost += s.agent.kernelLost;
+      eventsRead += s.agent.eventsRead;
+      queueDropped += s.publisher.dropped;
+    }
+  } finally {
+    await nats.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+  return { untraced, traced, ratio: mean(traced) / mean(untraced), kernelLost, eventsRead, queueDropped };
+}
+
+/** Keep a recording around for the next run (and for people who want to look at it). */
+export function saveRecording(lines: string[], path: string): void {
+  writeFileSync(path, lines.join("\n") + "\n");
+}
+
+export function loadRecording(path: string): string[] {
+  return readFileSync(path, "utf8").split("\n").filter((l) => l.length > 0);
+}
+
+export type { ParsedEvent };
