@@ -1,0 +1,28 @@
+// `tcptrail observe`: filters, output formats and the replay/follow loop.
+export { buildFilter, isEmptyFilter, matchEvent, type EventFilter, type FilterFlags } from "./filter.js";
+export {
+  OUTPUT_FORMATS,
+  formatClock,
+  formatCompact,
+  formatEvent,
+  toJsonRecord,
+  type CompactOptions,
+  type OutputFormat,
+} from "./format.js";
+export { parseDurationMs, parseSince } from "./since.js";
+export {
+  DEFAULT_LOOKBACK_MS,
+  replayStart,
+  runObserve,
+  type ObserveOptions,
+  type ObserveResult,
+} from "./observe.js";
+export {
+  InvalidFilterError,
+  InvalidSinceError,
+  ObserveError,
+  isInvalidFilterError,
+  isInvalidSinceError,
+  isObserveError,
+  type ObserveErrorCode,
+} from "./errors.js";

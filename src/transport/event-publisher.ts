@@ -1,0 +1,380 @@
+// Ships the agent's ordered events to JetStream in protobuf batches, riding out
+// NATS restarts and slow acks with a bounded queue that sheds the oldest events
+// (and says so) rather than growing without limit or blocking the agent.
+import type { JetStreamClient } from "@nats-io/jetstream";
+import type { ConnEventInit } from "../model/mod.js";
+import { silentLogger, type Logger } from "../log/logger.js";
+import { batchMsgId, encodeBatch, type BatchOrigin } from "./batch-codec.js";
+import { PublisherClosedError } from "./errors.js";
+import { EventQueue, type Displaced } from "./event-queue.js";
+import { eventsSubject } from "./subjects.js";
+
+/** Called when events were dropped, so the agent can publish a GAP event covering them. */
+export type DropCallback = (count: number, firstTsNs: number, lastTsNs: number) => void;
+
+export interface EventPublisherOptions extends BatchOrigin {
+  js: JetStreamClient;
+  /** Subject to publish on. Default: `eventsSubject(node)`. */
+  subject?: string;
+  /** Events per EventBatch message. Default 1000. */
+  maxBatchEvents?: number;
+  /** Longest an event waits for its batch to fill. Default 50 ms. */
+  maxBatchDelayMs?: number;
+  /** Batches published but not yet acknowledged. Default 4. */
+  maxInFlight?: number;
+  /**
+   * Events held while NATS is away or slow; beyond it the oldest are dropped
+   * and reported through `onDrop`. Default 100 000. Batches already cut and
+   * being published (at most maxInFlight × maxBatchEvents events) come on top.
+   */
+  maxQueuedEvents?: number;
+  /** How long one publish waits for its ack. Default 5000 ms. */
+  publishTimeoutMs?: number;
+  /** First retry delay after a failed publish, doubling up to retryMaxMs. Default 100 ms. */
+  retryInitialMs?: number;
+  /** Default 5000 ms. */
+  retryMaxMs?: number;
+  /**
+   * Called once per push() that displaced events. A GAP pushed from here also
+   * takes a queue slot, so report drops in aggregate rather than one GAP per call
+   * while the queue stays full.
+   */
+  onDrop?: DropCallback;
+  /** Default: silent. */
+  logger?: Logger;
+}
+
+export interface PublisherStats {
+  /** Events acknowledged by JetStream. */
+  published: number;
+  /** Batches acknowledged by JetStream (including duplicates). */
+  batches: number;
+  /** Acknowledged batches the stream had already stored (a retry of a publish that had succeeded). */
+  duplicates: number;
+  /** Events dropped because the queue was full, or abandoned at close. */
+  dropped: number;
+  /** Events pushed but not yet acknowledged. */
+  queued: number;
+  /** Failed publish attempts (each is retried). */
+  publishErrors: number;
+}
+
+interface Batch {
+  firstSeq: number;
+  count: number;
+  firstTsNs: number;
+  lastTsNs: number;
+  msgID: string;
+  bytes: Uint8Array;
+}
+
+interface Sent {
+  batch: Batch;
+  /** true once acked, false if this attempt failed; never rejects. */
+  ok: Promise<boolean>;
+}
+
+const DEFAULTS = {
+  maxBatchEvents: 1000,
+  maxBatchDelayMs: 50,
+  maxInFlight: 4,
+  maxQueuedEvents: 100_000,
+  publishTimeoutMs: 5000,
+  retryInitialMs: 100,
+  retryMaxMs: 5000,
+};
+
+/**
+ * Ordering: batches go out in seq order over one connection, so the stream
+ * stores them in order. When a publish fails, the publisher stops cutting new
+ * batches, lets every publish already sent settle, and re-sends the failed ones
+ * oldest first, one at a time, before resuming. A batch whose ack was lost is
+ * stored once thanks to its deterministic msgID.
+ */
+export class EventPublisher {
+  readonly subject: string;
+  readonly #js: JetStreamClient;
+  readonly #origin: BatchOrigin;
+  readonly #opts: typeof DEFAULTS;
+  readonly #onDrop: DropCallback | undefined;
+  readonly #log: Logger;
+  readonly #queue: EventQueue;
+  readonly #displaced: Displaced = { count: 0, firstTsNs: 0, lastTsNs: 0 };
+  readonly #window: Sent[] = [];
+  #windowEvents = 0;
+  #stats = { published: 0, batches: 0, duplicates: 0, dropped: 0, publishErrors: 0 };
+
+  /** When the oldest queued event arrived, for maxBatchDelayMs. */
+  #firstQueuedAt = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #pumping = false;
+  /** Wakes the pump while it waits on an ack: a batch became ready or the publisher is closing. */
+  #wake: (() => void) | undefined;
+  #flushers = 0;
+  #idleWaiters: (() => void)[] = [];
+  #closed = false;
+  /** Set at the close deadline: stop retrying and give up on what is left. */
+  readonly #abandon = new AbortController();
+  #errorStreak = 0;
+  #lastDropLog = 0;
+
+  constructor(opts: EventPublisherOptions) {
+    this.#js = opts.js;
+    this.#origin = { node: opts.node, bootId: opts.bootId, agentStartUs: opts.agentStartUs };
+    this.subject = opts.subject ?? eventsSubject(opts.node);
+    this.#opts = {
+      maxBatchEvents: opts.maxBatchEvents ?? DEFAULTS.maxBatchEvents,
+      maxBatchDelayMs: opts.maxBatchDelayMs ?? DEFAULTS.maxBatchDelayMs,
+      maxInFlight: opts.maxInFlight ?? DEFAULTS.maxInFlight,
+      maxQueuedEvents: opts.maxQueuedEvents ?? DEFAULTS.maxQueuedEvents,
+      publishTimeoutMs: opts.publishTimeoutMs ?? DEFAULTS.publishTimeoutMs,
+      retryInitialMs: opts.retryInitialMs ?? DEFAULTS.retryInitialMs,
+      retryMaxMs: opts.retryMaxMs ?? DEFAULTS.retryMaxMs,
+    };
+    for (const k of ["maxBatchEvents", "maxInFlight"] as const) {
+      if (!Number.isInteger(this.#opts[k]) || this.#opts[k] < 1) throw new RangeError(`${k} must be an integer >= 1`);
+    }
+    this.#onDrop = opts.onDrop;
+    this.#log = opts.logger ?? silentLogger;
+    this.#queue = new EventQueue(this.#opts.maxQueuedEvents);
+  }
+
+  /** Queue events (already in seq order) for publishing. Never blocks; drops the oldest when full. */
+  push(events: readonly ConnEventInit[]): void {
+    if (this.#closed) throw new PublisherClosedError();
+    if (events.length === 0) return;
+    if (this.#queue.size === 0) this.#firstQueuedAt = Date.now();
+    const d = this.#displaced;
+    d.count = 0;
+    this.#queue.pushAll(events, d);
+    if (d.count > 0) this.#reportDrop(d);
+    if (this.#queue.size >= this.#opts.maxBatchEvents) this.#kick();
+    else this.#arm();
+  }
+
+  stats(): PublisherStats {
+    return { ...this.#stats, queued: this.#queue.size + this.#windowEvents };
+  }
+
+  /**
+   * Publish everything queued now, without waiting for batches to fill, and
+   * resolve when nothing is left unacknowledged. Resolves false if timeoutMs
+   * passed first (the events stay queued).
+   */
+  async flush(timeoutMs = Infinity): Promise<boolean> {
+    this.#flushers++;
+    try {
+      this.#kick();
+      return await this.#idle(timeoutMs);
+    } finally {
+      this.#flushers--;
+    }
+  }
+
+  /**
+   * Stop accepting events, publish what can be within timeoutMs (default 5000),
+   * then give up on the rest, counting it as dropped. Returns the final stats.
+   */
+  async close(timeoutMs = 5000): Promise<PublisherStats> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#kick();
+      const done = await this.#idle(timeoutMs);
+      if (!done) {
+        this.#abandon.abort();
+        this.#wake?.();
+        await this.#idle(Infinity);
+      }
+      clearTimeout(this.#timer);
+    }
+    return this.stats();
+  }
+
+  #reportDrop(d: Displaced): void {
+    this.#stats.dropped += d.count;
+    const now = Date.now();
+    if (now - this.#lastDropLog >= 1000) {
+      this.#lastDropLog = now;
+      this.#log.warn({ dropped: d.count, totalDropped: this.#stats.dropped }, "event queue full: dropped oldest events");
+    }
+    try {
+      this.#onDrop?.(d.count, d.firstTsNs, d.lastTsNs);
+    } catch (e) {
+      this.#log.error({ err: e }, "onDrop callback threw");
+    }
+  }
+
+  #batchReady(): boolean {
+    const size = this.#queue.size;
+    if (size === 0) return false;
+    if (size >= this.#opts.maxBatchEvents || this.#closed || this.#flushers > 0) return true;
+    return Date.now() - this.#firstQueuedAt >= this.#opts.maxBatchDelayMs;
+  }
+
+  /** Make sure a partial batch goes out within maxBatchDelayMs. */
+  #arm(): void {
+    if (this.#timer !== undefined || this.#queue.size === 0) return;
+    const wait = Math.max(0, this.#firstQueuedAt + this.#opts.maxBatchDelayMs - Date.now());
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#kick();
+    }, wait);
+  }
+
+  #kick(): void {
+    if (this.#pumping) this.#wake?.();
+    else void this.#pump();
+  }
+
+  #cut(): Batch {
+    const events = this.#queue.take(this.#opts.maxBatchEvents);
+    const first = events[0]!;
+    const last = events[events.length - 1]!;
+    const firstSeq = first.seq ?? 0;
+    this.#windowEvents += events.length;
+    return {
+      firstSeq,
+      count: events.length,
+      firstTsNs: first.tsNs ?? 0,
+      lastTsNs: last.tsNs ?? 0,
+      msgID: batchMsgId(this.#origin, firstSeq),
+      bytes: encodeBatch(this.#origin, events),
+    };
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      for (;;) {
+        if (this.#abandon.signal.aborted) {
+          this.#giveUp();
+          break;
+        }
+        const window = this.#window;
+        while (window.length < this.#opts.maxInFlight && this.#batchReady()) {
+          const batch = this.#cut();
+          window.push({ batch, ok: this.#publish(batch) });
+        }
+        const head = window[0];
+        if (!head) break;
+        // Wait for the oldest ack, or for a reason to cut another batch meanwhile.
+        const acked = await new Promise<boolean | undefined>((resolve) => {
+          this.#wake = () => resolve(undefined);
+          head.ok.then(resolve);
+        });
+        this.#wake = undefined;
+        if (acked === undefined) continue;
+        if (acked) {
+          window.shift();
+          this.#settled(head.batch);
+        } else {
+          await this.#recover();
+        }
+      }
+    } catch (e) {
+      // Not expected (publish never rejects): log rather than lose the pump silently.
+      this.#log.error({ err: e }, "event publisher pump failed");
+    } finally {
+      this.#pumping = false;
+      this.#wake = undefined;
+    }
+    this.#arm();
+    if (this.#queue.size === 0 && this.#window.length === 0) {
+      for (const w of this.#idleWaiters.splice(0)) w();
+    } else if (this.#batchReady()) {
+      void this.#pump(); // something became ready while we were leaving
+    }
+  }
+
+  /** A publish in the window failed: settle the window, then re-send failures in order. */
+  async #recover(): Promise<void> {
+    const window = this.#window;
+    const results = await Promise.all(window.map((s) => s.ok));
+    let delay = this.#opts.retryInitialMs;
+    for (let i = 0; i < window.length; i++) {
+      const { batch } = window[i]!;
+      let ok = results[i]!;
+      while (!ok) {
+        if (this.#abandon.signal.aborted) return this.#giveUp();
+        await this.#sleep(delay + Math.random() * delay * 0.2);
+        delay = Math.min(delay * 2, this.#opts.retryMaxMs);
+        if (this.#abandon.signal.aborted) return this.#giveUp();
+        ok = await this.#publish(batch);
+      }
+      this.#settled(batch);
+    }
+    window.length = 0;
+  }
+
+  /** At the close deadline: what is still unacknowledged counts as dropped. */
+  #giveUp(): void {
+    const d: Displaced = { count: 0, firstTsNs: 0, lastTsNs: 0 };
+    for (const { batch } of this.#window) {
+      if (d.count === 0) d.firstTsNs = batch.firstTsNs;
+      d.lastTsNs = batch.lastTsNs;
+      d.count += batch.count;
+    }
+    this.#window.length = 0;
+    this.#windowEvents = 0;
+    this.#queue.clear(d);
+    if (d.count > 0) this.#reportDrop(d);
+  }
+
+  #settled(batch: Batch): void {
+    this.#windowEvents -= batch.count;
+    this.#stats.published += batch.count;
+    this.#stats.batches++;
+  }
+
+  async #publish(batch: Batch): Promise<boolean> {
+    try {
+      const ack = await this.#js.publish(this.subject, batch.bytes, {
+        msgID: batch.msgID,
+        timeout: this.#opts.publishTimeoutMs,
+      });
+      if (ack.duplicate) this.#stats.duplicates++;
+      if (this.#errorStreak > 0) {
+        this.#log.info({ failedAttempts: this.#errorStreak }, "publishing events again");
+        this.#errorStreak = 0;
+      }
+      return true;
+    } catch (e) {
+      this.#stats.publishErrors++;
+      // One warning per outage, not one per attempt.
+      if (this.#errorStreak++ === 0) this.#log.warn({ err: e, subject: this.subject }, "event publish failed, retrying");
+      return false;
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const signal = this.#abandon.signal;
+      const done = () => {
+        clearTimeout(t);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  #idle(timeoutMs: number): Promise<boolean> {
+    if (this.#queue.size === 0 && this.#window.length === 0 && !this.#pumping) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      let t: NodeJS.Timeout | undefined;
+      const waiter = () => {
+        clearTimeout(t);
+        resolve(true);
+      };
+      this.#idleWaiters.push(waiter);
+      if (Number.isFinite(timeoutMs)) {
+        t = setTimeout(() => {
+          const i = this.#idleWaiters.indexOf(waiter);
+          if (i >= 0) this.#idleWaiters.splice(i, 1);
+          resolve(false);
+        }, timeoutMs);
+      }
+    });
+  }
+}

@@ -1,0 +1,60 @@
+// NATS JetStream transport: subjects, streams, publishing and reading event batches.
+export {
+  ALERTS_WILDCARD,
+  EVENTS_WILDCARD,
+  SUBJECT_PREFIX,
+  TRACES_WILDCARD,
+  alertsSubject,
+  eventsSubject,
+  subjectToken,
+  tracesSubject,
+} from "./subjects.js";
+export {
+  ALERTS_STREAM,
+  DEFAULT_STREAM_LIMITS,
+  EVENTS_STREAM,
+  TRACES_STREAM,
+  ensureStreams,
+  type StreamKey,
+  type StreamLimits,
+  type StreamLimitsOverrides,
+} from "./streams.js";
+export { batchMsgId, decodeBatch, encodeBatch, type BatchOrigin, type DecodedBatch } from "./batch-codec.js";
+export {
+  EventPublisher,
+  type DropCallback,
+  type EventPublisherOptions,
+  type PublisherStats,
+} from "./event-publisher.js";
+export {
+  subscribeEvents,
+  type EventSubscription,
+  type ReceivedBatch,
+  type SubscribeEventsOptions,
+  type SubscriberStats,
+} from "./event-subscriber.js";
+export {
+  createDurableEventConsumer,
+  type DeliveredBatch,
+  type DurableEventConsumer,
+  type DurableEventConsumerOptions,
+} from "./durable-consumer.js";
+export { freePort, startEmbeddedNats, type EmbeddedNats, type EmbeddedNatsOptions } from "./embedded-nats.js";
+export { DEFAULT_NATS_URL, connectNats, type ConnectNatsOptions } from "./connect.js";
+export {
+  MalformedMessageError,
+  NatsServerMissingError,
+  NatsServerStartError,
+  NatsUnreachableError,
+  PublisherClosedError,
+  TransportError,
+  isMalformedMessageError,
+  isNatsServerMissingError,
+  isNatsServerStartError,
+  isNatsUnreachableError,
+  isPublisherClosedError,
+  isTransportError,
+  type TransportErrorCode,
+} from "./errors.js";
+export type { NatsConnection } from "@nats-io/nats-core";
+export { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";

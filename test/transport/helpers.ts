@@ -1,0 +1,110 @@
+// Shared fixtures for transport tests: a private nats-server per test file
+// and synthetic events that look like what the agent produces.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { EventKind, Role, SidecarLeg, TcpState, type ConnEventInit } from "../../src/model/mod.js";
+import {
+  connectNats,
+  ensureStreams,
+  jetstream,
+  jetstreamManager,
+  startEmbeddedNats,
+  subscribeEvents,
+  type EmbeddedNats,
+  type JetStreamClient,
+  type JetStreamManager,
+  type NatsConnection,
+  type SubscribeEventsOptions,
+} from "../../src/transport/mod.js";
+
+export interface NatsFixture {
+  stateDir: string;
+  server: EmbeddedNats;
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  /** Stop the server and start it again on the same port and state dir. */
+  restart(downMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startNatsFixture(): Promise<NatsFixture> {
+  const stateDir = await mkdtemp(join(tmpdir(), "tcptrail-transport-"));
+  let server: EmbeddedNats | undefined;
+  let nc: NatsConnection | undefined;
+  try {
+    server = await startEmbeddedNats({ stateDir });
+    nc = await connectNats(server.url, { name: "transport-test", reconnectTimeWaitMs: 100 });
+    const jsm = await jetstreamManager(nc);
+    await ensureStreams(jsm);
+    const fx: NatsFixture = {
+      stateDir,
+      server,
+      nc,
+      js: jetstream(nc),
+      jsm,
+      async restart(downMs = 0) {
+        const port = fx.server.port;
+        await fx.server.stop();
+        if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+        fx.server = await startEmbeddedNats({ stateDir, port });
+      },
+      async close() {
+        await fx.nc.close().catch(() => undefined);
+        await fx.server.stop();
+        await rm(stateDir, { recursive: true, force: true });
+      },
+    };
+    return fx;
+  } catch (e) {
+    await nc?.close().catch(() => undefined);
+    await server?.stop();
+    await rm(stateDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** `n` events with seq from..from+n-1, alternating kinds like a real connection. */
+export function makeEvents(n: number, from = 1, node = "node-a"): ConnEventInit[] {
+  const out: ConnEventInit[] = [];
+  for (let i = 0; i < n; i++) {
+    const seq = from + i;
+    out.push({
+      seq,
+      kind: i % 3 === 2 ? EventKind.EVENT_KIND_RESET_SENT : EventKind.EVENT_KIND_STATE_CHANGE,
+      tsNs: 1_000_000_000 + seq * 1000,
+      timeUs: 1_763_700_000_000_000 + seq,
+      sock: (0xffff888000000000n + BigInt(seq) * 64n).toString(16),
+      netns: 4026531840,
+      pod: `${node}-pod`,
+      family: 4,
+      local: { ip: "10.88.0.3", port: 8080 },
+      remote: { ip: "10.88.0.2", port: 40000 + (seq % 20000) },
+      oldState: TcpState.TCP_STATE_ESTABLISHED,
+      newState: TcpState.TCP_STATE_FIN_WAIT1,
+      uid: 1337,
+      owner: { pid: 1234, tid: 1234, comm: "haproxy" },
+      role: Role.ROLE_SIDECAR,
+      leg: SidecarLeg.SIDECAR_LEG_UPSTREAM,
+    });
+  }
+  return out;
+}
+
+/** Read back every event in the stream (no follow), with subscriber stats. */
+export async function readAll(
+  nc: NatsConnection,
+  opts: SubscribeEventsOptions = {},
+): Promise<{ seqs: number[]; batches: number; malformed: number }> {
+  const sub = await subscribeEvents(nc, opts);
+  const seqs: number[] = [];
+  let batches = 0;
+  for await (const { batch } of sub) {
+    batches++;
+    for (const ev of batch.events) seqs.push(ev.seq);
+  }
+  return { seqs, batches, malformed: sub.stats().malformed };
+}
+
+export const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
