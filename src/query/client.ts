@@ -1,0 +1,79 @@
+// The CLI's side of the API: typed calls over Node's global fetch, with the
+// two failures users meet (nothing listening, an error answer) as typed errors.
+import { ApiResponseError, ApiUnreachableError } from "./errors.js";
+import type { EventJson } from "./event-json.js";
+import { API_PREFIX } from "./server.js";
+import type { TraceJson } from "./trace-json.js";
+
+export const DEFAULT_API_URL = "http://127.0.0.1:7070";
+
+export interface QueryClientOptions {
+  /** Base URL of `tcptrail run`'s API. Default http://127.0.0.1:7070. */
+  url?: string;
+  /** Per-request timeout, ms. Default 10000. */
+  timeoutMs?: number;
+}
+
+export type Params = Record<string, string | number | undefined>;
+
+export interface TraceListJson {
+  traces: TraceJson[];
+  next_cursor: string | null;
+}
+
+export interface TimelineJson {
+  events: EventJson[];
+  traces: TraceJson[];
+  truncated: boolean;
+}
+
+export class QueryClient {
+  readonly url: string;
+  readonly #timeoutMs: number;
+
+  constructor(opts: QueryClientOptions = {}) {
+    this.url = (opts.url ?? DEFAULT_API_URL).replace(/\/+$/, "");
+    this.#timeoutMs = opts.timeoutMs ?? 10_000;
+  }
+
+  listTraces(params: Params = {}): Promise<TraceListJson> {
+    return this.#get("/traces", params) as Promise<TraceListJson>;
+  }
+
+  /** Null when the API has no such trace. */
+  async getTrace(id: string): Promise<TraceJson | null> {
+    try {
+      return (await this.#get(`/traces/${encodeURIComponent(id)}`, {})) as TraceJson;
+    } catch (e) {
+      if (e instanceof ApiResponseError && e.status === 404) return null;
+      throw e;
+    }
+  }
+
+  timeline(params: Params): Promise<TimelineJson> {
+    return this.#get("/timeline", params) as Promise<TimelineJson>;
+  }
+
+  async #get(path: string, params: Params): Promise<unknown> {
+    const u = new URL(`${this.url}${API_PREFIX}${path}`);
+    for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== "") u.searchParams.set(k, String(v));
+    let res: Response;
+    try {
+      res = await fetch(u, { signal: AbortSignal.timeout(this.#timeoutMs), headers: { accept: "application/json" } });
+    } catch (cause) {
+      throw new ApiUnreachableError(this.url, { cause });
+    }
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new ApiResponseError(res.status, "BAD_RESPONSE", `the API at ${this.url} answered ${res.status} with a non-JSON body`);
+    }
+    if (!res.ok) {
+      const b = body as { error?: string; message?: string };
+      throw new ApiResponseError(res.status, b.error ?? "ERROR", b.message ?? `HTTP ${res.status}`);
+    }
+    return body;
+  }
+}

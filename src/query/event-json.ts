@@ -1,0 +1,102 @@
+// The JSON shape of one connection event (timelines, the live event stream).
+// Fields that do not apply to the event's kind are null, so every line has
+// the same keys and `jq` filters never trip on a missing one.
+import {
+  EventKind,
+  formatEndpoint,
+  kindName,
+  legName,
+  reasonName,
+  roleName,
+  stateName,
+  type ConnEvent,
+  type ConnEventInit,
+  type Process,
+} from "../model/mod.js";
+import { u64 } from "../store/mod.js";
+import { formatTimeUs } from "./time.js";
+
+export interface ProcessJson {
+  pid: number;
+  tid: number;
+  comm: string;
+}
+
+export interface EventJson {
+  node: string;
+  seq: number;
+  kind: string;
+  time: string | null;
+  time_us: number;
+  ts_ns: number;
+  sock: string | null;
+  netns: number | null;
+  pod: string | null;
+  family: number;
+  /** "ip:port" */
+  local: string | null;
+  remote: string | null;
+  old_state: string | null;
+  new_state: string | null;
+  reset_reason: string | null;
+  uid: number;
+  process: ProcessJson | null;
+  owner: ProcessJson | null;
+  role: string | null;
+  leg: string | null;
+  ret: number | null;
+  fd: number | null;
+  target: string | null;
+  shutdown_how: number | null;
+  lost: number | null;
+  gap_reason: string | null;
+  gap_start_ns: number | null;
+}
+
+function processToJson(p: Process | null | undefined): ProcessJson | null {
+  if (!p || (!p.pid && !p.comm)) return null;
+  return { pid: p.pid ?? 0, tid: p.tid ?? 0, comm: p.comm ?? "" };
+}
+
+const SYSCALLS = new Set<number>([
+  EventKind.EVENT_KIND_SYSCALL_CONNECT,
+  EventKind.EVENT_KIND_SYSCALL_ACCEPT,
+  EventKind.EVENT_KIND_SYSCALL_CLOSE,
+  EventKind.EVENT_KIND_SYSCALL_SHUTDOWN,
+  EventKind.EVENT_KIND_SYSCALL_ORIGINAL_DST,
+]);
+
+export function eventToJson(node: string, e: ConnEvent | ConnEventInit): EventJson {
+  const kind = e.kind ?? 0;
+  const syscall = SYSCALLS.has(kind);
+  const gap = kind === EventKind.EVENT_KIND_GAP;
+  return {
+    node,
+    seq: u64(e.seq),
+    kind: kindName(kind),
+    time: formatTimeUs(u64(e.timeUs)),
+    time_us: u64(e.timeUs),
+    ts_ns: u64(e.tsNs),
+    sock: e.sock || null,
+    netns: u64(e.netns) || null,
+    pod: e.pod || null,
+    family: e.family ?? 0,
+    local: e.local?.ip ? formatEndpoint(e.local) : null,
+    remote: e.remote?.ip ? formatEndpoint(e.remote) : null,
+    old_state: e.oldState ? stateName(e.oldState) : null,
+    new_state: e.newState ? stateName(e.newState) : null,
+    reset_reason: e.resetReason ? reasonName(e.resetReason) : null,
+    uid: e.uid ?? 0,
+    process: processToJson(e.process),
+    owner: processToJson(e.owner),
+    role: e.role ? roleName(e.role) : null,
+    leg: e.leg ? legName(e.leg) : null,
+    ret: syscall ? (e.ret ?? 0) : null,
+    fd: syscall ? (e.fd ?? 0) : null,
+    target: e.target?.ip ? formatEndpoint(e.target) : null,
+    shutdown_how: kind === EventKind.EVENT_KIND_SYSCALL_SHUTDOWN ? (e.shutdownHow ?? 0) : null,
+    lost: gap ? u64(e.lost) : null,
+    gap_reason: gap ? e.gapReason || null : null,
+    gap_start_ns: gap ? u64(e.gapStartNs) : null,
+  };
+}

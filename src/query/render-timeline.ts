@@ -1,0 +1,61 @@
+// `tcptrail timeline`: the events of a connection in time order, with the time
+// since the first event and since the previous one.
+import { formatColumns } from "./columns.js";
+import type { EventJson } from "./event-json.js";
+import type { TimelineJson } from "./client.js";
+
+const ms = (us: number): string => (us / 1000).toFixed(3);
+
+function detail(e: EventJson): string {
+  const p = e.process ?? e.owner;
+  const who = p ? `${p.comm}(${p.pid})` : "";
+  switch (e.kind) {
+    case "STATE_CHANGE":
+      return `${e.old_state ?? "?"} → ${e.new_state ?? "?"}`;
+    case "RESET_SENT":
+      return `RST sent, reason ${e.reset_reason ?? "?"}${e.old_state ? ` in ${e.old_state}` : ""}${e.sock ? "" : " (no socket)"}`;
+    case "RESET_RECEIVED":
+      return "RST received";
+    case "RETRANSMIT":
+      return `retransmit${e.old_state ? ` in ${e.old_state}` : ""}`;
+    case "SYSCALL_CONNECT":
+      return `${who} connect(${e.target ?? "?"}) = ${e.ret}`;
+    case "SYSCALL_ORIGINAL_DST":
+      return `${who} SO_ORIGINAL_DST = ${e.target ?? "?"}`;
+    case "SYSCALL_SHUTDOWN":
+      return `${who} shutdown(fd ${e.fd}, ${["SHUT_RD", "SHUT_WR", "SHUT_RDWR"][e.shutdown_how ?? 0] ?? e.shutdown_how}) = ${e.ret}`;
+    case "SYSCALL_ACCEPT":
+    case "SYSCALL_CLOSE":
+      return `${who} ${e.kind === "SYSCALL_ACCEPT" ? "accept" : "close"}(fd ${e.fd}) = ${e.ret}`;
+    case "GAP":
+      return `GAP: ${e.lost ?? 0} events lost (${e.gap_reason ?? "unknown"})`;
+    default:
+      return "";
+  }
+}
+
+export function renderTimeline(tl: TimelineJson): string {
+  if (tl.events.length === 0) return "no events for this connection";
+  const t0 = tl.events[0]!.time_us;
+  let prev = t0;
+  const rows = [["TIME", "+MS", "ΔMS", "NODE", "POD", "SOCK", "LOCAL", "REMOTE", "EVENT"]];
+  for (const e of tl.events) {
+    rows.push([
+      e.time ? e.time.slice(11, 26) : "-",
+      ms(e.time_us - t0),
+      ms(e.time_us - prev),
+      e.node,
+      e.pod ?? "-",
+      e.sock ?? "-",
+      e.local ?? "-",
+      e.remote ?? "-",
+      detail(e),
+    ]);
+    prev = e.time_us;
+  }
+  const head = tl.traces.length
+    ? `${tl.events.length} events; trace${tl.traces.length > 1 ? "s" : ""} ${tl.traces.map((t) => `${t.trace_id} ${t.outcome}`).join(", ")}`
+    : `${tl.events.length} events; not part of a stored trace`;
+  const tail = tl.truncated ? "\n(truncated: more events match; narrow with --since/--until)" : "";
+  return `${head}\n${formatColumns(rows)}${tail}`;
+}

@@ -1,0 +1,99 @@
+// `tcptrail why`: a trace drawn as its chain of hops, then one sentence saying
+// where the failure began and the kernel's reason for it.
+import { formatColumns } from "./columns.js";
+import { addr, who } from "./describe.js";
+import { formatDurationUs } from "./time.js";
+import type { EndpointJson, HopJson, TraceJson } from "./trace-json.js";
+
+function hopEnd(t: TraceJson, h: HopJson): string {
+  const origin = t.reset_origin_hop === h.index;
+  const reason = h.reset_reason ? ` (${h.reset_reason})` : "";
+  if (h.reset_by) return `${origin ? "✖ " : ""}RST by ${h.reset_by}${reason}`;
+  switch (h.outcome) {
+    case "REFUSED":
+      return `✖ refused${reason}`;
+    case "RESET_UNTRACED":
+      return "✖ RST from an untraced sender";
+    case "TIMEOUT":
+      return "✖ timed out";
+    case "INCOMPLETE":
+      return "? events lost";
+    case "OPEN":
+      return "open";
+  }
+  return h.first_fin_by ? `FIN by ${h.first_fin_by}` : "";
+}
+
+/** "app tt-b (node, pid 901)" */
+function subject(ep: EndpointJson): string {
+  const role = ep.role ? ep.role.toLowerCase() : "an untraced peer";
+  const p = ep.comm && ep.pid ? `${ep.comm}, pid ${ep.pid}` : ep.pid ? `pid ${ep.pid}` : (ep.comm ?? "");
+  return [role, ep.pod ?? "", p ? `(${p})` : ""].filter(Boolean).join(" ");
+}
+
+const list = (xs: number[]): string => (xs.length === 1 ? `hop ${xs[0]}` : `hops ${xs.join(", ")}`);
+
+/** One sentence: where it began, who, and the kernel's reason. */
+export function whySentence(t: TraceJson): string {
+  const originHop = t.hops.find((h) => h.index === t.reset_origin_hop);
+  switch (t.outcome) {
+    case "RESET_BY_CLIENT":
+    case "RESET_BY_SERVER": {
+      const o = t.reset_origin;
+      const reason = originHop?.reset_reason ? ` (kernel reason ${originHop.reset_reason})` : "";
+      const others = t.hops.filter((h) => h.index !== t.reset_origin_hop);
+      const fin = others.filter((h) => !h.reset_by && h.first_fin_by).map((h) => h.index);
+      const rst = others.filter((h) => h.reset_by).map((h) => h.index);
+      const relay = [fin.length ? `relayed as FIN on ${list(fin)}` : "", rst.length ? `as RST on ${list(rst)}` : ""]
+        .filter(Boolean)
+        .join(", ");
+      return `${o ? subject(o) : `the ${t.outcome === "RESET_BY_CLIENT" ? "client" : "server"}`} reset the connection on hop ${
+        t.reset_origin_hop ?? "?"
+      }${reason}${relay ? `; ${relay}` : ""}.`;
+    }
+    case "REFUSED": {
+      const h = originHop ?? t.hops[t.hops.length - 1];
+      return h
+        ? `nothing listened on ${addr(h.server)}${h.server.pod ? ` in ${h.server.pod}` : ""}: the SYN from ${subject(h.client)} on hop ${h.index} was refused (kernel reason ${h.reset_reason ?? "NO_SOCKET"}).`
+        : "the connection was refused: nothing listened.";
+    }
+    case "RESET_UNTRACED": {
+      const h = originHop ?? t.hops.find((x) => x.outcome === "RESET_UNTRACED") ?? t.hops[0];
+      return `a RST that no traced socket sent arrived on hop ${h?.index ?? "?"}${
+        h ? ` (${addr(h.client)} → ${addr(h.server)})` : ""
+      }: a middlebox or an iptables REJECT sent it.`;
+    }
+    case "TIMEOUT":
+      return `the connection timed out on hop ${originHop?.index ?? t.hops.find((h) => h.outcome === "TIMEOUT")?.index ?? "?"} after retransmissions.`;
+    case "INCOMPLETE":
+      return "events were lost while this connection was traced, so its outcome is not guessed.";
+    case "OPEN":
+      return "the connection is still open.";
+    case "COMPLETED": {
+      const h = t.hops[0];
+      return `completed: every hop closed with FIN${h?.first_fin_by ? `, the ${h.first_fin_by} of hop 1 first` : ""}.`;
+    }
+    default:
+      return t.explanation || `outcome ${t.outcome}.`;
+  }
+}
+
+export function renderWhy(t: TraceJson): string {
+  const n = t.hops.length;
+  const dur = t.end_us && t.start_us ? `, ${formatDurationUs(t.end_us - t.start_us)}` : "";
+  const head = `trace ${t.trace_id} ${t.outcome}  (${n} hop${n === 1 ? "" : "s"}${dur})`;
+  const rows = t.hops.map((h) => {
+    const orig = h.original_destination && h.original_destination !== addr(h.server) ? `orig dst ${h.original_destination}` : "";
+    return [`${who(h.client)} ${addr(h.client)}`, "──▶", `${who(h.server)} ${addr(h.server)}`, orig, hopEnd(t, h)];
+  });
+  const chain = formatColumns(rows, "  ")
+    .split("\n")
+    .map((l) => `  ${l}`)
+    .join("\n");
+  const lines = [head];
+  if (n) lines.push(chain);
+  lines.push(`why: ${whySentence(t)}`);
+  if (t.explanation) lines.push(`     ${t.explanation}`);
+  return lines.join("\n");
+}
+

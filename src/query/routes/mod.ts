@@ -1,0 +1,5 @@
+export { healthRoutes } from "./health.js";
+export { streamRoutes } from "./stream.js";
+export { timelineRoutes } from "./timeline.js";
+export { tracesRoutes } from "./traces.js";
+export type { RouteDeps } from "./deps.js";

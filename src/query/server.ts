@@ -1,0 +1,114 @@
+// The HTTP query API under /api/v1 (fastify). Every parameter is checked by a
+// JSON schema and then semantically; any failure is a 400 naming the parameter.
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from "fastify";
+import { isBadQueryError, type TraceStore } from "../store/mod.js";
+import type { Logger } from "../log/logger.js";
+import { isBadParameterError } from "./errors.js";
+import { createLiveHub, type LiveHub } from "./live-hub.js";
+import { healthRoutes, streamRoutes, timelineRoutes, tracesRoutes, type RouteDeps } from "./routes/mod.js";
+import type { SseConnection, SseOptions } from "./sse.js";
+
+export interface QueryServerOptions {
+  store: TraceStore;
+  /** Source of the live streams. Default: a hub nobody publishes into. */
+  hub?: LiveHub;
+  /** Default "127.0.0.1": the API has no authentication, so it stays local unless asked. */
+  host?: string;
+  /** Default 7070; 0 picks a free port. */
+  port?: number;
+  /** SSE heartbeat and back-pressure limits (see SseOptions for defaults). */
+  sse?: SseOptions;
+  /** Default: no logging. */
+  log?: Logger;
+}
+
+export interface QueryServer {
+  /** e.g. "http://127.0.0.1:7070" */
+  url: string;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export const API_PREFIX = "/api/v1";
+
+interface AjvError {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: { missingProperty?: string; additionalProperty?: string };
+  parentSchema?: { description?: string };
+}
+
+/** The fastify app without listening: what tests drive with `inject`. */
+export async function buildQueryApp(opts: Omit<QueryServerOptions, "host" | "port">): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(opts.log ? { loggerInstance: opts.log } : { logger: false }),
+    // Hijacked SSE sockets are never "idle" to Node, so close() would wait for
+    // the client's keep-alive to lapse; queries are short, so cut everything.
+    forceCloseConnections: true,
+    // Per-request lines would drown the agent's own logs; errors are logged below.
+    logController: new LogController({ disableRequestLogging: true }),
+    // removeAdditional off so an unknown (misspelt) parameter is an error, not
+    // silently ignored; verbose so errors carry the schema's description.
+    ajv: { customOptions: { removeAdditional: false, verbose: true, allErrors: false } },
+  }) as unknown as FastifyInstance;
+
+  const deps: RouteDeps = {
+    store: opts.store,
+    hub: opts.hub ?? createLiveHub(),
+    sse: opts.sse ?? {},
+    streams: new Set<SseConnection>(),
+  };
+
+  app.setErrorHandler((err: FastifyError & { validation?: AjvError[] }, _req, reply) => {
+    if (err.validation?.length) {
+      return reply.code(400).send({ error: "BAD_PARAMETER", message: validationMessage(err.validation[0]!) });
+    }
+    if (isBadParameterError(err) || isBadQueryError(err)) {
+      return reply.code(400).send({ error: "BAD_PARAMETER", message: err.message });
+    }
+    if (err.statusCode && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ error: err.code ?? "BAD_REQUEST", message: err.message });
+    }
+    reply.log.error({ err }, "query failed");
+    return reply.code(500).send({ error: "INTERNAL", message: err.message });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: "NOT_FOUND", message: `no route ${req.method} ${req.url.split("?")[0]}` }),
+  );
+  // SSE responses never finish by themselves; end them so close() does not wait forever.
+  app.addHook("preClose", async () => {
+    for (const s of deps.streams) s.close();
+  });
+
+  await app.register(
+    async (api) => {
+      tracesRoutes(api, deps);
+      timelineRoutes(api, deps);
+      streamRoutes(api, deps);
+      healthRoutes(api, deps);
+    },
+    { prefix: API_PREFIX },
+  );
+  return app;
+}
+
+export async function startQueryServer(opts: QueryServerOptions): Promise<QueryServer> {
+  const app = await buildQueryApp(opts);
+  const host = opts.host ?? "127.0.0.1";
+  await app.listen({ host, port: opts.port ?? 7070 });
+  const addr = app.server.address();
+  const port = typeof addr === "object" && addr ? addr.port : (opts.port ?? 7070);
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  return { url, app, close: () => app.close() };
+}
+
+function validationMessage(v: AjvError): string {
+  const name = v.params?.missingProperty ?? (v.instancePath ?? "").replace(/^\//, "").replace(/\//g, ".");
+  if (v.keyword === "additionalProperties" && v.params?.additionalProperty) {
+    return `unknown parameter ${v.params.additionalProperty}`;
+  }
+  if (v.keyword === "required") return `${name} is required`;
+  const description = v.parentSchema?.description;
+  return description ? `${name} must be ${description}` : `${name} ${v.message ?? "is invalid"}`;
+}

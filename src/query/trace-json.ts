@@ -1,0 +1,109 @@
+// The one JSON shape of a trace, used by the HTTP API, `tcptrail traces -o json`
+// and `why`: snake_case, enums by short name, unknowns as null (never "" or 0,
+// which are real values for some fields).
+import { formatEndpoint, legName, outcomeName, reasonName, roleName, type HopEndpoint, type Trace, type TraceInit } from "../model/mod.js";
+import { u64 } from "../store/mod.js";
+import { formatTimeUs } from "./time.js";
+
+export interface EndpointJson {
+  ip: string | null;
+  port: number | null;
+  pod: string | null;
+  netns: number | null;
+  role: string | null;
+  leg: string | null;
+  pid: number | null;
+  comm: string | null;
+  /** sk_uid; null when this end was not traced. */
+  uid: number | null;
+  node: string | null;
+  socket_id: string | null;
+}
+
+export interface HopJson {
+  index: number;
+  client: EndpointJson;
+  server: EndpointJson;
+  /** "ip:port" the client meant to reach before REDIRECT. */
+  original_destination: string | null;
+  /** "client" | "server" | null */
+  opened_by: string | null;
+  first_fin_by: string | null;
+  reset_by: string | null;
+  reset_reason: string | null;
+  outcome: string;
+  /** How this hop follows the previous one: "redirect", "proxy", "pooled" or null. */
+  link: string | null;
+  start: string | null;
+  end: string | null;
+}
+
+export interface TraceJson {
+  trace_id: string;
+  outcome: string;
+  explanation: string;
+  start: string | null;
+  /** Null while the connection is open. */
+  end: string | null;
+  start_us: number;
+  end_us: number;
+  duration_ms: number | null;
+  /** The endpoint where the failure began. */
+  reset_origin: EndpointJson | null;
+  reset_origin_hop: number | null;
+  hops: HopJson[];
+}
+
+const orNull = <T>(v: T | null | undefined, none: T): T | null => (v === undefined || v === null || v === none ? null : v);
+
+export function endpointToJson(ep: HopEndpoint | null | undefined): EndpointJson {
+  const e = ep ?? {};
+  const traced = Boolean(e.socketId);
+  return {
+    ip: orNull(e.ip, ""),
+    port: orNull(e.port, 0),
+    pod: orNull(e.pod, ""),
+    netns: orNull(u64(e.netns), 0),
+    role: e.role ? roleName(e.role) : null,
+    leg: e.leg ? legName(e.leg) : null,
+    pid: orNull(e.pid, 0),
+    comm: orNull(e.comm, ""),
+    uid: traced || e.uid ? (e.uid ?? 0) : null,
+    node: orNull(e.node, ""),
+    socket_id: orNull(e.socketId, ""),
+  };
+}
+
+const isEmptyEndpoint = (ep: HopEndpoint | null | undefined): boolean => !ep || (!ep.ip && !ep.pod && !ep.socketId);
+
+export function traceToJson(t: Trace | TraceInit): TraceJson {
+  const startUs = u64(t.startUs);
+  const endUs = u64(t.endUs);
+  const origin = isEmptyEndpoint(t.resetOrigin) ? null : endpointToJson(t.resetOrigin);
+  return {
+    trace_id: t.traceId ?? "",
+    outcome: outcomeName(t.outcome),
+    explanation: t.explanation ?? "",
+    start: formatTimeUs(startUs),
+    end: formatTimeUs(endUs),
+    start_us: startUs,
+    end_us: endUs,
+    duration_ms: endUs && startUs ? (endUs - startUs) / 1000 : null,
+    reset_origin: origin,
+    reset_origin_hop: origin ? (t.resetOriginHop ?? 0) : null,
+    hops: (t.hops ?? []).map((h) => ({
+      index: h.index ?? 0,
+      client: endpointToJson(h.client),
+      server: endpointToJson(h.server),
+      original_destination: h.originalDestination?.ip ? formatEndpoint(h.originalDestination) : null,
+      opened_by: orNull(h.openedBy, ""),
+      first_fin_by: orNull(h.firstFinBy, ""),
+      reset_by: orNull(h.resetBy, ""),
+      reset_reason: h.resetReason ? reasonName(h.resetReason) : null,
+      outcome: outcomeName(h.outcome),
+      link: orNull(h.link, ""),
+      start: formatTimeUs(u64(h.startUs)),
+      end: formatTimeUs(u64(h.endUs)),
+    })),
+  };
+}

@@ -1,0 +1,38 @@
+// Where traces and raw events are kept: the TraceStore contract, its SQLite
+// implementation and periodic retention.
+export type {
+  EventSource,
+  PutResult,
+  RetentionPolicy,
+  RetentionResult,
+  StoredEvent,
+  StoreStats,
+  Timeline,
+  TimelineQuery,
+  TraceFilter,
+  TracePage,
+  TraceStore,
+} from "./store.js";
+export {
+  SqliteTraceStore,
+  defaultDatabasePath,
+  DEFAULT_LIST_LIMIT,
+  DEFAULT_MAX_AGE_MS,
+  DEFAULT_MAX_BYTES,
+  DEFAULT_TIMELINE_LIMIT,
+  MAX_LIST_LIMIT,
+  type SqliteStoreOptions,
+} from "./sqlite-store.js";
+export { scheduleRetention, type RetentionSchedule, type RetentionScheduleOptions } from "./retention.js";
+export { formatSocketId, parseSocketId, type SocketIdentity } from "./socket-id.js";
+export {
+  BadQueryError,
+  SchemaTooNewError,
+  StoreClosedError,
+  isBadQueryError,
+  isSchemaTooNewError,
+  isStoreClosedError,
+  isStoreError,
+  type StoreErrorCode,
+} from "./errors.js";
+export { u64 } from "./uint64.js";

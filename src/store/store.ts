@@ -1,0 +1,115 @@
+// The storage contract for traces and raw events. The consumer writes through
+// it, the query API reads through it; SQLite is the default implementation and
+// a server database can replace it without touching either side, which is why
+// every method is asynchronous even though SQLite is not.
+import type { ConnEvent, ConnEventInit, Outcome, Role, Trace, TraceInit } from "../model/mod.js";
+
+/**
+ * Where a batch of events comes from. Sequence numbers restart with every agent,
+ * so an event's identity is (node, bootId, agentStartUs, seq). An `EventBatch`
+ * satisfies this interface as it is.
+ */
+export interface EventSource {
+  node: string;
+  bootId: string;
+  agentStartUs: number;
+}
+
+/** Which traces to list. All fields are optional and combine with AND. */
+export interface TraceFilter {
+  /** Wall-clock µs: traces whose span [start, end] overlaps [since, until] (open traces never end). */
+  since?: number;
+  until?: number;
+  /** A hop endpoint (client or server) in this pod. */
+  pod?: string;
+  /** A hop endpoint with this address; with `port` too, both on the same endpoint. */
+  ip?: string;
+  port?: number;
+  /** One outcome or any of several. */
+  outcome?: Outcome | Outcome[];
+  /** The role of the endpoint where the failure began (`reset_origin`), e.g. resets begun by a sidecar. */
+  role?: Role;
+  /** Page size. Default 100, at most 1000. */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface TracePage {
+  /** Newest first (start time, then trace id). */
+  traces: Trace[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** Which connection to show. Give `traceId`, `socketId`, or `ip` (+ `port`). */
+export interface TimelineQuery {
+  /** Every socket of every hop of that trace. */
+  traceId?: string;
+  /** "node/sock/birth_ts": the socket, its hop peer and any packet answering its 4-tuple. */
+  socketId?: string;
+  /** An endpoint seen as either local or remote, so both ends of the connection match. */
+  ip?: string;
+  port?: number;
+  /** Wall-clock µs bounds. */
+  since?: number;
+  until?: number;
+  /** At most this many events. Default 10000. */
+  limit?: number;
+}
+
+export interface StoredEvent {
+  node: string;
+  event: ConnEvent;
+}
+
+export interface Timeline {
+  /** Ordered by wall-clock time, then by kernel time on the same node. */
+  events: StoredEvent[];
+  /** The traces these events belong to, newest first. */
+  traces: Trace[];
+  /** True when `limit` cut the event list short. */
+  truncated: boolean;
+}
+
+export interface RetentionPolicy {
+  /** Delete traces and events older than this. Default 24 h. */
+  maxAgeMs?: number;
+  /** Delete the oldest traces and events until the data fits in this many bytes. Default 512 MiB. */
+  maxBytes?: number;
+}
+
+export interface RetentionResult {
+  deletedTraces: number;
+  deletedEvents: number;
+  /** Bytes of live data after the run. */
+  bytes: number;
+}
+
+export interface PutResult {
+  /** Rows newly written. */
+  written: number;
+  /** Rows already present (events) or replaced (traces): re-delivery is harmless. */
+  duplicates: number;
+}
+
+export interface StoreStats {
+  traces: number;
+  events: number;
+  bytes: number;
+}
+
+export interface TraceStore {
+  /** Write traces; a trace_id already stored is replaced, never duplicated. */
+  putTraces(traces: (Trace | TraceInit)[]): Promise<PutResult>;
+  /** Write one batch of a node's events; events already stored (same source and seq) are skipped. */
+  putEvents(source: EventSource, events: (ConnEvent | ConnEventInit)[]): Promise<PutResult>;
+  listTraces(filter?: TraceFilter): Promise<TracePage>;
+  /** Exactly the trace that was written, or null. */
+  getTrace(traceId: string): Promise<Trace | null>;
+  timeline(query: TimelineQuery): Promise<Timeline>;
+  /** Delete oldest first until both limits hold. */
+  retention(policy?: RetentionPolicy): Promise<RetentionResult>;
+  stats(): Promise<StoreStats>;
+  close(): Promise<void>;
+}

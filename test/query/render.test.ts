@@ -1,0 +1,137 @@
+import { describe, expect, it } from "vitest";
+import { EventKind, Outcome, ResetReason, Role, TcpState } from "../../src/model/mod.js";
+import {
+  eventToJson,
+  formatTimeUs,
+  parseTarget,
+  parseTimeParam,
+  renderTimeline,
+  renderTraceTable,
+  renderWhy,
+  traceToJson,
+  whySentence,
+} from "../../src/query/mod.js";
+import { A, B, NODE, meshTrace, resetSent, stateEvent } from "../store/fixtures.js";
+
+const START = 1_714_557_600_000_000; // 2024-05-01T10:00:00Z
+
+describe("renderWhy", () => {
+  it("draws the chain and names where the reset began and why", () => {
+    const out = renderWhy(traceToJson(meshTrace({ id: "3f2a", startUs: START })));
+    const lines = out.split("\n");
+    expect(lines[0]).toBe("trace 3f2a RESET_BY_SERVER  (3 hops, 12.4 ms)");
+    expect(lines[1]).toMatch(/^ {2}app tt-a node\(812\) 10\.88\.0\.2:40000 +──▶ {2}sidecar tt-a haproxy\(600\) 127\.0\.0\.1:15001 +orig dst 10\.88\.0\.3:8080 +FIN by server$/);
+    expect(lines[2]).toMatch(/sidecar tt-a haproxy\(600\) 10\.88\.0\.2:50000 +──▶ +sidecar tt-b haproxy\(700\) 10\.88\.0\.3:15006 .*FIN by server$/);
+    expect(lines[3]).toMatch(/sidecar tt-b haproxy\(700\) 127\.0\.0\.6:30000 +──▶ +app tt-b node\(901\) 10\.88\.0\.3:8080 +✖ RST by server \(TCP_ABORT_ON_CLOSE\)$/);
+    // The hop 3 server is where it was going anyway: no "orig dst" there.
+    expect(lines[3]).not.toContain("orig dst");
+    expect(lines[4]).toBe(
+      "why: app tt-b (node, pid 901) reset the connection on hop 3 (kernel reason TCP_ABORT_ON_CLOSE); relayed as FIN on hops 1, 2.",
+    );
+    expect(lines[5]).toBe("     app tt-b (pid 901) reset the connection");
+  });
+
+  it("blames a sidecar when the failure began there", () => {
+    const t = traceToJson(meshTrace({ id: "x", startUs: START, originRole: Role.ROLE_SIDECAR }));
+    t.reset_origin_hop = 2;
+    t.hops[1]!.reset_by = "server";
+    t.hops[1]!.reset_reason = "TCP_ABORT_ON_DATA";
+    t.hops[2]!.reset_by = null;
+    t.hops[2]!.first_fin_by = "client";
+    expect(whySentence(t)).toBe(
+      "sidecar tt-b (haproxy, pid 700) reset the connection on hop 2 (kernel reason TCP_ABORT_ON_DATA); relayed as FIN on hops 1, 3.",
+    );
+  });
+
+  it("says what refused, untraced resets and lost events mean", () => {
+    const refused = traceToJson(meshTrace({ id: "r", startUs: START, outcome: Outcome.OUTCOME_REFUSED }));
+    refused.reset_origin_hop = 3;
+    refused.hops[2]!.reset_by = null;
+    refused.hops[2]!.reset_reason = "NO_SOCKET";
+    expect(whySentence(refused)).toBe(
+      "nothing listened on 10.88.0.3:8080 in tt-b: the SYN from sidecar tt-b (haproxy, pid 700) on hop 3 was refused (kernel reason NO_SOCKET).",
+    );
+    expect(renderWhy(refused)).toContain("✖ refused (NO_SOCKET)");
+    const untraced = traceToJson(meshTrace({ id: "u", startUs: START, outcome: Outcome.OUTCOME_RESET_UNTRACED }));
+    untraced.reset_origin = null;
+    untraced.reset_origin_hop = null;
+    untraced.hops[2]!.reset_by = null;
+    expect(whySentence(untraced)).toBe(
+      "a RST that no traced socket sent arrived on hop 3 (127.0.0.6:30000 → 10.88.0.3:8080): a middlebox or an iptables REJECT sent it.",
+    );
+    const lost = traceToJson(meshTrace({ id: "l", startUs: START, outcome: Outcome.OUTCOME_INCOMPLETE }));
+    expect(whySentence(lost)).toBe("events were lost while this connection was traced, so its outcome is not guessed.");
+  });
+});
+
+describe("traceToJson", () => {
+  it("uses null, not empty values, for what is unknown", () => {
+    const t = traceToJson({ traceId: "open", outcome: Outcome.OUTCOME_OPEN, startUs: START, hops: [{ index: 1, client: { ip: A, port: 1 } }] });
+    expect(t).toMatchObject({ end: null, duration_ms: null, reset_origin: null, reset_origin_hop: null });
+    expect(t.hops[0]!.server).toEqual({
+      ip: null, port: null, pod: null, netns: null, role: null, leg: null, pid: null, comm: null, uid: null, node: null, socket_id: null,
+    });
+    expect(t.hops[0]).toMatchObject({ original_destination: null, opened_by: null, reset_reason: null, outcome: "UNSPECIFIED" });
+  });
+});
+
+describe("renderTraceTable", () => {
+  it("lines up one row per trace", () => {
+    const out = renderTraceTable([
+      traceToJson(meshTrace({ id: "aaaa", startUs: START + 1500 })),
+      traceToJson(meshTrace({ id: "b", k: 7, startUs: START, outcome: Outcome.OUTCOME_COMPLETED, podA: "web-7" })),
+    ]);
+    const lines = out.split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^START \(UTC\) +TRACE +OUTCOME +HOPS +DURATION +FROM +TO +ORIGIN$/);
+    expect(lines[1]).toMatch(/^10:00:00\.001 +aaaa +RESET_BY_SERVER +3 +12\.4 ms +app tt-a node\(812\) 10\.88\.0\.2:40000 +10\.88\.0\.3:8080 +app tt-b node\(901\) \(hop 3\)$/);
+    expect(lines[2]!.indexOf("COMPLETED")).toBe(lines[1]!.indexOf("RESET_BY_SERVER"));
+    expect(renderTraceTable([])).toBe("no traces");
+  });
+});
+
+describe("renderTimeline and eventToJson", () => {
+  it("shows deltas from the first and the previous event", () => {
+    const ev = [
+      stateEvent({ sock: "s1", tNs: START * 1000, local: [A, 1], remote: [B, 80], from: TcpState.TCP_STATE_CLOSE, to: TcpState.TCP_STATE_SYN_SENT, pod: "tt-a" }),
+      stateEvent({ sock: "s2", tNs: START * 1000 + 250_000, local: [B, 80], remote: [A, 1], from: TcpState.TCP_STATE_LISTEN, to: TcpState.TCP_STATE_SYN_RECV, pod: "tt-b" }),
+      resetSent({ sock: "s2", tNs: START * 1000 + 3_250_000, local: [B, 80], remote: [A, 1], reason: ResetReason.RESET_REASON_TCP_ABORT_ON_CLOSE }),
+    ].map((e) => eventToJson(NODE, e));
+    expect(ev[2]).toMatchObject({ kind: "RESET_SENT", reset_reason: "TCP_ABORT_ON_CLOSE", ret: null, time: "2024-05-01T10:00:00.003250Z" });
+    const out = renderTimeline({ events: ev, traces: [], truncated: false }).split("\n");
+    expect(out[0]).toBe("3 events; not part of a stored trace");
+    expect(out[2]).toMatch(/^10:00:00\.000000 +0\.000 +0\.000 +n1 +tt-a +s1 +10\.88\.0\.2:1 +10\.88\.0\.3:80 +CLOSE → SYN_SENT$/);
+    expect(out[3]).toMatch(/ 0\.250 +0\.250 .*LISTEN → SYN_RECV$/);
+    expect(out[4]).toMatch(/ 3\.250 +3\.000 .*RST sent, reason TCP_ABORT_ON_CLOSE$/);
+  });
+
+  it("fills syscall and gap fields only for those kinds", () => {
+    const c = eventToJson(NODE, { seq: 1, kind: EventKind.EVENT_KIND_SYSCALL_CONNECT, ret: -111, fd: 5, target: { ip: B, port: 8080 }, process: { pid: 9, tid: 9, comm: "curl" } });
+    expect(c).toMatchObject({ kind: "SYSCALL_CONNECT", ret: -111, fd: 5, target: "10.88.0.3:8080", process: { pid: 9, comm: "curl" }, lost: null });
+    const g = eventToJson(NODE, { seq: 2, kind: EventKind.EVENT_KIND_GAP, lost: 42, gapReason: "perf buffer" });
+    expect(g).toMatchObject({ lost: 42, gap_reason: "perf buffer", ret: null, fd: null });
+    expect(renderTimeline({ events: [c, g], traces: [], truncated: true })).toMatch(/curl\(9\) connect\(10\.88\.0\.3:8080\) = -111[\s\S]*GAP: 42 events lost \(perf buffer\)[\s\S]*truncated/);
+  });
+});
+
+describe("parameters", () => {
+  const now = 1_000_000_000_000_000;
+  it("parses durations ago, RFC3339 with fractions, and µs", () => {
+    expect(parseTimeParam("5m", now)).toBe(now - 300e6);
+    expect(parseTimeParam("1.5h", now)).toBe(now - 5400e6);
+    expect(parseTimeParam("now", now)).toBe(now);
+    expect(parseTimeParam("2024-05-01T10:00:00.123456Z")).toBe(START + 123_456);
+    expect(parseTimeParam("2024-05-01T12:00:00+02:00")).toBe(START);
+    expect(parseTimeParam(String(START))).toBe(START);
+    for (const bad of ["abc", "5 minutes", "2024-13-45T00:00:00Z", "-5m", ""]) expect(parseTimeParam(bad, now)).toBeNull();
+    expect(formatTimeUs(START + 7)).toBe("2024-05-01T10:00:00.000007Z");
+  });
+
+  it("tells trace ids, endpoints and socket ids apart", () => {
+    expect(parseTarget("10.88.0.3:8080")).toEqual({ kind: "endpoint", ip: "10.88.0.3", port: 8080 });
+    expect(parseTarget("[fd00::1]:443")).toEqual({ kind: "endpoint", ip: "fd00::1", port: 443 });
+    expect(parseTarget("n1/ffff8881/123")).toEqual({ kind: "socket", socketId: "n1/ffff8881/123" });
+    expect(parseTarget("3f2a9c")).toEqual({ kind: "trace", traceId: "3f2a9c" });
+    expect(parseTarget("10.0.0.1:99999")).toEqual({ kind: "trace", traceId: "10.0.0.1:99999" });
+  });
+});
