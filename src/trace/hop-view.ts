@@ -1,0 +1,66 @@
+// Plain snapshots of the sockets of one finished trace: what classification
+// and explanation read. Built once per emitted trace, so they can be ordinary
+// objects; times are wall-clock µs (0 = never) so that ends on different nodes
+// compare, and ns on the socket's own node where one socket's order matters.
+import type { ResetReason, Role, SidecarLeg, TcpState } from "../model/mod.js";
+
+export interface AddressView {
+  ip: string;
+  port: number;
+}
+
+export interface SockView {
+  /** "node/sock/birth_ns". */
+  socketId: string;
+  node: string;
+  pod: string;
+  netns: number;
+  ip: string;
+  port: number;
+  remoteIp: string;
+  remotePort: number;
+  uid: number;
+  pid: number;
+  comm: string;
+  role: Role;
+  leg: SidecarLeg;
+  /** A kernel reset without a socket (NO_SOCKET): the refusing side of a hop. */
+  phantom: boolean;
+  bornUs: number;
+  estUs: number;
+  finSentUs: number;
+  finRecvUs: number;
+  rstSentUs: number;
+  rstRecvUs: number;
+  deathUs: number;
+  finSentNs: number;
+  finRecvNs: number;
+  rstSentNs: number;
+  rstRecvNs: number;
+  rstReason: ResetReason;
+  retransmits: number;
+  /** The state it left for CLOSE (UNSPECIFIED while alive). */
+  closeFrom: TcpState;
+  connectTarget: AddressView | null;
+  connectRet: number;
+  originalDst: AddressView | null;
+  dead: boolean;
+  gap: boolean;
+  midstream: boolean;
+  missingClose: boolean;
+  pooled: boolean;
+}
+
+export interface HopView {
+  index: number;
+  client: SockView | null;
+  server: SockView | null;
+  /** A NO_SOCKET reset from the server's kernel aimed at the (already paired) client. */
+  refusal: SockView | null;
+  /** "proxy" or "pooled" for the link to the previous hop, "" for the first. */
+  link: string;
+  /** Joined through REDIRECT rather than a mirrored 4-tuple. */
+  redirected: boolean;
+  /** One end is missing although its address belongs to traced territory. */
+  missingExpected: boolean;
+}

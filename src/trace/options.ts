@@ -1,0 +1,80 @@
+// Stitcher options and their defaults, applied in one place.
+import type { Trace } from "../model/mod.js";
+import { StitcherOptionsError } from "./errors.js";
+import type { TraceInfo } from "./trace-info.js";
+
+export interface StitcherOptions {
+  /** Called once per finished trace. */
+  onTrace?: (trace: Trace, info: TraceInfo) => void;
+  /** Per-node reorder window in kernel time. Default 200 ms. */
+  reorderWindowMs?: number;
+  /** How long a closed socket stays addressable for late syscall events (kernel time). Default 2000 ms. */
+  lingerMs?: number;
+  /** Wall time a trace waits after its last socket closed, for other nodes' events to arrive. Default 1000 ms. */
+  settleMs?: number;
+  /** A trace whose sockets stay open this long (wall time) is emitted once as OPEN. Default 300000 ms. */
+  maxAgeMs?: number;
+  /** Largest kernel-time distance between a client's SYN and the server socket it pairs with, same node. Default 10000 ms. */
+  pairWindowMs?: number;
+  /** Largest kernel-time distance between a sidecar's accept/SO_ORIGINAL_DST and the upstream connect it links to. Default 1000 ms. */
+  proxyWindowMs?: number;
+  /** Outbound redirect listener ports (same netns as the app). Default [15001]. */
+  outboundRedirectPorts?: number[];
+  /** Inbound redirect listener ports (the destination pod). Default [15006]. */
+  inboundRedirectPorts?: number[];
+  /** Socket slots allocated up front; the table grows by half when full. Default 1024. */
+  initialCapacity?: number;
+  /** Wall clock in ms, for settle/max-age/quiet-node decisions. Default Date.now. */
+  clock?: () => number;
+}
+
+export interface ResolvedOptions {
+  onTrace: (trace: Trace, info: TraceInfo) => void;
+  reorderWindowNs: number;
+  reorderWindowMs: number;
+  lingerNs: number;
+  lingerMs: number;
+  settleMs: number;
+  maxAgeMs: number;
+  pairWindowNs: number;
+  proxyWindowNs: number;
+  outboundRedirectPorts: ReadonlySet<number>;
+  inboundRedirectPorts: ReadonlySet<number>;
+  initialCapacity: number;
+  clock: () => number;
+}
+
+function nonNegative(name: string, v: number | undefined, dflt: number): number {
+  const x = v ?? dflt;
+  if (!Number.isFinite(x) || x < 0) throw new StitcherOptionsError(`${name} must be a finite number >= 0, got ${x}`);
+  return x;
+}
+
+function ports(name: string, v: number[] | undefined, dflt: number[]): ReadonlySet<number> {
+  const list = v ?? dflt;
+  for (const p of list) {
+    if (!Number.isInteger(p) || p <= 0 || p > 65535) throw new StitcherOptionsError(`${name}: ${p} is not a TCP port`);
+  }
+  return new Set(list);
+}
+
+export function resolveOptions(o: StitcherOptions = {}): ResolvedOptions {
+  const reorderWindowMs = nonNegative("reorderWindowMs", o.reorderWindowMs, 200);
+  const lingerMs = nonNegative("lingerMs", o.lingerMs, 2000);
+  const initialCapacity = Math.max(16, Math.floor(nonNegative("initialCapacity", o.initialCapacity, 1024)));
+  return {
+    onTrace: o.onTrace ?? (() => {}),
+    reorderWindowMs,
+    reorderWindowNs: reorderWindowMs * 1e6,
+    lingerMs,
+    lingerNs: lingerMs * 1e6,
+    settleMs: nonNegative("settleMs", o.settleMs, 1000),
+    maxAgeMs: nonNegative("maxAgeMs", o.maxAgeMs, 300_000),
+    pairWindowNs: nonNegative("pairWindowMs", o.pairWindowMs, 10_000) * 1e6,
+    proxyWindowNs: nonNegative("proxyWindowMs", o.proxyWindowMs, 1000) * 1e6,
+    outboundRedirectPorts: ports("outboundRedirectPorts", o.outboundRedirectPorts, [15001]),
+    inboundRedirectPorts: ports("inboundRedirectPorts", o.inboundRedirectPorts, [15006]),
+    initialCapacity,
+    clock: o.clock ?? Date.now,
+  };
+}

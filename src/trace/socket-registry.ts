@@ -1,0 +1,376 @@
+// Applying one node's ordered events to socket records: identity across
+// pointer reuse, the TCP milestones the classifier needs, attribution, and the
+// hand-offs to pairing and proxy linking. Dead sockets stay addressable for a
+// linger period so a close() that follows the RST still finds them.
+import { EventKind, TcpState, type ConnEvent } from "../model/mod.js";
+import type { HopPairing } from "./hop-pairing.js";
+import type { NodeState } from "./node-state.js";
+import type { ResolvedOptions } from "./options.js";
+import type { ProxyLink } from "./proxy-link.js";
+import type { SockIndex } from "./sock-index.js";
+import { F, NONE, type SocketTable } from "./socket-table.js";
+import type { StringTable } from "./string-table.js";
+import { toNumber } from "./uint64.js";
+
+const S = TcpState;
+
+export interface RegistryCounters {
+  sockets: number;
+  malformed: number;
+  /** Events about sockets the stitcher does not track (listeners, time-wait, before the agent). */
+  untracked: number;
+  gaps: number;
+}
+
+export interface RegistryHooks {
+  /** A socket reached CLOSE (or a refusal was recorded): its trace may be finished. */
+  onDeath(s: number): void;
+}
+
+export class SocketRegistry {
+  readonly t: SocketTable;
+  readonly counters: RegistryCounters = { sockets: 0, malformed: 0, untracked: 0, gaps: 0 };
+  /** Wall ms stamped on sockets born now (max-age); the stitcher updates it per ingest. */
+  nowMs = 0;
+  /** Interned IPs some traced socket was bound to: an end at such an address should be seen. */
+  readonly localIps = new Set<number>();
+
+  readonly #strings: StringTable;
+  readonly #pairing: HopPairing;
+  readonly #proxy: ProxyLink;
+  readonly #o: ResolvedOptions;
+  readonly #hooks: RegistryHooks;
+  readonly #nodes: NodeState[];
+  readonly #socks: SockIndex;
+
+  constructor(
+    table: SocketTable,
+    socks: SockIndex,
+    strings: StringTable,
+    pairing: HopPairing,
+    proxy: ProxyLink,
+    nodes: NodeState[],
+    opts: ResolvedOptions,
+    hooks: RegistryHooks,
+  ) {
+    this.t = table;
+    this.#socks = socks;
+    this.#strings = strings;
+    this.#pairing = pairing;
+    this.#proxy = proxy;
+    this.#nodes = nodes;
+    this.#o = opts;
+    this.#hooks = hooks;
+  }
+
+  /** The kernel address text of slot `s`. */
+  sockName(s: number): string {
+    return this.#socks.name(s);
+  }
+
+  /** Apply one event of node `n` with kernel time `ts`. Returns false when it could not apply. */
+  apply(n: NodeState, ev: ConnEvent, ts: number): boolean {
+    const tu = ev.timeUs;
+    if (tu) n.offsetUs = toNumber(tu) - ts / 1000;
+    switch (ev.kind) {
+      case EventKind.EVENT_KIND_STATE_CHANGE:
+        return this.#stateChange(n, ev, ts);
+      case EventKind.EVENT_KIND_RESET_SENT:
+        return this.#resetSent(n, ev, ts);
+      case EventKind.EVENT_KIND_GAP:
+        this.#gap(n, ev, ts);
+        return true;
+      default:
+        break;
+    }
+    if (!ev.sock || ev.kind < EventKind.EVENT_KIND_STATE_CHANGE || ev.kind > EventKind.EVENT_KIND_GAP) {
+      this.counters.malformed++;
+      return false;
+    }
+    const s = this.#socks.get(n.index, ev.sock);
+    if (s === NONE) {
+      this.counters.untracked++;
+      return false;
+    }
+    const t = this.t;
+    switch (ev.kind) {
+      case EventKind.EVENT_KIND_RESET_RECEIVED:
+        if (!t.rstRecv[s]) t.rstRecv[s] = ts;
+        break;
+      case EventKind.EVENT_KIND_RETRANSMIT:
+        if (t.retrans[s]! < 0xffff) t.retrans[s]!++;
+        break;
+      case EventKind.EVENT_KIND_SYSCALL_CONNECT: {
+        this.#caller(s, ev);
+        const target = ev.target;
+        if (target?.port) {
+          t.connIp[s] = this.#strings.intern(target.ip);
+          t.connPort[s] = target.port;
+        }
+        t.connRet[s] = ev.ret | 0;
+        if (ev.process) this.#proxy.connect(n, s, ev.process, ts);
+        break;
+      }
+      case EventKind.EVENT_KIND_SYSCALL_ACCEPT:
+        this.#caller(s, ev);
+        if (this.#proxy.isDownstream(s)) this.#proxy.offer(n, s, ts);
+        break;
+      case EventKind.EVENT_KIND_SYSCALL_ORIGINAL_DST: {
+        this.#caller(s, ev);
+        const target = ev.target;
+        if (target?.port) {
+          t.odstIp[s] = this.#strings.intern(target.ip);
+          t.odstPort[s] = target.port;
+          this.#pairing.recheck(s);
+        }
+        if (this.#proxy.isDownstream(s)) this.#proxy.offer(n, s, ts);
+        break;
+      }
+      default:
+        // close(), shutdown(): the state changes that follow tell FIN or RST; keep who called.
+        this.#caller(s, ev);
+    }
+    return true;
+  }
+
+  /** Unmap lingering dead sockets of `n` whose linger expired (all of them with `force`). */
+  expire(n: NodeState, force = false): void {
+    const t = this.t;
+    const q = n.dead;
+    const horizon = n.window.releasedTs - this.#o.lingerNs;
+    while (q.length > 0) {
+      const s = q.peekSlot();
+      if (t.gen[s] !== q.peekGen()) {
+        q.shift();
+        continue;
+      }
+      if (!force && t.death[s]! > horizon) break;
+      q.shift();
+      this.#unmap(n, s);
+    }
+  }
+
+  /** The trace of `s` was emitted: free whatever is no longer addressable. */
+  emitted(s: number): void {
+    const t = this.t;
+    t.flags[s]! |= F.EMITTED;
+    if (t.has(s, F.UNMAPPED)) this.release(s);
+  }
+
+  /** Free slot `s`, detaching every reference to it first. */
+  release(s: number): void {
+    const t = this.t;
+    this.#pairing.unregister(s);
+    const n = this.#nodes[t.node[s]!]!;
+    this.#proxy.forget(n, s);
+    const p = t.peer[s]!;
+    if (p !== NONE) {
+      if (t.peer[p] === s) t.peer[p] = NONE;
+      if (t.aux[p] === s) t.aux[p] = NONE;
+    }
+    const a = t.aux[s]!;
+    if (a !== NONE && t.peer[a] === s) t.peer[a] = NONE;
+    const up = t.up[s]!;
+    if (up !== NONE && t.down[up] === s) t.down[up] = NONE;
+    const down = t.down[s]!;
+    if (down !== NONE && t.up[down] === s) t.up[down] = NONE;
+    if (!t.has(s, F.UNMAPPED)) this.#socks.delete(s);
+    this.#socks.forget(s);
+    t.free(s);
+  }
+
+  #stateChange(n: NodeState, ev: ConnEvent, ts: number): boolean {
+    const sock = ev.sock;
+    if (!sock) {
+      this.counters.malformed++;
+      return false;
+    }
+    const from = ev.oldState;
+    const to = ev.newState;
+    // Listening sockets are not connections.
+    if (to === S.TCP_STATE_LISTEN || (from === S.TCP_STATE_LISTEN && to === S.TCP_STATE_CLOSE)) return true;
+    const t = this.t;
+    let s = this.#socks.get(n.index, sock);
+    const clientBirth = from === S.TCP_STATE_CLOSE && to === S.TCP_STATE_SYN_SENT;
+    const serverBirth = from === S.TCP_STATE_LISTEN && to === S.TCP_STATE_SYN_RECV;
+    if (clientBirth || serverBirth) {
+      if (s !== NONE) {
+        // The address is reused: the old incarnation must have closed; if we
+        // never saw it close, events were lost.
+        if (!t.has(s, F.DEAD)) {
+          t.flags[s]! |= F.MISSING_CLOSE;
+          this.#die(n, s, ts, t.state[s]!);
+        }
+        this.#unmap(n, s);
+      }
+      s = this.#born(n, sock, ts, clientBirth ? F.CLIENT : F.SERVER);
+    } else if (s === NONE || t.has(s, F.DEAD)) {
+      // A socket we never saw being born: born before the agent, or lost events.
+      if (s !== NONE) this.#unmap(n, s);
+      s = this.#born(n, sock, ts, F.MIDSTREAM);
+    }
+    this.#describe(s, ev);
+    if (t.has(s, F.CLIENT | F.SERVER)) this.#pairing.register(s);
+
+    if (to === S.TCP_STATE_ESTABLISHED) {
+      if (!t.est[s]) t.est[s] = ts;
+    } else if (to === S.TCP_STATE_FIN_WAIT1 || (from === S.TCP_STATE_CLOSE_WAIT && to === S.TCP_STATE_LAST_ACK)) {
+      if (!t.finSent[s]) t.finSent[s] = ts;
+    } else if (
+      to === S.TCP_STATE_CLOSE_WAIT ||
+      (from === S.TCP_STATE_FIN_WAIT1 && (to === S.TCP_STATE_CLOSING || to === S.TCP_STATE_TIME_WAIT)) ||
+      (from === S.TCP_STATE_FIN_WAIT2 && to === S.TCP_STATE_TIME_WAIT)
+    ) {
+      if (!t.finRecv[s]) t.finRecv[s] = ts;
+    } else if (to === S.TCP_STATE_CLOSE) {
+      // tcp_time_wait() hands over to a timewait socket and the full socket goes
+      // straight to CLOSE: FIN_WAIT2/CLOSING→CLOSE is the peer's FIN arriving,
+      // unless a reset or a retransmission timeout ended it.
+      if (
+        !t.finRecv[s] &&
+        !t.rstRecv[s] &&
+        !t.rstSent[s] &&
+        t.retrans[s] === 0 &&
+        (from === S.TCP_STATE_FIN_WAIT2 || from === S.TCP_STATE_CLOSING || from === S.TCP_STATE_FIN_WAIT1)
+      ) {
+        t.finRecv[s] = ts;
+      }
+      this.#die(n, s, ts, from);
+    }
+    t.state[s] = to;
+    return true;
+  }
+
+  #resetSent(n: NodeState, ev: ConnEvent, ts: number): boolean {
+    const t = this.t;
+    if (!ev.sock) {
+      this.#phantom(n, ev, ts);
+      return true;
+    }
+    const s = this.#socks.get(n.index, ev.sock);
+    if (s === NONE) {
+      this.counters.untracked++;
+      return false;
+    }
+    if (!t.rstSent[s]) {
+      t.rstSent[s] = ts;
+      t.rstReason[s] = ev.resetReason;
+    }
+    return true;
+  }
+
+  /**
+   * A RST no socket sent (nothing listened, or the connection was already
+   * gone): recorded as a dead server-side pseudo-socket so pairing can put it
+   * opposite the client it answered.
+   */
+  #phantom(n: NodeState, ev: ConnEvent, ts: number): void {
+    const t = this.t;
+    const s = t.alloc();
+    t.flags[s] = F.SERVER | F.PHANTOM | F.DEAD | F.UNMAPPED;
+    t.node[s] = n.index;
+    t.birth[s] = t.death[s] = t.rstSent[s] = ts;
+    t.seenMs[s] = this.nowMs;
+    t.rstReason[s] = ev.resetReason;
+    this.#describe(s, ev);
+    this.#pairing.register(s);
+    if (t.peer[s] === NONE) {
+      // Nothing to answer (yet): it only matters if the dialer shows up, and the
+      // dialer's node may lag; keep it for the linger period.
+      n.dead.push(s, t.gen[s]!, ts);
+      t.flags[s]! &= ~F.UNMAPPED;
+      return;
+    }
+    this.#hooks.onDeath(s);
+  }
+
+  #gap(n: NodeState, ev: ConnEvent, ts: number): void {
+    this.counters.gaps++;
+    const t = this.t;
+    const start = toNumber(ev.gapStartNs) || 0;
+    // Rare (agent restarts, lost events): a scan of the table is fine.
+    for (let s = 0; s < t.capacity; s++) {
+      if (t.flags[s] === 0 || t.node[s] !== n.index || t.has(s, F.UNMAPPED)) continue;
+      if (t.birth[s]! > ts) continue;
+      if (t.has(s, F.DEAD) && t.death[s]! < start) continue;
+      t.flags[s]! |= F.GAP;
+    }
+  }
+
+  #born(n: NodeState, sock: string, ts: number, kind: number): number {
+    const t = this.t;
+    const s = t.alloc();
+    t.flags[s] = kind;
+    t.node[s] = n.index;
+    t.birth[s] = ts;
+    t.seenMs[s] = this.nowMs;
+    this.#socks.set(n.index, sock, s);
+    this.counters.sockets++;
+    return s;
+  }
+
+  #die(n: NodeState, s: number, ts: number, from: number): void {
+    const t = this.t;
+    t.flags[s]! |= F.DEAD;
+    t.death[s] = ts;
+    t.closeFrom[s] = from;
+    n.dead.push(s, t.gen[s]!, ts);
+    this.#hooks.onDeath(s);
+  }
+
+  #unmap(n: NodeState, s: number): void {
+    const t = this.t;
+    if (t.has(s, F.UNMAPPED)) return;
+    this.#socks.delete(s);
+    t.flags[s]! |= F.UNMAPPED;
+    // Free at once what no trace will ever claim: emitted, or a refusal nobody answered.
+    if (t.has(s, F.EMITTED) || (t.has(s, F.PHANTOM) && t.peer[s] === NONE)) this.release(s);
+  }
+
+  /** Addresses, namespace and attribution, filled as events reveal them. */
+  #describe(s: number, ev: ConnEvent): void {
+    const t = this.t;
+    const strings = this.#strings;
+    const l = ev.local;
+    if (l) {
+      if (l.port && !t.lport[s]) {
+        t.lport[s] = l.port;
+        t.lip[s] = strings.intern(l.ip);
+        this.localIps.add(t.lip[s]!);
+      } else if (!t.lip[s] && l.ip) t.lip[s] = strings.intern(l.ip);
+    }
+    const r = ev.remote;
+    if (r && r.port && !t.rport[s]) {
+      t.rport[s] = r.port;
+      t.rip[s] = strings.intern(r.ip);
+    }
+    if (ev.uid) t.uid[s] = ev.uid;
+    if (!t.netns[s] && ev.netns) t.netns[s] = toNumber(ev.netns);
+    if (!t.pod[s] && ev.pod) t.pod[s] = strings.intern(ev.pod);
+    if (ev.role) t.role[s] = ev.role;
+    if (ev.leg) t.leg[s] = ev.leg;
+    const o = ev.owner;
+    if (!t.pid[s] && o && o.pid) {
+      t.pid[s] = o.pid;
+      t.tid[s] = o.tid ?? 0;
+      t.comm[s] = strings.intern(o.comm);
+    }
+  }
+
+  /** Process-context events name the caller for certain. */
+  #caller(s: number, ev: ConnEvent): void {
+    this.#describe(s, ev);
+    const p = ev.process;
+    if (p && p.pid) {
+      const t = this.t;
+      // Same process as last time: skip hashing its comm again.
+      if (t.pid[s] === p.pid && t.comm[s] !== 0) {
+        t.tid[s] = p.tid ?? 0;
+        return;
+      }
+      t.pid[s] = p.pid;
+      t.tid[s] = p.tid ?? 0;
+      t.comm[s] = this.#strings.intern(p.comm);
+    }
+  }
+}

@@ -1,0 +1,186 @@
+// Struct-of-arrays storage for tracked sockets. A socket is a slot index into
+// typed columns: no object per socket, no boxed doubles, so a live socket costs
+// about 150 bytes of columns instead of ~500 bytes as a class instance.
+
+/** Socket flags (bits of the `flags` column). */
+export const F = {
+  CLIENT: 1 << 0, // born CLOSE→SYN_SENT
+  SERVER: 1 << 1, // born LISTEN→SYN_RECV (or a phantom: a RST no socket sent)
+  DEAD: 1 << 2, // reached CLOSE
+  GAP: 1 << 3, // an agent gap overlapped its life
+  MIDSTREAM: 1 << 4, // first seen after its birth (agent started late or events lost)
+  MISSING_CLOSE: 1 << 5, // its address was reborn without a CLOSE: events were lost
+  PHANTOM: 1 << 6, // not a socket: a RST_SENT with reason NO_SOCKET (the kernel refused)
+  UNMAPPED: 1 << 7, // no longer addressable by (node, sock): linger expired or address reused
+  EMITTED: 1 << 8, // its trace was emitted
+  POOLED: 1 << 9, // proxy link ambiguous: several candidates
+  INDEXED: 1 << 10, // registered in the endpoint index
+  PENDING: 1 << 11, // a sidecar downstream waiting for its upstream connect
+  QUEUED: 1 << 12, // in the finalize queue
+} as const;
+
+const NONE = -1;
+
+export class SocketTable {
+  capacity = 0;
+  /** Allocated slots (alive or lingering). */
+  used = 0;
+
+  // Kernel timestamps (ns, the node's monotonic clock); 0 = never.
+  birth = new Float64Array(0);
+  est = new Float64Array(0);
+  finSent = new Float64Array(0);
+  finRecv = new Float64Array(0);
+  rstSent = new Float64Array(0);
+  rstRecv = new Float64Array(0);
+  death = new Float64Array(0);
+  /** accept or SO_ORIGINAL_DST time of a sidecar downstream (proxy linking window). */
+  mark = new Float64Array(0);
+  /** Wall ms when the stitcher first saw the socket (max-age). */
+  seenMs = new Float64Array(0);
+
+  netns = new Uint32Array(0);
+  uid = new Uint32Array(0);
+  flags = new Uint32Array(0);
+  pid = new Uint32Array(0);
+  tid = new Uint32Array(0);
+  /** Incremented on free, so queued references to a reused slot are recognised as stale. */
+  gen = new Uint32Array(0);
+
+  /** The other end of the connection (or a phantom refusal). */
+  peer = new Int32Array(0);
+  /** A phantom RST (NO_SOCKET) aimed at this already-paired client. */
+  aux = new Int32Array(0);
+  /** Sidecar downstream → the upstream socket it dialed. */
+  up = new Int32Array(0);
+  /** Upstream → the sidecar downstream it serves. */
+  down = new Int32Array(0);
+  /** Next slot with the same endpoint key (endpoint index chain). */
+  next = new Int32Array(0);
+  connRet = new Int32Array(0);
+  // Interned strings.
+  lip = new Int32Array(0);
+  rip = new Int32Array(0);
+  pod = new Int32Array(0);
+  comm = new Int32Array(0);
+  odstIp = new Int32Array(0);
+  connIp = new Int32Array(0);
+
+  node = new Uint16Array(0);
+  lport = new Uint16Array(0);
+  rport = new Uint16Array(0);
+  odstPort = new Uint16Array(0);
+  connPort = new Uint16Array(0);
+  retrans = new Uint16Array(0);
+
+  role = new Uint8Array(0);
+  leg = new Uint8Array(0);
+  state = new Uint8Array(0);
+  rstReason = new Uint8Array(0);
+  /** The state a dead socket left for CLOSE. */
+  closeFrom = new Uint8Array(0);
+
+  /** The kernel's sock address as two uint32 halves and its digit count (0: kept as text by the SockIndex). */
+  sockHi = new Uint32Array(0);
+  sockLo = new Uint32Array(0);
+  sockLen = new Uint8Array(0);
+
+  #free = new Int32Array(0);
+  #freeTop = 0;
+
+  constructor(initialCapacity: number) {
+    this.#grow(initialCapacity);
+  }
+
+  alloc(): number {
+    if (this.#freeTop === 0) this.#grow(Math.ceil(this.capacity * 1.5));
+    const s = this.#free[--this.#freeTop]!;
+    this.used++;
+    return s;
+  }
+
+  /** Reset every column of `s` and return it to the free list. */
+  free(s: number): void {
+    this.birth[s] = this.est[s] = this.finSent[s] = this.finRecv[s] = 0;
+    this.rstSent[s] = this.rstRecv[s] = this.death[s] = this.mark[s] = this.seenMs[s] = 0;
+    this.netns[s] = this.uid[s] = this.flags[s] = this.pid[s] = this.tid[s] = 0;
+    this.gen[s] = (this.gen[s]! + 1) >>> 0;
+    this.peer[s] = this.aux[s] = this.up[s] = this.down[s] = this.next[s] = NONE;
+    this.connRet[s] = this.lip[s] = this.rip[s] = this.pod[s] = this.comm[s] = 0;
+    this.odstIp[s] = this.connIp[s] = 0;
+    this.node[s] = this.lport[s] = this.rport[s] = this.odstPort[s] = this.connPort[s] = this.retrans[s] = 0;
+    this.role[s] = this.leg[s] = this.state[s] = this.rstReason[s] = this.closeFrom[s] = 0;
+    this.sockHi[s] = this.sockLo[s] = this.sockLen[s] = 0;
+    this.#free[this.#freeTop++] = s;
+    this.used--;
+  }
+
+  has(s: number, bits: number): boolean {
+    return (this.flags[s]! & bits) !== 0;
+  }
+
+  #grow(n: number): void {
+    const old = this.capacity;
+    const f64 = (a: Float64Array) => copy(new Float64Array(n), a);
+    const u32 = (a: Uint32Array) => copy(new Uint32Array(n), a);
+    const i32 = (a: Int32Array, fill: number) => copy(new Int32Array(n).fill(fill, old), a);
+    const u16 = (a: Uint16Array) => copy(new Uint16Array(n), a);
+    const u8 = (a: Uint8Array) => copy(new Uint8Array(n), a);
+    this.birth = f64(this.birth);
+    this.est = f64(this.est);
+    this.finSent = f64(this.finSent);
+    this.finRecv = f64(this.finRecv);
+    this.rstSent = f64(this.rstSent);
+    this.rstRecv = f64(this.rstRecv);
+    this.death = f64(this.death);
+    this.mark = f64(this.mark);
+    this.seenMs = f64(this.seenMs);
+    this.netns = u32(this.netns);
+    this.uid = u32(this.uid);
+    this.flags = u32(this.flags);
+    this.pid = u32(this.pid);
+    this.tid = u32(this.tid);
+    this.gen = u32(this.gen);
+    this.peer = i32(this.peer, NONE);
+    this.aux = i32(this.aux, NONE);
+    this.up = i32(this.up, NONE);
+    this.down = i32(this.down, NONE);
+    this.next = i32(this.next, NONE);
+    this.connRet = i32(this.connRet, 0);
+    this.lip = i32(this.lip, 0);
+    this.rip = i32(this.rip, 0);
+    this.pod = i32(this.pod, 0);
+    this.comm = i32(this.comm, 0);
+    this.odstIp = i32(this.odstIp, 0);
+    this.connIp = i32(this.connIp, 0);
+    this.node = u16(this.node);
+    this.lport = u16(this.lport);
+    this.rport = u16(this.rport);
+    this.odstPort = u16(this.odstPort);
+    this.connPort = u16(this.connPort);
+    this.retrans = u16(this.retrans);
+    this.role = u8(this.role);
+    this.leg = u8(this.leg);
+    this.state = u8(this.state);
+    this.rstReason = u8(this.rstReason);
+    this.closeFrom = u8(this.closeFrom);
+    this.sockHi = u32(this.sockHi);
+    this.sockLo = u32(this.sockLo);
+    this.sockLen = u8(this.sockLen);
+    // Free list: lowest slots first, so a small table stays dense.
+    const free = new Int32Array(n);
+    free.set(this.#free.subarray(0, this.#freeTop));
+    let top = this.#freeTop;
+    for (let i = n - 1; i >= old; i--) free[top++] = i;
+    this.#free = free;
+    this.#freeTop = top;
+    this.capacity = n;
+  }
+}
+
+function copy<T extends { set(a: ArrayLike<number>): void }>(dst: T, src: ArrayLike<number>): T {
+  dst.set(src);
+  return dst;
+}
+
+export { NONE };

@@ -1,0 +1,242 @@
+// The stitcher: one node's ordered events in, finished traces out. Pure and in
+// memory: the caller feeds batches (from JetStream, a fixture, a bench) and
+// drives time with tick(); nothing here does I/O.
+import { Outcome, type ConnEvent } from "../model/mod.js";
+import { HopPairing } from "./hop-pairing.js";
+import { NodeState } from "./node-state.js";
+import { resolveOptions, type ResolvedOptions, type StitcherOptions } from "./options.js";
+import { ProxyLink } from "./proxy-link.js";
+import { SlotQueue } from "./slot-queue.js";
+import { SockIndex } from "./sock-index.js";
+import { SocketRegistry } from "./socket-registry.js";
+import { F, NONE, SocketTable } from "./socket-table.js";
+import { StringTable } from "./string-table.js";
+import { TraceBuilder, type ChainHop } from "./trace-builder.js";
+import { toNumber } from "./uint64.js";
+
+export interface StitcherStats {
+  /** Events accepted by ingest(). */
+  events: number;
+  /** Sockets ever tracked (connection sockets; listeners are ignored). */
+  sockets: number;
+  /** Tracked sockets not yet closed. */
+  liveSockets: number;
+  /** Slots in use: live sockets, closed ones lingering or awaiting their trace, refusals. */
+  trackedSlots: number;
+  hops: number;
+  traces: number;
+  incomplete: number;
+  /** Events that arrived out of order and were put back in place by the window. */
+  reordered: number;
+  /** Events older than what was already released, applied late. */
+  late: number;
+  /** Late events that found nothing to apply to. */
+  lateDropped: number;
+  /** Events that cannot be valid (no kind, no timestamp, no socket where one is needed). */
+  malformed: number;
+  /** Events about sockets not tracked (listeners, time-wait, opened before the agent). */
+  untracked: number;
+  gaps: number;
+  /** Upstream connects that several downstreams could own. */
+  pooled: number;
+  /** Events waiting in reorder windows. */
+  buffered: number;
+}
+
+export class Stitcher {
+  readonly #o: ResolvedOptions;
+  readonly #t: SocketTable;
+  readonly #strings = new StringTable();
+  readonly #nodes = new Map<string, NodeState>();
+  readonly #nodeList: NodeState[] = [];
+  readonly #pairing: HopPairing;
+  readonly #proxy: ProxyLink;
+  readonly #registry: SocketRegistry;
+  readonly #builder: TraceBuilder;
+  /** Closed sockets whose trace may be complete, by the wall ms they closed. */
+  readonly #settling = new SlotQueue();
+  #nowMs = 0;
+  #lastAgeScanMs = 0;
+  #events = 0;
+  #late = 0;
+  #lateDropped = 0;
+  #malformed = 0;
+  #live = 0;
+  #hops = 0;
+  #traces = 0;
+  #incomplete = 0;
+  // Release callback bound once; #current is the node being released.
+  #current: NodeState | null = null;
+  readonly #sink = (ev: ConnEvent, ts: number): void => {
+    this.#registry.apply(this.#current!, ev, ts);
+  };
+
+  constructor(opts: StitcherOptions = {}) {
+    this.#o = resolveOptions(opts);
+    this.#t = new SocketTable(this.#o.initialCapacity);
+    this.#pairing = new HopPairing(this.#t, this.#strings, this.#o);
+    this.#proxy = new ProxyLink(this.#t, this.#o);
+    this.#registry = new SocketRegistry(this.#t, new SockIndex(this.#t), this.#strings, this.#pairing, this.#proxy, this.#nodeList, this.#o, {
+      onDeath: (s) => {
+        if (!this.#t.has(s, F.PHANTOM)) this.#live--;
+        this.#settling.push(s, this.#t.gen[s]!, this.#nowMs);
+      },
+    });
+    this.#builder = new TraceBuilder(this.#t, this.#strings, this.#nodeList, this.#registry.localIps, (s) =>
+      this.#registry.sockName(s),
+    );
+  }
+
+  /**
+   * Feed one batch of node `node`'s events (kernel-time order expected, small
+   * disorder tolerated). Finished traces are delivered through `onTrace`.
+   */
+  ingest(node: string, events: readonly ConnEvent[]): void {
+    const now = this.#o.clock();
+    this.#nowMs = now;
+    this.#registry.nowMs = now;
+    const n = this.#node(node);
+    n.lastIngestMs = now;
+    const w = n.window;
+    const before = this.#registry.counters.sockets;
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i];
+      if (!ev || typeof ev.kind !== "number") {
+        this.#malformed++;
+        continue;
+      }
+      const ts = toNumber(ev.tsNs);
+      if (!(ts > 0)) {
+        this.#malformed++;
+        continue;
+      }
+      this.#events++;
+      if (this.#o.reorderWindowNs === 0 || !w.push(ev, ts)) {
+        if (this.#o.reorderWindowNs !== 0) this.#late++;
+        if (!this.#registry.apply(n, ev, ts) && this.#o.reorderWindowNs !== 0) this.#lateDropped++;
+      }
+    }
+    this.#current = n;
+    w.release(this.#sink);
+    this.#live += this.#registry.counters.sockets - before;
+    this.#registry.expire(n);
+    this.#settle(now, false);
+  }
+
+  /**
+   * Let time pass (wall ms): release quiet nodes' windows, expire lingering
+   * sockets, emit traces that settled, and emit as OPEN those older than maxAgeMs.
+   */
+  tick(nowMs: number = this.#o.clock()): void {
+    this.#nowMs = nowMs;
+    this.#registry.nowMs = nowMs;
+    for (const n of this.#nodeList) {
+      const quietMs = nowMs - n.lastIngestMs;
+      if (n.window.buffered > 0 && quietMs >= this.#o.reorderWindowMs) this.#releaseAll(n);
+      this.#registry.expire(n, quietMs >= this.#o.lingerMs);
+    }
+    this.#settle(nowMs, false);
+    if (nowMs - this.#lastAgeScanMs >= Math.min(this.#o.maxAgeMs / 4, 60_000)) {
+      this.#lastAgeScanMs = nowMs;
+      this.#emitOld(nowMs - this.#o.maxAgeMs);
+    }
+  }
+
+  /** Release every buffered event and emit every trace whose sockets are all closed, without waiting to settle. */
+  flush(): void {
+    for (const n of this.#nodeList) this.#releaseAll(n);
+    this.#settle(Infinity, true);
+  }
+
+  /** flush(), then emit every remaining trace as it stands (OPEN): for shutdown. */
+  drain(): void {
+    this.flush();
+    this.#emitOld(Infinity);
+  }
+
+  stats(): StitcherStats {
+    let reordered = 0;
+    let buffered = 0;
+    for (const n of this.#nodeList) {
+      reordered += n.window.reordered;
+      buffered += n.window.buffered;
+    }
+    const c = this.#registry.counters;
+    return {
+      events: this.#events,
+      sockets: c.sockets,
+      liveSockets: this.#live,
+      trackedSlots: this.#t.used,
+      hops: this.#hops,
+      traces: this.#traces,
+      incomplete: this.#incomplete,
+      reordered,
+      late: this.#late,
+      lateDropped: this.#lateDropped,
+      malformed: this.#malformed + c.malformed,
+      untracked: c.untracked,
+      gaps: c.gaps,
+      pooled: this.#proxy.ambiguous,
+      buffered,
+    };
+  }
+
+  #node(name: string): NodeState {
+    let n = this.#nodes.get(name);
+    if (!n) {
+      if (this.#nodeList.length >= 0xffff) throw new RangeError("too many nodes");
+      n = new NodeState(name, this.#nodeList.length, this.#o.reorderWindowNs);
+      this.#nodes.set(name, n);
+      this.#nodeList.push(n);
+    }
+    return n;
+  }
+
+  #releaseAll(n: NodeState): void {
+    const before = this.#registry.counters.sockets;
+    this.#current = n;
+    n.window.release(this.#sink, true);
+    this.#live += this.#registry.counters.sockets - before;
+    this.#registry.expire(n);
+  }
+
+  #settle(nowMs: number, force: boolean): void {
+    const q = this.#settling;
+    const t = this.#t;
+    const horizon = nowMs - this.#o.settleMs;
+    while (q.length > 0) {
+      if (!force && q.peekTime() > horizon) break;
+      const s = q.peekSlot();
+      const stale = t.gen[s] !== q.peekGen();
+      q.shift();
+      if (stale || t.has(s, F.EMITTED)) continue;
+      // A refusal nobody answered yet is not a trace of its own.
+      if (t.has(s, F.PHANTOM) && t.peer[s] === NONE) continue;
+      const hops = this.#builder.chain(s);
+      const slots = this.#builder.slots(hops);
+      if (slots.every((x) => t.has(x, F.DEAD))) this.#emit(hops, slots);
+    }
+  }
+
+  /** Emit every unemitted chain with a socket first seen before `cutoffMs`. */
+  #emitOld(cutoffMs: number): void {
+    const t = this.#t;
+    for (let s = 0; s < t.capacity; s++) {
+      const f = t.flags[s]!;
+      if (f === 0 || f & F.EMITTED || t.seenMs[s]! > cutoffMs) continue;
+      if (f & F.PHANTOM && t.peer[s] === NONE) continue;
+      const hops = this.#builder.chain(s);
+      this.#emit(hops, this.#builder.slots(hops));
+    }
+  }
+
+  #emit(hops: ChainHop[], slots: number[]): void {
+    const { trace, info } = this.#builder.build(hops);
+    for (const s of slots) this.#t.flags[s]! |= F.EMITTED;
+    for (const s of slots) this.#registry.emitted(s);
+    this.#traces++;
+    this.#hops += hops.length;
+    if (trace.outcome === Outcome.OUTCOME_INCOMPLETE) this.#incomplete++;
+    this.#o.onTrace(trace, info);
+  }
+}

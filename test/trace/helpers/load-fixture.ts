@@ -1,0 +1,82 @@
+// Fixtures are JSON arrays of { node, event } where event is ConnEvent-shaped:
+// enum values as numbers, full names ("TCP_STATE_CLOSE") or short names
+// ("CLOSE"); uint64 fields as numbers or decimal strings. Recorded lab streams
+// use the same format.
+import { readFileSync } from "node:fs";
+import { v1, type ConnEvent } from "../../../src/model/mod.js";
+import { toNumber } from "../../../src/trace/mod.js";
+
+export interface FixtureRecord {
+  node: string;
+  event: ConnEvent;
+}
+
+const ENUM_PREFIX: Record<string, string> = {
+  kind: "EVENT_KIND_",
+  oldState: "TCP_STATE_",
+  newState: "TCP_STATE_",
+  resetReason: "RESET_REASON_",
+  role: "ROLE_",
+  leg: "SIDECAR_LEG_",
+};
+const UINT64 = ["seq", "tsNs", "timeUs", "netns", "lost", "gapStartNs"] as const;
+
+function snakeToCamel(k: string): string {
+  return k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** One JSON event object → a ConnEvent with numeric uint64 fields. */
+export function toConnEvent(raw: Record<string, unknown>): ConnEvent {
+  const o: Record<string, unknown> = {};
+  for (const [k0, v] of Object.entries(raw)) {
+    const k = snakeToCamel(k0);
+    const prefix = ENUM_PREFIX[k];
+    o[k] = prefix && typeof v === "string" && !v.startsWith(prefix) ? prefix + v.toUpperCase() : v;
+  }
+  const ev = v1.ConnEvent.fromObject(o);
+  // fromObject turns uint64 into Long when the long package is present; the
+  // agent builds plain numbers, so fixtures do too.
+  for (const f of UINT64) (ev as unknown as Record<string, number>)[f] = toNumber(ev[f] as never);
+  return ev;
+}
+
+export function parseFixture(json: string): FixtureRecord[] {
+  const data = JSON.parse(json) as unknown;
+  if (!Array.isArray(data)) throw new TypeError("fixture: expected a JSON array of { node, event }");
+  return data.map((r, i) => {
+    const rec = r as { node?: unknown; event?: unknown };
+    if (typeof rec.node !== "string" || typeof rec.event !== "object" || rec.event === null) {
+      throw new TypeError(`fixture record ${i}: expected { node: string, event: object }`);
+    }
+    return { node: rec.node, event: toConnEvent(rec.event as Record<string, unknown>) };
+  });
+}
+
+export function loadFixture(path: string): FixtureRecord[] {
+  return parseFixture(readFileSync(path, "utf8"));
+}
+
+/**
+ * Feed records to `ingest` as the transport would: consecutive records of one
+ * node form batches of at most `batchSize`.
+ */
+export function replay(
+  records: readonly FixtureRecord[],
+  ingest: (node: string, events: ConnEvent[]) => void,
+  batchSize = 8,
+): void {
+  let node = "";
+  let batch: ConnEvent[] = [];
+  const flush = () => {
+    if (batch.length) ingest(node, batch);
+    batch = [];
+  };
+  for (const r of records) {
+    if (r.node !== node || batch.length >= batchSize) {
+      flush();
+      node = r.node;
+    }
+    batch.push(r.event);
+  }
+  flush();
+}

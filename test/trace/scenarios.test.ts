@@ -1,0 +1,145 @@
+// Every mesh-lab scenario, loaded from its JSON fixture, must give exactly one
+// trace with every hop in order, the right original destinations, and the
+// reset origin / first FIN the kernel sequence implies.
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { Outcome, ResetReason, Role, formatEndpoint, type Trace } from "../../src/model/mod.js";
+import { loadFixture } from "./helpers/load-fixture.js";
+import { stitch } from "./helpers/stitch.js";
+
+const fixture = (name: string) => loadFixture(join(import.meta.dirname, "fixtures", `${name}.json`));
+
+function only(name: string): Trace {
+  const { traces, stitcher } = stitch(fixture(name));
+  expect(traces).toHaveLength(1);
+  expect(stitcher.stats().malformed).toBe(0);
+  return traces[0]!;
+}
+
+const chain = (t: Trace) => t.hops.map((h) => `${formatEndpoint(h.client)}>${formatEndpoint(h.server)}`);
+const MESH = ["10.88.0.2:41001>127.0.0.1:15001", "10.88.0.2:41002>10.88.0.3:15006", "127.0.0.6:41003>10.88.0.3:8080"];
+
+describe("mesh lab scenarios", () => {
+  it("ok: three hops through two sidecars, FINs everywhere, app A closed first", () => {
+    const t = only("ok");
+    expect(t.outcome).toBe(Outcome.OUTCOME_COMPLETED);
+    expect(chain(t)).toEqual(MESH);
+    expect(t.hops.map((h) => h.link)).toEqual(["", "proxy", "proxy"]);
+    for (const h of t.hops) {
+      expect(formatEndpoint(h.originalDestination)).toBe("10.88.0.3:8080");
+      expect(h.openedBy).toBe("client");
+      expect(h.firstFinBy).toBe("client");
+      expect(h.resetBy).toBe("");
+      expect(h.outcome).toBe(Outcome.OUTCOME_COMPLETED);
+    }
+    expect(t.hops[0]!.client!.comm).toBe("node");
+    expect(t.hops[0]!.client!.pid).toBe(812);
+    expect(t.hops[0]!.server!.role).toBe(Role.ROLE_SIDECAR);
+    expect(t.hops[2]!.server!.pod).toBe("tt-b");
+    expect(t.resetOrigin).toBeNull();
+    expect(t.explanation).toMatch(/^App node \(pid 812, lab\/tt-a\) → sidecar tt-a → sidecar tt-b → app node \(pid 913, lab\/tt-b\) completed; app tt-a closed first/);
+    expect(t.startUs).toBeGreaterThan(0);
+    expect(t.endUs).toBeGreaterThan(t.startUs);
+  });
+
+  it("ok across two nodes with unrelated monotonic clocks, whichever node's stream arrives first", () => {
+    const recs = fixture("ok-two-nodes");
+    const node2First = [...recs.filter((r) => r.node === "node2"), ...recs.filter((r) => r.node === "node1")];
+    for (const order of [recs, node2First]) {
+      const { traces } = stitch(order);
+      expect(traces).toHaveLength(1);
+      expect(chain(traces[0]!)).toEqual(MESH);
+      expect(traces[0]!.hops[1]!.client!.node).toBe("node1");
+      expect(traces[0]!.hops[1]!.server!.node).toBe("node2");
+      expect(traces[0]!.outcome).toBe(Outcome.OUTCOME_COMPLETED);
+    }
+  });
+
+  it("app-abort relayed as FIN: app B is the origin, TCP_ABORT_ON_CLOSE, sidecar A reset app A", () => {
+    const t = only("app-abort-fin");
+    expect(t.outcome).toBe(Outcome.OUTCOME_RESET_BY_SERVER);
+    expect(chain(t)).toEqual(MESH);
+    expect(t.resetOriginHop).toBe(2);
+    expect(formatEndpoint(t.resetOrigin)).toBe("10.88.0.3:8080");
+    expect(t.resetOrigin!.role).toBe(Role.ROLE_APP);
+    expect(t.resetOrigin!.pid).toBe(913);
+    const [h0, h1, h2] = t.hops;
+    expect(h2!.resetBy).toBe("server");
+    expect(h2!.resetReason).toBe(ResetReason.RESET_REASON_TCP_ABORT_ON_CLOSE);
+    expect(h1!.resetBy).toBe("");
+    expect(h1!.firstFinBy).toBe("server");
+    expect(h0!.resetBy).toBe("server");
+    expect(h0!.resetReason).toBe(ResetReason.RESET_REASON_TCP_STATE);
+    expect(t.explanation).toBe(
+      "App node (pid 913, lab/tt-b) reset the connection to sidecar tt-b (kernel reason TCP_ABORT_ON_CLOSE); " +
+        "sidecar tt-b relayed it as a FIN to sidecar tt-a 1 ms later, which reset its connection to app tt-a 2.1 ms later.",
+    );
+  });
+
+  it("app-abort relayed as RST: every hop reset by its server, origin still app B", () => {
+    const { traces, infos } = stitch(fixture("app-abort-rst"));
+    const t = traces[0]!;
+    expect(t.outcome).toBe(Outcome.OUTCOME_RESET_BY_SERVER);
+    expect(t.resetOriginHop).toBe(2);
+    expect(t.hops.map((h) => h.resetBy)).toEqual(["server", "server", "server"]);
+    expect(infos[0]!.propagation.map((r) => [r.hop, r.kind])).toEqual([
+      [1, "RST"],
+      [0, "RST"],
+    ]);
+  });
+
+  for (const name of ["no-listener", "no-listener-nonblocking"]) {
+    it(`${name}: refused by B's kernel (NO_SOCKET) on the last hop, the sidecars relayed it`, () => {
+      const t = only(name);
+      expect(t.outcome).toBe(Outcome.OUTCOME_REFUSED);
+      expect(t.resetOriginHop).toBe(2);
+      expect(formatEndpoint(t.resetOrigin)).toBe("10.88.0.3:9090");
+      expect(t.resetOrigin!.pod).toBe("tt-b");
+      const h2 = t.hops[2]!;
+      expect(h2.outcome).toBe(Outcome.OUTCOME_REFUSED);
+      expect(h2.resetBy).toBe("server");
+      expect(h2.resetReason).toBe(ResetReason.RESET_REASON_NO_SOCKET);
+      expect(formatEndpoint(h2.server)).toBe("10.88.0.3:9090");
+      expect(h2.server!.socketId).toBe("");
+      for (const h of t.hops) expect(formatEndpoint(h.originalDestination)).toBe("10.88.0.3:9090");
+      expect(t.explanation).toMatch(/^Nothing listened on 10\.88\.0\.3:9090 in lab\/tt-b/);
+    });
+  }
+
+  it("sidecar-crash: sidecar B's kernel-closed socket reset upstream, origin is the sidecar", () => {
+    const t = only("sidecar-crash");
+    expect(t.outcome).toBe(Outcome.OUTCOME_RESET_BY_SERVER);
+    expect(t.resetOriginHop).toBe(1);
+    expect(t.resetOrigin!.role).toBe(Role.ROLE_SIDECAR);
+    expect(t.resetOrigin!.comm).toBe("haproxy");
+    expect(t.resetOrigin!.pod).toBe("tt-b");
+    expect(t.hops[1]!.resetReason).toBe(ResetReason.RESET_REASON_TCP_ABORT_ON_CLOSE);
+    expect(t.hops[2]!.firstFinBy).toBe("client");
+    expect(t.explanation).toMatch(/^Sidecar tt-b \(haproxy pid 741\) reset the connection to sidecar tt-a/);
+  });
+
+  it("reject: a RST nobody traced sent, received by sidecar A's upstream", () => {
+    const t = only("reject");
+    expect(t.outcome).toBe(Outcome.OUTCOME_RESET_UNTRACED);
+    expect(t.resetOriginHop).toBe(1);
+    expect(t.hops[1]!.resetBy).toBe("none");
+    expect(formatEndpoint(t.resetOrigin)).toBe("10.88.0.2:41002");
+    expect(t.resetOrigin!.role).toBe(Role.ROLE_SIDECAR);
+    expect(t.explanation).toContain("that no traced socket sent");
+  });
+
+  it("idle-timeout: sidecar A sent the first FIN on both of its legs", () => {
+    const t = only("idle-timeout");
+    expect(t.outcome).toBe(Outcome.OUTCOME_COMPLETED);
+    expect(t.hops.map((h) => h.firstFinBy)).toEqual(["server", "client", "client"]);
+    expect(t.explanation).toContain("sidecar tt-a closed first with a FIN");
+  });
+
+  it("plain-to-mesh: no client sidecar, two hops, redirect on the inbound side only", () => {
+    const t = only("plain-to-mesh");
+    expect(t.outcome).toBe(Outcome.OUTCOME_COMPLETED);
+    expect(chain(t)).toEqual(["10.88.0.4:52001>10.88.0.3:15006", "127.0.0.6:41003>10.88.0.3:8080"]);
+    expect(t.hops.map((h) => formatEndpoint(h.originalDestination))).toEqual(["10.88.0.3:8080", "10.88.0.3:8080"]);
+    expect(t.hops[0]!.client!.pod).toBe("tt-c");
+  });
+});
