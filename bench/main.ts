@@ -1,34 +1,63 @@
 // `npm run bench`: every speed target, measured in one run on this machine.
 // Targets are printed next to what was reached; nothing here fails a build.
+// Run on a quiet machine: other load moves every number (CPU-time rates are
+// printed too where a component measures them).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { benchChurn, benchReplay, buildChurn, recordProbeOutput } from "./agent-bench.js";
+import { benchStitch } from "./stitch-bench.js";
+import { benchStore } from "./store-bench.js";
 
-const fmt = (n: number) => n.toLocaleString("en-US");
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+const vs = (got: number, target: number, higherIsBetter = true) =>
+  `${higherIsBetter ? (got / target).toFixed(2) : (target / got).toFixed(2)}× target`;
+
+async function agent(dir: string): Promise<void> {
+  const churnBin = await buildChurn(dir);
+  if (!churnBin) throw new Error("gcc is needed to build the loopback churn (deploy/setup.sh installs it)");
+
+  console.log("== agent: replay of recorded probe output (one core) ==");
+  const recorded = await recordProbeOutput(churnBin, 2);
+  console.log(`recorded ${fmt(recorded.length)} lines of real bpftrace output during a 2 s loopback churn`);
+  const r = await benchReplay(recorded);
+  console.log(`lines replayed               ${fmt(r.lines)} (malformed: ${r.malformed})`);
+  console.log(`parse                        ${fmt(r.parsePerSec)} events/s`);
+  console.log(`parse+order+attribute        ${fmt(r.agentPerSec)} events/s`);
+  console.log(`protobuf encode (batches)    ${fmt(r.encodePerSec)} events/s`);
+  console.log(`parse → encode → publish     ${fmt(r.endToEndPerSec)} events/s acked by JetStream (target ≥ 1,000,000: ${vs(r.endToEndPerSec, 1e6)})`);
+
+  console.log("\n== agent: live loopback churn, untraced vs traced, alternating ==");
+  const c = await benchChurn(churnBin, 3, 2);
+  console.log(`untraced conns/s             ${c.untraced.map(fmt).join(", ")}`);
+  console.log(`traced conns/s               ${c.traced.map(fmt).join(", ")}`);
+  console.log(`traced / untraced            ${c.ratio.toFixed(2)}`);
+  console.log(`while traced: events read ${fmt(c.eventsRead)}, lost in kernel ${fmt(c.kernelLost)}, dropped in queue ${fmt(c.queueDropped)}`);
+}
+
+async function stitcher(): Promise<void> {
+  console.log("\n== stitcher (one core) ==");
+  const s = await benchStitch();
+  console.log(`stitched                     ${fmt(s.eventsPerSec)} events/s wall, ${fmt(s.eventsPerCpuSec)} per CPU-second (target ≥ 300,000: ${vs(s.eventsPerSec, 3e5)}); ${fmt(s.traces)} traces`);
+  console.log(`memory per live socket       ${fmt(s.bytesPerLiveSocket)} bytes at ${fmt(s.openSockets)} open sockets (target ≤ 300: ${vs(s.bytesPerLiveSocket, 300, false)})`);
+}
+
+async function store(): Promise<void> {
+  console.log("\n== store (SQLite) ==");
+  const s = await benchStore();
+  console.log(`event inserts                ${fmt(s.eventsPerSec)} events/s (${fmt(s.eventsPerCpuSec)} per CPU-second)`);
+  console.log(`trace inserts                ${fmt(s.tracesPerSec)} traces/s (${fmt(s.tracesPerCpuSec)} per CPU-second)`);
+  console.log(`put → queryable (store part) p50 ${(s.closeToQueryableUs.p50 / 1000).toFixed(2)} ms, p99 ${(s.closeToQueryableUs.p99 / 1000).toFixed(2)} ms`);
+}
 
 async function main(): Promise<void> {
+  const only = new Set(process.argv.slice(2));
+  const want = (name: string) => only.size === 0 || only.has(name);
   const dir = mkdtempSync(join(tmpdir(), "tcptrail-bench-"));
   try {
-    const churnBin = await buildChurn(dir);
-    if (!churnBin) throw new Error("gcc is needed to build the loopback churn (deploy/setup.sh installs it)");
-
-    console.log("== agent: replay of recorded probe output (one core) ==");
-    const recorded = await recordProbeOutput(churnBin, 2);
-    console.log(`recorded ${fmt(recorded.length)} lines of real bpftrace output during a 2 s loopback churn`);
-    const r = await benchReplay(recorded);
-    console.log(`lines replayed            ${fmt(r.lines)}`);
-    console.log(`parse                     ${fmt(r.parsePerSec)} events/s`);
-    console.log(`parse+order+attribute     ${fmt(r.agentPerSec)} events/s`);
-    console.log(`protobuf encode           ${fmt(r.encodePerSec)} events/s`);
-    console.log(`parse → encode → publish  ${fmt(r.endToEndPerSec)} events/s (target ≥ 1,000,000; ${(r.endToEndPerSec / 1e6).toFixed(2)}× target), ${fmt(r.published)} acked by JetStream`);
-
-    console.log("\n== agent: live loopback churn, untraced vs traced, alternating ==");
-    const c = await benchChurn(churnBin, 3, 2);
-    console.log(`untraced conns/s          ${c.untraced.map(fmt).join(", ")}`);
-    console.log(`traced conns/s            ${c.traced.map(fmt).join(", ")}`);
-    console.log(`traced / untraced         ${c.ratio.toFixed(2)}`);
-    console.log(`events read while traced  ${fmt(c.eventsRead)}; lost in kernel ${fmt(c.kernelLost)}; dropped in queue ${fmt(c.queueDropped)}`);
+    if (want("agent")) await agent(dir);
+    if (want("stitch")) await stitcher();
+    if (want("store")) await store();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
