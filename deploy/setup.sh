@@ -13,7 +13,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 # 1. System packages. python3, make and g++ build better-sqlite3 when no prebuilt binary can be fetched.
-packages=(bpftrace nats-server haproxy iptables tcpdump iproute2 procps python3 make g++ ca-certificates)
+packages=(bpftrace nats-server haproxy iptables tcpdump iproute2 procps curl python3 make g++ ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

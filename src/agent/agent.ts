@@ -215,7 +215,7 @@ export class Agent {
       const why = `bpftrace restarted (exit ${info.exitCode ?? info.signal ?? "?"})`;
       this.#reorder.push(gap(tsNs, sinceNs, 0, why));
     }
-    this.#log.info({ pid: this.#runner?.pid }, "probes attached");
+    this.#log.info({ bpftracePid: this.#runner?.pid }, "probes attached");
     this.#attached?.resolve();
     this.#attached = undefined;
   }

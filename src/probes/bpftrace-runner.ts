@@ -98,7 +98,7 @@ export class BpftraceRunner {
     });
     this.#child = child;
     this.#stderrTail = [];
-    this.#log.info({ pid: child.pid, program: o.program, perfRbPages: o.perfRbPages }, "bpftrace started");
+    this.#log.info({ bpftracePid: child.pid, program: o.program, perfRbPages: o.perfRbPages }, "bpftrace started");
 
     let rest = "";
     child.stdout?.setEncoding("utf8");

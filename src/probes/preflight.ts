@@ -1,7 +1,7 @@
 // Checks that this machine can run the probes, and says in one sentence what
 // to do when it cannot. Runs before bpftrace is started, so the user never
 // has to decode a verifier dump to learn that tracefs is not mounted.
-import { accessSync, constants, existsSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, openSync, readSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { execa } from "execa";
 
@@ -96,15 +96,19 @@ export async function preflight(opts: PreflightOptions = {}): Promise<ProbeFeatu
     bpftrace,
     tracefs: TRACEFS,
     kprobes: existsSync(join(TRACEFS, "kprobe_events")),
-    kfuncs: readable(join(TRACEFS, "available_filter_functions")),
+    kfuncs: canRead(join(TRACEFS, "available_filter_functions")),
   };
 }
 
-function readable(p: string): boolean {
+/** Lockdown lets root open available_filter_functions but refuses the read (EPERM). */
+function canRead(p: string): boolean {
+  let fd: number | undefined;
   try {
-    accessSync(p, constants.R_OK);
-    return true;
+    fd = openSync(p, "r");
+    return readSync(fd, Buffer.alloc(64), 0, 64, 0) > 0;
   } catch {
     return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -1,0 +1,86 @@
+// The README's promise, through the built CLI: `tcptrail run` brings the main
+// job up, and `tcptrail observe -f -o json` in another process shows a curl to a
+// local server within a second. Root only (bpftrace).
+import { createServer, type Server } from "node:http";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa, type ResultPromise } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../src/transport/mod.js";
+
+const BIN = new URL("../../bin/tcptrail", import.meta.url).pathname;
+const isRoot = process.getuid?.() === 0;
+let dir = "";
+let run: ResultPromise | undefined;
+let observe: ResultPromise | undefined;
+let http: Server | undefined;
+let natsPort = 0;
+let metricsPort = 0;
+let observed = "";
+let runLog = "";
+
+async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe.skipIf(!isRoot)("tcptrail run + observe (root)", () => {
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "tcptrail-cli-"));
+    natsPort = await freePort();
+    metricsPort = await freePort();
+    const apiPort = await freePort();
+    run = execa(BIN, ["run", "--state-dir", dir, "--nats-port", String(natsPort), "--api-port", String(apiPort), "--metrics-port", String(metricsPort), "--node", "cli-e2e"], { reject: false, all: true });
+    run.all?.on("data", (d: Buffer) => (runLog += d.toString()));
+    await until("tcptrail run to start", () => runLog.includes("tcptrail running"), 60_000);
+    observe = execa(BIN, ["observe", "-f", "-o", "json", "--nats", `nats://127.0.0.1:${natsPort}`], { reject: false });
+    observe.stdout?.on("data", (d: Buffer) => (observed += d.toString()));
+    http = createServer((_req, res) => res.end("hello\n"));
+    await new Promise<void>((r) => http!.listen(0, "127.0.0.1", () => r()));
+    await new Promise((r) => setTimeout(r, 1000)); // observe's consumer is up
+  }, 90_000);
+
+  afterAll(async () => {
+    observe?.kill("SIGINT");
+    run?.kill("SIGINT");
+    await Promise.allSettled([observe, run]);
+    http?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  it("shows the events of a curl to a local server within a second", async () => {
+    const port = (http!.address() as { port: number }).port;
+    const curl = await execa("curl", ["-s", `http://127.0.0.1:${port}/`]);
+    const curledAt = Date.now();
+    expect(curl.stdout).toBe("hello");
+    await until("curl's events in observe", () => observed.includes('"comm":"curl"') && observed.includes(`"port":${port}`), 1000);
+    const lines = observed.trim().split("\n").map((l) => JSON.parse(l) as Record<string, any>);
+    const mine = lines.filter((e) => e.owner?.comm === "curl");
+    expect(mine.map((e) => e.kind)).toEqual(expect.arrayContaining(["STATE_CHANGE", "SYSCALL_CONNECT"]));
+    expect(mine.find((e) => e.kind === "SYSCALL_CONNECT")?.target).toEqual({ ip: "127.0.0.1", port });
+    expect(mine.every((e) => e.node === "cli-e2e" && e.role === "APP")).toBe(true);
+    expect(Date.now() - curledAt).toBeLessThan(1000);
+  });
+
+  it("serves Prometheus metrics with the agent's counters", async () => {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const read = Number(/^tcptrail_events_read_total (\d+)/m.exec(text)?.[1] ?? "0");
+    expect(read).toBeGreaterThan(0);
+    for (const name of ["tcptrail_events_published_total", "tcptrail_kernel_lost_events_total", "tcptrail_queue_dropped_events_total", "tcptrail_bpftrace_restarts_total"]) {
+      expect(text).toContain(name);
+    }
+  });
+
+  it("stops cleanly on SIGINT, leaving no bpftrace or nats-server behind", async () => {
+    const children = (await execa("pgrep", ["-P", String(run!.pid)], { reject: false })).stdout.split("\n").filter(Boolean).map(Number);
+    expect(children.length).toBeGreaterThanOrEqual(2); // nats-server and bpftrace
+    run!.kill("SIGINT");
+    const r = await run!;
+    expect(r.exitCode).toBe(0);
+    for (const pid of children) expect(() => process.kill(pid, 0)).toThrow();
+  }, 30_000);
+});
