@@ -20,6 +20,14 @@ const DEFAULT_RULES_DOC = {
       rate_limit: { max: 1, per: "1m" },
     },
     {
+      name: "sidecar-exit",
+      severity: "critical",
+      summary: "sidecar exited with the connection open",
+      match: { outcome: ["process-exit"], reset_origin_role: "sidecar" },
+      dedupe: { key: ["rule", "source_pod", "destination"], window: "5m" },
+      rate_limit: { max: 1, per: "1m" },
+    },
+    {
       name: "reset-untraced",
       severity: "warning",
       summary: "reset sent by no traced socket",

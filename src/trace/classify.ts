@@ -38,6 +38,7 @@ const FAILURES: ReadonlySet<Outcome> = new Set([
   Outcome.OUTCOME_RESET_BY_SERVER,
   Outcome.OUTCOME_RESET_UNTRACED,
   Outcome.OUTCOME_TIMEOUT,
+  Outcome.OUTCOME_PROCESS_EXIT,
 ]);
 
 const ECONNREFUSED = -111;
@@ -194,6 +195,14 @@ export function classifyHop(h: HopView): HopClass {
     out.outcome = out.resetBy === "client" ? Outcome.OUTCOME_RESET_BY_CLIENT : Outcome.OUTCOME_RESET_BY_SERVER;
     out.failureUs = resetAt;
     out.failureSide = out.resetBy;
+    return out;
+  }
+  // A FIN the process never asked for: it exited with the connection open.
+  const closer = out.firstFinBy === "client" ? c : out.firstFinBy === "server" ? s : null;
+  if (closer?.exitClosed) {
+    out.outcome = Outcome.OUTCOME_PROCESS_EXIT;
+    out.failureUs = closer.finSentUs;
+    out.failureSide = out.firstFinBy as Side;
     return out;
   }
   out.outcome = Outcome.OUTCOME_COMPLETED;

@@ -141,6 +141,14 @@ export function explain(hops: HopView[], classes: HopClass[], tc: TraceClass, po
       }
       break;
     }
+    case Outcome.OUTCOME_PROCESS_EXIT: {
+      const side = oc!.failureSide || "server";
+      const v = end(o!, side);
+      parts.push(
+        `${v ? fullName(v) : nameOf(o!, side)} exited (crashed or was killed) with its connection to ${nameOf(o!, other(side))} open: the kernel closed it with a FIN`,
+      );
+      break;
+    }
     default: {
       // RESET_BY_CLIENT / RESET_BY_SERVER
       const side = oc!.failureSide || "server";

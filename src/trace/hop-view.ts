@@ -49,6 +49,8 @@ export interface SockView {
   midstream: boolean;
   missingClose: boolean;
   pooled: boolean;
+  /** It sent its FIN/RST with no close() or shutdown() first: its process exited (crashed, was killed). */
+  exitClosed: boolean;
 }
 
 export interface HopView {

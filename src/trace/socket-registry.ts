@@ -129,6 +129,7 @@ export class SocketRegistry {
       default:
         // close(), shutdown(): the state changes that follow tell FIN or RST; keep who called.
         this.#caller(s, ev);
+        t.flags[s]! |= F.CLOSE_CALLED;
     }
     return true;
   }
@@ -215,7 +216,10 @@ export class SocketRegistry {
     if (to === S.TCP_STATE_ESTABLISHED) {
       if (!t.est[s]) t.est[s] = ts;
     } else if (to === S.TCP_STATE_FIN_WAIT1 || (from === S.TCP_STATE_CLOSE_WAIT && to === S.TCP_STATE_LAST_ACK)) {
-      if (!t.finSent[s]) t.finSent[s] = ts;
+      if (!t.finSent[s]) {
+        t.finSent[s] = ts;
+        this.#closedBy(s);
+      }
     } else if (
       to === S.TCP_STATE_CLOSE_WAIT ||
       (from === S.TCP_STATE_FIN_WAIT1 && (to === S.TCP_STATE_CLOSING || to === S.TCP_STATE_TIME_WAIT)) ||
@@ -255,6 +259,7 @@ export class SocketRegistry {
     if (!t.rstSent[s]) {
       t.rstSent[s] = ts;
       t.rstReason[s] = ev.resetReason;
+      if (!t.finSent[s]) this.#closedBy(s);
     }
     return true;
   }
@@ -355,6 +360,15 @@ export class SocketRegistry {
       t.tid[s] = o.tid ?? 0;
       t.comm[s] = strings.intern(o.comm);
     }
+  }
+
+  /**
+   * The socket's first FIN or RST left: if no close()/shutdown() came before
+   * it, the process did not close it; the kernel did, as the process exited.
+   */
+  #closedBy(s: number): void {
+    const t = this.t;
+    if (!t.has(s, F.CLOSE_CALLED | F.MIDSTREAM)) t.flags[s]! |= F.EXIT_CLOSED;
   }
 
   /** Process-context events name the caller for certain. */

@@ -17,6 +17,8 @@ export const F = {
   INDEXED: 1 << 10, // registered in the endpoint index
   PENDING: 1 << 11, // a sidecar downstream waiting for its upstream connect
   QUEUED: 1 << 12, // in the finalize queue
+  CLOSE_CALLED: 1 << 13, // its process called close() or shutdown() on it
+  EXIT_CLOSED: 1 << 14, // it sent a FIN or RST before any close()/shutdown(): the kernel closed it for an exiting process
 } as const;
 
 const NONE = -1;

@@ -212,6 +212,7 @@ export class TraceBuilder {
       midstream: (f & F.MIDSTREAM) !== 0,
       missingClose: (f & F.MISSING_CLOSE) !== 0,
       pooled: (f & F.POOLED) !== 0,
+      exitClosed: (f & F.EXIT_CLOSED) !== 0,
     };
   }
 

@@ -27,10 +27,11 @@ describe("loadAlertRules", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("returns the four default rules when no file is given", async () => {
+  it("returns the five default rules when no file is given", async () => {
     const rules = await loadAlertRules();
     expect(rules.map((r) => [r.name, r.severity])).toEqual([
       ["reset-from-sidecar", Severity.SEVERITY_CRITICAL],
+      ["sidecar-exit", Severity.SEVERITY_CRITICAL],
       ["reset-untraced", Severity.SEVERITY_WARNING],
       ["refused", Severity.SEVERITY_WARNING],
       ["reset-rate", Severity.SEVERITY_WARNING],
@@ -39,7 +40,8 @@ describe("loadAlertRules", () => {
     expect(sidecar.match.resetOriginRole).toBe(Role.ROLE_SIDECAR);
     expect(sidecar.dedupe).toEqual({ key: ["rule", "source_pod", "destination"], windowMs: 300_000 });
     expect(sidecar.rateLimit).toEqual({ max: 1, perMs: 60_000 });
-    expect(rules[3]!.rate).toEqual({ threshold: 20, windowMs: 60_000, key: ["source_pod", "destination"] });
+    expect(rules[1]!.match.outcomes).toEqual([Outcome.OUTCOME_PROCESS_EXIT]);
+    expect(rules[4]!.rate).toEqual({ threshold: 20, windowMs: 60_000, key: ["source_pod", "destination"] });
   });
 
   it("deploy/alert-rules.yaml spells out exactly the built-in defaults", async () => {

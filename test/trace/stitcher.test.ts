@@ -161,6 +161,7 @@ describe("pairing", () => {
     lab.state(c, "SYN_SENT", { localPort: 0 });
     lab.syscall(c, "CONNECT", appC, { ret: -115, target: far });
     lab.state(c, "ESTABLISHED");
+    lab.syscall(c, "CLOSE", appC);
     lab.state(c, "FIN_WAIT1");
     lab.state(c, "FIN_WAIT2");
     lab.state(c, "CLOSE");
@@ -398,5 +399,35 @@ describe("determinism and resources", () => {
     expect(isStitcherOptionsError(err)).toBe(true);
     expect(isTraceError(err) && err.code).toBe("ERR_TRACE_OPTIONS");
     expect(() => new Stitcher({ inboundRedirectPorts: [70000] })).toThrow(/not a TCP port/);
+  });
+});
+
+describe("process exit", () => {
+  it("a sidecar killed mid-request: its FINs came with no close(), so the failure began in the sidecar", () => {
+    const lab = new MeshLab();
+    const A = podA();
+    const B = podB();
+    const { s1, s2, s3, s4, s5, s6 } = meshChain(lab, A, B);
+    lab.wait(B.node, 3_000_000);
+    // What the kernel does when the proxy is SIGKILLed with nothing unread: FINs, no syscalls.
+    finFirst(lab, s4, s3, null);
+    finFirst(lab, s5, s6, null);
+    finSecond(lab, s6, s5, appB);
+    lab.wait(A.node, 1_000_000);
+    finSecond(lab, s3, s4, proxyA);
+    finFirst(lab, s2, s1, proxyA);
+    finSecond(lab, s1, s2, appA);
+    const { traces } = stitch(lab.records);
+    expect(traces).toHaveLength(1);
+    const t = traces[0]!;
+    expect(t.outcome).toBe(Outcome.OUTCOME_PROCESS_EXIT);
+    expect(t.resetOrigin?.role).toBe(2 /* SIDECAR */);
+    expect(t.resetOrigin?.pod).toBe(B.name);
+    expect(t.explanation).toMatch(/exited \(crashed or was killed\)/);
+  });
+
+  it("the same FINs after close() are an ordinary completion", () => {
+    const { traces } = stitch(scenarioOk());
+    expect(traces[0]!.outcome).toBe(Outcome.OUTCOME_COMPLETED);
   });
 });
