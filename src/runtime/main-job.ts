@@ -1,11 +1,17 @@
 // Composes the main job of one node: an embedded nats-server (unless one is
-// given), the node agent, and the metrics endpoint. Each part is stopped in
-// reverse order, also when a later part fails to start.
+// given), the trace store, the trace consumer with its alerting, the query
+// API, the node agent, and the metrics endpoint. Each part is stopped in
+// reverse order, also when a later part fails to start, so the agent's last
+// events reach NATS and the consumer's last traces reach the store.
+import { join } from "node:path";
 import type { AgentOptions } from "../agent/mod.js";
 import type { Logger } from "../log/logger.js";
 import { createMetrics, startMetricsServer } from "../metrics/mod.js";
+import { createLiveHub, startQueryServer } from "../query/mod.js";
+import { SqliteTraceStore, scheduleRetention, type RetentionPolicy } from "../store/mod.js";
 import { startEmbeddedNats, type EmbeddedNatsOptions } from "../transport/mod.js";
 import { startAgentService } from "./agent-service.js";
+import { startConsumerService, type ConsumerServiceOptions } from "./consumer-service.js";
 
 export interface MainJobOptions {
   logger: Logger;
@@ -17,9 +23,18 @@ export interface MainJobOptions {
   agent?: Omit<AgentOptions, "sink" | "node" | "logger" | "metrics">;
   /** Serve Prometheus metrics on 127.0.0.1:<port>; undefined: none. */
   metricsPort?: number | undefined;
+  /** Query API on 127.0.0.1:<port>. Default 7070; 0 picks a free port. */
   apiPort?: number;
+  /** Alert rules YAML. Default: the built-in rules. */
   rulesFile?: string;
+  /** Also POST alerts here. Default: none. */
   webhookUrl?: string;
+  /** Trace store retention. Default: the store's (24 h, 512 MiB), checked every minute. */
+  retention?: RetentionPolicy;
+  /** Consumer settings beyond the ones above (stitcher windows, durable name...). */
+  consumer?: Omit<ConsumerServiceOptions, "nc" | "natsUrl" | "store" | "hub" | "logger" | "metrics" | "rulesFile" | "webhookUrl">;
+  /** Start the node agent (needs root and bpftrace). Default true. */
+  agentEnabled?: boolean;
 }
 
 export interface MainJob {
@@ -43,15 +58,39 @@ export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
     }
     endpoints.nats = natsUrl;
     const metrics = createMetrics();
-    const agent = await startAgentService({
+
+    const store = new SqliteTraceStore({ path: join(o.stateDir, "tcptrail.db"), log: o.logger });
+    stops.push(() => store.close());
+    endpoints.store = store.path;
+    const hub = createLiveHub({ log: o.logger });
+    const consumer = await startConsumerService({
+      ...o.consumer,
       natsUrl,
-      ...(o.node ? { node: o.node } : {}),
+      store,
+      hub,
       logger: o.logger,
       metrics,
-      ...(o.agent ? { agent: o.agent } : {}),
+      ...(o.rulesFile ? { rulesFile: o.rulesFile } : {}),
+      ...(o.webhookUrl ? { webhookUrl: o.webhookUrl } : {}),
     });
-    stops.push(() => agent.stop());
-    endpoints.node = agent.node;
+    stops.push(() => consumer.stop());
+    const retention = scheduleRetention(store, { ...o.retention, log: o.logger });
+    stops.push(() => retention.stop());
+    const api = await startQueryServer({ store, hub, host: "127.0.0.1", port: o.apiPort ?? 7070, log: o.logger });
+    stops.push(() => api.close());
+    endpoints.api = api.url;
+
+    if (o.agentEnabled !== false) {
+      const agent = await startAgentService({
+        natsUrl,
+        ...(o.node ? { node: o.node } : {}),
+        logger: o.logger,
+        metrics,
+        ...(o.agent ? { agent: o.agent } : {}),
+      });
+      stops.push(() => agent.stop());
+      endpoints.node = agent.node;
+    }
     if (o.metricsPort !== undefined) {
       const server = await startMetricsServer(metrics.registry, { port: o.metricsPort });
       stops.push(() => server.close());

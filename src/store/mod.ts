@@ -3,6 +3,8 @@
 export type {
   EventSource,
   PutResult,
+  ReplayBatch,
+  ReplayQuery,
   RetentionPolicy,
   RetentionResult,
   StoredEvent,
@@ -19,6 +21,7 @@ export {
   DEFAULT_LIST_LIMIT,
   DEFAULT_MAX_AGE_MS,
   DEFAULT_MAX_BYTES,
+  DEFAULT_REPLAY_BATCH,
   DEFAULT_TIMELINE_LIMIT,
   MAX_LIST_LIMIT,
   type SqliteStoreOptions,

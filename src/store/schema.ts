@@ -114,6 +114,14 @@ const migrations: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX sockets_last      ON sockets (last_us);
   `,
+  // 2: small named values the consumer keeps next to the data they describe
+  // (its replay checkpoint), so both survive or vanish together.
+  `
+  CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -15,6 +15,8 @@ import { u64 } from "./uint64.js";
 import type {
   EventSource,
   PutResult,
+  ReplayBatch,
+  ReplayQuery,
   RetentionPolicy,
   RetentionResult,
   StoredEvent,
@@ -31,6 +33,10 @@ export const DEFAULT_MAX_BYTES = 512 * 1024 * 1024;
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 1000;
 export const DEFAULT_TIMELINE_LIMIT = 10_000;
+export const DEFAULT_REPLAY_BATCH = 1000;
+// Rows read per replay page: large enough to amortize the query, small enough
+// that a replay of hours of events never holds them all in memory.
+const REPLAY_PAGE = 5000;
 
 // The peer's events and resets no socket sent (NO_SOCKET) carry no socket
 // identity we can join on: they are found by 4-tuple within this margin of
@@ -63,6 +69,16 @@ interface EventRow {
   remote_ip: string;
   remote_port: number;
   body: Buffer;
+}
+
+interface ReplayRow {
+  stream_id: number;
+  seq: number;
+  time_us: number;
+  body: Buffer;
+  node: string;
+  boot_id: string;
+  agent_start_us: number;
 }
 
 interface HopRow {
@@ -185,6 +201,66 @@ export class SqliteTraceStore implements TraceStore {
   async stats(): Promise<StoreStats> {
     this.#open();
     return { ...this.#counts(), bytes: this.#usedBytes() };
+  }
+
+  async *replayEvents(query: ReplayQuery): AsyncIterable<ReplayBatch> {
+    const batchSize = query.batchSize ?? DEFAULT_REPLAY_BATCH;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError("batchSize must be an integer >= 1");
+    // Keyset pagination on the events_time index, whose entries are (time_us,
+    // stream_id, seq) because the table is clustered on its primary key. Each
+    // page is read in full before yielding: an open SQLite cursor would make
+    // the connection refuse writes made by the consumer between batches.
+    let key = { t: query.sinceUs, sid: -1, seq: -1 };
+    for (;;) {
+      this.#open();
+      const rows = this.#s.replayPage.all({ ...key, limit: REPLAY_PAGE }) as ReplayRow[];
+      let batch: ReplayBatch | null = null;
+      let batchStream = -1;
+      for (const r of rows) {
+        if (batch && (r.stream_id !== batchStream || batch.events.length >= batchSize)) {
+          yield batch;
+          batch = null;
+        }
+        if (!batch) {
+          batch = { source: { node: r.node, bootId: r.boot_id, agentStartUs: r.agent_start_us }, events: [] };
+          batchStream = r.stream_id;
+        }
+        batch.events.push(decodeEvent(r.body));
+      }
+      if (batch) yield batch;
+      if (rows.length < REPLAY_PAGE) return;
+      const last = rows[rows.length - 1]!;
+      key = { t: last.time_us, sid: last.stream_id, seq: last.seq };
+    }
+  }
+
+  async existingTraceIds(traceIds: readonly string[]): Promise<Set<string>> {
+    this.#open();
+    const found = new Set<string>();
+    for (const id of traceIds) if (this.#s.traceExists.get(id) !== undefined) found.add(id);
+    return found;
+  }
+
+  async tracesOfSockets(socketIds: readonly string[]): Promise<Map<string, string>> {
+    this.#open();
+    const found = new Map<string, string>();
+    for (const id of socketIds) {
+      if (!id || found.has(id)) continue;
+      const row = this.#s.traceOfSocket.get(id, id) as { trace_id: string } | undefined;
+      if (row) found.set(id, row.trace_id);
+    }
+    return found;
+  }
+
+  async getMeta(key: string): Promise<string | null> {
+    this.#open();
+    const row = this.#s.getMeta.get(key) as { value: string } | undefined;
+    return row ? row.value : null;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    this.#open();
+    this.#s.setMeta.run(key, value);
   }
 
   async close(): Promise<void> {
@@ -573,6 +649,17 @@ function prepare(db: Database.Database) {
          WHERE e.remote_ip = @ip AND e.local_ip != @ip AND e.time_us BETWEEN @since AND @until
        ORDER BY 4 LIMIT @limit`,
     ),
+    replayPage: db.prepare(
+      `SELECT e.stream_id, e.seq, e.time_us, e.body, s.node, s.boot_id, s.agent_start_us
+       FROM events e JOIN streams s ON s.id = e.stream_id
+       WHERE e.time_us >= @t AND (e.time_us > @t OR e.stream_id > @sid OR (e.stream_id = @sid AND e.seq > @seq))
+       ORDER BY e.time_us, e.stream_id, e.seq LIMIT @limit`,
+    ),
+    traceOfSocket: db.prepare(
+      `SELECT trace_id FROM hops WHERE client_socket = ? UNION ALL SELECT trace_id FROM hops WHERE server_socket = ? LIMIT 1`,
+    ),
+    getMeta: db.prepare(`SELECT value FROM meta WHERE key = ?`),
+    setMeta: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
     countTraces: db.prepare(`SELECT count(*) AS n FROM traces`),
     countEvents: db.prepare(`SELECT count(*) AS n FROM events`),
     oldestTrace: db.prepare(`SELECT min(last_us) AS last_us FROM traces`),

@@ -99,6 +99,20 @@ export interface StoreStats {
   bytes: number;
 }
 
+/** Which stored events to read back, in the order they happened. */
+export interface ReplayQuery {
+  /** Wall-clock µs: events at or after this time. */
+  sinceUs: number;
+  /** Events per yielded batch (each batch is one source's consecutive events). Default 1000. */
+  batchSize?: number;
+}
+
+/** A run of one source's events, in seq order, as stored. */
+export interface ReplayBatch {
+  source: EventSource;
+  events: ConnEvent[];
+}
+
 export interface TraceStore {
   /** Write traces; a trace_id already stored is replaced, never duplicated. */
   putTraces(traces: (Trace | TraceInit)[]): Promise<PutResult>;
@@ -111,5 +125,19 @@ export interface TraceStore {
   /** Delete oldest first until both limits hold. */
   retention(policy?: RetentionPolicy): Promise<RetentionResult>;
   stats(): Promise<StoreStats>;
+  /**
+   * Stored events since a time, ordered by wall-clock time then by seq within a
+   * source, in batches: how a consumer rebuilds in-memory state after a restart.
+   * Reads page by page, so writes may interleave between batches.
+   */
+  replayEvents(query: ReplayQuery): AsyncIterable<ReplayBatch>;
+  /** The subset of `traceIds` already stored. */
+  existingTraceIds(traceIds: readonly string[]): Promise<Set<string>>;
+  /** For each socket id that a stored hop names, one trace id naming it. */
+  tracesOfSockets(socketIds: readonly string[]): Promise<Map<string, string>>;
+  /** A small named value (e.g. a consumer checkpoint), or null. */
+  getMeta(key: string): Promise<string | null>;
+  /** Set (replace) a named value. */
+  setMeta(key: string, value: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,0 +1,480 @@
+// The trace consumer as a service: the durable JetStream consumer on
+// tcptrail.v1.events.> feeds the store, the live hub and the stitcher; the
+// traces it finishes go to the store, the hub, tcptrail.v1.traces.<outcome>
+// and the alert rules. Events are persisted before their batch is acked, and
+// a checkpoint (the birth of the oldest socket whose trace is not stored yet)
+// lets a restarted consumer replay stored events into a fresh stitcher, so a
+// restart neither loses a trace nor duplicates one.
+import {
+  AlertEngine,
+  AlertPublisher,
+  WebhookSink,
+  loadAlertRules,
+  type AlertRule,
+  type AlertSink,
+} from "../alert/mod.js";
+import { silentLogger, type Logger } from "../log/logger.js";
+import type { TcptrailMetrics } from "../metrics/mod.js";
+import { outcomeName, v1, type ConnEvent, type Trace } from "../model/mod.js";
+import { createLiveHub, type LiveHub } from "../query/mod.js";
+import type { EventSource, TraceStore } from "../store/mod.js";
+import { Stitcher, type StitcherOptions, type StitcherStats } from "../trace/mod.js";
+import {
+  connectNats,
+  createDurableEventConsumer,
+  ensureStreams,
+  jetstream,
+  jetstreamManager,
+  tracesSubject,
+  type DeliveredBatch,
+  type DurableEventConsumer,
+  type DurableEventConsumerOptions,
+  type NatsConnection,
+  type StreamLimitsOverrides,
+} from "../transport/mod.js";
+import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import { ConsumerOptionsError } from "./consumer-errors.js";
+import { ConsumerMetrics, type ConsumerCounts } from "./consumer-metrics.js";
+import { saneEvents } from "./event-sanity.js";
+import { PendingSockets } from "./pending-sockets.js";
+import { ReplayFilter } from "./replay-filter.js";
+import { StreamHighWater } from "./stream-high-water.js";
+import { TraceWriter, type TraceWriterStats } from "./trace-writer.js";
+
+export interface ConsumerServiceOptions {
+  /** A connection to use (not closed by stop()). Give this or natsUrl. */
+  nc?: NatsConnection;
+  /** Connect here (and close at stop()). */
+  natsUrl?: string;
+  store: TraceStore;
+  /** Where live events and finished traces are fanned out to SSE clients. Default: a private hub. */
+  hub?: LiveHub;
+  /** Default: silent. */
+  logger?: Logger;
+  /** Adds tcptrail_consumer_* metrics to this registry. Default: none. */
+  metrics?: TcptrailMetrics;
+  /** Alert rules. Default: rulesFile's, else the built-in rules. */
+  rules?: readonly AlertRule[];
+  /** YAML rules file, read when `rules` is not given. */
+  rulesFile?: string;
+  /** Also POST every alert to this URL. Default: none. */
+  webhookUrl?: string;
+  /** Durable consumer name; one name = one position in the stream and one checkpoint. Default "tcptrail-stitcher". */
+  durableName?: string;
+  /**
+   * Stitcher settings. Defaults are the stitcher's, except settleMs 400 (not
+   * 1000): with the 200 ms reorder window and the agent's 50 ms batching it
+   * makes up close-to-queryable latency, whose p99 target is 1 s.
+   */
+  stitcher?: Omit<StitcherOptions, "onTrace">;
+  /** Durable consumer settings (ack wait, prefetch...). Default: the transport's. */
+  consumer?: Omit<DurableEventConsumerOptions, "logger">;
+  /** Stream limits to create or update the streams with. Default: the transport's. */
+  streams?: StreamLimitsOverrides;
+  /** How often the stitcher is ticked so traces finish without new events, ms. Default 50. */
+  tickMs?: number;
+  /** Longest a finished trace waits before it is written, ms. Default 50. */
+  traceFlushMs?: number;
+  /** Write traces at once when this many wait. Default 200. */
+  traceBatch?: number;
+  /** How often the checkpoint is saved, ms (also on stop). Default 2000. */
+  checkpointMs?: number;
+  /** How often the alert engine releases rate-limited alerts, ms. Default 60000. */
+  alertFlushMs?: number;
+  /** Replay starts this long before the checkpoint, for clock jitter between a socket's events. Default 2000. */
+  replayMarginMs?: number;
+  /** Log one warning per this many malformed messages or rejected events. Default 100. */
+  malformedLogEvery?: number;
+  /** Wait before retrying a failed store write of events, ms (doubles up to 5 s). Default 100. */
+  storeRetryMs?: number;
+}
+
+export interface ConsumerStats {
+  /** Batches persisted, stitched and acked. */
+  batchesConsumed: number;
+  /** Events persisted and fed to the stitcher (redelivered duplicates excluded). */
+  eventsConsumed: number;
+  /** Messages that were not a usable EventBatch: undecodable (terminated by the durable consumer) or with no plausible event. */
+  malformed: number;
+  /** Implausible events dropped from otherwise valid batches. */
+  rejectedEvents: number;
+  /** Events replayed from the store at start. */
+  replayedEvents: number;
+  tracesStored: number;
+  tracesPublished: number;
+  alertsPublished: number;
+  /** Re-stitched traces that an earlier run had stored: not stored, published or alerted again. */
+  duplicateTraces: number;
+  /** Wall time between the newest consumed event and now, once an event was consumed. */
+  lagMs?: number;
+  stitcher: StitcherStats;
+  writer: TraceWriterStats;
+}
+
+export interface ConsumerService {
+  readonly durableName: string;
+  /** The hub live streams read from (the one given, or the private one). */
+  readonly hub: LiveHub;
+  stats(): ConsumerStats;
+  /**
+   * Stop pulling, finish the batch in hand, write finished traces and save
+   * the checkpoint. Traces still open are not emitted: the next run rebuilds
+   * them from the store. Idempotent.
+   */
+  stop(): Promise<void>;
+}
+
+const DEFAULTS = {
+  durableName: "tcptrail-stitcher",
+  settleMs: 400,
+  tickMs: 50,
+  traceFlushMs: 50,
+  traceBatch: 200,
+  checkpointMs: 2000,
+  alertFlushMs: 60_000,
+  replayMarginMs: 2000,
+  malformedLogEvery: 100,
+  storeRetryMs: 100,
+};
+const MAX_STORE_RETRY_MS = 5000;
+const DEFAULT_MAX_AGE_MS = 300_000;
+
+type Resolved = typeof DEFAULTS;
+
+function resolve(o: ConsumerServiceOptions): Resolved {
+  if (!o.nc && !o.natsUrl) throw new ConsumerOptionsError("give nc or natsUrl");
+  if (!o.store) throw new ConsumerOptionsError("store is required");
+  const r: Resolved = { ...DEFAULTS };
+  for (const k of Object.keys(DEFAULTS) as (keyof Resolved)[]) {
+    if (k === "durableName") continue;
+    const v = k === "settleMs" ? o.stitcher?.settleMs : o[k];
+    if (v === undefined) continue;
+    if (!Number.isFinite(v) || v < 0) throw new ConsumerOptionsError(`${k} must be a finite number >= 0, got ${v}`);
+    r[k] = v;
+  }
+  if (r.traceBatch < 1 || r.malformedLogEvery < 1) throw new ConsumerOptionsError("traceBatch and malformedLogEvery must be >= 1");
+  if (o.durableName !== undefined) {
+    // JetStream durable names cannot contain these.
+    if (!/^[A-Za-z0-9_-]+$/.test(o.durableName)) throw new ConsumerOptionsError(`invalid durableName ${JSON.stringify(o.durableName)}`);
+    r.durableName = o.durableName;
+  }
+  return r;
+}
+
+/**
+ * Start the consumer: replay from the checkpoint, then consume new batches.
+ * Resolves once consuming has begun.
+ * @throws ConsumerOptionsError, NatsUnreachableError, AlertRuleError
+ */
+export async function startConsumerService(o: ConsumerServiceOptions): Promise<ConsumerService> {
+  const cfg = resolve(o);
+  const log = (o.logger ?? silentLogger).child({ component: "consumer" });
+  const rules = o.rules ?? (await loadAlertRules(o.rulesFile));
+  const ownConnection = !o.nc;
+  const nc = o.nc ?? (await connectNats(o.natsUrl!, { name: `tcptrail-consumer-${cfg.durableName}`, logger: log }));
+  try {
+    const jsm = await jetstreamManager(nc);
+    await ensureStreams(jsm, o.streams);
+    const js = jetstream(nc);
+    return await ConsumerRun.start(o, cfg, rules, log, nc, ownConnection, js, jsm);
+  } catch (err) {
+    if (ownConnection) await nc.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+class ConsumerRun implements ConsumerService {
+  readonly durableName: string;
+  readonly hub: LiveHub;
+  readonly #cfg: Resolved;
+  readonly #log: Logger;
+  readonly #store: TraceStore;
+  readonly #nc: NatsConnection;
+  readonly #ownConnection: boolean;
+  readonly #stitcher: Stitcher;
+  readonly #writer: TraceWriter;
+  readonly #alerts: AlertEngine;
+  readonly #alertPublisher: AlertPublisher;
+  readonly #webhook: WebhookSink | undefined;
+  readonly #pending: PendingSockets;
+  readonly #filter = new ReplayFilter();
+  readonly #highWater = new StreamHighWater();
+  readonly #metrics: ConsumerMetrics | undefined;
+  readonly #timers: NodeJS.Timeout[] = [];
+  #consumer: DurableEventConsumer | undefined;
+  #loop: Promise<void> = Promise.resolve();
+  #stopping = false;
+  #stopped: Promise<void> | undefined;
+  #checkpointing: Promise<void> = Promise.resolve();
+  /** Newest event time consumed (wall µs): the checkpoint when nothing is pending. */
+  #lastEventUs = 0;
+  #counts = { batchesConsumed: 0, eventsConsumed: 0, malformedBatches: 0, rejectedEvents: 0, replayedEvents: 0 };
+
+  private constructor(
+    o: ConsumerServiceOptions,
+    cfg: Resolved,
+    rules: readonly AlertRule[],
+    log: Logger,
+    nc: NatsConnection,
+    ownConnection: boolean,
+    js: ReturnType<typeof jetstream>,
+  ) {
+    this.durableName = cfg.durableName;
+    this.#cfg = cfg;
+    this.#log = log;
+    this.#store = o.store;
+    this.#nc = nc;
+    this.#ownConnection = ownConnection;
+    this.hub = o.hub ?? createLiveHub({ log });
+    this.#metrics = o.metrics ? new ConsumerMetrics(o.metrics) : undefined;
+    const stitcherOpts: StitcherOptions = { ...o.stitcher, settleMs: cfg.settleMs };
+    // A socket can pin the watermark until the stitcher's own max age has
+    // certainly emitted it, with a minute to spare.
+    this.#pending = new PendingSockets((o.stitcher?.maxAgeMs ?? DEFAULT_MAX_AGE_MS) + cfg.settleMs + 60_000);
+    this.#alerts = new AlertEngine({ rules });
+    this.#alertPublisher = new AlertPublisher({ publish: (subject, data) => js.publish(subject, data), logger: log });
+    const sinks: AlertSink[] = [this.#alertPublisher];
+    if (o.webhookUrl) {
+      this.#webhook = new WebhookSink({ url: o.webhookUrl, logger: log });
+      sinks.push(this.#webhook);
+    }
+    this.#writer = new TraceWriter({
+      store: o.store,
+      hub: this.hub,
+      publishTrace: (t: Trace) =>
+        js.publish(tracesSubject(outcomeName(t.outcome)), v1.Trace.encode(t).finish(), { msgID: t.traceId }),
+      alerts: this.#alerts,
+      sinks,
+      pending: this.#pending,
+      bornInReplay: (node, birthNs) => this.#filter.bornInReplay(node, birthNs),
+      flushMs: cfg.traceFlushMs,
+      maxBatch: cfg.traceBatch,
+      retryMs: 1000,
+      logger: log,
+    });
+    this.#stitcher = new Stitcher({ ...stitcherOpts, onTrace: (t) => this.#writer.push(t) });
+  }
+
+  static async start(
+    o: ConsumerServiceOptions,
+    cfg: Resolved,
+    rules: readonly AlertRule[],
+    log: Logger,
+    nc: NatsConnection,
+    ownConnection: boolean,
+    js: ReturnType<typeof jetstream>,
+    jsm: Awaited<ReturnType<typeof jetstreamManager>>,
+  ): Promise<ConsumerRun> {
+    const run = new ConsumerRun(o, cfg, rules, log, nc, ownConnection, js);
+    try {
+      run.#every(cfg.tickMs, () => run.#stitcher.tick());
+      await run.#replay();
+      run.#consumer = await createDurableEventConsumer(js, jsm, cfg.durableName, { ...o.consumer, logger: log });
+      run.#every(cfg.checkpointMs, () => void run.#checkpoint());
+      run.#every(cfg.alertFlushMs, () => run.#writer.raise(run.#alerts.flush()));
+      run.#every(1000, () => run.#metrics?.report(run.#countsForMetrics(), run.#lagMs()));
+      run.#loop = run.#consume(run.#consumer);
+      log.info({ durable: cfg.durableName, rules: rules.length }, "trace consumer started");
+      return run;
+    } catch (err) {
+      await run.stop().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  stats(): ConsumerStats {
+    const w = this.#writer.stats();
+    const lagMs = this.#lagMs();
+    return {
+      batchesConsumed: this.#counts.batchesConsumed,
+      eventsConsumed: this.#counts.eventsConsumed,
+      malformed: this.#counts.malformedBatches + (this.#consumer?.stats().malformed ?? 0),
+      rejectedEvents: this.#counts.rejectedEvents,
+      replayedEvents: this.#counts.replayedEvents,
+      tracesStored: w.tracesStored,
+      tracesPublished: w.tracesPublished,
+      alertsPublished: this.#alertPublisher.stats().published,
+      duplicateTraces: w.duplicateTraces,
+      ...(lagMs !== undefined ? { lagMs } : {}),
+      stitcher: this.#stitcher.stats(),
+      writer: w,
+    };
+  }
+
+  stop(): Promise<void> {
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  async #stop(): Promise<void> {
+    this.#stopping = true;
+    await this.#consumer?.close();
+    await this.#loop;
+    for (const t of this.#timers) clearInterval(t);
+    await this.#writer.close();
+    await this.#checkpointing;
+    await this.#checkpoint();
+    await this.#alertPublisher.drain();
+    await this.#webhook?.close();
+    this.#metrics?.report(this.#countsForMetrics(), this.#lagMs());
+    this.#log.info({ stats: { ...this.stats(), stitcher: undefined, writer: undefined } }, "trace consumer stopped");
+    if (this.#ownConnection) await this.#nc.drain().catch(() => this.#nc.close());
+  }
+
+  #every(ms: number, fn: () => void): void {
+    const t = setInterval(() => {
+      try {
+        fn();
+      } catch (err) {
+        this.#log.error({ err }, "consumer timer task failed");
+      }
+    }, ms);
+    t.unref();
+    this.#timers.push(t);
+  }
+
+  /** Rebuild the stitcher's in-flight state from events stored since the checkpoint. */
+  async #replay(): Promise<void> {
+    const cp = await loadCheckpoint(this.#store, this.durableName, this.#log);
+    if (cp) {
+      const sinceUs = cp.watermarkUs - this.#cfg.replayMarginMs * 1000;
+      const started = Date.now();
+      for await (const { source, events } of this.#store.replayEvents({ sinceUs })) {
+        this.#feed(source, events);
+        this.#counts.replayedEvents += events.length;
+      }
+      this.#log.info(
+        { sinceUs, events: this.#counts.replayedEvents, filtered: this.#filter.dropped, ms: Date.now() - started },
+        "replayed stored events from the checkpoint",
+      );
+    }
+    this.#filter.endReplay();
+  }
+
+  /** Stitch events of one source that are already persisted. */
+  #feed(source: EventSource, events: ConnEvent[]): void {
+    const fresh = this.#highWater.fresh(source, events);
+    if (fresh.length === 0) return;
+    const now = Date.now();
+    this.#pending.observe(source.node, fresh, now);
+    const admitted = this.#filter.admit(source.node, fresh);
+    try {
+      this.#stitcher.ingest(source.node, admitted);
+    } catch (err) {
+      // The stitcher's own limits (e.g. too many nodes): skip this batch, keep going.
+      this.#log.error({ err, node: source.node, events: fresh.length }, "stitcher rejected a batch");
+    }
+    this.#highWater.advance(source, fresh);
+    const last = fresh[fresh.length - 1]!.timeUs;
+    if (last > this.#lastEventUs) this.#lastEventUs = last;
+  }
+
+  async #consume(consumer: DurableEventConsumer): Promise<void> {
+    try {
+      for await (const d of consumer) {
+        if (this.#stopping) break; // not acked: redelivered to the next run
+        await this.#process(d);
+      }
+    } catch (err) {
+      if (!this.#stopping) this.#log.error({ err }, "event consumer stopped unexpectedly");
+    }
+  }
+
+  async #process(d: DeliveredBatch): Promise<void> {
+    const { batch } = d;
+    const sane = saneEvents(batch.events);
+    if (sane.rejected > 0) this.#noteRejected(batch.node, d.seq, sane.rejected, sane.firstReason);
+    if (sane.events.length === 0) {
+      this.#counts.malformedBatches++;
+      this.#noteMalformed();
+      await this.#ack(d);
+      return;
+    }
+    const fresh = this.#highWater.fresh(batch, sane.events);
+    if (fresh.length > 0) {
+      // Persist before acking: an acked batch is never redelivered, so it must
+      // be in the store for the next run's replay.
+      if (!(await this.#persist(batch, fresh))) return;
+      this.hub.publishEvents(batch.node, fresh);
+      this.#feed(batch, fresh);
+      this.#counts.eventsConsumed += fresh.length;
+    }
+    await this.#ack(d);
+    this.#counts.batchesConsumed++;
+  }
+
+  /** Write events, retrying in place (order matters to the stitcher) until it works or we stop. */
+  async #persist(source: EventSource, events: ConnEvent[]): Promise<boolean> {
+    let delay = this.#cfg.storeRetryMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.#store.putEvents(source, events);
+        return true;
+      } catch (err) {
+        if (attempt === 0) this.#log.error({ err, node: source.node }, "storing events failed; retrying");
+        if (this.#stopping) return false;
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, MAX_STORE_RETRY_MS);
+      }
+    }
+  }
+
+  async #ack(d: DeliveredBatch): Promise<void> {
+    try {
+      await d.ack();
+    } catch (err) {
+      // The server redelivers it; the high-water mark keeps it out of the stitcher.
+      this.#log.warn({ err, seq: d.seq }, "ack failed");
+    }
+  }
+
+  #noteMalformed(): void {
+    const n = this.#counts.malformedBatches;
+    if (n === 1 || n % this.#cfg.malformedLogEvery === 0) {
+      this.#log.warn({ malformed: n }, "skipped an event batch with no plausible event");
+    }
+  }
+
+  #noteRejected(node: string, seq: number, count: number, reason: string | null): void {
+    const before = this.#counts.rejectedEvents;
+    this.#counts.rejectedEvents += count;
+    const every = this.#cfg.malformedLogEvery;
+    if (before === 0 || Math.floor(before / every) !== Math.floor(this.#counts.rejectedEvents / every)) {
+      this.#log.warn({ node, streamSeq: seq, reason, rejected: this.#counts.rejectedEvents }, "dropped implausible events");
+    }
+  }
+
+  /** Save where the next run must replay from. Serialized; never throws. */
+  #checkpoint(): Promise<void> {
+    this.#checkpointing = this.#checkpointing.then(async () => {
+      // Pending sockets only leave the set once their trace is stored, so the
+      // watermark read here is safe whatever is written meanwhile.
+      const watermarkUs = this.#pending.lowWatermarkUs(Date.now()) ?? this.#lastEventUs;
+      if (watermarkUs === 0) return;
+      try {
+        await saveCheckpoint(this.#store, this.durableName, { watermarkUs, savedAtMs: Date.now() });
+      } catch (err) {
+        this.#log.warn({ err }, "saving the consumer checkpoint failed");
+      }
+    });
+    return this.#checkpointing;
+  }
+
+  #lagMs(): number | undefined {
+    return this.#lastEventUs > 0 ? Math.max(0, Date.now() - this.#lastEventUs / 1000) : undefined;
+  }
+
+  #countsForMetrics(): ConsumerCounts {
+    const s = this.stats();
+    return {
+      batchesConsumed: s.batchesConsumed,
+      eventsConsumed: s.eventsConsumed,
+      malformed: s.malformed,
+      rejectedEvents: s.rejectedEvents,
+      tracesStored: s.tracesStored,
+      tracesPublished: s.tracesPublished,
+      alertsPublished: s.alertsPublished,
+      duplicateTraces: s.duplicateTraces,
+    };
+  }
+}

@@ -1,0 +1,87 @@
+// Hostile and malformed messages on the events subject are counted and
+// skipped; the consumer keeps going and the good batches after them still
+// become traces.
+import { randomBytes } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Outcome, v1 } from "../../src/model/mod.js";
+import { startConsumerService, type ConsumerService } from "../../src/runtime/consumer-service.js";
+import { insaneReason } from "../../src/runtime/event-sanity.js";
+import { publishAll, startHarness, waitFor, type Harness } from "./helpers/harness.js";
+import { sequentialScenarios } from "./helpers/workload.js";
+
+let h: Harness;
+let consumer: ConsumerService | undefined;
+
+beforeEach(async () => {
+  h = await startHarness();
+});
+afterEach(async () => {
+  await consumer?.stop().catch(() => undefined);
+  consumer = undefined;
+  await h.close();
+});
+
+const EVIL = "tcptrail.v1.events.evil";
+
+/** A well-formed EventBatch whose values no kernel or agent produces. */
+function absurdBatch(): Uint8Array {
+  return v1.EventBatch.encode({
+    node: "evil",
+    bootId: "x",
+    agentStartUs: 1,
+    firstSeq: 1,
+    events: [
+      { seq: 1, kind: 999, tsNs: 5, timeUs: 1_750_000_000_000_000, sock: "ffff" },
+      { seq: 2, kind: 1, tsNs: 2 ** 60, timeUs: 1_750_000_000_000_000, sock: "ffff" },
+      { seq: 3, kind: 1, tsNs: 7, timeUs: 1_750_000_000_000_000, sock: "ffff", local: { ip: "10.0.0.1", port: 1_000_000 } },
+      { seq: 4, kind: 1, tsNs: 8, timeUs: 1_750_000_000_000_000, sock: "not hex; DROP TABLE events" },
+      { seq: 5, kind: 1, tsNs: 9, timeUs: 99, sock: "ffff" },
+      { seq: 6, kind: 1, tsNs: 10, timeUs: 1_750_000_000_000_000, sock: "ffff", newState: 4000 },
+    ],
+  }).finish();
+}
+
+describe("consumer and hostile input", () => {
+  it("counts and skips random bytes, a wrong message type and absurd values", async () => {
+    consumer = await startConsumerService({ nc: h.nc, store: h.store, durableName: h.durable, malformedLogEvery: 1 });
+    await h.js.publish(EVIL, randomBytes(512));
+    await h.js.publish(EVIL, v1.Trace.encode({ traceId: "t".repeat(40), outcome: Outcome.OUTCOME_COMPLETED }).finish());
+    await h.js.publish(EVIL, absurdBatch());
+    // A batch mixing one plausible event with absurd ones keeps the plausible one.
+    await h.js.publish(
+      EVIL,
+      v1.EventBatch.encode({
+        node: "evil2",
+        bootId: "x",
+        agentStartUs: 1,
+        firstSeq: 1,
+        events: [
+          { seq: 1, kind: 7, tsNs: 1000, timeUs: 1_750_000_000_000_000, sock: "ffff0001" },
+          { seq: 2, kind: 0, tsNs: 1001, timeUs: 1_750_000_000_000_000, sock: "ffff0001" },
+        ],
+      }).finish(),
+    );
+    await waitFor("the hostile messages handled", () => consumer!.stats().malformed === 3 && consumer!.stats().batchesConsumed === 1);
+
+    const events = sequentialScenarios(["ok", "no-listener"]);
+    await publishAll(h.publisher(), events);
+    await waitFor("2 traces", async () => (await h.store.stats()).traces === 2);
+
+    const s = consumer.stats();
+    expect(s.malformed).toBe(3); // random bytes and the Trace (terminated), the all-absurd batch (skipped)
+    expect(s.rejectedEvents).toBe(6 + 1);
+    expect(s.eventsConsumed).toBe(events.length + 1);
+    expect((await h.store.stats()).events).toBe(events.length + 1);
+    const outcomes = (await h.store.listTraces()).traces.map((t) => t.outcome).sort();
+    expect(outcomes).toEqual([Outcome.OUTCOME_COMPLETED, Outcome.OUTCOME_REFUSED].sort());
+  });
+
+  it("names what makes each absurd event impossible", () => {
+    const reasons = v1.EventBatch.decode(absurdBatch()).events.map((e) => {
+      e.tsNs = Number(e.tsNs);
+      e.timeUs = Number(e.timeUs);
+      return insaneReason(e);
+    });
+    expect(reasons).toEqual(["kind", "ts_ns", "endpoint", "sock", "time_us", "state"]);
+  });
+});

@@ -1,0 +1,54 @@
+// `tcptrail run` as one process: embedded NATS, store, consumer, query API and
+// alerting. The agent is left out here (it needs bpftrace and is covered by
+// test/agent); events are published the way it publishes them, and
+// `tcptrail traces` then answers from the API the job serves.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runTraces } from "../../src/cli/commands/traces.js";
+import { silentLogger } from "../../src/log/logger.js";
+import { startMainJob, type MainJob } from "../../src/runtime/main-job.js";
+import { EventPublisher, connectNats, jetstream, type NatsConnection } from "../../src/transport/mod.js";
+import { publishAll, suffix, waitFor } from "./helpers/harness.js";
+import { NODE, sequentialScenarios } from "./helpers/workload.js";
+
+let dir: string;
+let job: MainJob | undefined;
+let nc: NatsConnection | undefined;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "tcptrail-mainjob-"));
+});
+afterEach(async () => {
+  await nc?.close().catch(() => undefined);
+  await job?.stop();
+  nc = job = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("main job", () => {
+  it("serves stitched traces to `tcptrail traces` and stops cleanly", async () => {
+    job = await startMainJob({ logger: silentLogger, stateDir: dir, apiPort: 0, agentEnabled: false });
+    expect(Object.keys(job.endpoints).sort()).toEqual(["api", "nats", "store"]);
+    expect(job.endpoints.store).toBe(join(dir, "tcptrail.db"));
+
+    nc = await connectNats(job.endpoints.nats!);
+    const publisher = new EventPublisher({ js: jetstream(nc), node: NODE, bootId: `b-${suffix()}`, agentStartUs: Date.now() * 1000 });
+    await publishAll(publisher, sequentialScenarios(["ok", "no-listener"]));
+    await publisher.close();
+
+    const lines: string[] = [];
+    await waitFor("2 traces from the API", async () => {
+      lines.length = 0;
+      await runTraces({ api: job!.endpoints.api!, output: "json" }, (l) => lines.push(l));
+      return lines.length === 2;
+    });
+    expect(lines.map((l) => (JSON.parse(l) as { outcome: string }).outcome).sort()).toEqual(["COMPLETED", "REFUSED"]);
+
+    await job.stop();
+    const api = job.endpoints.api!;
+    job = undefined;
+    await expect(fetch(`${api}/api/v1/traces`)).rejects.toThrow();
+  });
+});
