@@ -144,7 +144,7 @@ export function classifyHop(h: HopView): HopClass {
       ? "a socket's close was never seen"
       : ends.some((v) => v.midstream)
         ? "a socket was first seen after its connection began"
-        : h.missingExpected
+        : h.missingExpected && out.resetBy !== "none"
           ? `its ${c ? "server" : "client"} end was not seen although its address is traced`
           : "";
   if (why) {
@@ -165,7 +165,8 @@ export function classifyHop(h: HopView): HopClass {
   }
   if (out.resetBy === "none") {
     // Refused by a host we do not trace is still a refusal; anywhere traced, a
-    // RST nobody sent is a middlebox's.
+    // RST nobody sent is a middlebox's (a traced kernel refusing would have
+    // reported a NO_SOCKET reset, so a missing end there is no gap).
     const refusedOutside = neverConnected && !h.missingExpected && s === null;
     out.outcome = refusedOutside ? Outcome.OUTCOME_REFUSED : Outcome.OUTCOME_RESET_UNTRACED;
     out.failureUs = resetAt;

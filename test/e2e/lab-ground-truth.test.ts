@@ -3,7 +3,7 @@
 // nats-server, every scenario under tcpdump. Every FIN and RST on the wire
 // must be explained by the events read back from JetStream. Root only.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,6 +19,7 @@ import {
   type TracedEvent,
 } from "../../src/lab/mod.js";
 import { silentLogger } from "../../src/log/logger.js";
+import { v1 } from "../../src/model/mod.js";
 import { startAgentService, type AgentService } from "../../src/runtime/agent-service.js";
 import { connectNats, startEmbeddedNats, subscribeEvents, type EmbeddedNats, type EventSubscription, type NatsConnection } from "../../src/transport/mod.js";
 
@@ -92,6 +93,16 @@ describe.skipIf(!isRoot)("lab scenarios against tcpdump ground truth (root)", ()
         pods: s.pods.map((p) => ({ netns: p.netns, ip: p.ip, meshed: p.meshed })),
       });
       const text = describeReport(report);
+      // TCPTRAIL_RECORD_FIXTURES=<dir>: keep this scenario's events as a stitcher fixture (test/trace/fixtures/lab/).
+      const recordDir = process.env.TCPTRAIL_RECORD_FIXTURES;
+      if (recordDir) {
+        const mine = seen.filter((e) => (e.event.pod ?? "").startsWith(prefix));
+        const json = mine.map((e) => ({
+          node: "lab",
+          event: v1.ConnEvent.toObject(v1.ConnEvent.create(e.event as never), { enums: String }),
+        }));
+        await writeFile(join(recordDir, `${scenario.name}.json`), JSON.stringify(json, null, 1).replaceAll(prefix, "tt-") + "\n");
+      }
       if (process.env.TCPTRAIL_E2E_VERBOSE) console.log(`--- ${scenario.name}\n${text}`);
       expect(report.ok, text).toBe(true);
       // 100% of wire RSTs and FINs attributed (or, for a REJECT, reported as sent by no socket)

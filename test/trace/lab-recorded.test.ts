@@ -1,0 +1,95 @@
+// The stitcher over event streams recorded from the real lab (real kernel,
+// real HAProxy, istio-iptables): test/trace/fixtures/lab/<scenario>.json were
+// written by test/e2e/lab-ground-truth.test.ts with TCPTRAIL_RECORD_FIXTURES.
+import { describe, expect, it } from "vitest";
+import { Outcome, Role, formatEndpoint, outcomeName, type Trace } from "../../src/model/mod.js";
+import { loadFixture } from "./helpers/load-fixture.js";
+import { stitch } from "./helpers/stitch.js";
+
+const fixture = (name: string) => loadFixture(new URL(`./fixtures/lab/${name}.json`, import.meta.url).pathname);
+
+/** The one trace that starts at the lab client (the app whose connect() began it). */
+function clientTrace(name: string, batch = 8): Trace {
+  const { traces } = stitch(fixture(name), {}, batch);
+  const mine = traces.filter((t) => t.hops[0]?.client?.comm === "tt-client");
+  expect(mine.map((t) => `${outcomeName(t.outcome)}: ${t.explanation}`)).toHaveLength(1);
+  return mine[0]!;
+}
+
+const chain = (t: Trace) => t.hops.map((h) => `${h.client?.pod}/${h.client?.comm} → ${h.server?.pod ?? "?"}:${h.server?.port}`);
+
+describe("stitching recorded lab streams", () => {
+  it("ok: app → sidecar:15001 → peer sidecar:15006 → 127.0.0.6 → app, completed", () => {
+    const t = clientTrace("ok");
+    expect(t.outcome).toBe(Outcome.OUTCOME_COMPLETED);
+    expect(chain(t)).toEqual(["tt-a/tt-client → tt-a:15001", "tt-a/haproxy → tt-b:15006", "tt-b/haproxy → tt-b:8080"]);
+    expect(t.hops[2]!.client!.ip).toBe("127.0.0.6");
+    expect(formatEndpoint(t.hops[0]!.originalDestination)).toBe(formatEndpoint({ ip: t.hops[2]!.server!.ip, port: 8080 }));
+    expect(formatEndpoint(t.hops[1]!.originalDestination)).toBe(formatEndpoint({ ip: t.hops[2]!.server!.ip, port: 8080 }));
+    // app b answered and closed first; every other hop followed
+    expect(t.hops[2]!.firstFinBy).toBe("server");
+  });
+
+  it("app-abort: app b reset it, with the kernel's reason; the sidecars relayed FINs", () => {
+    const t = clientTrace("app-abort");
+    expect(t.outcome).toBe(Outcome.OUTCOME_RESET_BY_SERVER);
+    expect(t.resetOrigin?.pod).toBe("tt-b");
+    expect(t.resetOrigin?.role).toBe(Role.ROLE_APP);
+    expect(t.hops[2]!.resetBy).toBe("server");
+    expect(t.hops[2]!.resetReason).not.toBe(0);
+    expect(t.explanation).toMatch(/^App tt-app \(pid \d+, lab\/tt-b\) reset the connection to sidecar tt-b \(kernel reason /);
+  });
+
+  it("no-listener: pod b's kernel refused the sidecar's connect from 127.0.0.6", () => {
+    const t = clientTrace("no-listener");
+    expect(t.outcome).toBe(Outcome.OUTCOME_REFUSED);
+    expect(t.resetOrigin?.pod).toBe("tt-b");
+    expect(t.hops).toHaveLength(3);
+    expect(t.hops[2]!.client!.ip).toBe("127.0.0.6");
+  });
+
+  it("sidecar-crash: sidecar b exited with the connection open", () => {
+    const t = clientTrace("sidecar-crash");
+    expect(t.outcome).toBe(Outcome.OUTCOME_PROCESS_EXIT);
+    expect(t.resetOrigin?.pod).toBe("tt-b");
+    expect(t.resetOrigin?.role).toBe(Role.ROLE_SIDECAR);
+  });
+
+  it("reject: a reset no traced socket sent, towards a pod whose sockets are traced", () => {
+    // The consumer has seen pod b's sockets before (here: the ok scenario), so b is traced
+    // territory and its silence means no socket of b sent the RST.
+    const { traces } = stitch([...fixture("ok"), ...fixture("reject")], {}, 8);
+    const t = traces.find((x) => x.hops[0]?.originalDestination?.port === 9091)!;
+    expect(t.outcome).toBe(Outcome.OUTCOME_RESET_UNTRACED);
+    expect(t.hops).toHaveLength(2);
+    expect(t.hops[1]!.resetBy).toBe("none");
+    expect(t.explanation).toMatch(/that no traced socket sent/);
+  });
+
+  it("reject, seen alone: a RST from an address nobody traces reads as a refusal by that host", () => {
+    const { traces } = stitch(fixture("reject"), {}, 8);
+    expect(traces.map((t) => t.outcome)).toEqual([Outcome.OUTCOME_REFUSED]);
+  });
+
+  it("idle-timeout: the first FIN comes from a sidecar, not an app", () => {
+    const t = clientTrace("idle-timeout");
+    const closers = t.hops.map((h) => (h.firstFinBy === "client" ? h.client : h.firstFinBy === "server" ? h.server : null));
+    const first = t.hops
+      .map((h, i) => ({ i, at: Number(h.endUs) }))
+      .sort((a, b) => a.at - b.at)[0]!;
+    expect(closers.filter(Boolean).length).toBeGreaterThan(0);
+    expect(t.resetOrigin?.role ?? closers[first.i]?.role ?? Role.ROLE_SIDECAR).toBe(Role.ROLE_SIDECAR);
+  });
+
+  it("plain-to-mesh: an un-meshed client reaches pod b's inbound sidecar directly", () => {
+    const t = clientTrace("plain-to-mesh");
+    expect(t.outcome).toBe(Outcome.OUTCOME_COMPLETED);
+    expect(chain(t)).toEqual(["tt-c/tt-client → tt-b:15006", "tt-b/haproxy → tt-b:8080"]);
+  });
+
+  it("batching does not change the result", () => {
+    for (const name of ["ok", "app-abort", "no-listener", "sidecar-crash", "plain-to-mesh"]) {
+      expect(clientTrace(name, 1).traceId).toBe(clientTrace(name, 500).traceId);
+    }
+  });
+});
