@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { benchChurn, benchReplay, buildChurn, recordProbeOutput } from "./agent-bench.js";
+import { benchCloseToQueryable } from "./consumer-bench.js";
 import { benchStitch } from "./stitch-bench.js";
 import { benchStore } from "./store-bench.js";
 
@@ -50,6 +51,12 @@ async function store(): Promise<void> {
   console.log(`put → queryable (store part) p50 ${(s.closeToQueryableUs.p50 / 1000).toFixed(2)} ms, p99 ${(s.closeToQueryableUs.p99 / 1000).toFixed(2)} ms`);
 }
 
+async function consumer(): Promise<void> {
+  console.log("\n== consumer: connection closed → trace queryable (NATS → stitch → SQLite), 100 connections/s ==");
+  const c = await benchCloseToQueryable();
+  console.log(`close → queryable            p50 ${c.p50Ms.toFixed(0)} ms, p99 ${c.p99Ms.toFixed(0)} ms, max ${c.maxMs.toFixed(0)} ms (target p99 ≤ 1000 ms: ${vs(c.p99Ms, 1000, false)}); ${c.missing} of ${c.connections} missing`);
+}
+
 async function main(): Promise<void> {
   const only = new Set(process.argv.slice(2));
   const want = (name: string) => only.size === 0 || only.has(name);
@@ -58,6 +65,7 @@ async function main(): Promise<void> {
     if (want("agent")) await agent(dir);
     if (want("stitch")) await stitcher();
     if (want("store")) await store();
+    if (want("consumer")) await consumer();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
