@@ -9,7 +9,7 @@ import { Agent } from "../src/agent/mod.js";
 import { silentLogger } from "../src/log/logger.js";
 import { v1, type ConnEventInit } from "../src/model/mod.js";
 import { LineParser, defaultProgramPath, findExecutable, type ParsedEvent } from "../src/probes/mod.js";
-import { startAgentService } from "../src/runtime/agent-service.js";
+import { startAgentService } from "../src/runtime/mod.js";
 import {
   EventPublisher,
   connectNats,

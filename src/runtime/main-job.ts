@@ -54,7 +54,7 @@ export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
       const nats = await startEmbeddedNats(o.embeddedNats ?? { stateDir: `${o.stateDir}/nats` });
       stops.push(() => nats.stop());
       natsUrl = nats.url;
-      o.logger.info({ url: nats.url, pid: nats.pid }, "embedded nats-server started");
+      o.logger.info({ url: nats.url, natsPid: nats.pid }, "embedded nats-server started");
     }
     endpoints.nats = natsUrl;
     const metrics = createMetrics();

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { EventKind, ResetReason, Role, TcpState, type ConnEvent } from "../../src/model/mod.js";
-import { startAgentService, type AgentService } from "../../src/runtime/agent-service.js";
+import { startAgentService, type AgentService } from "../../src/runtime/mod.js";
 import { connectNats, freePort, startEmbeddedNats, subscribeEvents, type EmbeddedNats, type EventSubscription, type NatsConnection } from "../../src/transport/mod.js";
 import { silentLogger } from "../../src/log/logger.js";
 

@@ -20,7 +20,7 @@ import {
 } from "../../src/lab/mod.js";
 import { silentLogger } from "../../src/log/logger.js";
 import { v1 } from "../../src/model/mod.js";
-import { startAgentService, type AgentService } from "../../src/runtime/agent-service.js";
+import { startAgentService, type AgentService } from "../../src/runtime/mod.js";
 import { connectNats, startEmbeddedNats, subscribeEvents, type EmbeddedNats, type EventSubscription, type NatsConnection } from "../../src/transport/mod.js";
 
 const isRoot = process.getuid?.() === 0;

@@ -14,7 +14,7 @@ import { labDown, labUp, runScenario, scenarios, type LabState } from "../../src
 import { silentLogger } from "../../src/log/logger.js";
 import type { Alert } from "../../src/model/mod.js";
 import type { TraceJson } from "../../src/query/mod.js";
-import { startMainJob, type MainJob } from "../../src/runtime/main-job.js";
+import { startMainJob, type MainJob } from "../../src/runtime/mod.js";
 import { connectNats, freePort, type NatsConnection } from "../../src/transport/mod.js";
 
 const isRoot = process.getuid?.() === 0;

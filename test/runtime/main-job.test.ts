@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runTraces } from "../../src/cli/commands/traces.js";
 import { silentLogger } from "../../src/log/logger.js";
-import { startMainJob, type MainJob } from "../../src/runtime/main-job.js";
+import { startMainJob, type MainJob } from "../../src/runtime/mod.js";
 import { EventPublisher, connectNats, jetstream, type NatsConnection } from "../../src/transport/mod.js";
 import { publishAll, suffix, waitFor } from "./helpers/harness.js";
 import { NODE, sequentialScenarios } from "./helpers/workload.js";

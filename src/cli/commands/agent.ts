@@ -2,8 +2,7 @@
 import type { Command } from "commander";
 import { createLogger } from "../../log/logger.js";
 import { createMetrics, startMetricsServer } from "../../metrics/mod.js";
-import { startAgentService } from "../../runtime/agent-service.js";
-import { onShutdown } from "../../runtime/shutdown.js";
+import { onShutdown, startAgentService } from "../../runtime/mod.js";
 import { DEFAULT_NATS_URL } from "../../transport/mod.js";
 import { intOption, portOption } from "../options.js";
 

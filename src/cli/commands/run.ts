@@ -4,8 +4,7 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { createLogger } from "../../log/logger.js";
-import { startMainJob } from "../../runtime/main-job.js";
-import { onShutdown } from "../../runtime/shutdown.js";
+import { onShutdown, startMainJob } from "../../runtime/mod.js";
 import { DEFAULT_STATE_DIR, portOption } from "../options.js";
 import { addAgentOptions, type AgentCliOptions } from "./agent.js";
 
@@ -42,7 +41,7 @@ export function registerRun(program: Command): void {
       ...(opts.rules ? { rulesFile: opts.rules } : {}),
       ...(opts.webhook ? { webhookUrl: opts.webhook } : {}),
     });
-    log.info(job.endpoints, "tcptrail running: try `tcptrail observe -f` in another shell");
+    log.info(job.endpoints, "tcptrail running: in another shell try `tcptrail observe -f`, `tcptrail traces`, `tcptrail alerts -f`");
     await onShutdown(log, () => job.stop());
   });
 }
