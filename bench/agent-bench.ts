@@ -145,8 +145,11 @@ export async function benchReplay(recorded: string[], minLines = 1_000_000): Pro
 
 export interface ChurnResult {
   untraced: number[];
+  /** bpftrace running tcptrail.bt with its output thrown away: the kernel and bpftrace's share. */
+  bpftraceOnly: number[];
   traced: number[];
   ratio: number;
+  bpftraceOnlyRatio: number;
   kernelLost: number;
   eventsRead: number;
   queueDropped: number;
@@ -157,13 +160,26 @@ export async function benchChurn(bin: string, seconds = 3, rounds = 2): Promise<
   const dir = mkdtempSync(join(tmpdir(), "tcptrail-bench-"));
   const nats = await startEmbeddedNats({ stateDir: dir });
   const untraced: number[] = [];
+  const bpftraceOnly: number[] = [];
   const traced: number[] = [];
+  const bpftrace = findExecutable("bpftrace");
+  if (!bpftrace) throw new Error("bpftrace is not installed");
   let kernelLost = 0;
   let eventsRead = 0;
   let queueDropped = 0;
   try {
     for (let r = 0; r < rounds; r++) {
       untraced.push(await churn(bin, seconds, 2));
+      const bare = execa(bpftrace, [defaultProgramPath()], {
+        env: { BPFTRACE_PERF_RB_PAGES: "2048", BPFTRACE_MAP_KEYS_MAX: "262144" },
+        stdout: "ignore",
+        stderr: "ignore",
+        reject: false,
+      });
+      await new Promise((res) => setTimeout(res, 5000)); // attach
+      bpftraceOnly.push(await churn(bin, seconds, 2));
+      bare.kill("SIGINT");
+      await bare;
       const svc = await startAgentService({ natsUrl: nats.url, node: "bench", logger: silentLogger, publisher: { maxQueuedEvents: 1_000_000 } });
       traced.push(await churn(bin, seconds, 2));
       await new Promise((res) => setTimeout(res, 500));
@@ -178,7 +194,16 @@ export async function benchChurn(bin: string, seconds = 3, rounds = 2): Promise<
     rmSync(dir, { recursive: true, force: true });
   }
   const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-  return { untraced, traced, ratio: mean(traced) / mean(untraced), kernelLost, eventsRead, queueDropped };
+  return {
+    untraced,
+    bpftraceOnly,
+    traced,
+    ratio: mean(traced) / mean(untraced),
+    bpftraceOnlyRatio: mean(bpftraceOnly) / mean(untraced),
+    kernelLost,
+    eventsRead,
+    queueDropped,
+  };
 }
 
 /** Keep a recording around for the next run (and for people who want to look at it). */

@@ -28,10 +28,12 @@ async function agent(dir: string): Promise<void> {
   console.log(`protobuf encode (batches)    ${fmt(r.encodePerSec)} events/s`);
   console.log(`parse → encode → publish     ${fmt(r.endToEndPerSec)} events/s acked by JetStream (target ≥ 1,000,000: ${vs(r.endToEndPerSec, 1e6)})`);
 
-  console.log("\n== agent: live loopback churn, untraced vs traced, alternating ==");
+  console.log("\n== agent: live loopback churn (2 dialers, 1 acceptor) on this 2-core machine, alternating runs ==");
   const c = await benchChurn(churnBin, 3, 2);
   console.log(`untraced conns/s             ${c.untraced.map(fmt).join(", ")}`);
-  console.log(`traced conns/s               ${c.traced.map(fmt).join(", ")}`);
+  console.log(`bpftrace only conns/s        ${c.bpftraceOnly.map(fmt).join(", ")}  (probes running, output discarded)`);
+  console.log(`traced conns/s               ${c.traced.map(fmt).join(", ")}  (full agent publishing to NATS)`);
+  console.log(`bpftrace only / untraced     ${c.bpftraceOnlyRatio.toFixed(2)}`);
   console.log(`traced / untraced            ${c.ratio.toFixed(2)}`);
   console.log(`while traced: events read ${fmt(c.eventsRead)}, lost in kernel ${fmt(c.kernelLost)}, dropped in queue ${fmt(c.queueDropped)}`);
 }
