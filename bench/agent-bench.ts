@@ -216,3 +216,66 @@ export function loadRecording(path: string): string[] {
 }
 
 export type { ParsedEvent };
+
+export interface LatencyResult {
+  samples: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/**
+ * How long a connection takes to show up for a subscriber (what `tcptrail
+ * observe -f` sees): connect() on loopback → its SYSCALL_CONNECT event decoded
+ * from JetStream, through bpftrace, the agent's reorder window and batching.
+ */
+export async function benchEventLatency(samples = 50): Promise<LatencyResult> {
+  const { createServer, connect } = await import("node:net");
+  const { subscribeEvents } = await import("../src/transport/mod.js");
+  const dir = mkdtempSync(join(tmpdir(), "tcptrail-bench-"));
+  const nats = await startEmbeddedNats({ stateDir: dir });
+  const server = createServer((s) => s.end());
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as { port: number }).port;
+  const svc = await startAgentService({ natsUrl: nats.url, node: "latency", logger: silentLogger });
+  const nc = await connectNats(nats.url);
+  const sub = await subscribeEvents(nc, { node: "latency", follow: true });
+  const seenAt = new Map<number, number>();
+  void (async () => {
+    for await (const { batch } of sub) {
+      const now = performance.now();
+      for (const e of batch.events) {
+        if (e.kind === 5 /* SYSCALL_CONNECT */ && e.target?.port === port && e.local?.port) seenAt.set(e.local.port, now);
+      }
+    }
+  })();
+  const lat: number[] = [];
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    for (let i = 0; i < samples; i++) {
+      const t0 = performance.now();
+      const localPort = await new Promise<number>((resolve, reject) => {
+        const c = connect(port, "127.0.0.1", () => {
+          const lp = c.localPort ?? 0;
+          c.end();
+          resolve(lp);
+        });
+        c.on("error", reject);
+      });
+      const deadline = Date.now() + 5000;
+      while (!seenAt.has(localPort) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+      if (seenAt.has(localPort)) lat.push((seenAt.get(localPort) as number) - t0);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    await sub.close();
+    await nc.close();
+    await svc.stop();
+    server.close();
+    await nats.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  lat.sort((a, b) => a - b);
+  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
+  return { samples: lat.length, p50Ms: q(0.5), p99Ms: q(0.99), maxMs: lat.at(-1) ?? NaN };
+}

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { benchChurn, benchReplay, buildChurn, recordProbeOutput } from "./agent-bench.js";
+import { benchChurn, benchEventLatency, benchReplay, buildChurn, recordProbeOutput } from "./agent-bench.js";
 import { benchCloseToQueryable } from "./consumer-bench.js";
 import { benchStitch } from "./stitch-bench.js";
 import { benchStore } from "./store-bench.js";
@@ -27,6 +27,10 @@ async function agent(dir: string): Promise<void> {
   console.log(`parse+order+attribute        ${fmt(r.agentPerSec)} events/s`);
   console.log(`protobuf encode (batches)    ${fmt(r.encodePerSec)} events/s`);
   console.log(`parse → encode → publish     ${fmt(r.endToEndPerSec)} events/s acked by JetStream (target ≥ 1,000,000: ${vs(r.endToEndPerSec, 1e6)})`);
+
+  console.log("\n== agent: connect() → event decoded by a JetStream subscriber (what observe -f sees) ==");
+  const l = await benchEventLatency(50);
+  console.log(`event latency                p50 ${l.p50Ms.toFixed(0)} ms, p99 ${l.p99Ms.toFixed(0)} ms, max ${l.maxMs.toFixed(0)} ms over ${l.samples} connections (target: within 1 s)`);
 
   console.log("\n== agent: live loopback churn (2 dialers, 1 acceptor) on this 2-core machine, alternating runs ==");
   const c = await benchChurn(churnBin, 3, 2);

@@ -10,6 +10,7 @@ import {
   stateName,
   type ConnEvent,
 } from "../model/mod.js";
+import { eventToJson, type EventJson } from "../query/mod.js";
 
 export type OutputFormat = "compact" | "json";
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ["compact", "json"];
@@ -82,44 +83,9 @@ export function formatCompact(node: string, ev: ConnEvent, opts: CompactOptions 
   return parts.join(" ");
 }
 
-type JsonEndpoint = { ip: string; port: number } | null;
-type JsonProcess = { pid: number; tid: number; comm: string } | null;
-
-const jsonEndpoint = (e: ConnEvent["local"]): JsonEndpoint => (e ? { ip: e.ip ?? "", port: e.port ?? 0 } : null);
-const jsonProcess = (p: ConnEvent["process"]): JsonProcess =>
-  p ? { pid: p.pid ?? 0, tid: p.tid ?? 0, comm: p.comm ?? "" } : null;
-
-/** Every field of the event, snake_case, with enums as short names and the node added. */
-export function toJsonRecord(node: string, ev: ConnEvent): Record<string, unknown> {
-  return {
-    node,
-    seq: ev.seq,
-    kind: kindName(ev.kind),
-    ts_ns: ev.tsNs,
-    time_us: ev.timeUs,
-    time: new Date(Math.floor(ev.timeUs / 1000)).toISOString(),
-    sock: ev.sock,
-    netns: ev.netns,
-    pod: ev.pod,
-    family: ev.family,
-    local: jsonEndpoint(ev.local),
-    remote: jsonEndpoint(ev.remote),
-    old_state: stateName(ev.oldState),
-    new_state: stateName(ev.newState),
-    reset_reason: reasonName(ev.resetReason),
-    uid: ev.uid,
-    process: jsonProcess(ev.process),
-    owner: jsonProcess(ev.owner),
-    role: roleName(ev.role),
-    leg: legName(ev.leg),
-    ret: ev.ret,
-    target: jsonEndpoint(ev.target),
-    shutdown_how: ev.shutdownHow,
-    fd: ev.fd,
-    lost: ev.lost,
-    gap_reason: ev.gapReason,
-    gap_start_ns: ev.gapStartNs,
-  };
+/** The JSON shape of an event: the same one the query API serves (src/query/event-json.ts). */
+export function toJsonRecord(node: string, ev: ConnEvent): EventJson {
+  return eventToJson(node, ev);
 }
 
 export function formatEvent(format: OutputFormat, node: string, ev: ConnEvent, opts: CompactOptions = {}): string {
