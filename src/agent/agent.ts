@@ -81,6 +81,8 @@ export class Agent {
   // Wall-clock µs minus kernel-clock µs.
   #wallMinusKernelUs = 0;
   #pendingCrash: { info: CrashInfo; sinceNs: number } | undefined;
+  // The queue-drop GAP not yet released (its seq is set on release).
+  #pendingDropGap: ParsedEvent | undefined;
   #attached: { resolve: () => void; reject: (e: Error) => void } | undefined;
   #lastPrune = 0;
   #s = { linesRead: 0, eventsRead: 0, eventsReleased: 0, kernelLost: 0, queueDropped: 0, unattributed: 0 };
@@ -159,7 +161,18 @@ export class Agent {
   /** The publisher dropped events: make the hole visible downstream. */
   reportDropped(count: number, firstTsNs: number, lastTsNs: number): void {
     this.#s.queueDropped += count;
-    this.#reorder.push(gap(Math.max(lastTsNs, this.#maxSeenTs), firstTsNs, count, "publish queue full: events dropped"));
+    // While the queue stays full every push drops again: fold those drops into
+    // the GAP still waiting to be released instead of queueing one per drop
+    // (each GAP would itself take a queue slot).
+    const pending = this.#pendingDropGap;
+    if (pending && pending.seq === undefined) {
+      pending.lost = (pending.lost ?? 0) + count;
+      pending.gapStartNs = Math.min(pending.gapStartNs ?? firstTsNs, firstTsNs);
+      return;
+    }
+    const ev = gap(Math.max(lastTsNs, this.#maxSeenTs), firstTsNs, count, "publish queue full: events dropped");
+    this.#pendingDropGap = ev;
+    this.#reorder.push(ev);
   }
 
   stats(): AgentStats {

@@ -61,3 +61,24 @@ describe("owner table", () => {
     expect(t.size).toBe(1);
   });
 });
+
+describe("queue drops become one GAP per release", () => {
+  test("drops reported before the GAP leaves are folded into it", async () => {
+    const { Agent } = await import("../../src/agent/mod.js");
+    const { EventKind } = await import("../../src/model/mod.js");
+    const out: Array<{ kind?: number | null; lost?: number | null; gapStartNs?: number | null }> = [];
+    const agent = new Agent({ node: "t", sink: (evs) => out.push(...evs), pods: { resolve: () => "" } });
+    agent.feed("O 1000 ffff1 7 2 4 10.0.0.1 0 10.0.0.2 80 1 0");
+    agent.reportDropped(5, 100, 200);
+    agent.reportDropped(7, 50, 300);
+    agent.tick();
+    agent.reportDropped(2, 400, 500); // after release: a new GAP
+    await agent.stop();
+    const gaps = out.filter((e) => e.kind === EventKind.EVENT_KIND_GAP);
+    expect(gaps.map((g) => [g.lost, g.gapStartNs])).toEqual([
+      [12, 50],
+      [2, 400],
+    ]);
+    expect(agent.stats().queueDropped).toBe(14);
+  });
+});
