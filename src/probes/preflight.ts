@@ -72,7 +72,7 @@ export interface PreflightOptions {
 /** Throws PreflightError with the fix when the probes cannot run here. */
 export async function preflight(opts: PreflightOptions = {}): Promise<ProbeFeatures> {
   const bpftrace = opts.bpftrace ?? findExecutable("bpftrace");
-  if (!bpftrace) {
+  if (!bpftrace || !executable(bpftrace)) {
     throw new PreflightError("BPFTRACE_MISSING", "bpftrace is not installed: run `apt-get install -y bpftrace` (or deploy/setup.sh).");
   }
   const root = process.getuid?.() === 0;
@@ -98,6 +98,15 @@ export async function preflight(opts: PreflightOptions = {}): Promise<ProbeFeatu
     kprobes: existsSync(join(TRACEFS, "kprobe_events")),
     kfuncs: canRead(join(TRACEFS, "available_filter_functions")),
   };
+}
+
+function executable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Lockdown lets root open available_filter_functions but refuses the read (EPERM). */

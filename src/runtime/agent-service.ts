@@ -6,6 +6,7 @@ import { hostname } from "node:os";
 import { Agent, type AgentOptions, type AgentStats } from "../agent/mod.js";
 import type { Logger } from "../log/logger.js";
 import type { TcptrailMetrics } from "../metrics/mod.js";
+import { preflight } from "../probes/mod.js";
 import {
   EventPublisher,
   connectNats,
@@ -50,6 +51,8 @@ function bootId(): string {
 export async function startAgentService(o: AgentServiceOptions): Promise<AgentService> {
   const node = o.node ?? hostname();
   const log = o.logger;
+  // The machine first: "run it as root" or "mount tracefs" is the sentence to hear, not a NATS error.
+  await preflight({ ...(o.agent?.bpftrace ? { bpftrace: o.agent.bpftrace } : {}), mountTracefs: o.agent?.mountTracefs ?? true });
   const nc: NatsConnection = await connectNats(o.natsUrl, { name: `tcptrail-agent-${node}`, logger: log });
   try {
     await ensureStreams(await jetstreamManager(nc), o.streams);
