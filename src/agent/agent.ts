@@ -99,7 +99,11 @@ export class Agent {
       onEvent: (ev) => this.#onEvent(ev),
       onLost: (n) => this.#onLost(n),
       onBegin: (ts) => this.#onBegin(ts),
-      onMalformed: (line, reason) => this.#log.warn({ line: line.slice(0, 200), reason }, "malformed probe line skipped"),
+      onMalformed: (line, reason) => {
+        // Every one is counted (stats, metrics); the log gets the first few and then every 1000th.
+        const n = this.#parser.malformed;
+        if (n <= 10 || n % 1000 === 0) this.#log.warn({ line: line.slice(0, 200), reason, malformedSoFar: n }, "malformed probe line skipped");
+      },
     });
   }
 
@@ -136,6 +140,9 @@ export class Agent {
     const timeout = setTimeout(() => this.#attached?.reject(new Error("bpftrace did not attach its probes within 60 s (see its stderr above)")), 60_000);
     try {
       await attached;
+    } catch (err) {
+      await this.stop();
+      throw err;
     } finally {
       clearTimeout(timeout);
     }
@@ -234,6 +241,13 @@ export class Agent {
   }
 
   #onCrash(info: CrashInfo): void {
+    if (this.#attached) {
+      // It never attached: restarting would fail the same way, so say why now.
+      const why = info.stderr.split("\n").filter(Boolean).at(-1) ?? `exit ${info.exitCode ?? info.signal}`;
+      this.#attached.reject(new Error(`bpftrace exited before attaching its probes: ${why}`));
+      this.#attached = undefined;
+      return;
+    }
     this.#pendingCrash ??= { info, sinceNs: this.#maxSeenTs };
   }
 

@@ -168,3 +168,19 @@ describe("agent → NATS on a real kernel", () => {
     expect(r.stdout.trim()).toBe("");
   });
 });
+
+describe("a probe program bpftrace cannot load", () => {
+  test("start() fails with bpftrace's own error and leaves no process behind", async () => {
+    const { Agent } = await import("../../src/agent/mod.js");
+    const { writeFileSync } = await import("node:fs");
+    const bad = join(tmpdir(), `tcptrail-bad-${process.pid}.bt`);
+    writeFileSync(bad, "tracepoint:sock:no_such_tracepoint { printf(\"x\\n\"); }\n");
+    const agent = new Agent({ sink: () => undefined, program: bad });
+    try {
+      await expect(agent.start()).rejects.toThrow(/bpftrace exited before attaching its probes: .+/);
+      expect(agent.bpftracePid).toBeUndefined();
+    } finally {
+      rmSync(bad, { force: true });
+    }
+  }, 60_000);
+});
