@@ -2,7 +2,7 @@
 // to the first hop's client through pairing and proxy links, walk forward to
 // the last hop, snapshot every end, classify and explain.
 import { v1, type HopEndpoint, type Trace } from "../model/mod.js";
-import { classifyHop, classifyTrace, type HopClass } from "./classify.js";
+import { classifyHop, classifyTrace } from "./classify.js";
 import { explain } from "./explain.js";
 import type { HopView, SockView } from "./hop-view.js";
 import type { NodeState } from "./node-state.js";

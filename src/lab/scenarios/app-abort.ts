@@ -1,6 +1,6 @@
 import { APP_PATHS } from "../app/app-server-script.js";
 import { expect } from "./hops.js";
-import { call, hop, nowUs, pod } from "./run-call.js";
+import { call, fromAToB, hop, nowUs } from "./run-call.js";
 import type { Scenario } from "./types.js";
 
 /**
@@ -13,10 +13,7 @@ export const appAbort: Scenario = {
   summary: "pod b's app aborts mid-answer (SO_LINGER 0 → RST); the sidecars close the rest with FINs",
   pods: ["a", "b"],
   async run(ctx) {
-    const startUs = nowUs();
-    const a = pod(ctx, "a");
-    const b = pod(ctx, "b");
-    const target = { ip: b.ip, port: ctx.state.appPort };
+    const { startUs, a, b, target } = fromAToB(ctx);
     const c = await call(ctx, { from: a, to: b, target, path: APP_PATHS.abort });
     const [h1, h2, h3] = [hop(c, 0), hop(c, 1), hop(c, 2)];
     return {

@@ -1,6 +1,6 @@
 import { APP_PATHS } from "../app/app-server-script.js";
 import { expect } from "./hops.js";
-import { call, hop, nowUs, pod } from "./run-call.js";
+import { call, fromAToB, hop, nowUs } from "./run-call.js";
 import { restartSidecar } from "./sidecar-control.js";
 import type { Scenario } from "./types.js";
 
@@ -16,10 +16,7 @@ export const idleTimeout: Scenario = {
   summary: "pod b's sidecar closes a quiet connection on its idle timeout (the FIN comes from the sidecar)",
   pods: ["a", "b"],
   async run(ctx) {
-    const startUs = nowUs();
-    const a = pod(ctx, "a");
-    const b = pod(ctx, "b");
-    const target = { ip: b.ip, port: ctx.state.appPort };
+    const { startUs, a, b, target } = fromAToB(ctx);
     const short = await restartSidecar(ctx, b, IDLE_TIMEOUT_MS);
     let c;
     try {

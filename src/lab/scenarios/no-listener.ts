@@ -1,5 +1,5 @@
 import { expect } from "./hops.js";
-import { call, hop, nowUs, pod } from "./run-call.js";
+import { call, fromAToB, hop, nowUs } from "./run-call.js";
 import type { ExpectedSegment, Scenario } from "./types.js";
 
 /** Nothing listens here in pod b. */
@@ -17,10 +17,7 @@ export const noListener: Scenario = {
   summary: "pod a → pod b:9090 where nothing listens: sidecar b's upstream is refused by b's kernel",
   pods: ["a", "b"],
   async run(ctx) {
-    const startUs = nowUs();
-    const a = pod(ctx, "a");
-    const b = pod(ctx, "b");
-    const target = { ip: b.ip, port: NO_LISTENER_PORT };
+    const { startUs, a, b, target } = fromAToB(ctx, NO_LISTENER_PORT);
     const c = await call(ctx, { from: a, to: b, target, path: "/ok", sendDelayMs: 300 });
     const [h1, h2] = [hop(c, 0), hop(c, 1)];
     const refused: ExpectedSegment = {

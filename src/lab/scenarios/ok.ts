@@ -1,6 +1,6 @@
 import { APP_PATHS } from "../app/app-server-script.js";
 import { expect } from "./hops.js";
-import { call, hop, nowUs, pod } from "./run-call.js";
+import { call, fromAToB, hop, nowUs } from "./run-call.js";
 import type { Scenario } from "./types.js";
 
 /** A → B through both sidecars; every hop closes with a FIN each way, the server side first. */
@@ -9,10 +9,7 @@ export const ok: Scenario = {
   summary: "the app of pod a → GET /ok on pod b's app, through both sidecars",
   pods: ["a", "b"],
   async run(ctx) {
-    const startUs = nowUs();
-    const a = pod(ctx, "a");
-    const b = pod(ctx, "b");
-    const target = { ip: b.ip, port: ctx.state.appPort };
+    const { startUs, a, b, target } = fromAToB(ctx);
     const c = await call(ctx, { from: a, to: b, target, path: APP_PATHS.ok });
     const [h1, h2, h3] = [hop(c, 0), hop(c, 1), hop(c, 2)];
     return {

@@ -1,6 +1,6 @@
 import { run } from "../exec.js";
 import { expect } from "./hops.js";
-import { call, hop, nowUs, pod } from "./run-call.js";
+import { call, fromAToB, hop, nowUs } from "./run-call.js";
 import type { ExpectedSegment, Scenario } from "./types.js";
 
 export const REJECT_PORT = 9091;
@@ -17,10 +17,7 @@ export const reject: Scenario = {
   summary: "pod a → pod b:9091, rejected in pod b by iptables REJECT --reject-with tcp-reset",
   pods: ["a", "b"],
   async run(ctx) {
-    const startUs = nowUs();
-    const a = pod(ctx, "a");
-    const b = pod(ctx, "b");
-    const target = { ip: b.ip, port: REJECT_PORT };
+    const { startUs, a, b, target } = fromAToB(ctx, REJECT_PORT);
     const rule = ["INPUT", "-p", "tcp", "-m", "conntrack", "--ctstate", "NEW", "--ctorigdstport", String(REJECT_PORT), "-j", "REJECT", "--reject-with", "tcp-reset"];
     await run("iptables", ["-I", ...rule], { netns: b.netns });
     let c;

@@ -37,3 +37,9 @@ export function hopsOf(ctx: ScenarioContext, from: PodState, to: PodState, conn:
 }
 
 export const nowUs = (): number => Date.now() * 1000;
+
+/** What most scenarios start from: now, the caller pod a, the callee pod b, and b's address at `port` (default: the app's). */
+export function fromAToB(ctx: ScenarioContext, port = ctx.state.appPort): { startUs: number; a: PodState; b: PodState; target: { ip: string; port: number } } {
+  const b = pod(ctx, "b");
+  return { startUs: nowUs(), a: pod(ctx, "a"), b, target: { ip: b.ip, port } };
+}

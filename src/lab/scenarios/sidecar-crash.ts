@@ -3,7 +3,7 @@ import { processOf } from "../lab.js";
 import { TCP_ESTABLISHED, tcpSocketsOf } from "../proc-net-tcp.js";
 import { sleep, waitFor } from "../processes.js";
 import { expect } from "./hops.js";
-import { hop, hopsOf, nowUs, pod, start } from "./run-call.js";
+import { fromAToB, hop, hopsOf, nowUs, start } from "./run-call.js";
 import { killSidecar, restartSidecar } from "./sidecar-control.js";
 import type { Scenario } from "./types.js";
 
@@ -20,10 +20,7 @@ export const sidecarCrash: Scenario = {
   summary: "pod b's sidecar is SIGKILLed while a request to pod b's app is in flight",
   pods: ["a", "b"],
   async run(ctx) {
-    const startUs = nowUs();
-    const a = pod(ctx, "a");
-    const b = pod(ctx, "b");
-    const target = { ip: b.ip, port: ctx.state.appPort };
+    const { startUs, a, b, target } = fromAToB(ctx);
     const path = `${APP_PATHS.slow}?ms=${SLOW_MS}`;
     // Hops name the proxy that is about to die: keep the state as it is now.
     const before = { ...ctx, state: structuredClone(ctx.state) };
