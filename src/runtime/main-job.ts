@@ -9,7 +9,7 @@ import type { Logger } from "../log/logger.js";
 import { createMetrics, startMetricsServer } from "../metrics/mod.js";
 import { createLiveHub, startQueryServer } from "../query/mod.js";
 import { SqliteTraceStore, scheduleRetention, type RetentionPolicy } from "../store/mod.js";
-import { startEmbeddedNats, type EmbeddedNatsOptions } from "../transport/mod.js";
+import { startEmbeddedNats, type EmbeddedNatsOptions, type StreamLimitsOverrides } from "../transport/mod.js";
 import { startAgentService } from "./agent-service.js";
 import { startConsumerService, type ConsumerServiceOptions } from "./consumer-service.js";
 
@@ -35,6 +35,8 @@ export interface MainJobOptions {
   consumer?: Omit<ConsumerServiceOptions, "nc" | "natsUrl" | "store" | "hub" | "logger" | "metrics" | "rulesFile" | "webhookUrl">;
   /** Start the node agent (needs root and bpftrace). Default true. */
   agentEnabled?: boolean;
+  /** JetStream stream limits, the same for the agent and the consumer (both create or update the streams). Default: the transport's (events 24 h / 1 GiB). */
+  streams?: StreamLimitsOverrides;
 }
 
 export interface MainJob {
@@ -65,6 +67,7 @@ export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
     const hub = createLiveHub({ log: o.logger });
     const consumer = await startConsumerService({
       ...o.consumer,
+      ...(o.streams ? { streams: o.streams } : {}),
       natsUrl,
       store,
       hub,
@@ -86,6 +89,7 @@ export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
         ...(o.node ? { node: o.node } : {}),
         logger: o.logger,
         metrics,
+        ...(o.streams ? { streams: o.streams } : {}),
         ...(o.agent ? { agent: o.agent } : {}),
       });
       stops.push(() => agent.stop());

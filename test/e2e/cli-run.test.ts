@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../src/transport/mod.js";
+import { EVENTS_STREAM, connectNats, freePort, jetstreamManager } from "../../src/transport/mod.js";
 
 const BIN = new URL("../../bin/tcptrail", import.meta.url).pathname;
 const isRoot = process.getuid?.() === 0;
@@ -34,7 +34,7 @@ describe.skipIf(!isRoot)("tcptrail run + observe (root)", () => {
     natsPort = await freePort();
     metricsPort = await freePort();
     const apiPort = await freePort();
-    run = execa(BIN, ["run", "--state-dir", dir, "--nats-port", String(natsPort), "--api-port", String(apiPort), "--metrics-port", String(metricsPort), "--node", "cli-e2e"], { reject: false, all: true });
+    run = execa(BIN, ["run", "--state-dir", dir, "--nats-port", String(natsPort), "--api-port", String(apiPort), "--metrics-port", String(metricsPort), "--node", "cli-e2e", "--events-max-age-hours", "2", "--events-max-mib", "64"], { reject: false, all: true });
     run.all?.on("data", (d: Buffer) => (runLog += d.toString()));
     await until("tcptrail run to start", () => runLog.includes("tcptrail running"), 60_000);
     observe = execa(BIN, ["observe", "-f", "-o", "json", "--nats", `nats://127.0.0.1:${natsPort}`], { reject: false });
@@ -72,6 +72,17 @@ describe.skipIf(!isRoot)("tcptrail run + observe (root)", () => {
     expect(read).toBeGreaterThan(0);
     for (const name of ["tcptrail_events_published_total", "tcptrail_kernel_lost_events_total", "tcptrail_queue_dropped_events_total", "tcptrail_bpftrace_restarts_total"]) {
       expect(text).toContain(name);
+    }
+  });
+
+  it("creates the events stream with the retention given on the command line", async () => {
+    const nc = await connectNats(`nats://127.0.0.1:${natsPort}`);
+    try {
+      const info = await (await jetstreamManager(nc)).streams.info(EVENTS_STREAM);
+      expect(info.config.max_age).toBe(2 * 3600 * 1e9); // nanoseconds
+      expect(info.config.max_bytes).toBe(64 * 1024 * 1024);
+    } finally {
+      await nc.close();
     }
   });
 

@@ -3,11 +3,13 @@ import type { Command } from "commander";
 import { createLogger } from "../../log/logger.js";
 import { createMetrics, startMetricsServer } from "../../metrics/mod.js";
 import { onShutdown, startAgentService } from "../../runtime/mod.js";
-import { DEFAULT_NATS_URL } from "../../transport/mod.js";
+import { DEFAULT_NATS_URL, type StreamLimitsOverrides } from "../../transport/mod.js";
 import { intOption, portOption } from "../options.js";
 
 export interface AgentCliOptions {
   nats: string;
+  eventsMaxAgeHours: number;
+  eventsMaxMib: number;
   node?: string;
   perfRbPages: number;
   reorderWindowMs: number;
@@ -23,7 +25,14 @@ export function addAgentOptions(cmd: Command): Command {
     .option("--reorder-window-ms <ms>", "how long events wait to be ordered by kernel timestamp", intOption(1, 10_000), 100)
     .option("--sidecar-uid <uid>", "UID the mesh sidecar runs as", intOption(0, 2 ** 32 - 1), 1337)
     .option("--metrics-port <port>", "Prometheus /metrics port on 127.0.0.1", portOption, 9464)
+    .option("--events-max-age-hours <h>", "events stream retention: drop events older than this", intOption(1, 24 * 365), 24)
+    .option("--events-max-mib <n>", "events stream retention: total size bound in MiB", intOption(1, 1 << 20), 1024)
     .option("--no-metrics", "do not serve /metrics");
+}
+
+/** The events stream's retention from the command line (the other streams keep their defaults). */
+export function eventsStreamLimits(opts: Pick<AgentCliOptions, "eventsMaxAgeHours" | "eventsMaxMib">): StreamLimitsOverrides {
+  return { events: { maxAgeMs: opts.eventsMaxAgeHours * 3_600_000, maxBytes: opts.eventsMaxMib * 1024 * 1024 } };
 }
 
 export function registerAgent(program: Command): void {
@@ -40,6 +49,7 @@ export function registerAgent(program: Command): void {
       ...(opts.node ? { node: opts.node } : {}),
       logger: log,
       metrics,
+      streams: eventsStreamLimits(opts),
       agent: { perfRbPages: opts.perfRbPages, reorderWindowMs: opts.reorderWindowMs, mesh: { sidecarUid: opts.sidecarUid } },
     });
     const server = opts.metrics ? await startMetricsServer(metrics.registry, { port: opts.metricsPort }) : undefined;

@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { createLogger } from "../../log/logger.js";
 import { onShutdown, startMainJob } from "../../runtime/mod.js";
 import { DEFAULT_STATE_DIR, portOption } from "../options.js";
-import { addAgentOptions, type AgentCliOptions } from "./agent.js";
+import { addAgentOptions, eventsStreamLimits, type AgentCliOptions } from "./agent.js";
 
 interface RunCliOptions extends Omit<AgentCliOptions, "nats"> {
   nats?: string;
@@ -38,6 +38,7 @@ export function registerRun(program: Command): void {
       agent: { perfRbPages: opts.perfRbPages, reorderWindowMs: opts.reorderWindowMs, mesh: { sidecarUid: opts.sidecarUid } },
       metricsPort: opts.metrics ? opts.metricsPort : undefined,
       apiPort: opts.apiPort,
+      streams: eventsStreamLimits(opts),
       ...(opts.rules ? { rulesFile: opts.rules } : {}),
       ...(opts.webhook ? { webhookUrl: opts.webhook } : {}),
     });
