@@ -87,8 +87,10 @@ export class BpftraceRunner {
       stdin: "ignore",
       buffer: false,
       reject: false,
-      // execa kills the child if this process exits without calling stop().
-      cleanup: true,
+      // Its own process group: a terminal's Ctrl-C reaches the agent, which
+      // stops bpftrace in order (and does not mistake it for a crash). If the
+      // agent exits without stop(), the exit hook below ends it.
+      detached: true,
       env: {
         BPFTRACE_PERF_RB_PAGES: String(o.perfRbPages),
         BPFTRACE_MAP_KEYS_MAX: String(o.mapKeysMax),
@@ -97,6 +99,9 @@ export class BpftraceRunner {
       },
     });
     this.#child = child;
+    const killOnExit = () => child.kill("SIGKILL");
+    process.once("exit", killOnExit);
+    void child.finally(() => process.off("exit", killOnExit));
     this.#stderrTail = [];
     this.#log.info({ bpftracePid: child.pid, program: o.program, perfRbPages: o.perfRbPages }, "bpftrace started");
 

@@ -91,22 +91,28 @@ async function spawnServer(
   port: number,
   readyTimeoutMs: number,
 ): Promise<EmbeddedNats> {
-  const child: ResultPromise<{ stdin: "ignore"; stdout: "ignore"; stderr: "pipe"; reject: false; cleanup: true }> =
+  const child: ResultPromise<{ stdin: "ignore"; stdout: "ignore"; stderr: "pipe"; reject: false; detached: true }> =
     execa(binary, ["-js", "-sd", storeDir, "-a", host, "-p", String(port)], {
       stdin: "ignore",
       stdout: "ignore",
       stderr: "pipe",
       reject: false,
-      cleanup: true,
+      // Its own process group: a Ctrl-C meant for tcptrail must not kill the
+      // server before the agent has flushed its last batch; stop() ends it in
+      // order, and the exit hook below if tcptrail dies first.
+      detached: true,
       // stop() does its own escalation; don't let execa race it.
       forceKillAfterDelay: false,
       buffer: false,
     });
   const pid = child.pid;
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
   let stderr = "";
   let exited = false;
   const exit = child.then((r) => {
     exited = true;
+    process.off("exit", killOnExit);
     return r;
   });
 

@@ -37,11 +37,12 @@ describe.skipIf(!isRoot)("tcptrail run + observe (root)", () => {
     run = execa(BIN, ["run", "--state-dir", dir, "--nats-port", String(natsPort), "--api-port", String(apiPort), "--metrics-port", String(metricsPort), "--node", "cli-e2e", "--events-max-age-hours", "2", "--events-max-mib", "64"], { reject: false, all: true });
     run.all?.on("data", (d: Buffer) => (runLog += d.toString()));
     await until("tcptrail run to start", () => runLog.includes("tcptrail running"), 60_000);
-    observe = execa(BIN, ["observe", "-f", "-o", "json", "--nats", `nats://127.0.0.1:${natsPort}`], { reject: false });
+    // --since: a slow start of the observe process must not make it miss the curl (-f alone starts with new events only).
+    observe = execa(BIN, ["observe", "-f", "--since", "5m", "-o", "json", "--nats", `nats://127.0.0.1:${natsPort}`], { reject: false });
     observe.stdout?.on("data", (d: Buffer) => (observed += d.toString()));
     http = createServer((_req, res) => res.end("hello\n"));
     await new Promise<void>((r) => http!.listen(0, "127.0.0.1", () => r()));
-    await new Promise((r) => setTimeout(r, 1000)); // observe's consumer is up
+
   }, 90_000);
 
   afterAll(async () => {
