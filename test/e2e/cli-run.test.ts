@@ -59,9 +59,15 @@ describe.skipIf(!isRoot)("tcptrail run + observe (root)", () => {
     const port = (http!.address() as { port: number }).port;
     const curl = await execa("curl", ["-s", `http://127.0.0.1:${port}/`]);
     expect(curl.stdout).toBe("hello");
-    await until("curl's events in observe", () => observed.includes('"comm":"curl"') && observed.includes(`127.0.0.1:${port}"`), 10_000);
-    const lines = observed.trim().split("\n").map((l) => JSON.parse(l) as Record<string, any>);
-    const mine = lines.filter((e) => e.owner?.comm === "curl");
+    // Complete lines only: the last one may still be arriving.
+    const lines = () =>
+      observed
+        .split("\n")
+        .slice(0, -1)
+        .map((l) => JSON.parse(l) as Record<string, any>);
+    const curlConnect = (e: Record<string, any>) => e.kind === "SYSCALL_CONNECT" && e.process?.comm === "curl" && e.target === `127.0.0.1:${port}`;
+    await until("curl's connect() in observe", () => lines().some(curlConnect), 10_000);
+    const mine = lines().filter((e) => e.owner?.comm === "curl");
     expect(mine.map((e) => e.kind)).toEqual(expect.arrayContaining(["STATE_CHANGE", "SYSCALL_CONNECT"]));
     expect(mine.find((e) => e.kind === "SYSCALL_CONNECT")?.target).toBe(`127.0.0.1:${port}`);
     expect(mine.every((e) => e.node === "cli-e2e" && e.role === "APP")).toBe(true);
