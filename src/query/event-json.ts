@@ -13,7 +13,6 @@ import {
   type ConnEventInit,
   type Process,
 } from "../model/mod.js";
-import { u64 } from "../store/mod.js";
 import { formatTimeUs } from "./time.js";
 
 export interface ProcessJson {
@@ -72,13 +71,13 @@ export function eventToJson(node: string, e: ConnEvent | ConnEventInit): EventJs
   const gap = kind === EventKind.EVENT_KIND_GAP;
   return {
     node,
-    seq: u64(e.seq),
+    seq: (e.seq ?? 0),
     kind: kindName(kind),
-    time: formatTimeUs(u64(e.timeUs)),
-    time_us: u64(e.timeUs),
-    ts_ns: u64(e.tsNs),
+    time: formatTimeUs((e.timeUs ?? 0)),
+    time_us: (e.timeUs ?? 0),
+    ts_ns: (e.tsNs ?? 0),
     sock: e.sock || null,
-    netns: u64(e.netns) || null,
+    netns: (e.netns ?? 0) || null,
     pod: e.pod || null,
     family: e.family ?? 0,
     local: e.local?.ip ? formatEndpoint(e.local) : null,
@@ -95,8 +94,8 @@ export function eventToJson(node: string, e: ConnEvent | ConnEventInit): EventJs
     fd: syscall ? (e.fd ?? 0) : null,
     target: e.target?.ip ? formatEndpoint(e.target) : null,
     shutdown_how: kind === EventKind.EVENT_KIND_SYSCALL_SHUTDOWN ? (e.shutdownHow ?? 0) : null,
-    lost: gap ? u64(e.lost) : null,
+    lost: gap ? (e.lost ?? 0) : null,
     gap_reason: gap ? e.gapReason || null : null,
-    gap_start_ns: gap ? u64(e.gapStartNs) : null,
+    gap_start_ns: gap ? (e.gapStartNs ?? 0) : null,
   };
 }

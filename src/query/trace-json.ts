@@ -2,7 +2,6 @@
 // and `why`: snake_case, enums by short name, unknowns as null (never "" or 0,
 // which are real values for some fields).
 import { formatEndpoint, legName, outcomeName, reasonName, roleName, type HopEndpoint, type Trace, type TraceInit } from "../model/mod.js";
-import { u64 } from "../store/mod.js";
 import { formatTimeUs } from "./time.js";
 
 export interface EndpointJson {
@@ -63,7 +62,7 @@ export function endpointToJson(ep: HopEndpoint | null | undefined): EndpointJson
     ip: orNull(e.ip, ""),
     port: orNull(e.port, 0),
     pod: orNull(e.pod, ""),
-    netns: orNull(u64(e.netns), 0),
+    netns: orNull((e.netns ?? 0), 0),
     role: e.role ? roleName(e.role) : null,
     leg: e.leg ? legName(e.leg) : null,
     pid: orNull(e.pid, 0),
@@ -77,8 +76,8 @@ export function endpointToJson(ep: HopEndpoint | null | undefined): EndpointJson
 const isEmptyEndpoint = (ep: HopEndpoint | null | undefined): boolean => !ep || (!ep.ip && !ep.pod && !ep.socketId);
 
 export function traceToJson(t: Trace | TraceInit): TraceJson {
-  const startUs = u64(t.startUs);
-  const endUs = u64(t.endUs);
+  const startUs = (t.startUs ?? 0);
+  const endUs = (t.endUs ?? 0);
   const origin = isEmptyEndpoint(t.resetOrigin) ? null : endpointToJson(t.resetOrigin);
   return {
     trace_id: t.traceId ?? "",
@@ -102,8 +101,8 @@ export function traceToJson(t: Trace | TraceInit): TraceJson {
       reset_reason: h.resetReason ? reasonName(h.resetReason) : null,
       outcome: outcomeName(h.outcome),
       link: orNull(h.link, ""),
-      start: formatTimeUs(u64(h.startUs)),
-      end: formatTimeUs(u64(h.endUs)),
+      start: formatTimeUs((h.startUs ?? 0)),
+      end: formatTimeUs((h.endUs ?? 0)),
     })),
   };
 }

@@ -38,4 +38,3 @@ export {
   isStoreError,
   type StoreErrorCode,
 } from "./errors.js";
-export { u64 } from "./uint64.js";

@@ -11,7 +11,6 @@ import { BadQueryError, StoreClosedError } from "./errors.js";
 import { decodeEvent, decodeTrace } from "./plain.js";
 import { migrate } from "./schema.js";
 import { parseSocketId, type SocketIdentity } from "./socket-id.js";
-import { u64 } from "./uint64.js";
 import type {
   EventSource,
   PutResult,
@@ -291,10 +290,10 @@ export class SqliteTraceStore implements TraceStore {
   }
 
   #streamId(src: EventSource): number {
-    const key = `${src.node}\0${src.bootId}\0${u64(src.agentStartUs)}`;
+    const key = `${src.node}\0${src.bootId}\0${(src.agentStartUs ?? 0)}`;
     let id = this.#streamIds.get(key);
     if (id === undefined) {
-      const args = [src.node, src.bootId, u64(src.agentStartUs)];
+      const args = [src.node, src.bootId, (src.agentStartUs ?? 0)];
       this.#s.insertStream.run(...args);
       id = (this.#s.streamId.get(...args) as { id: number }).id;
       this.#streamIds.set(key, id);
@@ -305,13 +304,13 @@ export class SqliteTraceStore implements TraceStore {
   #insertEvents(streamId: number, events: (ConnEvent | ConnEventInit)[]): PutResult {
     let written = 0;
     for (const e of events) {
-      const seq = u64(e.seq);
+      const seq = (e.seq ?? 0);
       if (seq <= 0) throw new TypeError("an event without seq cannot be stored idempotently");
       const changes = this.#s.insertEvent.run(
         streamId,
         seq,
-        u64(e.timeUs),
-        u64(e.tsNs),
+        (e.timeUs ?? 0),
+        (e.tsNs ?? 0),
         e.kind ?? 0,
         e.sock ?? "",
         e.oldState ?? 0,
@@ -335,10 +334,10 @@ export class SqliteTraceStore implements TraceStore {
       const existed = this.#s.traceExists.get(id) !== undefined;
       this.#s.deleteHops.run(id);
       const hops = t.hops ?? [];
-      const startUs = u64(t.startUs);
-      const endUs = u64(t.endUs);
+      const startUs = (t.startUs ?? 0);
+      const endUs = (t.endUs ?? 0);
       let lastUs = Math.max(startUs, endUs);
-      for (const h of hops) lastUs = Math.max(lastUs, u64(h.startUs), u64(h.endUs));
+      for (const h of hops) lastUs = Math.max(lastUs, (h.startUs ?? 0), (h.endUs ?? 0));
       this.#s.upsertTrace.run(
         id,
         startUs,
@@ -373,8 +372,8 @@ export class SqliteTraceStore implements TraceStore {
           h.resetBy ?? "",
           h.resetReason ?? 0,
           h.link ?? "",
-          u64(h.startUs),
-          u64(h.endUs),
+          (h.startUs ?? 0),
+          (h.endUs ?? 0),
         );
         this.#upsertSocket(c, lastUs);
         this.#upsertSocket(s, lastUs);
@@ -396,7 +395,7 @@ export class SqliteTraceStore implements TraceStore {
       ep.ip ?? "",
       ep.port ?? 0,
       ep.pod ?? "",
-      u64(ep.netns),
+      (ep.netns ?? 0),
       ep.role ?? 0,
       ep.leg ?? 0,
       ep.pid ?? 0,
@@ -507,7 +506,7 @@ export class SqliteTraceStore implements TraceStore {
       }
       for (const id of ids) add(this.#socketEvents(id));
       traces = [...traceIds].map((id) => this.#getTraceSync(id)).filter((t): t is Trace => t !== null);
-      traces.sort((a, b) => u64(b.startUs) - u64(a.startUs));
+      traces.sort((a, b) => (b.startUs ?? 0) - (a.startUs ?? 0));
     } else if (q.ip !== undefined) {
       const p = { ip: q.ip, port: q.port ?? 0, since, until, limit: limit + 1 };
       add(this.#s[q.port === undefined ? "eventsByIp" : "eventsByAddr"].all(p) as EventRow[]);

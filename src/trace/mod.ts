@@ -6,7 +6,6 @@ export type { HopView, SockView, AddressView } from "./hop-view.js";
 export { classifyHop, classifyTrace, type HopClass, type TraceClass, type Side } from "./classify.js";
 export { explain } from "./explain.js";
 export { socketId, traceId } from "./trace-id.js";
-export { toNumber } from "./uint64.js";
 export {
   TraceError,
   StitcherOptionsError,

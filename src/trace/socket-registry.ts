@@ -10,7 +10,6 @@ import type { ProxyLink } from "./proxy-link.js";
 import type { SockIndex } from "./sock-index.js";
 import { F, NONE, type SocketTable } from "./socket-table.js";
 import type { StringTable } from "./string-table.js";
-import { toNumber } from "./uint64.js";
 
 const S = TcpState;
 
@@ -71,7 +70,7 @@ export class SocketRegistry {
   /** Apply one event of node `n` with kernel time `ts`. Returns false when it could not apply. */
   apply(n: NodeState, ev: ConnEvent, ts: number): boolean {
     const tu = ev.timeUs;
-    if (tu) n.offsetUs = toNumber(tu) - ts / 1000;
+    if (tu) n.offsetUs = tu - ts / 1000;
     switch (ev.kind) {
       case EventKind.EVENT_KIND_STATE_CHANGE:
         return this.#stateChange(n, ev, ts);
@@ -292,7 +291,7 @@ export class SocketRegistry {
   #gap(n: NodeState, ev: ConnEvent, ts: number): void {
     this.counters.gaps++;
     const t = this.t;
-    const start = toNumber(ev.gapStartNs) || 0;
+    const start = ev.gapStartNs || 0;
     // Rare (agent restarts, lost events): a scan of the table is fine.
     for (let s = 0; s < t.capacity; s++) {
       if (t.flags[s] === 0 || t.node[s] !== n.index || t.has(s, F.UNMAPPED)) continue;
@@ -350,7 +349,7 @@ export class SocketRegistry {
       t.rip[s] = strings.intern(r.ip);
     }
     if (ev.uid) t.uid[s] = ev.uid;
-    if (!t.netns[s] && ev.netns) t.netns[s] = toNumber(ev.netns);
+    if (!t.netns[s] && ev.netns) t.netns[s] = ev.netns;
     if (!t.pod[s] && ev.pod) t.pod[s] = strings.intern(ev.pod);
     if (ev.role) t.role[s] = ev.role;
     if (ev.leg) t.leg[s] = ev.leg;

@@ -12,7 +12,6 @@ import { SocketRegistry } from "./socket-registry.js";
 import { F, NONE, SocketTable } from "./socket-table.js";
 import { StringTable } from "./string-table.js";
 import { TraceBuilder, type ChainHop } from "./trace-builder.js";
-import { toNumber } from "./uint64.js";
 
 export interface StitcherStats {
   /** Events accepted by ingest(). */
@@ -105,7 +104,7 @@ export class Stitcher {
         this.#malformed++;
         continue;
       }
-      const ts = toNumber(ev.tsNs);
+      const ts = ev.tsNs;
       if (!(ts > 0)) {
         this.#malformed++;
         continue;

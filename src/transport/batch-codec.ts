@@ -30,28 +30,6 @@ export function encodeBatch(origin: BatchOrigin, events: ConnEventInit[]): Uint8
 export const batchMsgId = (origin: BatchOrigin, firstSeq: number): string =>
   `${origin.node}:${origin.bootId}:${origin.agentStartUs}:${firstSeq}`;
 
-/**
- * The generated decoder returns uint64 fields as `Long` objects whenever the
- * `long` package is loadable (pbjs --force-number only shapes the typings), and
- * fields left at 0 fall back to a Long on the prototype. Callers are promised
- * plain numbers (all these values are < 2^53), so convert in place.
- */
-type Longish = number | { toNumber(): number } | null | undefined;
-const num = (v: Longish): number => (typeof v === "number" ? v : v ? v.toNumber() : 0);
-
-function normalizeLongs(batch: DecodedBatch): void {
-  batch.agentStartUs = num(batch.agentStartUs as Longish);
-  batch.firstSeq = num(batch.firstSeq as Longish);
-  for (const ev of batch.events) {
-    ev.seq = num(ev.seq as Longish);
-    ev.tsNs = num(ev.tsNs as Longish);
-    ev.timeUs = num(ev.timeUs as Longish);
-    ev.netns = num(ev.netns as Longish);
-    ev.lost = num(ev.lost as Longish);
-    ev.gapStartNs = num(ev.gapStartNs as Longish);
-  }
-}
-
 /** Bound on what a sane batch looks like; a hostile one is rejected before anyone walks it. */
 const MAX_NODE_NAME = 253;
 
@@ -69,7 +47,6 @@ export function decodeBatch(bytes: Uint8Array): DecodedBatch {
   } catch (e) {
     throw new MalformedMessageError(e instanceof Error ? e.message : String(e), { cause: e });
   }
-  normalizeLongs(batch);
   if (!batch.node || batch.node.length > MAX_NODE_NAME) throw new MalformedMessageError("missing or invalid node");
   if (!(batch.firstSeq >= 1)) throw new MalformedMessageError("first_seq must be 1 or more");
   const events = batch.events;

@@ -4,7 +4,6 @@
 // use the same format.
 import { readFileSync } from "node:fs";
 import { v1, type ConnEvent } from "../../../src/model/mod.js";
-import { toNumber } from "../../../src/trace/mod.js";
 
 export interface FixtureRecord {
   node: string;
@@ -19,7 +18,6 @@ const ENUM_PREFIX: Record<string, string> = {
   role: "ROLE_",
   leg: "SIDECAR_LEG_",
 };
-const UINT64 = ["seq", "tsNs", "timeUs", "netns", "lost", "gapStartNs"] as const;
 
 function snakeToCamel(k: string): string {
   return k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -33,11 +31,8 @@ export function toConnEvent(raw: Record<string, unknown>): ConnEvent {
     const prefix = ENUM_PREFIX[k];
     o[k] = prefix && typeof v === "string" && !v.startsWith(prefix) ? prefix + v.toUpperCase() : v;
   }
-  const ev = v1.ConnEvent.fromObject(o);
-  // fromObject turns uint64 into Long when the long package is present; the
-  // agent builds plain numbers, so fixtures do too.
-  for (const f of UINT64) (ev as unknown as Record<string, number>)[f] = toNumber(ev[f] as never);
-  return ev;
+  // uint64 fields given as decimal strings become numbers (src/model keeps Long out of protobufjs).
+  return v1.ConnEvent.fromObject(o);
 }
 
 export function parseFixture(json: string): FixtureRecord[] {
