@@ -34,3 +34,4 @@ export const Severity = tcptrail.v1.Severity;
 export type Severity = tcptrail.v1.Severity;
 
 export * from "./names.js";
+export { formatSocketId, parseSocketId, type SocketIdentity } from "./socket-id.js";

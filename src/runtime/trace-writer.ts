@@ -7,7 +7,8 @@ import type { Alert, Trace } from "../model/mod.js";
 import type { AlertEngine, AlertSink } from "../alert/mod.js";
 import type { Logger } from "../log/logger.js";
 import type { LiveHub } from "../query/mod.js";
-import { parseSocketId, type TraceStore } from "../store/mod.js";
+import { parseSocketId } from "../model/mod.js";
+import type { TraceStore } from "../store/mod.js";
 import type { PendingSockets } from "./pending-sockets.js";
 
 export interface TraceWriterOptions {

@@ -27,7 +27,6 @@ export {
   type SqliteStoreOptions,
 } from "./sqlite-store.js";
 export { scheduleRetention, type RetentionSchedule, type RetentionScheduleOptions } from "./retention.js";
-export { formatSocketId, parseSocketId, type SocketIdentity } from "./socket-id.js";
 export {
   BadQueryError,
   SchemaTooNewError,

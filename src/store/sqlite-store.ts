@@ -4,13 +4,12 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
-import { v1, EventKind, TcpState, type ConnEvent, type ConnEventInit, type Trace, type TraceInit, type HopEndpoint } from "../model/mod.js";
+import { v1, EventKind, TcpState, type ConnEvent, type ConnEventInit, type Trace, type TraceInit, type HopEndpoint, parseSocketId, type SocketIdentity } from "../model/mod.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import { BadQueryError, StoreClosedError } from "./errors.js";
 import { decodeEvent, decodeTrace } from "./plain.js";
 import { migrate } from "./schema.js";
-import { parseSocketId, type SocketIdentity } from "./socket-id.js";
 import type {
   EventSource,
   PutResult,

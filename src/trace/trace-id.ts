@@ -2,10 +2,11 @@
 // stitching the same events again (consumer restart, replay) yields the same
 // id and the store's writes stay idempotent.
 import { createHash } from "node:crypto";
+import { formatSocketId } from "../model/mod.js";
 
 /** "node/sock/birth_ns": a socket's identity across pointer reuse. */
 export function socketId(node: string, sock: string, birthNs: number): string {
-  return `${node}/${sock}/${birthNs}`;
+  return formatSocketId({ node, sock, birthNs });
 }
 
 /** 128-bit hex id of the trace rooted at socket `rootSocketId`. */
