@@ -74,9 +74,15 @@ describe.skipIf(!isRoot)("tcptrail run + observe (root)", () => {
   });
 
   it("serves Prometheus metrics with the agent's counters", async () => {
-    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    const read = Number(/^tcptrail_events_read_total (\d+)/m.exec(text)?.[1] ?? "0");
-    expect(read).toBeGreaterThan(0);
+    // The agent adds its counts to the metrics once a second, off the event path.
+    let text = "";
+    const read = () => Number(/^tcptrail_events_read_total (\d+)/m.exec(text)?.[1] ?? "0");
+    const deadline = Date.now() + 10_000;
+    while (read() === 0 && Date.now() < deadline) {
+      text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      if (read() === 0) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(read()).toBeGreaterThan(0);
     for (const name of ["tcptrail_events_published_total", "tcptrail_kernel_lost_events_total", "tcptrail_queue_dropped_events_total", "tcptrail_bpftrace_restarts_total"]) {
       expect(text).toContain(name);
     }
