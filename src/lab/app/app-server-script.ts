@@ -52,6 +52,10 @@ const server = http.createServer((req, res) => {
     }
     case "${APP_PATHS.idle}":
       log("idle");
+      // Quiet until the peer leaves, then close like any server would: without
+      // this the socket sat in CLOSE_WAIT for good whenever the sidecar's idle
+      // timeout sent only a FIN (sometimes HAProxy follows it with a RST).
+      req.socket.once("end", () => req.socket.end());
       return;
     default:
       res.writeHead(404, { connection: "close" });
