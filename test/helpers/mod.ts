@@ -1,0 +1,18 @@
+// The generic test helpers, one of each: root checks, waiting for a
+// condition, a private temp dir, a private nats-server (alone or with a
+// connected client and the streams). Domain fixtures stay next to their tests.
+export { describeRoot, isRoot, itRoot } from "./root.js";
+export {
+  DEFAULT_WAIT_INTERVAL_MS,
+  DEFAULT_WAIT_TIMEOUT_MS,
+  WaitTimeoutError,
+  isWaitTimeoutError,
+  waitFor,
+} from "./wait-for.js";
+export type { NotYet, WaitForOptions } from "./wait-for.js";
+export { DEFAULT_TEMP_LABEL, makeTempDir } from "./temp-dir.js";
+export type { TempDir } from "./temp-dir.js";
+export { startNatsServer } from "./nats-server.js";
+export type { TestNatsOptions, TestNatsServer } from "./nats-server.js";
+export { setupNats } from "./nats-setup.js";
+export type { NatsSetup, NatsSetupOptions } from "./nats-setup.js";
