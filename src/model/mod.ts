@@ -5,10 +5,11 @@ import { tcptrail } from "../gen/tcptrail.js";
 
 export const v1 = tcptrail.v1;
 
-/** A decoded connection event (scalars always present, sub-messages optional). */
-export type ConnEvent = tcptrail.v1.ConnEvent;
-/** A connection event as plain properties, what the agent builds and encodes. */
-export type ConnEventInit = tcptrail.v1.ConnEvent.$Properties;
+// ConnEvent and ConnEventInit carry exact bigint kernel times (tsNs,
+// gapStartNs) instead of the wire's offsets: see event-wire.ts.
+export type { ConnEvent, ConnEventInit, WireEventInit } from "./event-wire.js";
+export { toWireEvent, withKernelTimes } from "./event-wire.js";
+/** The message as decoded, before its events get their kernel times (transport only). */
 export type EventBatch = tcptrail.v1.EventBatch;
 export type Endpoint = tcptrail.v1.Endpoint.$Properties;
 export type Process = tcptrail.v1.Process.$Properties;
@@ -35,3 +36,16 @@ export type Severity = tcptrail.v1.Severity;
 
 export * from "./names.js";
 export { formatSocketId, parseSocketId, type SocketIdentity } from "./socket-id.js";
+export {
+  MAX_KERNEL_NS,
+  NO_KERNEL_NS,
+  baseNsOf,
+  baseSecondsOf,
+  isKernelNs,
+  kernelUs,
+  monotonicNs,
+  nsBetween,
+  nsSpan,
+  parseKernelNs,
+  type KernelNs,
+} from "./kernel-time.js";

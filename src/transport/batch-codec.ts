@@ -1,6 +1,19 @@
 // EventBatch wire format: encode with the generated static code (no reflection),
-// decode defensively because anything can be published on a subject.
-import { v1, type ConnEvent, type ConnEventInit, type EventBatch } from "../model/mod.js";
+// decode defensively because anything can be published on a subject. Kernel
+// times travel as offsets from the batch's base second (event.proto): the
+// encoder picks the base, the decoder gives every event back its exact bigint
+// tsNs/gapStartNs, so nothing past this file sees offsets.
+import {
+  v1,
+  baseNsOf,
+  baseSecondsOf,
+  toWireEvent,
+  withKernelTimes,
+  type ConnEvent,
+  type ConnEventInit,
+  type EventBatch,
+  type WireEventInit,
+} from "../model/mod.js";
 import { MalformedMessageError } from "./errors.js";
 
 /** A decoded batch: its events are full ConnEvent messages (every scalar present). */
@@ -13,13 +26,32 @@ export interface BatchOrigin {
   agentStartUs: number;
 }
 
-export function encodeBatch(origin: BatchOrigin, events: ConnEventInit[]): Uint8Array {
+/**
+ * Encode one batch. The base is the earliest kernel time of the batch rounded
+ * down to the second, not the first event's: an event the agent released late
+ * (after later ones) may sit anywhere and must not need a negative uint64
+ * offset. Offsets then stay within the batch's span: 1-5 byte varints instead
+ * of the 8-9 bytes of absolute ns.
+ * @throws RangeError when the batch spans more than 2^53 ns (104 days), which
+ * no agent queue holds
+ */
+export function encodeBatch(origin: BatchOrigin, events: readonly ConnEventInit[]): Uint8Array {
+  let earliest = events[0]?.tsNs ?? 0n;
+  for (let i = 1; i < events.length; i++) {
+    const ts = events[i]!.tsNs;
+    if (ts < earliest) earliest = ts;
+  }
+  const baseS = baseSecondsOf(earliest);
+  const baseNs = BigInt(baseS) * 1_000_000_000n;
+  const wire = new Array<WireEventInit>(events.length);
+  for (let i = 0; i < events.length; i++) wire[i] = toWireEvent(events[i]!, baseNs);
   return v1.EventBatch.encode({
     node: origin.node,
     bootId: origin.bootId,
     agentStartUs: origin.agentStartUs,
     firstSeq: events[0]?.seq ?? 0,
-    events,
+    baseS,
+    events: wire,
   }).finish();
 }
 
@@ -36,27 +68,35 @@ const MAX_NODE_NAME = 253;
 /**
  * Decode one EventBatch. protobufjs throws on broken framing but happily
  * decodes random bytes into nonsense, so also check what every valid batch
- * has: a node name, at least one event, and seqs that start at first_seq and
- * increase.
+ * has: a node name, at least one event, seqs that start at first_seq and
+ * increase, and kernel-time offsets that are exact (protobufjs rounds a
+ * varint past 2^53) and land on a u64 clock.
  * @throws MalformedMessageError
  */
 export function decodeBatch(bytes: Uint8Array): DecodedBatch {
-  let batch: DecodedBatch;
+  let raw: EventBatch;
   try {
-    batch = v1.EventBatch.decode(bytes) as DecodedBatch;
+    raw = v1.EventBatch.decode(bytes);
   } catch (e) {
     throw new MalformedMessageError(e instanceof Error ? e.message : String(e), { cause: e });
   }
-  if (!batch.node || batch.node.length > MAX_NODE_NAME) throw new MalformedMessageError("missing or invalid node");
-  if (!(batch.firstSeq >= 1)) throw new MalformedMessageError("first_seq must be 1 or more");
-  const events = batch.events;
+  if (!raw.node || raw.node.length > MAX_NODE_NAME) throw new MalformedMessageError("missing or invalid node");
+  if (!(raw.firstSeq >= 1)) throw new MalformedMessageError("first_seq must be 1 or more");
+  const events = raw.events;
   if (events.length === 0) throw new MalformedMessageError("no events");
-  let prev = batch.firstSeq - 1;
+  let prev = raw.firstSeq - 1;
   for (const ev of events) {
     const seq = ev.seq ?? 0;
     if (seq <= prev) throw new MalformedMessageError(`event seq ${seq} does not follow ${prev}`);
     prev = seq;
   }
-  if ((events[0]?.seq ?? 0) !== batch.firstSeq) throw new MalformedMessageError("first_seq does not match the first event");
-  return batch;
+  if ((events[0]?.seq ?? 0) !== raw.firstSeq) throw new MalformedMessageError("first_seq does not match the first event");
+  const baseNs = baseNsOf(raw.baseS);
+  if (baseNs === null) throw new MalformedMessageError(`base_s ${raw.baseS} is not a second of a u64 clock`);
+  for (const ev of events) {
+    const timed = withKernelTimes(ev, baseNs);
+    if (typeof timed === "string") throw new MalformedMessageError(timed);
+  }
+  // Every event now carries its exact tsNs/gapStartNs (set in place above).
+  return raw as unknown as DecodedBatch;
 }

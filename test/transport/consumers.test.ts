@@ -24,13 +24,14 @@ afterAll(async () => {
 const origin = { node: "node-m", bootId: "b", agentStartUs: 7 };
 
 describe("decodeBatch", () => {
-  it("round-trips a batch with uint64 fields as plain numbers", () => {
+  it("round-trips a batch: uint64 fields as plain numbers, kernel times as exact bigints", () => {
     const b = decodeBatch(encodeBatch(origin, makeEvents(3, 41)));
     expect(b.node).toBe("node-m");
     expect(b.firstSeq).toBe(41);
     expect(b.agentStartUs).toBe(7);
     expect(b.events.map((e) => e.seq)).toEqual([41, 42, 43]);
-    expect(typeof b.events[0]!.tsNs).toBe("number");
+    expect(typeof b.events[0]!.timeUs).toBe("number");
+    expect(b.events[0]!.tsNs).toBe(1_000_041_000n);
     expect(b.events[0]!.lost).toBe(0);
   });
 

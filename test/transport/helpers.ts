@@ -73,7 +73,7 @@ export function makeEvents(n: number, from = 1, node = "node-a"): ConnEventInit[
     out.push({
       seq,
       kind: i % 3 === 2 ? EventKind.EVENT_KIND_RESET_SENT : EventKind.EVENT_KIND_STATE_CHANGE,
-      tsNs: 1_000_000_000 + seq * 1000,
+      tsNs: 1_000_000_000n + BigInt(seq) * 1000n,
       timeUs: 1_763_700_000_000_000 + seq,
       sock: (0xffff888000000000n + BigInt(seq) * 64n).toString(16),
       netns: 4026531840,

@@ -1,0 +1,66 @@
+// One connection event between its in-memory shape (exact bigint kernel
+// times, `tsNs`/`gapStartNs`) and its protobuf message (ns offsets from a
+// base, see kernel-time.ts and event.proto). The batch codec uses the batch's
+// base; the store uses each event's own time (its ts_ns column), so a stored
+// body carries no absolute kernel time at all. Nothing else sees offsets.
+import "./protobuf-runtime.js";
+import { tcptrail } from "../gen/tcptrail.js";
+import { fromOffset, offsetFrom, type KernelNs } from "./kernel-time.js";
+
+/** An event's message properties as the generated encoder takes them (offsets, no bigint). */
+export type WireEventInit = tcptrail.v1.ConnEvent.$Properties;
+
+/** The kernel-time fields as the wire has them. */
+export type WireOffsetFields = "tsOffsetNs" | "gapStartOffsetNs" | "_gapStartOffsetNs";
+
+/** A decoded connection event (scalars always present, sub-messages optional), kernel times exact. */
+export type ConnEvent = Omit<tcptrail.v1.ConnEvent, WireOffsetFields> & {
+  /** Kernel ns since boot. */
+  tsNs: KernelNs;
+  /** GAP: kernel ns where the gap starts; 0n on other kinds (and on a GAP that did not say). */
+  gapStartNs: KernelNs;
+};
+
+/** A connection event as plain properties, what the agent builds and encodes. */
+export type ConnEventInit = Omit<tcptrail.v1.ConnEvent.$Properties, WireOffsetFields> & {
+  tsNs: KernelNs;
+  gapStartNs?: KernelNs | null;
+};
+
+/**
+ * The message properties of `ev` with its kernel times as offsets from
+ * `baseNs`. A shallow copy: the caller's event is never changed, and the
+ * generated encoder only writes own properties.
+ * @throws RangeError when a time is more than 2^53 ns from the base
+ */
+export function toWireEvent(ev: ConnEventInit, baseNs: KernelNs): WireEventInit {
+  const gap = ev.gapStartNs;
+  return {
+    ...(ev as Omit<ConnEventInit, "tsNs" | "gapStartNs">),
+    tsOffsetNs: offsetFrom(baseNs, ev.tsNs),
+    // Absent unless set: 0n is "unknown", and non-GAP events never carry it.
+    gapStartOffsetNs: gap ? offsetFrom(baseNs, gap) : null,
+  };
+}
+
+/**
+ * Give a decoded message its exact kernel times, in place (no copy on the
+ * consumer's hot path). Returns why it cannot, when an offset is not a safe
+ * integer or lands outside a u64 clock.
+ */
+export function withKernelTimes(msg: WireEventInit, baseNs: KernelNs): ConnEvent | string {
+  const tsOff = msg.tsOffsetNs ?? 0;
+  const ts = fromOffset(baseNs, tsOff);
+  if (ts === null) return `ts_offset_ns ${tsOff} is not a kernel time from base ${baseNs}`;
+  let gapStart = 0n;
+  const off = msg.gapStartOffsetNs;
+  if (off !== null && off !== undefined) {
+    const g = fromOffset(baseNs, off);
+    if (g === null) return `gap_start_offset_ns ${off} is not a kernel time from base ${baseNs}`;
+    gapStart = g;
+  }
+  const ev = msg as unknown as ConnEvent;
+  ev.tsNs = ts;
+  ev.gapStartNs = gapStart;
+  return ev;
+}
