@@ -1,4 +1,3 @@
-import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AlertEngine,
@@ -14,6 +13,7 @@ import { runAlerts } from "../../src/cli/commands/alerts.js";
 import { silentLogger } from "../../src/log/logger.js";
 import { Outcome, Severity, v1, type Alert } from "../../src/model/mod.js";
 import {
+  ALERTS_STREAM,
   ALERTS_WILDCARD,
   ensureStreams,
   isNatsUnreachableError,
@@ -21,20 +21,21 @@ import {
   jetstreamManager,
   type NatsConnection,
 } from "../../src/transport/mod.js";
-import { startNatsServer, type TestNatsServer } from "./nats-server.js";
+import { setupNats, waitFor, type NatsSetup, type TestNatsServer } from "../helpers/mod.js";
 import { sidecarB, trace } from "./traces.js";
 
+let nats: NatsSetup;
 let server: TestNatsServer;
 let nc: NatsConnection;
 
 beforeAll(async () => {
-  server = await startNatsServer();
-  nc = await connect({ servers: server.url, name: "alert-test" });
+  // No streams yet: one test checks what a missing alerts stream reads as.
+  nats = await setupNats({ label: "alert-nats", streams: false, connect: { name: "alert-test" } });
+  ({ server, nc } = nats);
 });
 
 afterAll(async () => {
-  await nc?.close().catch(() => undefined);
-  await server?.stop();
+  await nats?.close();
 });
 
 function alert(id: string, severity: Severity, rule = "refused"): Alert {
@@ -59,14 +60,6 @@ function collect(n: number): Promise<{ subject: string; data: Uint8Array }[]> {
     for await (const m of sub) got.push({ subject: m.subject, data: m.data });
     return got;
   })();
-}
-
-async function until(cond: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe("AlertPublisher on a real nats-server", () => {
@@ -125,7 +118,7 @@ describe("followAlerts", () => {
     nc.publish("tcptrail.v1.alerts.warning", new TextEncoder().encode("hello")); // decodes, but is no alert
     nc.publish("tcptrail.v1.alerts.critical", encodeAlert(alert("f-crit", Severity.SEVERITY_CRITICAL)));
     nc.publish("tcptrail.v1.alerts.warning", encodeAlert(alert("f-warn", Severity.SEVERITY_WARNING)));
-    await until(() => seen.length === 2);
+    await waitFor(() => seen.length === 2, { what: "the two alerts at or above warning" });
     await follower.stop();
     expect(seen).toEqual(["f-crit", "f-warn"]);
     expect(malformed).toEqual(["tcptrail.v1.alerts.warning", "tcptrail.v1.alerts.warning"]);
@@ -152,9 +145,11 @@ describe("recent alerts from the TCPTRAIL_ALERTS stream", () => {
 
   it("replays stored alerts since a time, then exits; -o json and --severity", async () => {
     // The stream exactly as `tcptrail run` creates it.
-    await ensureStreams(await jetstreamManager(nc));
+    const jsm = await jetstreamManager(nc);
+    await ensureStreams(jsm);
     const js = jetstream(nc);
-    const publisher = new AlertPublisher({ publish: (s, d) => js.publish(s, d) });
+    let lastSeq = 0;
+    const publisher = new AlertPublisher({ publish: async (s, d) => void (lastSeq = (await js.publish(s, d)).seq) });
 
     // Nothing stored yet: returns at once instead of waiting.
     const empty: string[] = [];
@@ -165,9 +160,11 @@ describe("recent alerts from the TCPTRAIL_ALERTS stream", () => {
     });
 
     await publisher.publish(alert("old", Severity.SEVERITY_CRITICAL));
-    await new Promise((r) => setTimeout(r, 300));
-    const since = new Date();
-    await new Promise((r) => setTimeout(r, 50));
+    // `since` just after the old alert's stored time, and the clock past it
+    // before the next publish: old is before, every later one at or after.
+    const stored = await jsm.streams.getMessage(ALERTS_STREAM, { seq: lastSeq });
+    const since = new Date(stored!.time.getTime() + 1);
+    await waitFor(() => Date.now() > since.getTime(), { what: "the clock to pass the old alert's stored time" });
     await publisher.publish(alert("r-info", Severity.SEVERITY_INFO));
     await js.publish("tcptrail.v1.alerts.critical", new Uint8Array([1, 2, 3]));
     await publisher.publish(alert("r-crit", Severity.SEVERITY_CRITICAL, "reset-from-sidecar"));
@@ -201,14 +198,17 @@ describe("tcptrail alerts --follow", () => {
     // The command subscribes after connecting: publish until it has seen one.
     const a = alert("live-1", Severity.SEVERITY_WARNING);
     a.count = 3;
-    await until(() => {
-      nc.publish("tcptrail.v1.alerts.warning", encodeAlert(a));
-      return lines.length > 0;
-    });
+    await waitFor(
+      () => {
+        nc.publish("tcptrail.v1.alerts.warning", encodeAlert(a));
+        return lines.length > 0;
+      },
+      { what: "the command to print its first live alert" },
+    );
     nc.publish("tcptrail.v1.alerts.info", encodeAlert(alert("live-info", Severity.SEVERITY_INFO)));
     nc.publish("tcptrail.v1.alerts.warning", new Uint8Array([0xff]));
     nc.publish("tcptrail.v1.alerts.critical", encodeAlert(alert("live-2", Severity.SEVERITY_CRITICAL)));
-    await until(() => lines.some((l) => l.includes("trace=trace-live-2")));
+    await waitFor(() => lines.some((l) => l.includes("trace=trace-live-2")), { what: "the critical alert live-2 printed" });
     ac.abort();
     const stats = await run;
     expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z WARNING  refused ×3 tt-a → 10\.88\.0\.3:8080 trace=trace-live-1 refused: test alert live-1$/);

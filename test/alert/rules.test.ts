@@ -1,10 +1,10 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AlertRuleError, defaultAlertRules, isAlertRuleError, loadAlertRules, parseAlertRules } from "../../src/alert/mod.js";
 import { Outcome, Role, Severity } from "../../src/model/mod.js";
+import { makeTempDir, type TempDir } from "../helpers/mod.js";
 
 const deployRules = fileURLToPath(new URL("../../deploy/alert-rules.yaml", import.meta.url));
 
@@ -19,12 +19,14 @@ function ruleError(text: string): AlertRuleError {
 }
 
 describe("loadAlertRules", () => {
+  let tmp: TempDir;
   let dir: string;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "tcptrail-alert-rules-"));
+    tmp = await makeTempDir("alert-rules");
+    dir = tmp.path;
   });
   afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await tmp?.remove();
   });
 
   it("returns the five default rules when no file is given", async () => {

@@ -132,6 +132,7 @@ describe("WebhookSink", () => {
   });
 
   it("never blocks the sender: send() returns at once and a full queue drops", async () => {
+    // Deliberate pacing: a slow receiver, so sends pile up behind the first delivery.
     respond = (_r, res) => void setTimeout(() => res.writeHead(204).end(), 50);
     const sink = new WebhookSink({ url, maxQueue: 2 });
     const started = performance.now();
