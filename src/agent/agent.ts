@@ -5,7 +5,7 @@
 // enriched (tuple, pod, owner, role) as it is released.
 import { hostname } from "node:os";
 import { EventKind, type ConnEventInit } from "../model/mod.js";
-import { BpftraceRunner, LineParser, blankEvent, defaultProgramPath, preflight, type CrashInfo, type ParsedEvent, type ProbeFeatures } from "../probes/mod.js";
+import { BpftraceRunner, LineParser, SLOW_BPFTRACE_WARNING, blankEvent, defaultProgramPath, preflight, type CrashInfo, type ParsedEvent, type ProbeFeatures } from "../probes/mod.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import type { TcptrailMetrics } from "../metrics/mod.js";
 import { MeshRoleClassifier, type MeshRoleOptions } from "./role.js";
@@ -21,9 +21,9 @@ export interface AgentOptions {
   sink: (events: ConnEventInit[]) => void;
   /** bpftrace program. Default: probes/tcptrail.bt of this installation. */
   program?: string;
-  /** bpftrace binary. Default: found on PATH. */
+  /** bpftrace binary. Default: $TCPTRAIL_BPFTRACE, else deploy/setup.sh's private install (DEFAULT_BPFTRACE_PREFIX), else PATH. */
   bpftrace?: string;
-  /** Perf ring buffer pages per CPU. Default 2048. */
+  /** bpftrace output buffer pages (BPFTRACE_PERF_RB_PAGES). Default: 16384 for bpftrace 0.21+, 2048 before. */
   perfRbPages?: number;
   /** How long events wait to be put in kernel-timestamp order. Default 100 ms. */
   reorderWindowMs?: number;
@@ -126,10 +126,14 @@ export class Agent {
   async start(): Promise<ProbeFeatures> {
     const features = await preflight({ ...(this.#o.bpftrace ? { bpftrace: this.#o.bpftrace } : {}), mountTracefs: this.#o.mountTracefs ?? true });
     this.#log.info({ kprobes: features.kprobes, kfuncs: features.kfuncs }, "probe features: tracepoints only (kprobe/kfunc variants are optional)");
+    const version = features.bpftraceVersion;
+    this.#log.info({ bpftrace: features.bpftrace, version: version.text, source: features.bpftraceSource }, `bpftrace ${version.text}`);
+    if (!features.currentBpftrace) this.#log.warn({ bpftrace: features.bpftrace, version: version.text }, SLOW_BPFTRACE_WARNING);
     this.#runner = new BpftraceRunner({
       bpftrace: features.bpftrace,
+      version,
       program: this.#o.program ?? defaultProgramPath(),
-      perfRbPages: this.#o.perfRbPages ?? 2048,
+      ...(this.#o.perfRbPages !== undefined ? { perfRbPages: this.#o.perfRbPages } : {}),
       logger: this.#log,
       onLine: this.feed,
       onCrash: (info) => this.#onCrash(info),

@@ -5,13 +5,19 @@
 import { execa, type ResultPromise } from "execa";
 import type { Logger } from "../log/logger.js";
 import { silentLogger } from "../log/logger.js";
+import { bpftraceLimitsEnv, defaultPerfRbPages, type BpftraceVersion } from "./bpftrace-binary.js";
 
 export interface BpftraceRunnerOptions {
   /** bpftrace binary. */
   bpftrace: string;
   /** Path of the .bt program. */
   program: string;
-  /** Perf ring buffer pages per CPU (BPFTRACE_PERF_RB_PAGES). Default 2048: 8 MiB per CPU, no loss at 40k conns/s here. */
+  /** Its `--version` (preflight found it): picks the limits' variable names and the buffer size. Default: unknown, treated as old. */
+  version?: BpftraceVersion;
+  /**
+   * Output buffer pages (BPFTRACE_PERF_RB_PAGES): per CPU before 0.21, one
+   * shared ring buffer after. Default: defaultPerfRbPages(version), 2048 or 16384.
+   */
   perfRbPages?: number;
   /** Max entries per bpftrace map (BPFTRACE_MAP_KEYS_MAX). Default 262144 live sockets. */
   mapKeysMax?: number;
@@ -43,7 +49,7 @@ export interface CrashInfo {
 const HARMLESS_STDERR = /RLIMIT_MEMLOCK|ulimit -l/;
 
 export class BpftraceRunner {
-  readonly #o: Required<Omit<BpftraceRunnerOptions, "onCrash" | "logger">> & Pick<BpftraceRunnerOptions, "onCrash">;
+  readonly #o: Required<Omit<BpftraceRunnerOptions, "onCrash" | "logger" | "version">> & Pick<BpftraceRunnerOptions, "onCrash" | "version">;
   readonly #log: Logger;
   #child: ResultPromise | undefined;
   #stopping = false;
@@ -55,13 +61,13 @@ export class BpftraceRunner {
 
   constructor(opts: BpftraceRunnerOptions) {
     this.#o = {
-      perfRbPages: 2048,
       mapKeysMax: 262_144,
       restartMinMs: 500,
       restartMaxMs: 30_000,
       stableAfterMs: 60_000,
       stopTimeoutMs: 5_000,
       ...opts,
+      perfRbPages: opts.perfRbPages ?? defaultPerfRbPages(opts.version),
     };
     this.#log = opts.logger ?? silentLogger;
   }
@@ -91,19 +97,15 @@ export class BpftraceRunner {
       // stops bpftrace in order (and does not mistake it for a crash). If the
       // agent exits without stop(), the exit hook below ends it.
       detached: true,
-      env: {
-        BPFTRACE_PERF_RB_PAGES: String(o.perfRbPages),
-        BPFTRACE_MAP_KEYS_MAX: String(o.mapKeysMax),
-        // Probes print numbers, not strings; keep bpftrace's per-event string space small.
-        BPFTRACE_STRLEN: "64",
-      },
+      // Probes print numbers, not strings; keep bpftrace's per-event string space small.
+      env: bpftraceLimitsEnv(o.version, { perfRbPages: o.perfRbPages, mapKeysMax: o.mapKeysMax, strlen: 64 }),
     });
     this.#child = child;
     const killOnExit = () => child.kill("SIGKILL");
     process.once("exit", killOnExit);
     void child.finally(() => process.off("exit", killOnExit));
     this.#stderrTail = [];
-    this.#log.info({ bpftracePid: child.pid, program: o.program, perfRbPages: o.perfRbPages }, "bpftrace started");
+    this.#log.info({ bpftracePid: child.pid, program: o.program, perfRbPages: o.perfRbPages, version: o.version?.text }, "bpftrace started");
 
     let rest = "";
     child.stdout?.setEncoding("utf8");

@@ -2,8 +2,27 @@
 export { LineParser, blankEvent, normalizeIp, type LineParserHandlers, type ParsedEvent } from "./line-parser.js";
 export { BpftraceRunner, type BpftraceRunnerOptions, type CrashInfo } from "./bpftrace-runner.js";
 export {
-  preflight,
+  BPFTRACE_ENV,
+  CURRENT_BPFTRACE_MIN_VERSION,
+  DEFAULT_BPFTRACE_PREFIX,
+  DEFAULT_PERF_RB_PAGES,
+  DEFAULT_RING_BUFFER_PAGES,
+  SLOW_BPFTRACE_WARNING,
+  bpftraceLimitsEnv,
+  bpftraceVersion,
+  defaultPerfRbPages,
+  findBpftrace,
   findExecutable,
+  isCurrentBpftrace,
+  parseBpftraceVersion,
+  type BpftraceLimits,
+  type BpftraceLocation,
+  type BpftraceSource,
+  type BpftraceVersion,
+  type FindBpftraceOptions,
+} from "./bpftrace-binary.js";
+export {
+  preflight,
   PreflightError,
   isPreflightError,
   REQUIRED_TRACEPOINTS,

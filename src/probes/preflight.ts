@@ -1,9 +1,10 @@
 // Checks that this machine can run the probes, and says in one sentence what
 // to do when it cannot. Runs before bpftrace is started, so the user never
 // has to decode a verifier dump to learn that tracefs is not mounted.
-import { accessSync, closeSync, constants, existsSync, openSync, readSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { closeSync, existsSync, openSync, readSync } from "node:fs";
+import { join } from "node:path";
 import { execa } from "execa";
+import { BPFTRACE_ENV, bpftraceVersion, findBpftrace, isCurrentBpftrace, isExecutable, type BpftraceSource, type BpftraceVersion, type FindBpftraceOptions } from "./bpftrace-binary.js";
 
 export const TRACEFS = "/sys/kernel/tracing";
 const MOUNT_FIX = `mount -t tracefs tracefs ${TRACEFS}`;
@@ -24,7 +25,7 @@ export const REQUIRED_TRACEPOINTS = [
   "syscalls/sys_exit_getsockopt",
 ] as const;
 
-export type PreflightCode = "BPFTRACE_MISSING" | "NOT_ROOT" | "TRACEFS_UNMOUNTED" | "TRACEPOINT_MISSING";
+export type PreflightCode = "BPFTRACE_MISSING" | "BPFTRACE_UNUSABLE" | "NOT_ROOT" | "TRACEFS_UNMOUNTED" | "TRACEPOINT_MISSING";
 
 export class PreflightError extends Error {
   readonly code: PreflightCode;
@@ -39,6 +40,12 @@ export const isPreflightError = (e: unknown): e is PreflightError => e instanceo
 
 export interface ProbeFeatures {
   bpftrace: string;
+  /** Which rule found it: --bpftrace, $TCPTRAIL_BPFTRACE, the private prefix or PATH. */
+  bpftraceSource: BpftraceSource;
+  /** From `bpftrace --version`. */
+  bpftraceVersion: BpftraceVersion;
+  /** 0.21 or newer: ring-buffer output that keeps up; older ones cap near 80k events/s. */
+  currentBpftrace: boolean;
   tracefs: string;
   /** kprobe_events exists: kprobe variants could load (never required). */
   kprobes: boolean;
@@ -46,35 +53,19 @@ export interface ProbeFeatures {
   kfuncs: boolean;
 }
 
-/** Find an executable on PATH (plus the sbin directories root usually has). */
-export function findExecutable(name: string): string | undefined {
-  const dirs = (process.env.PATH ?? "").split(delimiter).concat(["/usr/sbin", "/usr/bin", "/sbin", "/bin"]);
-  for (const d of dirs) {
-    if (!d) continue;
-    const p = join(d, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
-}
-
-export interface PreflightOptions {
-  /** bpftrace binary; default: found on PATH. */
-  bpftrace?: string;
+export interface PreflightOptions extends FindBpftraceOptions {
   /** Mount tracefs when it is missing and we are root. Default true. */
   mountTracefs?: boolean;
 }
 
 /** Throws PreflightError with the fix when the probes cannot run here. */
 export async function preflight(opts: PreflightOptions = {}): Promise<ProbeFeatures> {
-  const bpftrace = opts.bpftrace ?? findExecutable("bpftrace");
-  if (!bpftrace || !executable(bpftrace)) {
-    throw new PreflightError("BPFTRACE_MISSING", "bpftrace is not installed: run `apt-get install -y bpftrace` (or deploy/setup.sh).");
+  const found = findBpftrace(opts);
+  if (!found || !isExecutable(found.path)) {
+    const where = found ? ` at ${found.path} (${describeSource(found.source)})` : "";
+    throw new PreflightError("BPFTRACE_MISSING", `bpftrace is not installed${where}: run deploy/setup.sh (or \`apt-get install -y bpftrace\`).`);
   }
+  const bpftrace = found.path;
   const root = process.getuid?.() === 0;
   if (!root) {
     throw new PreflightError("NOT_ROOT", "the tcptrail agent loads eBPF programs and must run as root: run it with sudo.");
@@ -92,20 +83,32 @@ export async function preflight(opts: PreflightOptions = {}): Promise<ProbeFeatu
       throw new PreflightError("TRACEPOINT_MISSING", `this kernel has no tracepoint ${tp.replace("/", ":")}: tcptrail needs Linux 6.10 or newer with tracepoints enabled.`);
     }
   }
+  // Last: the cheap checks above answer first when the machine is not ready.
+  const version = await bpftraceVersion(bpftrace);
+  if (!version) {
+    throw new PreflightError("BPFTRACE_UNUSABLE", `\`${bpftrace} --version\` failed (${describeSource(found.source)}): run deploy/setup.sh to reinstall bpftrace.`);
+  }
   return {
     bpftrace,
+    bpftraceSource: found.source,
+    bpftraceVersion: version,
+    currentBpftrace: isCurrentBpftrace(version),
     tracefs: TRACEFS,
     kprobes: existsSync(join(TRACEFS, "kprobe_events")),
     kfuncs: canRead(join(TRACEFS, "available_filter_functions")),
   };
 }
 
-function executable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
+function describeSource(source: BpftraceSource): string {
+  switch (source) {
+    case "option":
+      return "from --bpftrace";
+    case "env":
+      return `from $${BPFTRACE_ENV}`;
+    case "prefix":
+      return "the private install of deploy/setup.sh";
+    case "path":
+      return "found on PATH";
   }
 }
 

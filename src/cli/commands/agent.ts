@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { createLogger } from "../../log/logger.js";
 import { createMetrics, startMetricsServer } from "../../metrics/mod.js";
-import { onShutdown, startAgentService } from "../../runtime/mod.js";
+import { onShutdown, startAgentService, type AgentServiceOptions } from "../../runtime/mod.js";
 import { DEFAULT_NATS_URL, type StreamLimitsOverrides } from "../../transport/mod.js";
 import { intOption, portOption } from "../options.js";
 
@@ -11,7 +11,8 @@ export interface AgentCliOptions {
   eventsMaxAgeHours: number;
   eventsMaxMib: number;
   node?: string;
-  perfRbPages: number;
+  bpftrace?: string;
+  perfRbPages?: number;
   reorderWindowMs: number;
   sidecarUid: number;
   metricsPort: number;
@@ -21,13 +22,24 @@ export interface AgentCliOptions {
 export function addAgentOptions(cmd: Command): Command {
   return cmd
     .option("--node <name>", "node name used in subjects and traces (default: hostname)")
-    .option("--perf-rb-pages <n>", "bpftrace perf ring buffer pages per CPU", intOption(8, 1 << 20), 2048)
+    .option("--bpftrace <path>", "bpftrace binary (default: $TCPTRAIL_BPFTRACE, else deploy/setup.sh's /opt/tcptrail/bpftrace, else PATH)")
+    .option("--perf-rb-pages <n>", "bpftrace output buffer pages, a power of two (default: 16384 for bpftrace 0.21+, 2048 per CPU before)", intOption(8, 1 << 20))
     .option("--reorder-window-ms <ms>", "how long events wait to be ordered by kernel timestamp", intOption(1, 10_000), 100)
     .option("--sidecar-uid <uid>", "UID the mesh sidecar runs as", intOption(0, 2 ** 32 - 1), 1337)
     .option("--metrics-port <port>", "Prometheus /metrics port on 127.0.0.1", portOption, 9464)
     .option("--events-max-age-hours <h>", "events stream retention: drop events older than this", intOption(1, 24 * 365), 24)
     .option("--events-max-mib <n>", "events stream retention: total size bound in MiB", intOption(1, 1 << 20), 1024)
     .option("--no-metrics", "do not serve /metrics");
+}
+
+/** The agent's settings from the command line; unset flags leave the agent's own defaults (which depend on the bpftrace found). */
+export function agentSettings(opts: Omit<AgentCliOptions, "nats">): NonNullable<AgentServiceOptions["agent"]> {
+  return {
+    ...(opts.bpftrace ? { bpftrace: opts.bpftrace } : {}),
+    ...(opts.perfRbPages !== undefined ? { perfRbPages: opts.perfRbPages } : {}),
+    reorderWindowMs: opts.reorderWindowMs,
+    mesh: { sidecarUid: opts.sidecarUid },
+  };
 }
 
 /** The events stream's retention from the command line (the other streams keep their defaults). */
@@ -50,7 +62,7 @@ export function registerAgent(program: Command): void {
       logger: log,
       metrics,
       streams: eventsStreamLimits(opts),
-      agent: { perfRbPages: opts.perfRbPages, reorderWindowMs: opts.reorderWindowMs, mesh: { sidecarUid: opts.sidecarUid } },
+      agent: agentSettings(opts),
     });
     const server = opts.metrics ? await startMetricsServer(metrics.registry, { port: opts.metricsPort }) : undefined;
     log.info({ node: service.node, nats: opts.nats, metrics: server?.url }, "agent running");

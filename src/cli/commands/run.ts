@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { createLogger } from "../../log/logger.js";
 import { onShutdown, startMainJob } from "../../runtime/mod.js";
 import { DEFAULT_STATE_DIR, portOption } from "../options.js";
-import { addAgentOptions, eventsStreamLimits, type AgentCliOptions } from "./agent.js";
+import { addAgentOptions, agentSettings, eventsStreamLimits, type AgentCliOptions } from "./agent.js";
 
 interface RunCliOptions extends Omit<AgentCliOptions, "nats"> {
   nats?: string;
@@ -35,7 +35,7 @@ export function registerRun(program: Command): void {
       stateDir: opts.stateDir,
       ...(opts.nats ? { natsUrl: opts.nats } : { embeddedNats: { stateDir: join(opts.stateDir, "nats"), port: opts.natsPort } }),
       ...(opts.node ? { node: opts.node } : {}),
-      agent: { perfRbPages: opts.perfRbPages, reorderWindowMs: opts.reorderWindowMs, mesh: { sidecarUid: opts.sidecarUid } },
+      agent: agentSettings(opts),
       metricsPort: opts.metrics ? opts.metricsPort : undefined,
       apiPort: opts.apiPort,
       streams: eventsStreamLimits(opts),
