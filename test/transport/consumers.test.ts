@@ -11,6 +11,7 @@ import {
   type DurableEventConsumerOptions,
 } from "../../src/transport/mod.js";
 import { v1 } from "../../src/model/mod.js";
+import { waitFor } from "../helpers/mod.js";
 import { makeEvents, range, readAll, startNatsFixture, type NatsFixture } from "./helpers.js";
 
 let fx: NatsFixture;
@@ -123,11 +124,13 @@ describe("createDurableEventConsumer", () => {
     expect([...first, ...second].sort((a, b) => a - b)).toEqual(range(0, 20).map((i) => i * 100 + 1));
 
     // Acks and the term of the garbage are processed asynchronously by the server.
-    let info = await fx.jsm.consumers.info("TCPTRAIL_EVENTS", "tracer-test");
-    for (let i = 0; i < 50 && info.num_ack_pending > 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      info = await fx.jsm.consumers.info("TCPTRAIL_EVENTS", "tracer-test");
-    }
+    const info = await waitFor(
+      async () => {
+        const i = await fx.jsm.consumers.info("TCPTRAIL_EVENTS", "tracer-test");
+        return i.num_ack_pending === 0 && i;
+      },
+      { what: "the server to process every ack", timeoutMs: 5000, intervalMs: 100 },
+    );
     expect(info.num_pending).toBe(0);
     expect(info.num_ack_pending).toBe(0);
     await fx.jsm.consumers.delete("TCPTRAIL_EVENTS", "tracer-test");

@@ -1,68 +1,18 @@
 // Shared fixtures for transport tests: a private nats-server per test file
 // and synthetic events that look like what the agent produces.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { EventKind, Role, SidecarLeg, TcpState, type ConnEventInit } from "../../src/model/mod.js";
-import {
-  connectNats,
-  ensureStreams,
-  jetstream,
-  jetstreamManager,
-  startEmbeddedNats,
-  subscribeEvents,
-  type EmbeddedNats,
-  type JetStreamClient,
-  type JetStreamManager,
-  type NatsConnection,
-  type SubscribeEventsOptions,
-} from "../../src/transport/mod.js";
+import { subscribeEvents, type NatsConnection, type SubscribeEventsOptions } from "../../src/transport/mod.js";
+import { setupNats, type NatsSetup } from "../helpers/mod.js";
 
-export interface NatsFixture {
-  stateDir: string;
-  server: EmbeddedNats;
-  nc: NatsConnection;
-  js: JetStreamClient;
-  jsm: JetStreamManager;
-  /** Stop the server and start it again on the same port and state dir. */
-  restart(downMs?: number): Promise<void>;
-  close(): Promise<void>;
-}
+export type NatsFixture = NatsSetup;
 
-export async function startNatsFixture(): Promise<NatsFixture> {
-  const stateDir = await mkdtemp(join(tmpdir(), "tcptrail-transport-"));
-  let server: EmbeddedNats | undefined;
-  let nc: NatsConnection | undefined;
-  try {
-    server = await startEmbeddedNats({ stateDir });
-    nc = await connectNats(server.url, { name: "transport-test", reconnectTimeWaitMs: 100 });
-    const jsm = await jetstreamManager(nc);
-    await ensureStreams(jsm);
-    const fx: NatsFixture = {
-      stateDir,
-      server,
-      nc,
-      js: jetstream(nc),
-      jsm,
-      async restart(downMs = 0) {
-        const port = fx.server.port;
-        await fx.server.stop();
-        if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
-        fx.server = await startEmbeddedNats({ stateDir, port });
-      },
-      async close() {
-        await fx.nc.close().catch(() => undefined);
-        await fx.server.stop();
-        await rm(stateDir, { recursive: true, force: true });
-      },
-    };
-    return fx;
-  } catch (e) {
-    await nc?.close().catch(() => undefined);
-    await server?.stop();
-    await rm(stateDir, { recursive: true, force: true });
-    throw e;
-  }
+/**
+ * The shared NATS setup with the tcptrail streams, and a client that
+ * reconnects within 100 ms instead of the production 1 s: these tests stop
+ * and restart the server (fx.server.stop(), fx.server.restart()).
+ */
+export function startNatsFixture(): Promise<NatsFixture> {
+  return setupNats({ label: "transport", connect: { name: "transport-test", reconnectTimeWaitMs: 100 } });
 }
 
 /** `n` events with seq from..from+n-1, alternating kinds like a real connection. */

@@ -1,5 +1,3 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -16,13 +14,16 @@ import {
   startEmbeddedNats,
   tracesSubject,
 } from "../../src/transport/mod.js";
+import { makeTempDir, type TempDir } from "../helpers/mod.js";
 
+let tmp: TempDir;
 let dir: string;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "tcptrail-lifecycle-"));
+  tmp = await makeTempDir("lifecycle");
+  dir = tmp.path;
 });
 afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await tmp?.remove();
 });
 
 const alive = (pid: number): boolean => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildFilter, runObserve } from "../../src/observe/mod.js";
-import { EventPublisher } from "../../src/transport/mod.js";
+import { EVENTS_STREAM, EventPublisher } from "../../src/transport/mod.js";
+import { waitFor } from "../helpers/mod.js";
 import { makeEvents, startNatsFixture, type NatsFixture } from "./helpers.js";
 
 let fx: NatsFixture;
@@ -46,6 +47,8 @@ describe("runObserve", () => {
   it("--follow prints new events until aborted", async () => {
     const ac = new AbortController();
     const lines: string[] = [];
+    const consumers = async () => (await fx.jsm.streams.info(EVENTS_STREAM)).state.consumer_count;
+    const before = await consumers();
     const done = runObserve({
       natsUrl: fx.server.url,
       filter: buildFilter({ node: ["obs-3"] }),
@@ -56,7 +59,8 @@ describe("runObserve", () => {
         if (lines.length === 5) ac.abort();
       },
     });
-    await new Promise((r) => setTimeout(r, 300)); // let the consumer start: follow shows only new events
+    // Follow shows only events newer than its consumer: publish once that exists.
+    await waitFor(async () => (await consumers()) > before, { what: "observe's consumer on the events stream" });
     const pub = new EventPublisher({ js: fx.js, node: "obs-3", bootId: "b", agentStartUs: 1 });
     pub.push(makeEvents(5, 1, "obs-3"));
     await pub.close();

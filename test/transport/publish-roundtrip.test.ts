@@ -6,6 +6,7 @@ import {
   encodeBatch,
   eventsSubject,
 } from "../../src/transport/mod.js";
+import { waitFor } from "../helpers/mod.js";
 import { makeEvents, range, readAll, startNatsFixture, type NatsFixture } from "./helpers.js";
 
 let fx: NatsFixture;
@@ -47,9 +48,8 @@ describe("EventPublisher → subscribeEvents", () => {
 
   it("sends a partial batch after maxBatchDelayMs without flush", async () => {
     const pub = new EventPublisher({ js: fx.js, ...origin, bootId: "boot-2", maxBatchDelayMs: 20 });
-    const t0 = Date.now();
     pub.push(makeEvents(5, 1));
-    while (pub.stats().published < 5 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => pub.stats().published >= 5, { what: "the partial batch published", timeoutMs: 5000, intervalMs: 5 });
     expect(pub.stats()).toMatchObject({ published: 5, batches: 1, queued: 0 });
     await pub.close();
   });

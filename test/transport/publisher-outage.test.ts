@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventPublisher } from "../../src/transport/mod.js";
+import { waitFor } from "../helpers/mod.js";
 import { makeEvents, range, readAll, startNatsFixture, type NatsFixture } from "./helpers.js";
 
 let fx: NatsFixture;
@@ -23,9 +24,9 @@ describe("EventPublisher across a nats-server restart", () => {
     pub.push(makeEvents(2000, 3001, node)); // racing the shutdown
     await down;
     pub.push(makeEvents(5000, 5001, node)); // while nothing listens
-    await new Promise((r) => setTimeout(r, 800));
+    await waitFor(() => pub.stats().publishErrors > 0, { what: "a publish to fail while NATS is down" });
     expect(pub.stats().queued).toBeGreaterThan(0);
-    await fx.restart();
+    await fx.server.restart();
 
     expect(await pub.flush(30_000)).toBe(true);
     const stats = await pub.close();
@@ -57,9 +58,11 @@ describe("EventPublisher across a nats-server restart", () => {
     const all = makeEvents(4000, 1, node);
     for (let i = 0; i < all.length; i += 250) {
       pub.push(all.slice(i, i + 250));
+      // Deliberate pacing: events arrive over time, as from bpftrace, so the
+      // queue overflows while the publisher keeps retrying.
       await new Promise((r) => setTimeout(r, 5));
     }
-    await fx.restart();
+    await fx.server.restart();
     expect(await pub.flush(30_000)).toBe(true);
     const stats = await pub.close();
 
@@ -93,7 +96,7 @@ describe("EventPublisher across a nats-server restart", () => {
       expect(stats.dropped).toBeGreaterThan(0);
       expect(stats.queued).toBe(0);
     } finally {
-      await fx.restart();
+      await fx.server.restart();
     }
   });
 });
