@@ -3,7 +3,7 @@
 // lines; this table lets every later event leave the node self-describing.
 // It is fed in kernel-timestamp order, so a reused struct sock address is
 // seen dying (→CLOSE) before it is born again.
-import type { Endpoint, Process } from "../model/mod.js";
+import type { Endpoint, KernelNs, Process } from "../model/mod.js";
 import type { MeshRole, MeshRoleClassifier } from "./role.js";
 import type { PodResolver } from "./pod-resolver.js";
 
@@ -12,9 +12,9 @@ const TCP_LISTEN = 10;
 const TCP_SYN_RECV = 3;
 
 export interface SocketInfo {
-  birthTsNs: number;
-  /** ts of →CLOSE, +Infinity while alive. */
-  diedTsNs: number;
+  birthTsNs: KernelNs;
+  /** ts of →CLOSE, null while alive. */
+  diedTsNs: KernelNs | null;
   family: number;
   local: Endpoint;
   remote: Endpoint;
@@ -28,7 +28,7 @@ export interface SocketInfo {
 }
 
 export interface StateLine {
-  tsNs: number;
+  tsNs: KernelNs;
   sock: string;
   oldState?: number | null;
   newState?: number | null;
@@ -59,7 +59,7 @@ export class SocketTable {
 
   isAlive(sock: string): boolean {
     const s = this.#socks.get(sock);
-    return s !== undefined && s.diedTsNs === Number.POSITIVE_INFINITY;
+    return s !== undefined && s.diedTsNs === null;
   }
 
   /** A state change; returns the socket's info after it. */
@@ -68,7 +68,7 @@ export class SocketTable {
     const now = ev.newState ?? 0;
     let s = this.#socks.get(ev.sock);
     const born = old === TCP_CLOSE || (old === TCP_LISTEN && now === TCP_SYN_RECV);
-    if (hasTuple && (s === undefined || born || s.diedTsNs !== Number.POSITIVE_INFINITY)) {
+    if (hasTuple && (s === undefined || born || s.diedTsNs !== null)) {
       s = this.#create(ev, now);
       this.#socks.set(ev.sock, s);
     } else if (s !== undefined && hasTuple) {
@@ -89,7 +89,7 @@ export class SocketTable {
     const local = ev.local ?? { ip: "", port: 0 };
     return {
       birthTsNs: ev.tsNs,
-      diedTsNs: Number.POSITIVE_INFINITY,
+      diedTsNs: null,
       family: ev.family ?? 0,
       local,
       remote: ev.remote ?? { ip: "", port: 0 },
@@ -102,11 +102,22 @@ export class SocketTable {
     };
   }
 
+  /**
+   * The socket's pod, resolved again while it is still "": its namespace may be
+   * named after the socket was first seen (a CNI bind-mounts it after the
+   * sandbox started). Named sockets never ask again, so this costs nothing once
+   * a name is found, and the resolver rate-limits the rescans of unnamed ones.
+   */
+  podOf(s: SocketInfo): string {
+    if (s.pod === "" && s.netns !== 0) s.pod = this.#pods.resolve(s.netns);
+    return s.pod;
+  }
+
   /** Forget sockets that died before beforeTsNs (late syscall events had their chance). */
-  prune(beforeTsNs: number): number {
+  prune(beforeTsNs: KernelNs): number {
     let n = 0;
     for (const [sock, s] of this.#socks) {
-      if (s.diedTsNs < beforeTsNs) {
+      if (s.diedTsNs !== null && s.diedTsNs < beforeTsNs) {
         this.#socks.delete(sock);
         n++;
       }
