@@ -70,7 +70,14 @@ interface Batch {
 
 interface Sent {
   batch: Batch;
-  /** true once acked, false if this attempt failed; never rejects. */
+  /**
+   * Set the moment JetStream's ack arrives, before the pump gets to it: giving
+   * up at the close deadline must count such a batch as published, not dropped.
+   */
+  acked: boolean;
+  /** Given up on at close: a late ack or failure no longer changes the stats. */
+  abandoned: boolean;
+  /** The latest attempt: true once acked, false if it failed; never rejects. */
   ok: Promise<boolean>;
 }
 
@@ -252,8 +259,7 @@ export class EventPublisher {
         }
         const window = this.#window;
         while (window.length < this.#opts.maxInFlight && this.#batchReady()) {
-          const batch = this.#cut();
-          window.push({ batch, ok: this.#publish(batch) });
+          window.push(this.#send(this.#cut()));
         }
         const head = window[0];
         if (!head) break;
@@ -286,38 +292,54 @@ export class EventPublisher {
     }
   }
 
-  /** A publish in the window failed: settle the window, then re-send failures in order. */
+  /**
+   * A publish in the window failed: settle the window, then re-send failures in
+   * order. Each batch leaves the window as soon as it is settled, so that giving
+   * up at the deadline in the middle of this never counts it a second time.
+   */
   async #recover(): Promise<void> {
     const window = this.#window;
-    const results = await Promise.all(window.map((s) => s.ok));
+    await Promise.all(window.map((s) => s.ok));
     let delay = this.#opts.retryInitialMs;
-    for (let i = 0; i < window.length; i++) {
-      const { batch } = window[i]!;
-      let ok = results[i]!;
-      while (!ok) {
+    for (let sent = window[0]; sent; sent = window[0]) {
+      while (!sent.acked) {
         if (this.#abandon.signal.aborted) return this.#giveUp();
         await this.#sleep(delay + Math.random() * delay * 0.2);
         delay = Math.min(delay * 2, this.#opts.retryMaxMs);
         if (this.#abandon.signal.aborted) return this.#giveUp();
-        ok = await this.#publish(batch);
+        sent.ok = this.#publish(sent);
+        await sent.ok;
       }
-      this.#settled(batch);
+      window.shift();
+      this.#settled(sent.batch);
     }
-    window.length = 0;
   }
 
-  /** At the close deadline: what is still unacknowledged counts as dropped. */
+  /**
+   * At the close deadline: a batch whose ack already arrived is published,
+   * whether or not the pump had got to it; everything never acknowledged
+   * counts as dropped, reported as one hole per run of consecutive events.
+   */
   #giveUp(): void {
-    const d: Displaced = { count: 0, firstTsNs: 0, lastTsNs: 0 };
-    for (const { batch } of this.#window) {
-      if (d.count === 0) d.firstTsNs = batch.firstTsNs;
-      d.lastTsNs = batch.lastTsNs;
-      d.count += batch.count;
+    let hole: Displaced = { count: 0, firstTsNs: 0, lastTsNs: 0 };
+    for (const sent of this.#window) {
+      const { batch } = sent;
+      if (sent.acked) {
+        this.#settled(batch);
+        if (hole.count > 0) this.#reportDrop(hole);
+        hole = { count: 0, firstTsNs: 0, lastTsNs: 0 };
+        continue;
+      }
+      sent.abandoned = true;
+      this.#windowEvents -= batch.count;
+      if (hole.count === 0) hole.firstTsNs = batch.firstTsNs;
+      hole.lastTsNs = batch.lastTsNs;
+      hole.count += batch.count;
     }
     this.#window.length = 0;
-    this.#windowEvents = 0;
-    this.#queue.clear(d);
-    if (d.count > 0) this.#reportDrop(d);
+    // Queued events come after every batch in the window: they extend the last hole.
+    this.#queue.clear(hole);
+    if (hole.count > 0) this.#reportDrop(hole);
   }
 
   #settled(batch: Batch): void {
@@ -326,12 +348,22 @@ export class EventPublisher {
     this.#stats.batches++;
   }
 
-  async #publish(batch: Batch): Promise<boolean> {
+  #send(batch: Batch): Sent {
+    const sent: Sent = { batch, acked: false, abandoned: false, ok: Promise.resolve(false) };
+    sent.ok = this.#publish(sent);
+    return sent;
+  }
+
+  async #publish(sent: Sent): Promise<boolean> {
+    const { batch } = sent;
     try {
       const ack = await this.#js.publish(this.subject, batch.bytes, {
         msgID: batch.msgID,
         timeout: this.#opts.publishTimeoutMs,
       });
+      // close() already counted it as dropped and returned its final stats.
+      if (sent.abandoned) return true;
+      sent.acked = true;
       if (ack.duplicate) this.#stats.duplicates++;
       if (this.#errorStreak > 0) {
         this.#log.info({ failedAttempts: this.#errorStreak }, "publishing events again");
@@ -339,6 +371,7 @@ export class EventPublisher {
       }
       return true;
     } catch (e) {
+      if (sent.abandoned) return false;
       this.#stats.publishErrors++;
       // One warning per outage, not one per attempt.
       if (this.#errorStreak++ === 0) this.#log.warn({ err: e, subject: this.subject }, "event publish failed, retrying");
