@@ -4,8 +4,8 @@
 // clock is injected, sinks (NATS, webhook) are the caller's business.
 import { createHash } from "node:crypto";
 import { outcomeName, v1, type Alert, type TraceInit } from "../model/mod.js";
+import { formatDurationMs } from "../timefmt/mod.js";
 import { DedupeTable, type DedupeGroup } from "./dedupe.js";
-import { formatDuration } from "./duration.js";
 import { compileMatch, type TraceMatcher } from "./matcher.js";
 import { RateWindow } from "./rate-window.js";
 import type { AlertRule } from "./rule-schema.js";
@@ -203,7 +203,7 @@ export class AlertEngine {
 function explain(rule: AlertRule, facts: TraceFacts, rateSubject: string | undefined): string {
   let head = rule.summary;
   if (rule.rate && rateSubject !== undefined) {
-    head += ` (more than ${rule.rate.threshold} in ${formatDuration(rule.rate.windowMs)}, ${rateSubject})`;
+    head += ` (more than ${rule.rate.threshold} in ${formatDurationMs(rule.rate.windowMs)}, ${rateSubject})`;
   }
   const body =
     facts.explanation ||

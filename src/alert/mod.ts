@@ -11,7 +11,7 @@ export {
   isAlertSourceError,
   isWebhookError,
 } from "./errors.js";
-export { formatDuration, parseDuration } from "./duration.js";
+export { parseDuration } from "./duration.js";
 export {
   DEFAULT_DEDUPE_KEY,
   DEFAULT_DEDUPE_WINDOW_MS,

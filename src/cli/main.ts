@@ -1,17 +1,27 @@
 // The `tcptrail` command line. Each command lives in ./commands/<name>.ts and
-// registers itself on the program; this file only assembles them.
-import { Command } from "commander";
+// registers itself on the program; this file assembles them and decides, once
+// for all of them, how errors are printed and which exit code they give
+// (./exit.ts). Command files import their heavy modules inside their actions,
+// so the command line loads only what the command it runs needs.
+import { Command, CommanderError } from "commander";
 import { registerCommands } from "./commands/mod.js";
+import { exitCodeOf } from "./exit.js";
 
 const program = new Command()
   .name("tcptrail")
   .description("eBPF-backed TCP connection tracer for service meshes")
   .version("0.1.0")
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Throw instead of process.exit so the exit code is decided below, the same
+  // way for commander's own usage errors and for the commands' failures.
+  // Subcommands inherit both settings because they are set before any exists.
+  .exitOverride()
+  .configureOutput({ outputError: (message, write) => write(`tcptrail: ${message.replace(/^error: /, "")}`) });
 
 registerCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  console.error(`tcptrail: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
+  // Commander has printed its own errors (and the help) already; the rest get one line.
+  if (!(err instanceof CommanderError)) console.error(`tcptrail: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = exitCodeOf(err);
 });

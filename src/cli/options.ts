@@ -2,8 +2,6 @@
 // message that names the option, before anything starts.
 import { InvalidArgumentError } from "commander";
 
-export const DEFAULT_STATE_DIR = process.env.TCPTRAIL_STATE_DIR ?? "/var/lib/tcptrail";
-
 export function intOption(min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);

@@ -9,7 +9,6 @@ export {
   type CompactOptions,
   type OutputFormat,
 } from "./format.js";
-export { parseDurationMs, parseSince } from "./since.js";
 export {
   DEFAULT_LOOKBACK_MS,
   replayStart,
@@ -19,10 +18,8 @@ export {
 } from "./observe.js";
 export {
   InvalidFilterError,
-  InvalidSinceError,
   ObserveError,
   isInvalidFilterError,
-  isInvalidSinceError,
   isObserveError,
   type ObserveErrorCode,
 } from "./errors.js";

@@ -2,7 +2,7 @@
 // two failures users meet (nothing listening, an error answer) as typed errors.
 import { ApiResponseError, ApiUnreachableError } from "./errors.js";
 import type { EventJson } from "./event-json.js";
-import { API_PREFIX } from "./server.js";
+import { API_PREFIX } from "./api-path.js";
 import type { TraceJson } from "./trace-json.js";
 
 export const DEFAULT_API_URL = "http://127.0.0.1:7070";

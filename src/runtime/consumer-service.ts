@@ -16,7 +16,7 @@ import {
 import { silentLogger, type Logger } from "../log/logger.js";
 import type { TcptrailMetrics } from "../metrics/mod.js";
 import { outcomeName, v1, type ConnEvent, type Trace } from "../model/mod.js";
-import { createLiveHub, type LiveHub } from "../query/mod.js";
+import { createLiveHub, type LiveHub } from "../query/server/mod.js";
 import type { EventSource, TraceStore } from "../store/mod.js";
 import { Stitcher, type StitcherOptions, type StitcherStats } from "../trace/mod.js";
 import {

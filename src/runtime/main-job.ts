@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { AgentOptions } from "../agent/mod.js";
 import type { Logger } from "../log/logger.js";
 import { createMetrics, startMetricsServer } from "../metrics/mod.js";
-import { createLiveHub, startQueryServer } from "../query/mod.js";
+import { createLiveHub, startQueryServer } from "../query/server/mod.js";
 import { SqliteTraceStore, scheduleRetention, type RetentionPolicy } from "../store/mod.js";
 import { startEmbeddedNats, type EmbeddedNatsOptions, type StreamLimitsOverrides } from "../transport/mod.js";
 import { startAgentService } from "./agent-service.js";

@@ -6,7 +6,7 @@
 import type { Alert, Trace } from "../model/mod.js";
 import type { AlertEngine, AlertSink } from "../alert/mod.js";
 import type { Logger } from "../log/logger.js";
-import type { LiveHub } from "../query/mod.js";
+import type { LiveHub } from "../query/server/mod.js";
 import { parseSocketId } from "../model/mod.js";
 import type { TraceStore } from "../store/mod.js";
 import type { PendingSockets } from "./pending-sockets.js";

@@ -127,7 +127,7 @@ describe("followAlerts", () => {
 });
 
 describe("recent alerts from the TCPTRAIL_ALERTS stream", () => {
-  const opts = { nats: "", output: "json" as const, since: "1h" };
+  const opts = { nats: "", output: "json" as const, since: Date.now() * 1000 - 3_600e6 };
 
   it("explains a missing stream", async () => {
     const err = await runAlerts({ ...opts, nats: server.url }, { write: () => undefined, logger: silentLogger }).catch((e: unknown) => e);
@@ -192,7 +192,7 @@ describe("tcptrail alerts --follow", () => {
     const lines: string[] = [];
     const ac = new AbortController();
     const run = runAlerts(
-      { nats: server.url, output: "text", since: "1h", follow: true, severity: "warning" },
+      { nats: server.url, output: "compact", follow: true, severity: "warning" },
       { write: (l) => lines.push(l), signal: ac.signal, logger: silentLogger },
     );
     // The command subscribes after connecting: publish until it has seen one.

@@ -7,7 +7,7 @@ import { runTimeline } from "../../src/cli/commands/timeline.js";
 import { runTraces } from "../../src/cli/commands/traces.js";
 import { runWhy } from "../../src/cli/commands/why.js";
 import { Outcome, TcpState } from "../../src/model/mod.js";
-import { startQueryServer, type QueryServer } from "../../src/query/mod.js";
+import { startQueryServer, type QueryServer } from "../../src/query/server/mod.js";
 import { SqliteTraceStore } from "../../src/store/mod.js";
 import { NODE, meshTrace, sockOf, socketIdOf, stateEvent } from "../store/fixtures.js";
 

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Outcome, Role, TcpState } from "../../src/model/mod.js";
-import { buildQueryApp, createLiveHub, QueryClient, startQueryServer, isApiUnreachableError, type TraceJson } from "../../src/query/mod.js";
+import { QueryClient, isApiUnreachableError, type TraceJson } from "../../src/query/mod.js";
+import { buildQueryApp, createLiveHub, startQueryServer } from "../../src/query/server/mod.js";
 import { SqliteTraceStore } from "../../src/store/mod.js";
 import { A, B, NODE, meshTrace, stateEvent } from "../store/fixtures.js";
 

@@ -5,7 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createMetrics } from "../../src/metrics/mod.js";
 import { Outcome, outcomeName } from "../../src/model/mod.js";
-import { createLiveHub, startQueryServer, type QueryServer, type TraceJson } from "../../src/query/mod.js";
+import type { TraceJson } from "../../src/query/mod.js";
+import { createLiveHub, startQueryServer, type QueryServer } from "../../src/query/server/mod.js";
 import { startConsumerService, type ConsumerService } from "../../src/runtime/consumer-service.js";
 import { stitch } from "../trace/helpers/stitch.js";
 import { publishAll, startHarness, waitFor, type Harness } from "./helpers/harness.js";

@@ -1,9 +1,10 @@
-// `tcptrail agent`: only the node agent, publishing to an existing NATS.
+// `tcptrail agent`: only the node agent, publishing to an existing NATS. The
+// agent, metrics and runtime are imported in the action, so other commands
+// never load them.
 import type { Command } from "commander";
-import { createLogger } from "../../log/logger.js";
-import { createMetrics, startMetricsServer } from "../../metrics/mod.js";
-import { onShutdown, startAgentService, type AgentServiceOptions } from "../../runtime/mod.js";
-import { DEFAULT_NATS_URL, type StreamLimitsOverrides } from "../../transport/mod.js";
+import type { AgentServiceOptions } from "../../runtime/mod.js";
+import type { StreamLimitsOverrides } from "../../transport/mod.js";
+import { natsFlag } from "../flags.js";
 import { intOption, portOption } from "../options.js";
 
 export interface AgentCliOptions {
@@ -52,8 +53,11 @@ export function registerAgent(program: Command): void {
     program
       .command("agent")
       .description("run the node agent only: bpftrace probes → connection events → NATS JetStream")
-      .option("--nats <url>", "NATS server URL", process.env.TCPTRAIL_NATS ?? DEFAULT_NATS_URL),
+      .addOption(natsFlag()),
   ).action(async (opts: AgentCliOptions) => {
+    const { createLogger } = await import("../../log/logger.js");
+    const { createMetrics, startMetricsServer } = await import("../../metrics/mod.js");
+    const { onShutdown, startAgentService } = await import("../../runtime/mod.js");
     const log = createLogger({ name: "tcptrail-agent" });
     const metrics = createMetrics();
     const service = await startAgentService({

@@ -1,30 +1,28 @@
 // `tcptrail alerts`: the recent alerts kept in the TCPTRAIL_ALERTS stream, or
-// with --follow every new one as it is published, as text or JSON lines.
+// with --follow every new one as it is published, one line each or as JSON
+// lines. The alert reader (and with it the NATS client) is imported in the action.
 import { Option, type Command } from "commander";
-import {
-  alertToJson,
-  followAlerts,
-  formatAlertText,
-  parseDuration,
-  readRecentAlerts,
-  type AlertReadOptions,
-  type AlertReadStats,
-} from "../../alert/mod.js";
-import { createLogger, type Logger } from "../../log/logger.js";
-import { severityFromName, type Alert } from "../../model/mod.js";
-import { DEFAULT_NATS_URL, connectNats } from "../../transport/mod.js";
+import type { AlertReadOptions, AlertReadStats } from "../../alert/mod.js";
+import type { Logger } from "../../log/logger.js";
+import type { Alert } from "../../model/mod.js";
+import { UsageError } from "../errors.js";
+import { runCommand } from "../exit.js";
+import { natsFlag, outputFlag, sinceFlag } from "../flags.js";
+
+/** How far back `tcptrail alerts` looks without --since. */
+export const DEFAULT_ALERTS_LOOKBACK_MS = 3_600_000;
 
 export interface AlertsCommandOptions {
   /** Follow live alerts instead of replaying stored ones. Default: false. */
   follow?: boolean;
   /** NATS server URL. Default (CLI): $TCPTRAIL_NATS, else nats://127.0.0.1:4222. */
   nats: string;
-  /** "text" (one readable line) or "json" (one object per line). */
-  output: "text" | "json";
+  /** "compact" (one readable line; `-o text` is an alias) or "json" (one object per line). */
+  output: "compact" | "json";
   /** Lowest severity shown ("info", "warning", "critical"). Default: all. */
   severity?: string;
-  /** How far back to replay without --follow, e.g. "1h". */
-  since: string;
+  /** Without follow: replay alerts from this time on, µs since the epoch. Default: DEFAULT_ALERTS_LOOKBACK_MS ago. */
+  since?: number;
 }
 
 export interface AlertsCommandIo {
@@ -40,31 +38,36 @@ export function registerAlerts(program: Command): void {
     .command("alerts")
     .description("show alerts on unexpected resets: recent ones from the alerts stream, or live with --follow")
     .option("-f, --follow", "print new alerts as they are published, until interrupted")
-    .addOption(new Option("--nats <url>", "NATS server").env("TCPTRAIL_NATS").default(DEFAULT_NATS_URL))
-    .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
+    .addOption(natsFlag())
+    .addOption(outputFlag(["compact", "json"], "compact"))
     .addOption(
       new Option("--severity <level>", "show only this severity and above").choices(["info", "warning", "critical"]),
     )
-    .option("--since <duration>", "without --follow: how far back to look (e.g. 30m, 1h, 2d)", "1h")
-    .action(async (opts: AlertsCommandOptions) => {
-      const ac = new AbortController();
-      const stop = (): void => ac.abort();
-      process.once("SIGINT", stop).once("SIGTERM", stop);
-      try {
-        await runAlerts(opts, { write: (line) => process.stdout.write(`${line}\n`), signal: ac.signal });
-      } finally {
-        process.off("SIGINT", stop).off("SIGTERM", stop);
-      }
-    });
+    .addOption(sinceFlag("without --follow: from when (a duration ago like 30m, 1h30m, 2d, an RFC 3339 time, ...; default 1h ago)"))
+    .action((opts: AlertsCommandOptions, cmd: Command) =>
+      runCommand(cmd, async () => {
+        const ac = new AbortController();
+        const stop = (): void => ac.abort();
+        process.once("SIGINT", stop).once("SIGTERM", stop);
+        try {
+          await runAlerts(opts, { write: (line) => process.stdout.write(`${line}\n`), signal: ac.signal });
+        } finally {
+          process.off("SIGINT", stop).off("SIGTERM", stop);
+        }
+      }),
+    );
 }
 
 /** The command's work, separate from commander and process signals so it can be driven directly. */
 export async function runAlerts(opts: AlertsCommandOptions, io: AlertsCommandIo): Promise<AlertReadStats> {
+  const { alertToJson, followAlerts, formatAlertText, readRecentAlerts } = await import("../../alert/mod.js");
+  const { createLogger } = await import("../../log/logger.js");
+  const { severityFromName } = await import("../../model/mod.js");
+  const { connectNats } = await import("../../transport/mod.js");
   const log = io.logger ?? createLogger({ name: "tcptrail-alerts" });
-  const since = parseDuration(opts.since);
-  if ("error" in since) throw new TypeError(`--since: ${since.error}`);
   const minSeverity = opts.severity === undefined ? undefined : severityFromName(opts.severity);
-  if (opts.severity !== undefined && minSeverity === undefined) throw new TypeError(`--severity: unknown ${opts.severity}`);
+  if (opts.severity !== undefined && minSeverity === undefined) throw new UsageError(`--severity: unknown ${opts.severity}`);
+  const sinceMs = opts.since !== undefined ? Math.floor(opts.since / 1_000) : Date.now() - DEFAULT_ALERTS_LOOKBACK_MS;
 
   const print = opts.output === "json" ? (a: Alert) => JSON.stringify(alertToJson(a)) : formatAlertText;
   const read: AlertReadOptions = {
@@ -86,7 +89,7 @@ export async function runAlerts(opts: AlertsCommandOptions, io: AlertsCommandIo)
       await follower.stop();
       stats = follower.stats();
     } else {
-      stats = await readRecentAlerts(nc, { ...read, since: new Date(Date.now() - since.ms) });
+      stats = await readRecentAlerts(nc, { ...read, since: new Date(sinceMs) });
     }
   } finally {
     await nc.drain().catch(() => undefined);

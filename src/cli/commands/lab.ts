@@ -1,24 +1,21 @@
 // `tcptrail lab up|down|status|scenario <name>`: the mesh lab on this machine
-// (pods as network namespaces, Istio's iptables rules, HAProxy sidecars).
-import { Option, type Command } from "commander";
-import { createLogger } from "../../log/logger.js";
-import {
-  defaultStateDir,
-  formatWirePacket,
-  labDown,
-  labStatus,
-  labUp,
-  openLab,
-  runScenario,
-  scenarioByName,
-  scenarios,
-  type LabStatus,
-  type ScenarioRun,
-} from "../../lab/mod.js";
+// (pods as network namespaces, Istio's iptables rules, HAProxy sidecars). The
+// lab itself is imported in the actions. Its state lives in <state-dir>/lab,
+// next to what `tcptrail run` keeps under the same --state-dir.
+import { join } from "node:path";
+import type { Command } from "commander";
+import type { LabStatus, ScenarioRun, WirePacket } from "../../lab/mod.js";
+import { UsageError } from "../errors.js";
+import { runCommand } from "../exit.js";
+import { outputFlag, stateDirFlag } from "../flags.js";
 
 interface CommonOptions {
+  /** tcptrail's state directory; the lab uses <stateDir>/lab. */
   stateDir: string;
 }
+
+const labDir = (o: CommonOptions): string => join(o.stateDir, "lab");
+const lab = () => import("../../lab/mod.js");
 
 const list = (s: string): string[] => s.split(",").map((x) => x.trim()).filter(Boolean);
 
@@ -33,7 +30,7 @@ function renderStatus(s: LabStatus): string {
   return lines.join("\n");
 }
 
-function renderRun(r: ScenarioRun): string {
+function renderRun(r: ScenarioRun, formatWirePacket: (p: WirePacket) => string): string {
   const lines = [`scenario ${r.result.name}`];
   for (const d of r.result.did) lines.push(`  did: ${d}`);
   lines.push("  expected FIN/RST origins:");
@@ -50,10 +47,10 @@ function renderRun(r: ScenarioRun): string {
 }
 
 export function registerLab(program: Command): void {
-  const lab = program.command("lab").description("an Istio-style mesh on this machine: pods, sidecars, scenarios, packet ground truth");
-  const stateOpt = (): Option => new Option("--state-dir <dir>", "lab state directory").default(defaultStateDir());
+  const labCmd = program.command("lab").description("an Istio-style mesh on this machine: pods, sidecars, scenarios, packet ground truth");
+  const stateOpt = () => stateDirFlag("tcptrail's state directory; the lab keeps its state in <dir>/lab");
 
-  lab
+  labCmd
     .command("up")
     .description("create the pods (netns + bridge), mesh iptables rules, sidecars and apps")
     .option("--pods <names>", "pod names", "a,b,c")
@@ -62,48 +59,55 @@ export function registerLab(program: Command): void {
     .option("--subnet <cidr>", "pod subnet (a /24)", "10.88.0.0/24")
     .addOption(stateOpt())
     .action(async (o: CommonOptions & { pods: string; plain: string; prefix: string; subnet: string }) => {
+      const { labStatus, labUp } = await lab();
+      const { createLogger } = await import("../../log/logger.js");
       const pods = list(o.pods);
       await labUp({
-        stateDir: o.stateDir,
+        stateDir: labDir(o),
         pods,
         plainPods: list(o.plain).filter((p) => pods.includes(p)),
         prefix: o.prefix,
         subnet: o.subnet,
         logger: createLogger({ name: "lab" }),
       });
-      console.log(renderStatus(await labStatus({ stateDir: o.stateDir })));
+      console.log(renderStatus(await labStatus({ stateDir: labDir(o) })));
     });
 
-  lab
+  labCmd
     .command("down")
     .description("remove every namespace, link and process the lab made (idempotent)")
     .addOption(stateOpt())
     .action(async (o: CommonOptions) => {
-      const r = await labDown({ stateDir: o.stateDir });
+      const { labDown } = await lab();
+      const r = await labDown({ stateDir: labDir(o) });
       console.log(`stopped ${r.stopped.length} processes, removed namespaces [${r.namespaces.join(", ")}], links [${r.links.join(", ")}]`);
     });
 
-  lab
+  labCmd
     .command("status")
     .description("pods, addresses, sidecar and app PIDs and whether they are alive")
     .addOption(stateOpt())
-    .addOption(new Option("-o, --output <format>", "table or json").choices(["table", "json"]).default("table"))
+    .addOption(outputFlag(["table", "json"], "table"))
     .action(async (o: CommonOptions & { output: string }) => {
-      const s = await labStatus({ stateDir: o.stateDir });
+      const { labStatus } = await lab();
+      const s = await labStatus({ stateDir: labDir(o) });
       console.log(o.output === "json" ? JSON.stringify(s) : renderStatus(s));
     });
 
-  lab
+  labCmd
     .command("scenario")
-    .description(`run a scripted scenario: ${scenarios.map((s) => s.name).join(", ")}`)
+    .description("run a scripted scenario: ok, app-abort, no-listener, ... (an unknown name lists them all)")
     .argument("<name>", "scenario name")
     .option("--no-capture", "do not run tcpdump in the pods")
     .addOption(stateOpt())
-    .addOption(new Option("-o, --output <format>", "table or json").choices(["table", "json"]).default("table"))
-    .action(async (name: string, o: CommonOptions & { capture: boolean; output: string }) => {
-      const scenario = scenarioByName(name);
-      if (!scenario) throw new Error(`unknown scenario "${name}" (${scenarios.map((s) => s.name).join(", ")})`);
-      const run = await runScenario(await openLab({ stateDir: o.stateDir }), scenario, { capture: o.capture });
-      console.log(o.output === "json" ? JSON.stringify({ ...run.result, check: run.check, wire: run.capture?.packets }) : renderRun(run));
-    });
+    .addOption(outputFlag(["table", "json"], "table"))
+    .action((name: string, o: CommonOptions & { capture: boolean; output: string }, cmd: Command) =>
+      runCommand(cmd, async () => {
+        const { formatWirePacket, openLab, runScenario, scenarioByName, scenarios } = await lab();
+        const scenario = scenarioByName(name);
+        if (!scenario) throw new UsageError(`unknown scenario "${name}" (${scenarios.map((s) => s.name).join(", ")})`);
+        const run = await runScenario(await openLab({ stateDir: labDir(o) }), scenario, { capture: o.capture });
+        console.log(o.output === "json" ? JSON.stringify({ ...run.result, check: run.check, wire: run.capture?.packets }) : renderRun(run, formatWirePacket));
+      }),
+    );
 }

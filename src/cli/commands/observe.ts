@@ -1,21 +1,17 @@
 // `tcptrail observe`: print connection events from the stream, hubble-style.
-import { Command, Option } from "commander";
-import { createLogger } from "../../log/logger.js";
-import {
-  OUTPUT_FORMATS,
-  buildFilter,
-  isObserveError,
-  parseSince,
-  runObserve,
-  type OutputFormat,
-} from "../../observe/mod.js";
-import { DEFAULT_NATS_URL } from "../../transport/mod.js";
+// The observe loop (and with it the NATS client) is imported in the action.
+import type { Command } from "commander";
+import type { OutputFormat } from "../../observe/mod.js";
+import { UsageError } from "../errors.js";
+import { runCommand } from "../exit.js";
+import { natsFlag, outputFlag, positiveInt, sinceFlag } from "../flags.js";
 
 interface ObserveFlags {
   nats: string;
   follow?: boolean;
-  since?: string;
-  last?: string;
+  /** µs since the epoch. */
+  since?: number;
+  last?: number;
   node?: string;
   pod: string[];
   ip: string[];
@@ -28,69 +24,61 @@ interface ObserveFlags {
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
-/** Usage errors exit with 2, like other CLI argument errors. */
-const USAGE_EXIT = 2;
-
 export function registerObserve(program: Command): void {
   program
     .command("observe")
     .description("print connection events (last minute by default; -f to keep following)")
-    .addOption(new Option("--nats <url>", "NATS server").env("TCPTRAIL_NATS").default(DEFAULT_NATS_URL))
+    .addOption(natsFlag())
     .option("-f, --follow", "keep printing new events")
-    .option("--since <when>", "start at a duration ago (30s, 5m, 1h) or an RFC 3339 time")
-    .option("--last <n>", "print only the last n matching events of the replay")
+    .addOption(sinceFlag("start at a duration ago (30s, 5m, 1h30m), an RFC 3339 time, now, or µs since the epoch"))
+    .option("--last <n>", "print only the last n matching events of the replay", positiveInt)
     .option("--node <name>", "only events of this node")
     .option("--pod <name>", "only events of this pod (repeatable)", collect, [])
     .option("--ip <addr>", "local, remote or target address (repeatable)", collect, [])
     .option("--port <port>", "local, remote or target port (repeatable)", collect, [])
     .option("--role <role>", "app or sidecar")
     .option("--kind <kind>", "event kind, e.g. state-change, reset-sent (repeatable)", collect, [])
-    .addOption(new Option("-o, --output <format>", "output format").choices(OUTPUT_FORMATS).default("compact"))
+    .addOption(outputFlag(["compact", "json"], "compact"))
     .option("--utc", "print times in UTC")
-    .action(async (flags: ObserveFlags, cmd: Command) => {
-      let parsed;
-      try {
-        parsed = {
-          since: flags.since !== undefined ? parseSince(flags.since) : undefined,
-          filter: buildFilter({
-            node: flags.node !== undefined ? [flags.node] : [],
-            pod: flags.pod,
-            ip: flags.ip,
-            port: flags.port,
-            role: flags.role !== undefined ? [flags.role] : [],
-            kind: flags.kind,
-          }),
-          last: flags.last !== undefined ? parseLast(flags.last) : undefined,
-        };
-      } catch (e) {
-        if (isObserveError(e)) cmd.error(`tcptrail observe: ${e.message}`, { exitCode: USAGE_EXIT, code: e.code });
-        throw e;
-      }
-      if (parsed.last === null) cmd.error(`tcptrail observe: invalid --last "${flags.last}": expected a positive integer`, { exitCode: USAGE_EXIT });
-
-      const ac = new AbortController();
-      const onSignal = () => ac.abort();
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
-      try {
-        await runObserve({
-          natsUrl: flags.nats,
-          filter: parsed.filter,
-          follow: flags.follow ?? false,
-          output: flags.output,
-          compact: { utc: flags.utc ?? false },
-          signal: ac.signal,
-          logger: createLogger({ name: "observe", level: process.env.TCPTRAIL_LOG_LEVEL ?? "warn" }),
-          ...(parsed.since ? { since: parsed.since } : {}),
-          ...(parsed.last != null ? { last: parsed.last } : {}),
-        });
-      } finally {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-      }
-    });
+    .action((flags: ObserveFlags, cmd: Command) => runCommand(cmd, () => observe(flags)));
 }
 
-function parseLast(s: string): number | null {
-  return /^\d+$/.test(s) && Number(s) > 0 ? Number(s) : null;
+async function observe(flags: ObserveFlags): Promise<void> {
+  const { buildFilter, isObserveError, runObserve } = await import("../../observe/mod.js");
+  const { createLogger } = await import("../../log/logger.js");
+  let filter;
+  try {
+    filter = buildFilter({
+      node: flags.node !== undefined ? [flags.node] : [],
+      pod: flags.pod,
+      ip: flags.ip,
+      port: flags.port,
+      role: flags.role !== undefined ? [flags.role] : [],
+      kind: flags.kind,
+    });
+  } catch (e) {
+    if (isObserveError(e)) throw new UsageError(e.message, { cause: e });
+    throw e;
+  }
+
+  const ac = new AbortController();
+  const onSignal = () => ac.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    await runObserve({
+      natsUrl: flags.nats,
+      filter,
+      follow: flags.follow ?? false,
+      output: flags.output,
+      compact: { utc: flags.utc ?? false },
+      signal: ac.signal,
+      logger: createLogger({ name: "observe", level: process.env.TCPTRAIL_LOG_LEVEL ?? "warn" }),
+      ...(flags.since !== undefined ? { since: new Date(Math.floor(flags.since / 1_000)) } : {}),
+      ...(flags.last !== undefined ? { last: flags.last } : {}),
+    });
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
 }

@@ -1,11 +1,11 @@
 // `tcptrail run`: the main job on one node. Without --nats it starts its own
 // nats-server (JetStream, data under the state directory) on 127.0.0.1:4222,
-// so `tcptrail observe` in another shell finds it with no flags.
+// so `tcptrail observe` in another shell finds it with no flags. The runtime
+// is imported in the action, so other commands never load it.
 import { join } from "node:path";
 import type { Command } from "commander";
-import { createLogger } from "../../log/logger.js";
-import { onShutdown, startMainJob } from "../../runtime/mod.js";
-import { DEFAULT_STATE_DIR, portOption } from "../options.js";
+import { natsFlag, stateDirFlag } from "../flags.js";
+import { portOption } from "../options.js";
 import { addAgentOptions, agentSettings, eventsStreamLimits, type AgentCliOptions } from "./agent.js";
 
 interface RunCliOptions extends Omit<AgentCliOptions, "nats"> {
@@ -22,13 +22,15 @@ export function registerRun(program: Command): void {
     program
       .command("run")
       .description("the main job: agent, embedded NATS (unless --nats), trace consumer, store, query API and alerts")
-      .option("--nats <url>", "use this NATS server instead of starting one")
-      .option("--state-dir <dir>", "where the embedded NATS and the trace store keep data", DEFAULT_STATE_DIR)
+      .addOption(natsFlag({ description: "use this NATS server instead of starting one", noDefault: true }))
+      .addOption(stateDirFlag("where the embedded NATS and the trace store keep data"))
       .option("--nats-port <port>", "port of the embedded nats-server on 127.0.0.1", portOption, 4222)
       .option("--api-port <port>", "query API port on 127.0.0.1", portOption, 7070)
       .option("--rules <file>", "alert rules YAML (default: built-in rules, see deploy/alert-rules.yaml)")
       .option("--webhook <url>", "also POST alerts to this URL"),
   ).action(async (opts: RunCliOptions) => {
+    const { createLogger } = await import("../../log/logger.js");
+    const { onShutdown, startMainJob } = await import("../../runtime/mod.js");
     const log = createLogger({ name: "tcptrail" });
     const job = await startMainJob({
       logger: log,

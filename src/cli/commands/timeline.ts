@@ -1,20 +1,34 @@
 // `tcptrail timeline <trace-id|ip:port|socket-id>`: every event of one
-// connection (both ends) in time order, with time since the first and the previous.
-import { Option, type Command } from "commander";
-import { DEFAULT_API_URL, QueryClient, parseTarget, renderTimeline, targetParams } from "../../query/mod.js";
+// connection (both ends) in time order, with time since the first and the
+// previous. The API client and renderers are imported in the action.
+import type { Command } from "commander";
+import { NotFoundError } from "../errors.js";
+import { runCommand } from "../exit.js";
+import { apiFlag, outputFlag, sinceFlag, untilFlag } from "../flags.js";
+import { queryApi } from "../query-api.js";
 
 export interface TimelineCommandOptions {
   /** API base URL. Default (CLI): $TCPTRAIL_API, else http://127.0.0.1:7070. */
   api: string;
   output: "table" | "json";
-  since?: string;
-  until?: string;
+  /** Only events after this, µs since the epoch. */
+  since?: number;
+  /** Only events before this, µs since the epoch. */
+  until?: number;
   limit?: string;
 }
 
+/** @throws NotFoundError when nothing is stored for the target (in the window). */
 export async function runTimeline(target: string, opts: TimelineCommandOptions, write: (line: string) => void): Promise<void> {
+  const { QueryClient, parseTarget, renderTimeline, targetParams } = await import("../../query/mod.js");
   const client = new QueryClient({ url: opts.api });
-  const tl = await client.timeline({ ...targetParams(parseTarget(target)), since: opts.since, until: opts.until, limit: opts.limit });
+  const tl = await queryApi(() =>
+    client.timeline({ ...targetParams(parseTarget(target)), since: opts.since, until: opts.until, limit: opts.limit }),
+  );
+  if (tl.events.length === 0 && tl.traces.length === 0) {
+    const window = opts.since !== undefined || opts.until !== undefined ? " in that time window" : "";
+    throw new NotFoundError(`no stored events or traces for ${target}${window}`);
+  }
   if (opts.output === "json") for (const e of tl.events) write(JSON.stringify(e));
   else write(renderTimeline(tl));
 }
@@ -24,10 +38,12 @@ export function registerTimeline(program: Command): void {
     .command("timeline")
     .description("the events of one connection in time order, both ends, with deltas")
     .argument("<target>", "a trace id, an endpoint ip:port, or a socket id node/sock/birth_ts")
-    .option("--since <time>", "only events after: a duration ago (5m) or an RFC3339 time")
-    .option("--until <time>", "only events before: a duration ago or an RFC3339 time")
+    .addOption(sinceFlag("only events after: a duration ago (30s, 5m, 1h30m), an RFC 3339 time, now, or µs since the epoch"))
+    .addOption(untilFlag("only events before, same forms as --since"))
     .option("--limit <n>", "at most this many events (1-10000)")
-    .option("--api <url>", "query API base URL", process.env.TCPTRAIL_API ?? DEFAULT_API_URL)
-    .addOption(new Option("-o, --output <format>", "table, or json (one event per line)").choices(["table", "json"]).default("table"))
-    .action((target: string, opts: TimelineCommandOptions) => runTimeline(target, opts, (l) => console.log(l)));
+    .addOption(apiFlag())
+    .addOption(outputFlag(["table", "json"], "table"))
+    .action((target: string, opts: TimelineCommandOptions, cmd: Command) =>
+      runCommand(cmd, () => runTimeline(target, opts, (l) => console.log(l))),
+    );
 }

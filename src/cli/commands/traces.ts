@@ -1,14 +1,19 @@
 // `tcptrail traces`: stored traces from the query API, newest first, as a
-// table or as JSON lines (one trace object per line).
-import { Option, type Command } from "commander";
-import { DEFAULT_API_URL, QueryClient, renderTraceTable } from "../../query/mod.js";
+// table or as JSON lines (one trace object per line). The API client and
+// renderers are imported in the action, so other commands never load them.
+import type { Command } from "commander";
+import { runCommand } from "../exit.js";
+import { apiFlag, outputFlag, sinceFlag, untilFlag } from "../flags.js";
+import { queryApi } from "../query-api.js";
 
 export interface TracesCommandOptions {
   /** API base URL. Default (CLI): $TCPTRAIL_API, else http://127.0.0.1:7070. */
   api: string;
   output: "table" | "json";
-  since?: string;
-  until?: string;
+  /** Window start, µs since the epoch (the CLI parses --since into this). */
+  since?: number;
+  /** Window end, µs since the epoch. */
+  until?: number;
   pod?: string;
   ip?: string;
   port?: string;
@@ -20,9 +25,9 @@ export interface TracesCommandOptions {
 
 /** Writes each output line through `write`; the API validates every filter. */
 export async function runTraces(opts: TracesCommandOptions, write: (line: string) => void): Promise<void> {
-  const client = new QueryClient({ url: opts.api });
-  const { api: _api, output, ...filters } = opts;
-  const page = await client.listTraces(filters);
+  const { QueryClient, renderTraceTable } = await import("../../query/mod.js");
+  const { api, output, ...filters } = opts;
+  const page = await queryApi(() => new QueryClient({ url: api }).listTraces(filters));
   if (output === "json") for (const t of page.traces) write(JSON.stringify(t));
   else write(renderTraceTable(page.traces));
 }
@@ -31,15 +36,15 @@ export function registerTraces(program: Command): void {
   program
     .command("traces")
     .description("list traces (newest first) from the query API of `tcptrail run`")
-    .option("--since <time>", "window start: a duration ago (30s, 5m, 2h) or an RFC3339 time")
-    .option("--until <time>", "window end: a duration ago or an RFC3339 time")
+    .addOption(sinceFlag("window start: a duration ago (30s, 5m, 1h30m), an RFC 3339 time, now, or µs since the epoch"))
+    .addOption(untilFlag("window end, same forms as --since"))
     .option("--pod <name>", "a hop endpoint in this pod")
     .option("--ip <address>", "a hop endpoint with this address")
     .option("--port <port>", "a hop endpoint with this port (with --ip: the same endpoint)")
     .option("--outcome <names>", "comma-separated outcomes, e.g. reset_by_server,refused")
     .option("--role <role>", "where the failure began: app or sidecar")
     .option("--limit <n>", "at most this many traces (1-1000)", "50")
-    .option("--api <url>", "query API base URL", process.env.TCPTRAIL_API ?? DEFAULT_API_URL)
-    .addOption(new Option("-o, --output <format>", "table, or json (one object per line)").choices(["table", "json"]).default("table"))
-    .action((opts: TracesCommandOptions) => runTraces(opts, (l) => console.log(l)));
+    .addOption(apiFlag())
+    .addOption(outputFlag(["table", "json"], "table"))
+    .action((opts: TracesCommandOptions, cmd: Command) => runCommand(cmd, () => runTraces(opts, (l) => console.log(l))));
 }

@@ -1,8 +1,8 @@
 // The in-process fan-out between whoever finishes traces and receives events
 // (the consumer) and whoever streams them (the SSE routes). Publishing never
 // blocks and never throws: a broken subscriber must not stall the consumer.
-import type { ConnEvent, ConnEventInit, Trace, TraceInit } from "../model/mod.js";
-import { silentLogger, type Logger } from "../log/logger.js";
+import type { ConnEvent, ConnEventInit, Trace, TraceInit } from "../../model/mod.js";
+import { silentLogger, type Logger } from "../../log/logger.js";
 
 export type TraceListener = (trace: Trace | TraceInit) => void;
 export type EventListener = (node: string, event: ConnEvent | ConnEventInit) => void;

@@ -1,7 +1,7 @@
 // In-memory versions of the store's filters, for the live streams: a streamed
 // trace matches exactly when listTraces with the same filter would return it.
-import type { ConnEvent, ConnEventInit, HopEndpoint, Trace, TraceInit } from "../model/mod.js";
-import type { TraceFilter } from "../store/mod.js";
+import type { ConnEvent, ConnEventInit, HopEndpoint, Trace, TraceInit } from "../../model/mod.js";
+import type { TraceFilter } from "../../store/mod.js";
 
 export type LiveTraceFilter = Pick<TraceFilter, "pod" | "ip" | "port" | "outcome" | "role">;
 

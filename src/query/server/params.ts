@@ -3,18 +3,18 @@
 // Each property's `description` completes the sentence "<name> must be …",
 // which is how a schema failure becomes a readable 400.
 import { isIP } from "node:net";
-import { Outcome, Role, kindFromName, outcomeFromName, outcomeName, roleFromName, roleName } from "../model/mod.js";
-import { MAX_LIST_LIMIT, type TimelineQuery, type TraceFilter } from "../store/mod.js";
-import { BadParameterError } from "./errors.js";
+import { Outcome, Role, kindFromName, outcomeFromName, outcomeName, roleFromName, roleName } from "../../model/mod.js";
+import { MAX_LIST_LIMIT, type TimelineQuery, type TraceFilter } from "../../store/mod.js";
+import { BadParameterError } from "../mod.js";
 import type { LiveEventFilter, LiveTraceFilter } from "./match.js";
-import { parseTimeParam } from "./time.js";
+import { TIME_SYNTAX, isInvalidTimeError, parseTimeUs } from "../../timefmt/mod.js";
 
 export const MAX_TIMELINE_LIMIT = 10_000;
 
 const OUTCOMES = Object.values(Outcome).filter((v): v is number => typeof v === "number" && v !== 0).map(outcomeName);
 const ROLES = Object.values(Role).filter((v): v is number => typeof v === "number" && v !== 0).map(roleName);
 
-const time = { type: "string", minLength: 1, maxLength: 64, description: "a duration like 5m, an RFC3339 time or µs since the epoch" };
+const time = { type: "string", minLength: 1, maxLength: 64, description: TIME_SYNTAX };
 const props = {
   since: time,
   until: time,
@@ -82,9 +82,13 @@ export interface EventStreamQuery {
 
 function timeParam(name: string, v: string | undefined, nowUs: number): number | undefined {
   if (v === undefined) return undefined;
-  const us = parseTimeParam(v, nowUs);
-  if (us === null) throw new BadParameterError(name, `${name} must be ${time.description}`);
-  return us;
+  try {
+    return parseTimeUs(v, { option: name, nowUs });
+  } catch (e) {
+    // The grammar's own message already names the parameter; the API's 400 carries it as is.
+    if (isInvalidTimeError(e)) throw new BadParameterError(name, e.message);
+    throw e;
+  }
 }
 
 function window(q: { since?: string; until?: string }, nowUs: number): { since?: number; until?: number } {

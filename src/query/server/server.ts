@@ -1,9 +1,9 @@
 // The HTTP query API under /api/v1 (fastify). Every parameter is checked by a
 // JSON schema and then semantically; any failure is a 400 naming the parameter.
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from "fastify";
-import { isBadQueryError, type TraceStore } from "../store/mod.js";
-import type { Logger } from "../log/logger.js";
-import { isBadParameterError } from "./errors.js";
+import { isBadQueryError, type TraceStore } from "../../store/mod.js";
+import type { Logger } from "../../log/logger.js";
+import { API_PREFIX, isBadParameterError } from "../mod.js";
 import { createLiveHub, type LiveHub } from "./live-hub.js";
 import { healthRoutes, streamRoutes, timelineRoutes, tracesRoutes, type RouteDeps } from "./routes/mod.js";
 import type { SseConnection, SseOptions } from "./sse.js";
@@ -28,8 +28,6 @@ export interface QueryServer {
   app: FastifyInstance;
   close(): Promise<void>;
 }
-
-export const API_PREFIX = "/api/v1";
 
 interface AjvError {
   instancePath?: string;

@@ -1,5 +1,5 @@
 // What every route module receives from the server.
-import type { TraceStore } from "../../store/mod.js";
+import type { TraceStore } from "../../../store/mod.js";
 import type { LiveHub } from "../live-hub.js";
 import type { SseConnection, SseOptions } from "../sse.js";
 

@@ -1,7 +1,7 @@
 // GET /stream/traces and /stream/events: live Server-Sent Events from the hub,
 // filtered per client with the same parameters as the stored queries.
 import type { FastifyInstance } from "fastify";
-import { eventToJson } from "../event-json.js";
+import { eventToJson, traceToJson } from "../../mod.js";
 import { eventMatches, traceMatches } from "../match.js";
 import {
   eventStreamSchema,
@@ -12,7 +12,6 @@ import {
   type TraceListQuery,
 } from "../params.js";
 import { SseConnection } from "../sse.js";
-import { traceToJson } from "../trace-json.js";
 import type { RouteDeps } from "./deps.js";
 
 export function streamRoutes(app: FastifyInstance, { hub, sse, streams }: RouteDeps): void {

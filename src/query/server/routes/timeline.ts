@@ -1,8 +1,7 @@
 // GET /timeline: the events of one connection (both ends) and its traces.
 import type { FastifyInstance } from "fastify";
-import { eventToJson } from "../event-json.js";
+import { eventToJson, traceToJson } from "../../mod.js";
 import { parseTimeline, timelineSchema, type TimelineParams } from "../params.js";
-import { traceToJson } from "../trace-json.js";
 import type { RouteDeps } from "./deps.js";
 
 export function timelineRoutes(app: FastifyInstance, { store }: RouteDeps): void {

@@ -1,7 +1,7 @@
 // GET /traces and GET /traces/:id.
 import type { FastifyInstance } from "fastify";
+import { traceToJson } from "../../mod.js";
 import { parseTraceList, traceIdSchema, traceListSchema, type TraceListQuery } from "../params.js";
-import { traceToJson } from "../trace-json.js";
 import type { RouteDeps } from "./deps.js";
 
 export function tracesRoutes(app: FastifyInstance, { store }: RouteDeps): void {

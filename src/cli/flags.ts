@@ -1,0 +1,92 @@
+// The flags several commands share, each defined once (hubble's
+// cmd/common/config/flags.go idea): same name, same value grammar, same
+// environment variable (one prefix, TCPTRAIL_) in every command that has it.
+// Commands add them with `.addOption(natsFlag())` and so on.
+//
+// This file is loaded for every command line, so it imports nothing heavier
+// than commander and the time grammar: defaults that belong to other layers
+// are repeated here as plain strings (test/cli/flags.test.ts holds them equal
+// to their owners' constants) rather than loading a NATS client or the API
+// client just to print --help.
+import { Option } from "commander";
+import { isInvalidTimeError, parseTimeUs } from "../timefmt/mod.js";
+import { BadFlagValueError } from "./exit.js";
+
+/** Every environment variable of the CLI starts with this. */
+export const ENV_PREFIX = "TCPTRAIL_";
+/** = transport's DEFAULT_NATS_URL: where `tcptrail run` starts its nats-server. */
+export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
+/** = query's DEFAULT_API_URL: where `tcptrail run` serves the API. */
+export const DEFAULT_API_URL = "http://127.0.0.1:7070";
+export const DEFAULT_STATE_DIR = "/var/lib/tcptrail";
+
+/**
+ * Output formats, one vocabulary for every command: `compact` one line per
+ * item for people, `table` aligned columns with a header, `json` one JSON
+ * object per line for scripts. Each command offers the ones it can print.
+ */
+export const OUTPUT_FORMATS = ["compact", "table", "json"] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+/** Older names that keep working: `alerts -o text` printed what is now `compact`. */
+const OUTPUT_ALIASES: Readonly<Record<string, OutputFormat>> = { text: "compact" };
+
+export const isOutputFormat = (s: string): s is OutputFormat => (OUTPUT_FORMATS as readonly string[]).includes(s);
+
+/** `--nats <url>`, env TCPTRAIL_NATS. Without a default when the command can do without NATS (`run` starts its own). */
+export function natsFlag(opts: { description?: string; noDefault?: boolean } = {}): Option {
+  const o = new Option("--nats <url>", opts.description ?? "NATS server URL").env(`${ENV_PREFIX}NATS`);
+  return opts.noDefault ? o : o.default(DEFAULT_NATS_URL);
+}
+
+/** `--api <url>`, env TCPTRAIL_API: the query API of `tcptrail run`. */
+export function apiFlag(): Option {
+  return new Option("--api <url>", "query API base URL").env(`${ENV_PREFIX}API`).default(DEFAULT_API_URL);
+}
+
+/** `--state-dir <dir>`, env TCPTRAIL_STATE_DIR: tcptrail's data (NATS, trace store, lab state in <dir>/lab). */
+export function stateDirFlag(description = "tcptrail's state directory"): Option {
+  return new Option("--state-dir <dir>", description).env(`${ENV_PREFIX}STATE_DIR`).default(DEFAULT_STATE_DIR);
+}
+
+/**
+ * `--since <time>` / `--until <time>`: the time grammar of src/timefmt (5m,
+ * 1h30m, RFC 3339, now, µs since the epoch), resolved to µs since the epoch
+ * when the command line is parsed, so a bad value is a usage error before
+ * anything connects and both ends of a window share one "now".
+ */
+export function sinceFlag(description: string): Option {
+  return new Option("--since <time>", description).argParser(timeValue("--since"));
+}
+
+export function untilFlag(description: string): Option {
+  return new Option("--until <time>", description).argParser(timeValue("--until"));
+}
+
+function timeValue(flag: string): (value: string) => number {
+  return (value) => {
+    try {
+      return parseTimeUs(value, { option: flag });
+    } catch (e) {
+      if (isInvalidTimeError(e)) throw new BadFlagValueError(e.message);
+      throw e;
+    }
+  };
+}
+
+/** `-o, --output <format>`: `formats` are the ones this command prints (a subset of OUTPUT_FORMATS). */
+export function outputFlag<F extends OutputFormat>(formats: readonly F[], byDefault: F): Option {
+  const o = new Option("-o, --output <format>", "output format").choices(formats).default(byDefault);
+  // choices() alone would reject the aliases; keep its list for --help, parse here.
+  return o.argParser((value: string): F => {
+    const name = OUTPUT_ALIASES[value] ?? value;
+    if ((formats as readonly string[]).includes(name)) return name as F;
+    throw new BadFlagValueError(`expected one of ${formats.join(", ")}`);
+  });
+}
+
+/** An integer flag value of at least 1 (`--last`). */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new BadFlagValueError(`expected a positive integer, got "${value}"`);
+  return n;
+}

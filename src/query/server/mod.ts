@@ -1,0 +1,8 @@
+// The HTTP query API (fastify, /api/v1) over a TraceStore, and the live hub
+// the consumer publishes into for its streams. Only `tcptrail run` (and its
+// tests) load this: it brings fastify and, through the store, SQLite.
+export { startQueryServer, buildQueryApp, type QueryServer, type QueryServerOptions } from "./server.js";
+export { createLiveHub, type LiveHub, type LiveHubOptions, type TraceListener, type EventListener } from "./live-hub.js";
+export { traceMatches, eventMatches, type LiveTraceFilter, type LiveEventFilter } from "./match.js";
+export { MAX_TIMELINE_LIMIT } from "./params.js";
+export type { SseOptions } from "./sse.js";
