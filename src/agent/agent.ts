@@ -4,7 +4,7 @@
 // that events from different CPUs leave in kernel-timestamp order, and is
 // enriched (tuple, pod, owner, role) as it is released.
 import { hostname } from "node:os";
-import { EventKind, type ConnEventInit } from "../model/mod.js";
+import { EventKind, kernelUs, monotonicNs, nsSpan, type ConnEventInit, type KernelNs } from "../model/mod.js";
 import { BpftraceRunner, LineParser, SLOW_BPFTRACE_WARNING, blankEvent, defaultProgramPath, preflight, type CrashInfo, type ParsedEvent, type ProbeFeatures } from "../probes/mod.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import type { TcptrailMetrics } from "../metrics/mod.js";
@@ -71,18 +71,21 @@ export class Agent {
   readonly #owners = new OwnerTable();
   readonly #sockets: SocketTable;
   readonly #pods: PodResolver;
-  readonly #windowNs: number;
+  readonly #windowNs: bigint;
   #runner: BpftraceRunner | undefined;
   #timer: NodeJS.Timeout | undefined;
   #seq = 0;
-  #maxSeenTs = 0;
+  // Kernel instants are bigint (exact past 2^53 ns, 104 days of uptime).
+  #maxSeenTs: KernelNs = 0n;
   // Kernel clock (bpftrace nsecs) minus Node's monotonic clock, learned from the BEGIN line.
-  #kernelMinusMono = 0;
-  // Wall-clock µs minus kernel-clock µs.
+  #kernelMinusMono = 0n;
+  // Wall-clock µs minus kernel-clock µs: both are µs counts a double holds exactly.
   #wallMinusKernelUs = 0;
-  #pendingCrash: { info: CrashInfo; sinceNs: number } | undefined;
+  #pendingCrash: { info: CrashInfo; sinceNs: KernelNs } | undefined;
   // The queue-drop GAP not yet released (its seq is set on release).
   #pendingDropGap: ParsedEvent | undefined;
+  // Drop GAPs replaced by a later one while still in the reorder buffer: skipped on release.
+  readonly #retiredGaps = new WeakSet<ParsedEvent>();
   #attached: { resolve: () => void; reject: (e: Error) => void } | undefined;
   #lastPrune = 0;
   #s = { linesRead: 0, eventsRead: 0, eventsReleased: 0, kernelLost: 0, queueDropped: 0, unattributed: 0 };
@@ -92,7 +95,7 @@ export class Agent {
     this.#o = opts;
     this.node = opts.node ?? hostname();
     this.#log = opts.logger ?? silentLogger;
-    this.#windowNs = (opts.reorderWindowMs ?? 100) * 1e6;
+    this.#windowNs = nsSpan((opts.reorderWindowMs ?? 100) * 1e6);
     this.#pods = opts.pods ?? new NetnsDirResolver({ hostName: this.node });
     this.#sockets = new SocketTable(new MeshRoleClassifier(opts.mesh), this.#pods);
     this.#parser = new LineParser({
@@ -155,7 +158,7 @@ export class Agent {
 
   /** Start releasing ordered events on a timer (start() does this; replays call it directly). */
   startClock(): void {
-    this.#wallMinusKernelUs = Date.now() * 1000 - (monoNs() + this.#kernelMinusMono) / 1000;
+    this.#wallMinusKernelUs = Date.now() * 1000 - kernelUs(monotonicNs() + this.#kernelMinusMono);
     this.#timer ??= setInterval(() => this.tick(), this.#o.tickMs ?? 20);
     this.#timer.unref?.();
   }
@@ -165,12 +168,14 @@ export class Agent {
     await this.#runner?.stop();
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#release(Number.POSITIVE_INFINITY);
+    this.#release(null);
     this.#reportMetrics();
+    // Only the resolver made here is ours to close; a caller's may be shared.
+    if (this.#o.pods === undefined) this.#pods.close?.();
   }
 
   /** The publisher dropped events: make the hole visible downstream. */
-  reportDropped(count: number, firstTsNs: number, lastTsNs: number): void {
+  reportDropped(count: number, firstTsNs: KernelNs, lastTsNs: KernelNs): void {
     this.#s.queueDropped += count;
     // While the queue stays full every push drops again: fold those drops into
     // the GAP still waiting to be released instead of queueing one per drop
@@ -178,10 +183,21 @@ export class Agent {
     const pending = this.#pendingDropGap;
     if (pending && pending.seq === undefined) {
       pending.lost = (pending.lost ?? 0) + count;
-      pending.gapStartNs = Math.min(pending.gapStartNs ?? firstTsNs, firstTsNs);
+      const start = pending.gapStartNs ?? firstTsNs;
+      pending.gapStartNs = firstTsNs < start ? firstTsNs : start;
+      if (lastTsNs <= pending.tsNs) return;
+      // The GAP's ts is its end, and also its place in the reorder buffer, whose
+      // runs must stay sorted: raising it in place would release it ahead of
+      // later-pushed events it now ends after (and could hold them back). So
+      // the pending GAP is retired where it sits and an equal one ending at the
+      // latest dropped event is pushed, to be released in its right place.
+      this.#retiredGaps.add(pending);
+      const moved = gap(lastTsNs, pending.gapStartNs, pending.lost, pending.gapReason ?? "publish queue full: events dropped");
+      this.#pendingDropGap = moved;
+      this.#reorder.push(moved);
       return;
     }
-    const ev = gap(Math.max(lastTsNs, this.#maxSeenTs), firstTsNs, count, "publish queue full: events dropped");
+    const ev = gap(lastTsNs > this.#maxSeenTs ? lastTsNs : this.#maxSeenTs, firstTsNs, count, "publish queue full: events dropped");
     this.#pendingDropGap = ev;
     this.#reorder.push(ev);
   }
@@ -199,16 +215,17 @@ export class Agent {
 
   /** Release events older than the reorder window. */
   tick(): void {
-    const nowKernel = monoNs() + this.#kernelMinusMono;
-    this.#release(Math.max(this.#maxSeenTs, nowKernel) - this.#windowNs);
+    const nowKernel = monotonicNs() + this.#kernelMinusMono;
+    this.#release((this.#maxSeenTs > nowKernel ? this.#maxSeenTs : nowKernel) - this.#windowNs);
     const now = Date.now();
     if (now - this.#lastPrune > 1000) {
       this.#lastPrune = now;
-      const lingerNs = (this.#o.lingerMs ?? 10_000) * 1e6;
+      const lingerNs = nsSpan((this.#o.lingerMs ?? 10_000) * 1e6);
       this.#sockets.prune(this.#maxSeenTs - lingerNs);
       // Owners are copied onto their socket when first found; records only need
       // to outlive the reorder window (plus slack) to be found.
-      this.#owners.prune(this.#maxSeenTs - Math.min(lingerNs, 2 * this.#windowNs + 1e9), (s) => this.#sockets.isAlive(s) && !this.#sockets.get(s)?.owner);
+      const ownerSlack = 2n * this.#windowNs + 1_000_000_000n;
+      this.#owners.prune(this.#maxSeenTs - (lingerNs < ownerSlack ? lingerNs : ownerSlack), (s) => this.#sockets.isAlive(s) && !this.#sockets.get(s)?.owner);
       this.#reportMetrics();
     }
   }
@@ -226,12 +243,12 @@ export class Agent {
     this.#reorder.push(gap(this.#maxSeenTs, this.#maxSeenTs, n, "kernel perf buffer overflow"));
   }
 
-  #onBegin(tsNs: number): void {
-    const delta = tsNs - monoNs();
+  #onBegin(tsNs: KernelNs): void {
+    const delta = tsNs - monotonicNs();
     // The kernel clock bpftrace uses (boot time) never runs behind the monotonic clock; a
     // negative delta is only the pipe's latency.
-    this.#kernelMinusMono = Math.max(0, delta);
-    this.#wallMinusKernelUs = Date.now() * 1000 - tsNs / 1000;
+    this.#kernelMinusMono = delta > 0n ? delta : 0n;
+    this.#wallMinusKernelUs = Date.now() * 1000 - kernelUs(tsNs);
     if (tsNs > this.#maxSeenTs) this.#maxSeenTs = tsNs;
     if (this.#pendingCrash) {
       const { info, sinceNs } = this.#pendingCrash;
@@ -255,12 +272,14 @@ export class Agent {
     this.#pendingCrash ??= { info, sinceNs: this.#maxSeenTs };
   }
 
-  #release(watermarkNs: number): void {
+  /** Release every buffered event up to `watermarkNs` (all of them with null). */
+  #release(watermarkNs: KernelNs | null): void {
     const out: ConnEventInit[] = [];
     this.#reorder.drain(watermarkNs, (ev) => {
+      if (ev.kind === EventKind.EVENT_KIND_GAP && this.#retiredGaps.has(ev)) return;
       this.#enrich(ev);
       ev.seq = ++this.#seq;
-      ev.timeUs = Math.floor(ev.tsNs / 1000 + this.#wallMinusKernelUs);
+      ev.timeUs = Math.floor(kernelUs(ev.tsNs) + this.#wallMinusKernelUs);
       out.push(ev);
     });
     if (out.length > 0) {
@@ -284,7 +303,12 @@ export class Agent {
       ev.remote = info.remote;
     }
     ev.netns = info.netns;
-    ev.pod = info.pod;
+    // Pods are resolved as events leave the reorder buffer, not as they arrive:
+    // a namespace named within the reorder window of a socket's first event
+    // still names that event, at no extra cost. Until a name is found, each
+    // later event of the socket asks again (the socket's earlier, released
+    // events cannot be called back).
+    ev.pod = table.podOf(info);
     ev.uid = info.uid;
     ev.role = info.mesh.role;
     ev.leg = info.mesh.leg;
@@ -316,11 +340,7 @@ export class Agent {
   }
 }
 
-function monoNs(): number {
-  return Number(process.hrtime.bigint());
-}
-
-function gap(tsNs: number, startNs: number, lost: number, reason: string): ParsedEvent {
+function gap(tsNs: KernelNs, startNs: KernelNs, lost: number, reason: string): ParsedEvent {
   const ev = blankEvent(EventKind.EVENT_KIND_GAP, tsNs, "", false);
   ev.gapStartNs = startNs;
   ev.lost = lost;

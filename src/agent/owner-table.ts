@@ -4,10 +4,10 @@
 // Those are noted here as they arrive, keyed by socket, and looked up when an
 // event of that socket is released in order, so even the events that precede
 // accept() in time (the child's SYN_RECV/ESTABLISHED) get the right owner.
-import type { Process } from "../model/mod.js";
+import type { KernelNs, Process } from "../model/mod.js";
 
 interface OwnerRecord {
-  tsNs: number;
+  tsNs: KernelNs;
   process: Process;
 }
 
@@ -19,7 +19,7 @@ export class OwnerTable {
   }
 
   /** A process-context event on sock at tsNs (records stay sorted by ts). */
-  note(sock: string, tsNs: number, process: Process): void {
+  note(sock: string, tsNs: KernelNs, process: Process): void {
     if (!sock) return;
     const list = this.#bySock.get(sock);
     const rec = { tsNs, process };
@@ -39,7 +39,7 @@ export class OwnerTable {
    * records are never taken for an earlier socket. No upper bound at death:
    * a refused connect() returns after its socket already reached CLOSE.
    */
-  lookup(sock: string, birthTsNs: number): Process | undefined {
+  lookup(sock: string, birthTsNs: KernelNs): Process | undefined {
     const list = this.#bySock.get(sock);
     if (!list) return undefined;
     // Binary search: a busy slab reuses the same addresses many times a second.
@@ -54,7 +54,7 @@ export class OwnerTable {
   }
 
   /** Forget records older than beforeTsNs, keeping the newest record of each socket still alive. */
-  prune(beforeTsNs: number, isAlive: (sock: string) => boolean): number {
+  prune(beforeTsNs: KernelNs, isAlive: (sock: string) => boolean): number {
     let dropped = 0;
     for (const [sock, list] of this.#bySock) {
       const keepLast = isAlive(sock);

@@ -3,23 +3,25 @@
 // is appended to the open run whose tail it follows most closely (patience
 // sorting), so the number of runs stays near the number of CPUs, and release
 // is a k-way merge of the run heads up to the watermark: O(k) per event with
-// k small, whatever the interleaving.
+// k small, whatever the interleaving. Timestamps are exact kernel ns (bigint):
+// past 104 days of uptime doubles would tie or swap events 1 ns apart.
+import type { KernelNs } from "../model/mod.js";
 
 export interface Timestamped {
-  tsNs: number;
+  tsNs: KernelNs;
 }
 
 interface Run<T> {
   buf: T[];
   head: number;
-  tail: number;
+  tail: KernelNs;
 }
 
 export class ReorderBuffer<T extends Timestamped> {
   #runs: Run<T>[] = [];
   #size = 0;
-  #maxPushedTs = -1;
-  #releasedTs = -1;
+  #maxPushedTs = -1n;
+  #releasedTs = -1n;
   #late = 0;
   #reordered = 0;
 
@@ -61,8 +63,8 @@ export class ReorderBuffer<T extends Timestamped> {
     }
   }
 
-  /** Release, in order, every event with tsNs <= watermarkNs. */
-  drain(watermarkNs: number, out: (ev: T) => void): number {
+  /** Release, in order, every event with tsNs <= watermarkNs (every event with null). */
+  drain(watermarkNs: KernelNs | null, out: (ev: T) => void): number {
     const runs = this.#runs;
     let n = 0;
     if (runs.length === 1) {
@@ -71,18 +73,18 @@ export class ReorderBuffer<T extends Timestamped> {
     } else {
       for (;;) {
         let min: Run<T> | undefined;
-        let minTs = Number.POSITIVE_INFINITY;
+        let minTs = 0n;
         for (let i = 0; i < runs.length; i++) {
           const r = runs[i] as Run<T>;
           if (r.head < r.buf.length) {
             const t = (r.buf[r.head] as T).tsNs;
-            if (t < minTs) {
+            if (min === undefined || t < minTs) {
               minTs = t;
               min = r;
             }
           }
         }
-        if (min === undefined || minTs > watermarkNs) break;
+        if (min === undefined || (watermarkNs !== null && minTs > watermarkNs)) break;
         const ev = min.buf[min.head++] as T;
         if (minTs > this.#releasedTs) this.#releasedTs = minTs;
         out(ev);
@@ -96,14 +98,14 @@ export class ReorderBuffer<T extends Timestamped> {
 
   /** Release everything (on stop). */
   drainAll(out: (ev: T) => void): number {
-    return this.drain(Number.POSITIVE_INFINITY, out);
+    return this.drain(null, out);
   }
 
-  #drainRun(r: Run<T>, watermarkNs: number, out: (ev: T) => void): number {
+  #drainRun(r: Run<T>, watermarkNs: KernelNs | null, out: (ev: T) => void): number {
     const buf = r.buf;
     let h = r.head;
     const start = h;
-    while (h < buf.length && (buf[h] as T).tsNs <= watermarkNs) {
+    while (h < buf.length && (watermarkNs === null || (buf[h] as T).tsNs <= watermarkNs)) {
       const ev = buf[h] as T;
       if (ev.tsNs > this.#releasedTs) this.#releasedTs = ev.tsNs;
       out(ev);

@@ -2,7 +2,7 @@
 // It sits on the hottest path of the agent (hundreds of thousands of lines a
 // second), so it splits once, allocates one event object per line, and never
 // throws: a line it cannot read is counted and handed to onMalformed.
-import { EventKind, resetReasonFromKernel, type ConnEventInit, type Endpoint } from "../model/mod.js";
+import { EventKind, parseKernelNs, resetReasonFromKernel, type ConnEventInit, type Endpoint, type KernelNs } from "../model/mod.js";
 
 export interface LineParserHandlers {
   /** A kernel event, with the fields the line carries (tuple only on first sighting). */
@@ -10,14 +10,14 @@ export interface LineParserHandlers {
   /** bpftrace reported lost perf events. */
   onLost?(count: number): void;
   /** The program started; ts is the kernel clock at BEGIN. */
-  onBegin?(tsNs: number): void;
+  onBegin?(tsNs: KernelNs): void;
   onMalformed?(line: string, reason: string): void;
 }
 
 /** A parsed event: a ConnEventInit plus what the agent needs to enrich it. */
 export interface ParsedEvent extends ConnEventInit {
   kind: EventKind;
-  tsNs: number;
+  tsNs: KernelNs;
   sock: string;
   /** True when the line carried the socket's own tuple (O, R, r). */
   hasTuple: boolean;
@@ -79,8 +79,8 @@ export class LineParser {
         ev = f.length >= 10 ? originalDst(f) : undefined;
         break;
       case "B": {
-        const ts = num(f[1]);
-        if (f.length === 2 && ts >= 0) {
+        const ts = ts64(f[1]);
+        if (f.length === 2 && ts >= 0n) {
           this.#h.onBegin?.(ts);
           return;
         }
@@ -112,7 +112,7 @@ export class LineParser {
  * ones undefined, which the encoder skips): V8 then keeps one hidden class
  * for all events, and the agent's enrichment never reshapes an object.
  */
-export function blankEvent(kind: EventKind, tsNs: number, sockHex: string, hasTuple: boolean): ParsedEvent {
+export function blankEvent(kind: EventKind, tsNs: KernelNs, sockHex: string, hasTuple: boolean): ParsedEvent {
   return {
     seq: undefined,
     kind,
@@ -143,6 +143,15 @@ export function blankEvent(kind: EventKind, tsNs: number, sockHex: string, hasTu
   };
 }
 
+/**
+ * The ts field, exact: kernel ns pass 2^53 after 104 days of uptime, where
+ * Number() would round them. -1n (counted malformed) when it is not an
+ * unsigned decimal that fits a u64.
+ */
+function ts64(s: string | undefined): KernelNs {
+  return parseKernelNs(s) ?? -1n;
+}
+
 /** Decimal field as a number, or -1 when it is not a plain unsigned integer. */
 function num(s: string | undefined): number {
   if (s === undefined || s.length === 0 || s.length > 20) return -1;
@@ -164,7 +173,7 @@ function sock(s: string | undefined): string {
 }
 
 function valid(ev: ParsedEvent): boolean {
-  if (ev.tsNs < 0 || ev.sock === "!") return false;
+  if (ev.tsNs < 0n || ev.sock === "!") return false;
   if (ev.local && (ev.local.ip === "" || (ev.local.port ?? -1) < 0 || (ev.local.port ?? 0) > 65535)) return false;
   if (ev.remote && (ev.remote.ip === "" || (ev.remote.port ?? -1) < 0 || (ev.remote.port ?? 0) > 65535)) return false;
   if (ev.target && (ev.target.ip === "" || (ev.target.port ?? -1) < 0 || (ev.target.port ?? 0) > 65535)) return false;
@@ -212,7 +221,7 @@ function endpoint(ip: string | undefined, port: string | undefined): Endpoint {
 }
 
 function stateOpen(f: string[]): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, num(f[1]), sock(f[2]), true);
+  const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, ts64(f[1]), sock(f[2]), true);
   ev.oldState = num(f[3]);
   ev.newState = num(f[4]);
   ev.family = family(f[5]);
@@ -224,14 +233,14 @@ function stateOpen(f: string[]): ParsedEvent {
 }
 
 function stateNext(f: string[]): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, num(f[1]), sock(f[2]), false);
+  const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, ts64(f[1]), sock(f[2]), false);
   ev.oldState = num(f[3]);
   ev.newState = num(f[4]);
   return ev;
 }
 
 function resetSent(f: string[]): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_RESET_SENT, num(f[1]), sock(f[2]), true);
+  const ev = blankEvent(EventKind.EVENT_KIND_RESET_SENT, ts64(f[1]), sock(f[2]), true);
   const reason = num(f[4]);
   ev.oldState = num(f[3]);
   ev.resetReason = reason < 0 ? -1 : resetReasonFromKernel(reason);
@@ -243,7 +252,7 @@ function resetSent(f: string[]): ParsedEvent {
 }
 
 function resetReceived(f: string[]): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_RESET_RECEIVED, num(f[1]), sock(f[2]), true);
+  const ev = blankEvent(EventKind.EVENT_KIND_RESET_RECEIVED, ts64(f[1]), sock(f[2]), true);
   ev.family = family(f[3]);
   ev.local = endpoint(f[4], f[5]);
   ev.remote = endpoint(f[6], f[7]);
@@ -252,7 +261,7 @@ function resetReceived(f: string[]): ParsedEvent {
 }
 
 function retransmit(f: string[]): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_RETRANSMIT, num(f[1]), sock(f[2]), false);
+  const ev = blankEvent(EventKind.EVENT_KIND_RETRANSMIT, ts64(f[1]), sock(f[2]), false);
   ev.oldState = num(f[3]);
   return ev;
 }
@@ -263,7 +272,7 @@ function comm(f: string[], from: number): string {
 }
 
 function connect(f: string[]): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_SYSCALL_CONNECT, num(f[1]), sock(f[2]), false);
+  const ev = blankEvent(EventKind.EVENT_KIND_SYSCALL_CONNECT, ts64(f[1]), sock(f[2]), false);
   ev.process = { pid: num(f[3]), tid: num(f[4]), comm: comm(f, 10) };
   ev.ret = int(f[5]);
   ev.fd = num(f[6]);
@@ -273,7 +282,7 @@ function connect(f: string[]): ParsedEvent {
 }
 
 function simpleSyscall(f: string[], kind: EventKind, commAt: number): ParsedEvent {
-  const ev = blankEvent(kind, num(f[1]), sock(f[2]), false);
+  const ev = blankEvent(kind, ts64(f[1]), sock(f[2]), false);
   ev.process = { pid: num(f[3]), tid: num(f[4]), comm: comm(f, commAt) };
   ev.fd = num(f[5]);
   return ev;
@@ -286,7 +295,7 @@ function shutdown(f: string[]): ParsedEvent {
 }
 
 function originalDst(f: string[]): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_SYSCALL_ORIGINAL_DST, num(f[1]), sock(f[2]), false);
+  const ev = blankEvent(EventKind.EVENT_KIND_SYSCALL_ORIGINAL_DST, ts64(f[1]), sock(f[2]), false);
   ev.process = { pid: num(f[3]), tid: num(f[4]), comm: comm(f, 9) };
   ev.fd = num(f[5]);
   ev.family = family(f[6]);

@@ -2,7 +2,7 @@
 // NATS restarts and slow acks with a bounded queue that sheds the oldest events
 // (and says so) rather than growing without limit or blocking the agent.
 import type { JetStreamClient } from "@nats-io/jetstream";
-import type { ConnEventInit } from "../model/mod.js";
+import type { ConnEventInit, KernelNs } from "../model/mod.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import { batchMsgId, encodeBatch, type BatchOrigin } from "./batch-codec.js";
 import { PublisherClosedError } from "./errors.js";
@@ -10,7 +10,7 @@ import { EventQueue, type Displaced } from "./event-queue.js";
 import { eventsSubject } from "./subjects.js";
 
 /** Called when events were dropped, so the agent can publish a GAP event covering them. */
-export type DropCallback = (count: number, firstTsNs: number, lastTsNs: number) => void;
+export type DropCallback = (count: number, firstTsNs: KernelNs, lastTsNs: KernelNs) => void;
 
 export interface EventPublisherOptions extends BatchOrigin {
   js: JetStreamClient;
@@ -62,8 +62,8 @@ export interface PublisherStats {
 interface Batch {
   firstSeq: number;
   count: number;
-  firstTsNs: number;
-  lastTsNs: number;
+  firstTsNs: KernelNs;
+  lastTsNs: KernelNs;
   msgID: string;
   bytes: Uint8Array;
 }
@@ -106,7 +106,7 @@ export class EventPublisher {
   readonly #onDrop: DropCallback | undefined;
   readonly #log: Logger;
   readonly #queue: EventQueue;
-  readonly #displaced: Displaced = { count: 0, firstTsNs: 0, lastTsNs: 0 };
+  readonly #displaced: Displaced = { count: 0, firstTsNs: 0n, lastTsNs: 0n };
   readonly #window: Sent[] = [];
   #windowEvents = 0;
   #stats = { published: 0, batches: 0, duplicates: 0, dropped: 0, publishErrors: 0 };
@@ -242,8 +242,8 @@ export class EventPublisher {
     return {
       firstSeq,
       count: events.length,
-      firstTsNs: first.tsNs ?? 0,
-      lastTsNs: last.tsNs ?? 0,
+      firstTsNs: first.tsNs,
+      lastTsNs: last.tsNs,
       msgID: batchMsgId(this.#origin, firstSeq),
       bytes: encodeBatch(this.#origin, events),
     };
@@ -321,13 +321,13 @@ export class EventPublisher {
    * counts as dropped, reported as one hole per run of consecutive events.
    */
   #giveUp(): void {
-    let hole: Displaced = { count: 0, firstTsNs: 0, lastTsNs: 0 };
+    let hole: Displaced = { count: 0, firstTsNs: 0n, lastTsNs: 0n };
     for (const sent of this.#window) {
       const { batch } = sent;
       if (sent.acked) {
         this.#settled(batch);
         if (hole.count > 0) this.#reportDrop(hole);
-        hole = { count: 0, firstTsNs: 0, lastTsNs: 0 };
+        hole = { count: 0, firstTsNs: 0n, lastTsNs: 0n };
         continue;
       }
       sent.abandoned = true;

@@ -1,13 +1,13 @@
 // A fixed-capacity FIFO of events that overwrites its oldest entries when full:
 // while NATS is away the newest events are the ones worth keeping, and a ring
 // makes both ends O(1) with no allocation per event.
-import type { ConnEventInit } from "../model/mod.js";
+import type { ConnEventInit, KernelNs } from "../model/mod.js";
 
 /** What was pushed out of the queue by newer events. */
 export interface Displaced {
   count: number;
-  firstTsNs: number;
-  lastTsNs: number;
+  firstTsNs: KernelNs;
+  lastTsNs: KernelNs;
 }
 
 export class EventQueue {
@@ -32,7 +32,7 @@ export class EventQueue {
     for (const ev of events) {
       if (this.#size === cap) {
         const old = this.#slots[this.#head]!;
-        const ts = old.tsNs ?? 0;
+        const ts = old.tsNs;
         if (displaced.count === 0) displaced.firstTsNs = ts;
         displaced.lastTsNs = ts;
         displaced.count++;
@@ -64,7 +64,7 @@ export class EventQueue {
   clear(displaced: Displaced): void {
     const all = this.take(this.#size);
     for (const ev of all) {
-      const ts = ev.tsNs ?? 0;
+      const ts = ev.tsNs;
       if (displaced.count === 0) displaced.firstTsNs = ts;
       displaced.lastTsNs = ts;
       displaced.count++;

@@ -7,7 +7,7 @@ function parseAll(lines: string[]) {
   const events: ParsedEvent[] = [];
   const malformed: string[] = [];
   const lost: number[] = [];
-  const begins: number[] = [];
+  const begins: bigint[] = [];
   const p = new LineParser({
     onEvent: (e) => events.push(e),
     onLost: (n) => lost.push(n),
@@ -36,7 +36,7 @@ describe("line parser", () => {
       "O 602309071139 ffff88810b51ce00 10 3 6 ::ffff:10.0.0.1 59317 ::1 37838 4026531833 0",
     ]);
     expect(malformed).toEqual([]);
-    expect(begins).toEqual([556489125975]);
+    expect(begins).toEqual([556489125975n]);
     expect(events.map((e) => e.kind)).toEqual([
       EventKind.EVENT_KIND_STATE_CHANGE,
       EventKind.EVENT_KIND_STATE_CHANGE,
@@ -82,11 +82,30 @@ describe("line parser", () => {
       "Lost many events",
       "\u0000\u0001\u0002",
       "K 1 ffff",
+      // Kernel times past a u64, signed or not decimal: no clock can print them.
+      "S 18446744073709551616 ffff 1 2",
+      "S -5 ffff 1 2",
+      "S 1e9 ffff 1 2",
+      "B 18446744073709551616",
     ];
     const { events, malformed, parser } = parseAll(bad);
     expect(events).toEqual([]);
     expect(malformed).toEqual(bad);
     expect(parser.malformed).toBe(bad.length);
+  });
+
+  test("kernel times are exact past 2^53 ns (104 days of uptime) up to u64 max", () => {
+    const { events, begins, malformed } = parseAll([
+      "B 9100000000000000000",
+      "O 9007199254740993 ffff888105959bc0 7 2 4 127.0.0.1 0 127.0.0.1 48467 4026531833 1337",
+      "S 9007199254740994 ffff888105959bc0 2 1",
+      "C 9100000000000000001 ffff888105959bc0 7520 7521 0 4 4 10.88.0.3 8080 curl",
+      "K 18446744073709551615 ffff888105959bc0 1",
+    ]);
+    expect(malformed).toEqual([]);
+    expect(begins).toEqual([9_100_000_000_000_000_000n]);
+    // Number() would give 9007199254740992 for both of the first two, and drop the 1 of the third.
+    expect(events.map((e) => e.tsNs)).toEqual([9_007_199_254_740_993n, 9_007_199_254_740_994n, 9_100_000_000_000_000_001n, 18_446_744_073_709_551_615n]);
   });
 
   test("lost events and bpftrace chatter", () => {
