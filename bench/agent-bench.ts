@@ -8,7 +8,17 @@ import { execa } from "execa";
 import { Agent } from "../src/agent/mod.js";
 import { silentLogger } from "../src/log/logger.js";
 import { v1, type ConnEventInit } from "../src/model/mod.js";
-import { LineParser, defaultProgramPath, findExecutable, type ParsedEvent } from "../src/probes/mod.js";
+import {
+  LineParser,
+  bpftraceLimitsEnv,
+  bpftraceVersion,
+  defaultPerfRbPages,
+  defaultProgramPath,
+  findBpftrace,
+  findExecutable,
+  type BpftraceVersion,
+  type ParsedEvent,
+} from "../src/probes/mod.js";
 import { startAgentService } from "../src/runtime/mod.js";
 import {
   EventPublisher,
@@ -34,12 +44,19 @@ async function churn(bin: string, seconds: number, threads: number): Promise<num
   return Number(r.stdout.trim());
 }
 
+/** The bpftrace the agent would run ($TCPTRAIL_BPFTRACE, the private install, PATH), its version and the environment the agent gives it. */
+export async function benchBpftrace(): Promise<{ path: string; version: BpftraceVersion | undefined; env: Record<string, string> }> {
+  const found = findBpftrace();
+  if (!found) throw new Error("bpftrace is not installed");
+  const version = await bpftraceVersion(found.path);
+  return { path: found.path, version, env: bpftraceLimitsEnv(version, { perfRbPages: defaultPerfRbPages(version), mapKeysMax: 262_144, strlen: 64 }) };
+}
+
 /** Record real probe output while the churn runs. */
 export async function recordProbeOutput(bin: string, seconds: number): Promise<string[]> {
-  const bpftrace = findExecutable("bpftrace");
-  if (!bpftrace) throw new Error("bpftrace is not installed");
-  const child = execa(bpftrace, [defaultProgramPath()], {
-    env: { BPFTRACE_PERF_RB_PAGES: "2048", BPFTRACE_MAP_KEYS_MAX: "262144" },
+  const bpftrace = await benchBpftrace();
+  const child = execa(bpftrace.path, [defaultProgramPath()], {
+    env: bpftrace.env,
     reject: false,
     buffer: { stdout: true, stderr: false },
     maxBuffer: 1 << 30,
@@ -162,21 +179,26 @@ export async function benchChurn(bin: string, seconds = 3, rounds = 2): Promise<
   const untraced: number[] = [];
   const bpftraceOnly: number[] = [];
   const traced: number[] = [];
-  const bpftrace = findExecutable("bpftrace");
-  if (!bpftrace) throw new Error("bpftrace is not installed");
+  const bpftrace = await benchBpftrace();
   let kernelLost = 0;
   let eventsRead = 0;
   let queueDropped = 0;
   try {
     for (let r = 0; r < rounds; r++) {
       untraced.push(await churn(bin, seconds, 2));
-      const bare = execa(bpftrace, [defaultProgramPath()], {
-        env: { BPFTRACE_PERF_RB_PAGES: "2048", BPFTRACE_MAP_KEYS_MAX: "262144" },
-        stdout: "ignore",
-        stderr: "ignore",
-        reject: false,
+      const bare = execa(bpftrace.path, [defaultProgramPath()], { env: bpftrace.env, stderr: "ignore", reject: false, buffer: false });
+      // Attaching takes 2-10 s depending on the version: measure only once BEGIN
+      // has run, then read and drop the output (the reader's cost is bpftrace's).
+      await new Promise<void>((res) => {
+        const onData = (d: Buffer) => {
+          if (!/(^|\n)B \d/.test(d.toString("latin1"))) return;
+          bare.stdout?.off("data", onData);
+          bare.stdout?.resume();
+          res();
+        };
+        bare.stdout?.on("data", onData);
+        void bare.finally(() => res());
       });
-      await new Promise((res) => setTimeout(res, 5000)); // attach
       bpftraceOnly.push(await churn(bin, seconds, 2));
       bare.kill("SIGINT");
       await bare;

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { benchChurn, benchEventLatency, benchReplay, buildChurn, recordProbeOutput } from "./agent-bench.js";
+import { benchBpftrace, benchChurn, benchEventLatency, benchReplay, buildChurn, recordProbeOutput } from "./agent-bench.js";
 import { benchCloseToQueryable } from "./consumer-bench.js";
 import { benchStitch } from "./stitch-bench.js";
 import { benchStore } from "./store-bench.js";
@@ -18,6 +18,8 @@ async function agent(dir: string): Promise<void> {
   const churnBin = await buildChurn(dir);
   if (!churnBin) throw new Error("gcc is needed to build the loopback churn (deploy/setup.sh installs it)");
 
+  const b = await benchBpftrace();
+  console.log(`bpftrace ${b.version?.text ?? "(unknown version)"} at ${b.path}, BPFTRACE_PERF_RB_PAGES=${b.env.BPFTRACE_PERF_RB_PAGES} (TCPTRAIL_BPFTRACE chooses another)\n`);
   console.log("== agent: replay of recorded probe output (one core) ==");
   const recorded = await recordProbeOutput(churnBin, 2);
   console.log(`recorded ${fmt(recorded.length)} lines of real bpftrace output during a 2 s loopback churn`);
