@@ -1,0 +1,91 @@
+// Flags defined once: every command that has --nats, --api, --state-dir,
+// --since/--until or -o has the same one (same env variable, same grammar,
+// names from one vocabulary), and one rule maps failures to exit codes.
+import { Command, CommanderError, InvalidArgumentError, type Option } from "commander";
+import { describe, expect, it } from "vitest";
+import { registerCommands } from "../../src/cli/commands/mod.js";
+import { NotFoundError, UsageError } from "../../src/cli/errors.js";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitCodeOf } from "../../src/cli/exit.js";
+import { DEFAULT_API_URL, DEFAULT_NATS_URL, ENV_PREFIX, OUTPUT_FORMATS } from "../../src/cli/flags.js";
+import { DEFAULT_API_URL as QUERY_DEFAULT_API_URL } from "../../src/query/mod.js";
+import { DEFAULT_NATS_URL as TRANSPORT_DEFAULT_NATS_URL } from "../../src/transport/mod.js";
+
+function allCommands(): Command[] {
+  const program = new Command();
+  registerCommands(program);
+  const out: Command[] = [];
+  const walk = (c: Command): void => {
+    for (const sub of c.commands) {
+      out.push(sub);
+      walk(sub);
+    }
+  };
+  walk(program);
+  return out;
+}
+
+const path = (c: Command): string => (c.parent?.parent ? `${c.parent.name()} ${c.name()}` : c.name());
+const withFlag = (long: string): [string, Option][] =>
+  allCommands().flatMap((c) => c.options.filter((o) => o.long === long).map((o): [string, Option] => [path(c), o]));
+
+describe("shared flags", () => {
+  it("repeat their owners' defaults exactly (the flags file must not load NATS or the API client)", () => {
+    expect(DEFAULT_NATS_URL).toBe(TRANSPORT_DEFAULT_NATS_URL);
+    expect(DEFAULT_API_URL).toBe(QUERY_DEFAULT_API_URL);
+  });
+
+  it.each([
+    ["--nats", "TCPTRAIL_NATS", ["run", "agent", "observe", "alerts"]],
+    ["--api", "TCPTRAIL_API", ["traces", "timeline", "why"]],
+    ["--state-dir", "TCPTRAIL_STATE_DIR", ["run", "lab up", "lab down", "lab status", "lab scenario"]],
+  ])("%s reads %s in every command that has it", (long, env, commands) => {
+    const found = withFlag(long);
+    expect(found.map(([c]) => c).sort()).toEqual([...commands].sort());
+    for (const [, o] of found) expect(o.envVar).toBe(env);
+  });
+
+  it("every environment variable has the one prefix", () => {
+    const envs = allCommands().flatMap((c) => c.options.map((o) => o.envVar).filter((e): e is string => e !== undefined));
+    expect(envs.length).toBeGreaterThan(0);
+    for (const e of envs) expect(e.startsWith(ENV_PREFIX)).toBe(true);
+  });
+
+  it("--since and --until read the same grammar everywhere, 1h30m included", () => {
+    const found = [...withFlag("--since"), ...withFlag("--until")];
+    expect(found.map(([c]) => c)).toEqual(expect.arrayContaining(["observe", "alerts", "traces", "timeline", "why"]));
+    for (const [command, o] of found) {
+      const before = Date.now() * 1000;
+      const us = o.parseArg!("1h30m", undefined) as number;
+      expect(us, command).toBeGreaterThanOrEqual(before - 5_400e6);
+      expect(us, command).toBeLessThanOrEqual(Date.now() * 1000 - 5_400e6);
+      expect(() => o.parseArg!("2026-02-31T00:00:00Z", undefined), command).toThrow(InvalidArgumentError);
+    }
+  });
+
+  it("-o offers names from one vocabulary, and the old alerts name still works", () => {
+    const found = withFlag("--output");
+    expect(found.map(([c]) => c)).toEqual(expect.arrayContaining(["observe", "alerts", "traces", "timeline", "why", "lab status"]));
+    for (const [command, o] of found) {
+      expect(o.short, command).toBe("-o");
+      for (const name of o.argChoices ?? []) expect(OUTPUT_FORMATS, command).toContain(name);
+      expect(o.parseArg!("json", undefined), command).toBe("json");
+    }
+    const alerts = found.find(([c]) => c === "alerts")![1];
+    expect(alerts.parseArg!("text", undefined)).toBe("compact");
+    const traces = found.find(([c]) => c === "traces")![1];
+    expect(() => traces.parseArg!("text", undefined)).toThrow(/expected one of table, json/);
+  });
+});
+
+describe("exit codes", () => {
+  it.each([
+    ["help or --version", new CommanderError(0, "commander.helpDisplayed", "(help)"), EXIT_OK],
+    ["a commander usage error", new CommanderError(1, "commander.unknownOption", "unknown option"), EXIT_USAGE],
+    ["a bad flag value", new InvalidArgumentError("bad"), EXIT_USAGE],
+    ["a usage error found by the command", new UsageError("invalid --kind"), EXIT_USAGE],
+    ["not found", new NotFoundError("no trace with id x"), EXIT_FAILURE],
+    ["any other failure", new Error("cannot reach"), EXIT_FAILURE],
+  ])("%s exits %d", (_what, err, code) => {
+    expect(exitCodeOf(err)).toBe(code);
+  });
+});
