@@ -210,10 +210,15 @@ export function classifyHop(h: HopView): HopClass {
   return out;
 }
 
-export function classifyTrace(classes: HopClass[]): TraceClass {
+/**
+ * `retried[i]`: hop i is a proxy's connect attempt that a later attempt
+ * replaced (or leads from one). Its failure is kept on the hop but neither
+ * begins the trace's failure nor relays it: the last attempt decides.
+ */
+export function classifyTrace(classes: HopClass[], retried: readonly boolean[] = []): TraceClass {
   const relays = (skip: number) =>
     classes
-      .map((k, i) => (i === skip ? null : k.relay))
+      .map((k, i) => (i === skip || retried[i] ? null : k.relay))
       .filter((r): r is Relay => r !== null)
       .sort((a, b) => a.atUs - b.atUs || a.hop - b.hop);
   const incomplete = classes.find((k) => k.outcome === Outcome.OUTCOME_INCOMPLETE);
@@ -228,7 +233,7 @@ export function classifyTrace(classes: HopClass[]): TraceClass {
   }
   let origin = -1;
   classes.forEach((k, i) => {
-    if (!FAILURES.has(k.outcome)) return;
+    if (!FAILURES.has(k.outcome) || retried[i]) return;
     if (origin < 0 || k.failureUs < classes[origin]!.failureUs) origin = i;
   });
   if (origin >= 0) {

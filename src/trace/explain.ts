@@ -2,6 +2,7 @@
 // snapshots (role, pod, command, pid), addresses from the tuple when an end
 // was not traced.
 import { formatEndpoint, Outcome, reasonName, ResetReason, Role } from "../model/mod.js";
+import { attemptsNotes } from "./attempts-note.js";
 import type { HopClass, Side, TraceClass } from "./classify.js";
 import type { HopView, SockView } from "./hop-view.js";
 import type { Relay } from "./trace-info.js";
@@ -76,8 +77,10 @@ function reason(r: ResetReason): string {
   return r ? `kernel reason ${reasonName(r)}` : "no kernel reason";
 }
 
-function chain(hops: HopView[]): string {
+function chain(all: HopView[]): string {
   const names: string[] = [];
+  // A proxy's replaced attempts are told in its attempts note, not along the chain.
+  const hops = all.filter((h) => !h.retried);
   hops.forEach((h, i) => {
     if (i === 0) names.push(h.client ? fullName(h.client) : missingAddress(h, "client"));
     names.push(h.server ? (i === hops.length - 1 ? fullName(h.server) : shortName(h.server, "")) : missingAddress(h, "server"));
@@ -159,6 +162,11 @@ export function explain(hops: HopView[], classes: HopClass[], tc: TraceClass, po
   if (tc.outcome !== Outcome.OUTCOME_COMPLETED && tc.outcome !== Outcome.OUTCOME_OPEN && oc) {
     const rest = relays(hops, tc.propagation, oc.failureUs);
     if (rest) parts.push(rest);
+  }
+  for (const note of attemptsNotes(hops, classes, shortName)) {
+    // The attempt where the failure began: its story follows the retries.
+    if (note.hop === tc.originHop && parts.length > 0) parts[0] = `${note.text}; on the last attempt, ${parts[0]}`;
+    else parts.push(note.text);
   }
   if (pooled) parts.push("a sidecar's upstream connection could not be attributed to one request (pooled), so the chain stops there");
   const s = parts.join("; ");

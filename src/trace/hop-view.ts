@@ -65,4 +65,12 @@ export interface HopView {
   redirected: boolean;
   /** One end is missing although its address belongs to traced territory. */
   missingExpected: boolean;
+  /** Index of the hop whose server dialed this one (through a proxy), -1 for the first hop. */
+  parent: number;
+  /** Which connect attempt of its proxy this hop is, 1-based (1 when not retried). */
+  attempt: number;
+  /** How many attempts that proxy made for the same downstream (1 when not retried). */
+  attempts: number;
+  /** A later attempt replaced this one (or the attempt it led from): its failure did not end the trace. */
+  retried: boolean;
 }

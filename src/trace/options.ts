@@ -3,6 +3,13 @@ import type { Trace } from "../model/mod.js";
 import { StitcherOptionsError } from "./errors.js";
 import type { TraceInfo } from "./trace-info.js";
 
+/**
+ * How long after a failed upstream connect a proxy's next connect to the same
+ * destination still counts as its retry: HAProxy waits min(timeout connect,
+ * 1 s) before retrying, Envoy backs off 25-250 ms; twice the longest of them.
+ */
+export const DEFAULT_RETRY_WINDOW_MS = 2000;
+
 export interface StitcherOptions {
   /** Called once per finished trace. */
   onTrace?: (trace: Trace, info: TraceInfo) => void;
@@ -18,6 +25,12 @@ export interface StitcherOptions {
   pairWindowMs?: number;
   /** Largest kernel-time distance between a sidecar's accept/SO_ORIGINAL_DST and the upstream connect it links to. Default 1000 ms. */
   proxyWindowMs?: number;
+  /**
+   * Largest kernel-time distance between a proxy's failed upstream attempt
+   * (closed without connecting) and its next connect for the same downstream,
+   * linked as a retry. Default DEFAULT_RETRY_WINDOW_MS.
+   */
+  retryWindowMs?: number;
   /** Outbound redirect listener ports (same netns as the app). Default [15001]. */
   outboundRedirectPorts?: number[];
   /** Inbound redirect listener ports (the destination pod). Default [15006]. */
@@ -38,6 +51,7 @@ export interface ResolvedOptions {
   maxAgeMs: number;
   pairWindowNs: number;
   proxyWindowNs: number;
+  retryWindowNs: number;
   outboundRedirectPorts: ReadonlySet<number>;
   inboundRedirectPorts: ReadonlySet<number>;
   initialCapacity: number;
@@ -72,6 +86,7 @@ export function resolveOptions(o: StitcherOptions = {}): ResolvedOptions {
     maxAgeMs: nonNegative("maxAgeMs", o.maxAgeMs, 300_000),
     pairWindowNs: nonNegative("pairWindowMs", o.pairWindowMs, 10_000) * 1e6,
     proxyWindowNs: nonNegative("proxyWindowMs", o.proxyWindowMs, 1000) * 1e6,
+    retryWindowNs: nonNegative("retryWindowMs", o.retryWindowMs, DEFAULT_RETRY_WINDOW_MS) * 1e6,
     outboundRedirectPorts: ports("outboundRedirectPorts", o.outboundRedirectPorts, [15001]),
     inboundRedirectPorts: ports("inboundRedirectPorts", o.inboundRedirectPorts, [15006]),
     initialCapacity,

@@ -170,10 +170,7 @@ export class SocketRegistry {
     }
     const a = t.aux[s]!;
     if (a !== NONE && t.peer[a] === s) t.peer[a] = NONE;
-    const up = t.up[s]!;
-    if (up !== NONE && t.down[up] === s) t.down[up] = NONE;
-    const down = t.down[s]!;
-    if (down !== NONE && t.up[down] === s) t.up[down] = NONE;
+    this.#proxy.unlink(s);
     if (!t.has(s, F.UNMAPPED)) this.#socks.delete(s);
     this.#socks.forget(s);
     t.free(s);

@@ -15,7 +15,7 @@ export const F = {
   EMITTED: 1 << 8, // its trace was emitted
   POOLED: 1 << 9, // proxy link ambiguous: several candidates
   INDEXED: 1 << 10, // registered in the endpoint index
-  PENDING: 1 << 11, // a sidecar downstream waiting for its upstream connect
+  PENDING: 1 << 11, // a sidecar downstream in its process's pending list: awaiting its upstream connect, or a retry of a failed one
   QUEUED: 1 << 12, // in the finalize queue
   CLOSE_CALLED: 1 << 13, // its process called close() or shutdown() on it
   EXIT_CLOSED: 1 << 14, // it sent a FIN or RST before any close()/shutdown(): the kernel closed it for an exiting process
@@ -53,10 +53,12 @@ export class SocketTable {
   peer = new Int32Array(0);
   /** A phantom RST (NO_SOCKET) aimed at this already-paired client. */
   aux = new Int32Array(0);
-  /** Sidecar downstream → the upstream socket it dialed. */
+  /** Sidecar downstream → the upstream socket it dialed (its first attempt; later ones follow nextAttempt). */
   up = new Int32Array(0);
-  /** Upstream → the sidecar downstream it serves. */
+  /** Upstream → the sidecar downstream it serves (every connect attempt for it). */
   down = new Int32Array(0);
+  /** Upstream attempt → the proxy's next connect attempt for the same downstream, made after this one failed. */
+  nextAttempt = new Int32Array(0);
   /** Next slot with the same endpoint key (endpoint index chain). */
   next = new Int32Array(0);
   connRet = new Int32Array(0);
@@ -107,7 +109,7 @@ export class SocketTable {
     this.rstSent[s] = this.rstRecv[s] = this.death[s] = this.mark[s] = this.seenMs[s] = 0;
     this.netns[s] = this.uid[s] = this.flags[s] = this.pid[s] = this.tid[s] = 0;
     this.gen[s] = (this.gen[s]! + 1) >>> 0;
-    this.peer[s] = this.aux[s] = this.up[s] = this.down[s] = this.next[s] = NONE;
+    this.peer[s] = this.aux[s] = this.up[s] = this.down[s] = this.nextAttempt[s] = this.next[s] = NONE;
     this.connRet[s] = this.lip[s] = this.rip[s] = this.pod[s] = this.comm[s] = 0;
     this.odstIp[s] = this.connIp[s] = 0;
     this.node[s] = this.lport[s] = this.rport[s] = this.odstPort[s] = this.connPort[s] = this.retrans[s] = 0;
@@ -147,6 +149,7 @@ export class SocketTable {
     this.aux = i32(this.aux, NONE);
     this.up = i32(this.up, NONE);
     this.down = i32(this.down, NONE);
+    this.nextAttempt = i32(this.nextAttempt, NONE);
     this.next = i32(this.next, NONE);
     this.connRet = i32(this.connRet, 0);
     this.lip = i32(this.lip, 0);

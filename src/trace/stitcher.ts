@@ -38,6 +38,8 @@ export interface StitcherStats {
   gaps: number;
   /** Upstream connects that several downstreams could own. */
   pooled: number;
+  /** Upstream connects linked as a proxy's retry of a failed attempt (each its own hop in the same trace). */
+  retries: number;
   /** Events waiting in reorder windows. */
   buffered: number;
 }
@@ -176,6 +178,7 @@ export class Stitcher {
       untracked: c.untracked,
       gaps: c.gaps,
       pooled: this.#proxy.ambiguous,
+      retries: this.#proxy.retries,
       buffered,
     };
   }

@@ -6,6 +6,7 @@ import { classifyHop, classifyTrace } from "./classify.js";
 import { explain } from "./explain.js";
 import type { HopView, SockView } from "./hop-view.js";
 import type { NodeState } from "./node-state.js";
+import { attemptsOf } from "./proxy-link.js";
 import { isRedirected } from "./redirect-link.js";
 import { F, NONE, type SocketTable } from "./socket-table.js";
 import type { StringTable } from "./string-table.js";
@@ -19,6 +20,10 @@ export interface ChainHop {
   client: number;
   server: number;
   refusal: number;
+  /** Which of its proxy's connect attempts this hop is, 1-based. */
+  attempt: number;
+  /** Index of the hop whose server dialed this one, -1 for the first hop. */
+  parent: number;
 }
 
 export class TraceBuilder {
@@ -55,15 +60,19 @@ export class TraceBuilder {
     }
     const hops: ChainHop[] = [];
     const seen = new Set<number>();
-    while (hops.length < MAX_HOPS) {
-      if ((c !== NONE && seen.has(c)) || (s !== NONE && seen.has(s))) break;
-      if (c !== NONE) seen.add(c);
-      if (s !== NONE) seen.add(s);
-      const refusal = c !== NONE && t.aux[c] !== NONE ? t.aux[c]! : NONE;
-      hops.push({ client: c, server: s, refusal });
-      if (s === NONE || t.up[s] === NONE) break;
-      c = t.up[s]!;
-      s = t.peer[c]!;
+    // Depth first: a proxy's connect attempts follow the hop they serve, in
+    // order, each followed by whatever it led to.
+    const todo = [{ c, s, attempt: 1, parent: -1 }];
+    while (todo.length > 0 && hops.length < MAX_HOPS) {
+      const h = todo.pop()!;
+      if ((h.c !== NONE && seen.has(h.c)) || (h.s !== NONE && seen.has(h.s))) continue;
+      if (h.c !== NONE) seen.add(h.c);
+      if (h.s !== NONE) seen.add(h.s);
+      const refusal = h.c !== NONE && t.aux[h.c] !== NONE ? t.aux[h.c]! : NONE;
+      hops.push({ client: h.c, server: h.s, refusal, attempt: h.attempt, parent: h.parent });
+      if (h.s === NONE) continue;
+      const ups = attemptsOf(t, h.s);
+      for (let k = ups.length - 1; k >= 0; k--) todo.push({ c: ups[k]!, s: t.peer[ups[k]!]!, attempt: k + 1, parent: hops.length - 1 });
     }
     return hops;
   }
@@ -81,14 +90,16 @@ export class TraceBuilder {
 
   build(hops: ChainHop[]): { trace: Trace; info: TraceInfo } {
     const t = this.#t;
-    const views: HopView[] = hops.map((h, i) => {
+    const views: HopView[] = [];
+    hops.forEach((h, i) => {
       const client = h.client !== NONE ? this.#view(h.client) : null;
       const server = h.server !== NONE ? this.#view(h.server) : null;
       const half = client === null || server === null;
       let link = "";
       if (i > 0) link = "proxy";
       else if (h.client !== NONE && t.has(h.client, F.POOLED)) link = "pooled";
-      return {
+      const attempts = h.parent < 0 ? 1 : hops.filter((x) => x.parent === h.parent).length;
+      views.push({
         index: i,
         client,
         server,
@@ -96,10 +107,15 @@ export class TraceBuilder {
         link,
         redirected: !half && isRedirected(t, h.client, h.server),
         missingExpected: half && this.#missingExpected(h),
-      };
+        parent: h.parent,
+        attempt: h.attempt,
+        attempts,
+        // Parents come first (depth first), so theirs is already known.
+        retried: h.attempt < attempts || (h.parent >= 0 && views[h.parent]!.retried),
+      });
     });
     const classes = views.map(classifyHop);
-    const tc = classifyTrace(classes);
+    const tc = classifyTrace(classes, views.map((v) => v.retried));
     const pooled = hops.some((h) => [h.client, h.server].some((s) => s !== NONE && t.has(s, F.POOLED)));
     const root = views[0]!.client ?? views[0]!.server!;
     let startUs = 0;
@@ -126,6 +142,7 @@ export class TraceBuilder {
         startUs: hopStart,
         endUs: he,
         link: h.link,
+        attempt: h.attempt,
       });
     });
     if (classes.some((k) => k.outcome === v1.Outcome.OUTCOME_OPEN)) endUs = 0;

@@ -248,3 +248,150 @@ export const SCENARIOS: Record<string, () => Rec[]> = {
   "idle-timeout": scenarioIdleTimeout,
   "plain-to-mesh": scenarioPlainToMesh,
 };
+
+/** How one upstream connect attempt of a retrying proxy ends. */
+export type AttemptEnd = "refused" | "rejected" | "ok";
+
+/** HAProxy's turn-around before a retry: min(timeout connect, 1 s). */
+const RETRY_TURNAROUND_NS = 1000 * MS;
+
+/**
+ * One failed connect attempt by `p` from `u` to `dst`, as a non-blocking
+ * connect sees it: the SYN is answered with a RST, the socket closes, the
+ * second connect() reports ECONNREFUSED, the proxy closes the descriptor (and
+ * waits RETRY_TURNAROUND_NS before a retry). "refused": `refuser`'s kernel had no listener (a
+ * NO_SOCKET reset it sends); "rejected": a REJECT rule answered (a RST no
+ * socket sends, so no reset event at all).
+ */
+export function failedAttempt(lab: MeshLab, u: Sock, dst: Ep, p: Proc, how: "refused" | "rejected", refuser: Pod): void {
+  lab.state(u, "SYN_SENT", { localPort: 0 });
+  lab.syscall(u, "CONNECT", p, { ret: EINPROGRESS, target: dst });
+  if (how === "refused") lab.resetNoSocket(refuser, dst, u.local);
+  lab.resetReceived(u);
+  lab.state(u, "CLOSE");
+  lab.syscall(u, "CONNECT", p, { ret: ECONNREFUSED, target: dst });
+  lab.syscall(u, "CLOSE", p);
+}
+
+/**
+ * no-listener with retries: sidecar B dials app B (127.0.0.6 → B:8080) once per
+ * entry of `attempts` ("refused" while app B is not listening, "ok" once it
+ * is). When the last attempt fails, sidecar B closes the downstream and the
+ * failure travels back as in no-listener; when it succeeds, app A closes and
+ * every hop ends with FINs.
+ */
+export function scenarioInboundRetries(attempts: readonly ("refused" | "ok")[]): Rec[] {
+  const lab = new MeshLab();
+  const A = podA();
+  const B = podB();
+  const dst = { ip: B.ip, port: 8080 };
+  const { s1, s2, s3, s4 } = meshChain(lab, A, B, dst.port, false);
+  const ups = attempts.map((_, k) =>
+    lab.sock(B, { ip: "127.0.0.6", port: 41003 + 2 * k }, dst, { uid: SIDECAR_UID, role: "SIDECAR", leg: "INBOUND_PASSTHROUGH" }),
+  );
+  let served: { u: Sock; app: Sock } | null = null;
+  attempts.forEach((end, k) => {
+    const u = ups[k]!;
+    if (end === "refused") {
+      failedAttempt(lab, u, dst, proxyB, "refused", B);
+      lab.wait(B.node, RETRY_TURNAROUND_NS);
+      return;
+    }
+    const app = lab.sock(B, dst, u.local, { uid: APP_UID, role: "APP" });
+    handshake(lab, u, app, proxyB, appB, { target: dst });
+    served = { u, app };
+  });
+  const last = served as { u: Sock; app: Sock } | null;
+  if (last && attempts[attempts.length - 1] === "ok") {
+    lab.wait(A.node, 2 * MS);
+    finFirst(lab, s1, s2, appA);
+    finFirst(lab, s3, s4, proxyA, "SHUTDOWN");
+    finFirst(lab, last.u, last.app, proxyB, "SHUTDOWN");
+    finSecond(lab, last.app, last.u, appB);
+    finSecond(lab, s4, s3, proxyB);
+    finSecond(lab, s2, s1, proxyA);
+    lab.syscall(last.u, "CLOSE", proxyB);
+    lab.syscall(s3, "CLOSE", proxyA);
+  } else {
+    finFirst(lab, s4, s3, proxyB);
+    abort(lab, s2, s1, "TCP_STATE", proxyA);
+    finSecond(lab, s3, s4, proxyA);
+    lab.syscall(s1, "CLOSE", appA);
+  }
+  return lab.records;
+}
+
+/**
+ * reject with retries: a REJECT rule in pod B resets each of sidecar A's
+ * `n` connects to B:8080 before it connects; sidecar A then closes app A's
+ * connection with a FIN, as in the lab's reject scenario.
+ */
+export function scenarioRejectRetries(n: number): Rec[] {
+  const lab = new MeshLab();
+  const A = podA();
+  const B = podB();
+  // A first request gets through before the rule is inserted: B's sockets have been seen.
+  scenarioOk(lab, A, B);
+  lab.wait(A.node, 5 * MS);
+  const dst = { ip: B.ip, port: 8080 };
+  const c = lab.sock(A, { ip: A.ip, port: 41101 }, dst, { uid: APP_UID, role: "APP" });
+  const d = lab.sock(A, { ip: "127.0.0.1", port: 15001 }, { ip: A.ip, port: 41101 }, { uid: SIDECAR_UID, role: "SIDECAR", leg: "OUTBOUND_LISTENER" });
+  handshake(lab, c, d, appA, proxyA, { target: dst, odst: dst });
+  for (let k = 0; k < n; k++) {
+    if (k > 0) lab.wait(A.node, RETRY_TURNAROUND_NS);
+    const u = lab.sock(A, { ip: A.ip, port: 41102 + 2 * k }, dst, { uid: SIDECAR_UID, role: "SIDECAR", leg: "UPSTREAM" });
+    failedAttempt(lab, u, dst, proxyA, "rejected", B);
+  }
+  finFirst(lab, d, c, proxyA, "SHUTDOWN");
+  finSecond(lab, c, d, appA);
+  return lab.records;
+}
+
+/**
+ * Two app connections to pod C:9090 (no sidecar there) through sidecar A,
+ * each accepted and dialed by its own thread of one proxy process, their
+ * connect attempts interleaved: the first gets through on its third
+ * attempt, the second is refused three times.
+ */
+export function scenarioRetriesTwoThreads(): { records: Rec[]; ports: [number[], number[]] } {
+  const lab = new MeshLab();
+  const A = podA();
+  const C = podC();
+  const dst = { ip: C.ip, port: 9090 };
+  const threads = [641, 642].map((tid) => ({ ...proxyA, tid }));
+  const downs = [41001, 41011].map((port, i) => {
+    const c = lab.sock(A, { ip: A.ip, port }, dst, { uid: APP_UID, role: "APP" });
+    const d = lab.sock(A, { ip: "127.0.0.1", port: 15001 }, { ip: A.ip, port }, { uid: SIDECAR_UID, role: "SIDECAR", leg: "OUTBOUND_LISTENER" });
+    handshake(lab, c, d, appA, threads[i]!, { target: dst, odst: dst });
+    return { c, d };
+  });
+  const ports: [number[], number[]] = [[], []];
+  let served: { u: Sock; app: Sock } | null = null;
+  for (let k = 0; k < 3; k++) {
+    // Both threads wait out their turn-around at the same time.
+    if (k > 0) lab.wait(A.node, RETRY_TURNAROUND_NS);
+    for (let i = 0; i < 2; i++) {
+      const port = 42000 + 100 * i + 2 * k;
+      ports[i]!.push(port);
+      const u = lab.sock(A, { ip: A.ip, port }, dst, { uid: SIDECAR_UID, role: "SIDECAR", leg: "UPSTREAM" });
+      if (i === 0 && k === 2) {
+        const app = lab.sock(C, dst, u.local, { uid: APP_UID, role: "APP" });
+        handshake(lab, u, app, threads[0]!, appC, { target: dst });
+        served = { u, app };
+      } else {
+        failedAttempt(lab, u, dst, threads[i]!, "refused", C);
+      }
+    }
+  }
+  const ok = served as unknown as { u: Sock; app: Sock };
+  // The refused one: sidecar A gives up and closes app A's second connection.
+  finFirst(lab, downs[1]!.d, downs[1]!.c, threads[1]!, "SHUTDOWN");
+  finSecond(lab, downs[1]!.c, downs[1]!.d, appA);
+  // The served one completes.
+  finFirst(lab, downs[0]!.c, downs[0]!.d, appA);
+  finFirst(lab, ok.u, ok.app, threads[0]!, "SHUTDOWN");
+  finSecond(lab, ok.app, ok.u, appC);
+  finSecond(lab, downs[0]!.d, downs[0]!.c, threads[0]!);
+  lab.syscall(ok.u, "CLOSE", threads[0]!);
+  return { records: lab.records, ports };
+}
