@@ -33,6 +33,8 @@ export interface HopJson {
   outcome: string;
   /** How this hop follows the previous one: "redirect", "proxy", "pooled" or null. */
   link: string | null;
+  /** Which connect attempt of a retrying proxy this hop is, 1-based (1 when not retried). */
+  attempt: number;
   start: string | null;
   end: string | null;
 }
@@ -101,6 +103,8 @@ export function traceToJson(t: Trace | TraceInit): TraceJson {
       reset_reason: h.resetReason ? reasonName(h.resetReason) : null,
       outcome: outcomeName(h.outcome),
       link: orNull(h.link, ""),
+      // Traces stored before attempts were recorded carry 0: they were first attempts.
+      attempt: h.attempt || 1,
       start: formatTimeUs((h.startUs ?? 0)),
       end: formatTimeUs((h.endUs ?? 0)),
     })),
