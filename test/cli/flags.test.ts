@@ -55,7 +55,7 @@ describe("shared flags", () => {
     expect(found.map(([c]) => c)).toEqual(expect.arrayContaining(["observe", "alerts", "traces", "timeline", "why"]));
     for (const [command, o] of found) {
       const before = Date.now() * 1000;
-      const us = o.parseArg!("1h30m", undefined) as number;
+      const us = o.parseArg!<unknown>("1h30m", undefined) as number;
       expect(us, command).toBeGreaterThanOrEqual(before - 5_400e6);
       expect(us, command).toBeLessThanOrEqual(Date.now() * 1000 - 5_400e6);
       expect(() => o.parseArg!("2026-02-31T00:00:00Z", undefined), command).toThrow(InvalidArgumentError);
