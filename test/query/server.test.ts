@@ -77,6 +77,10 @@ describe("GET /api/v1/traces", () => {
 
   it.each([
     ["since=abc", /^since must be a duration like 5m/],
+    // Date.parse would roll these over to March 3 and 00:00 of the next day.
+    ["since=2026-02-31T00:00:00Z", /^since must be .*; February 2026 has 28 days \(got "2026-02-31T00:00:00Z"\)$/],
+    ["until=2026-11-21T24:00:00Z", /^until must be .*; 24:00:00 is not a time of day/],
+    ["since=5m5m", /^since must be a duration like 5m/],
     ["port=70000", /^port must be an integer between 1 and 65535$/],
     ["port=abc", /^port must be an integer between 1 and 65535$/],
     ["outcome=bogus", /^outcome must be one or more \(comma-separated\) of COMPLETED, REFUSED/],
