@@ -9,7 +9,8 @@ import type { TraceJson } from "../../src/query/mod.js";
 import { createLiveHub, startQueryServer, type QueryServer } from "../../src/query/server/mod.js";
 import { startConsumerService, type ConsumerService } from "../../src/runtime/consumer-service.js";
 import { stitch } from "../trace/helpers/stitch.js";
-import { publishAll, startHarness, waitFor, type Harness } from "./helpers/harness.js";
+import { waitFor } from "../helpers/mod.js";
+import { publishAll, startHarness, type Harness } from "./helpers/harness.js";
 import { NODE, sequentialScenarios } from "./helpers/workload.js";
 
 let h: Harness;
@@ -43,9 +44,9 @@ describe("consumer end to end", () => {
     api = await startQueryServer({ store: h.store, hub, port: 0 });
 
     await publishAll(h.publisher(), events);
-    await waitFor("4 traces in the store", async () => (await h.store.stats()).traces === 4);
-    await waitFor("4 traces on NATS", () => h.traces.length === 4);
-    await waitFor("2 alerts", () => h.alerts.length >= 2);
+    await waitFor(async () => (await h.store.stats()).traces === 4, { what: "4 traces in the store" });
+    await waitFor(() => h.traces.length === 4, { what: "4 traces on NATS" });
+    await waitFor(() => h.alerts.length >= 2, { what: "2 alerts" });
 
     // The query API returns exactly those traces, with their outcomes.
     const res = await fetch(`${api.url}/api/v1/traces`);
@@ -63,7 +64,11 @@ describe("consumer end to end", () => {
     expect(new Set(live)).toEqual(new Set(expected.keys()));
 
     // Alerts: for refused and untraced reset only, each naming its trace.
-    await new Promise((r) => setTimeout(r, 300)); // room for a wrong extra alert to show up
+    // Alerts are raised as each trace is stored: once every raised one is
+    // published (on h.nc, which also carries the subscription), a flush has
+    // them all delivered, a wrong extra one included.
+    await waitFor(() => consumer!.stats().alertsPublished === consumer!.stats().writer.alertsRaised, { what: "every raised alert published" });
+    await h.nc.flush();
     const alerted = new Map(h.alerts.map(({ alert }) => [alert.traceId, alert.rule]));
     const idOf = (o: Outcome) => [...expected].find(([, v]) => v === o)![0];
     expect(alerted).toEqual(

@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Outcome, v1 } from "../../src/model/mod.js";
 import { startConsumerService, type ConsumerService } from "../../src/runtime/consumer-service.js";
 import { insaneReason } from "../../src/runtime/event-sanity.js";
-import { publishAll, startHarness, waitFor, type Harness } from "./helpers/harness.js";
+import { waitFor } from "../helpers/mod.js";
+import { publishAll, startHarness, type Harness } from "./helpers/harness.js";
 import { sequentialScenarios } from "./helpers/workload.js";
 
 let h: Harness;
@@ -31,12 +32,12 @@ function absurdBatch(): Uint8Array {
     agentStartUs: 1,
     firstSeq: 1,
     events: [
-      { seq: 1, kind: 999, tsNs: 5, timeUs: 1_750_000_000_000_000, sock: "ffff" },
+      { seq: 1, kind: 999 as v1.EventKind, tsNs: 5, timeUs: 1_750_000_000_000_000, sock: "ffff" },
       { seq: 2, kind: 1, tsNs: 2 ** 60, timeUs: 1_750_000_000_000_000, sock: "ffff" },
       { seq: 3, kind: 1, tsNs: 7, timeUs: 1_750_000_000_000_000, sock: "ffff", local: { ip: "10.0.0.1", port: 1_000_000 } },
       { seq: 4, kind: 1, tsNs: 8, timeUs: 1_750_000_000_000_000, sock: "not hex; DROP TABLE events" },
       { seq: 5, kind: 1, tsNs: 9, timeUs: 99, sock: "ffff" },
-      { seq: 6, kind: 1, tsNs: 10, timeUs: 1_750_000_000_000_000, sock: "ffff", newState: 4000 },
+      { seq: 6, kind: 1, tsNs: 10, timeUs: 1_750_000_000_000_000, sock: "ffff", newState: 4000 as v1.TcpState },
     ],
   }).finish();
 }
@@ -61,11 +62,11 @@ describe("consumer and hostile input", () => {
         ],
       }).finish(),
     );
-    await waitFor("the hostile messages handled", () => consumer!.stats().malformed === 3 && consumer!.stats().batchesConsumed === 1);
+    await waitFor(() => consumer!.stats().malformed === 3 && consumer!.stats().batchesConsumed === 1, { what: "the hostile messages handled" });
 
     const events = sequentialScenarios(["ok", "no-listener"]);
     await publishAll(h.publisher(), events);
-    await waitFor("2 traces", async () => (await h.store.stats()).traces === 2);
+    await waitFor(async () => (await h.store.stats()).traces === 2, { what: "2 traces" });
 
     const s = consumer.stats();
     expect(s.malformed).toBe(3); // random bytes and the Trace (terminated), the all-absurd batch (skipped)

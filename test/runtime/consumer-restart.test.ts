@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Outcome, type ConnEvent } from "../../src/model/mod.js";
 import { startConsumerService, type ConsumerService } from "../../src/runtime/consumer-service.js";
 import { stitch } from "../trace/helpers/stitch.js";
-import { publishAll, startHarness, waitFor, type Harness } from "./helpers/harness.js";
+import { waitFor } from "../helpers/mod.js";
+import { consumerIdle, publishAll, startHarness, type Harness } from "./helpers/harness.js";
 import { NODE, interleavedConnections, type InterleaveOptions, type Kind } from "./helpers/workload.js";
 
 let h: Harness;
@@ -61,10 +62,18 @@ describe("consumer restart mid-stream", () => {
     const cut = opens + Math.floor((events.length - opens) * 0.4);
     const first = await start();
     await publishAll(publisher, events.slice(0, cut));
-    await waitFor("the first part consumed", () => first.stats().eventsConsumed === cut);
-    // Let the connections that closed in the first part settle and alert.
-    await waitFor("some traces stored before the restart", () => first.stats().tracesStored > 0);
-    await new Promise((r) => setTimeout(r, 800));
+    await waitFor(() => first.stats().eventsConsumed === cut, { what: "the first part consumed" });
+    // Let the connections that closed in the first part settle and alert:
+    // as many traces as an uninterrupted stitch of that part finishes.
+    const settled = stitch(events.slice(0, cut).map((event) => ({ node: NODE, event }))).traces.length;
+    expect(settled).toBeGreaterThan(0);
+    await waitFor(
+      () => {
+        const s = first.stats();
+        return s.tracesStored === settled && s.alertsPublished === s.writer.alertsRaised;
+      },
+      { what: `the ${settled} traces finished before the restart stored and alerted` },
+    );
     await first.stop();
     const before = await storedOutcomes();
     expect(before.size).toBeGreaterThan(0);
@@ -74,8 +83,9 @@ describe("consumer restart mid-stream", () => {
     const second = await start();
     const replayed = second.stats().replayedEvents;
     await publishAll(publisher, events.slice(cut));
-    await waitFor(`${N} traces stored`, async () => (await storedOutcomes()).size >= N);
-    await new Promise((r) => setTimeout(r, 1000)); // room for a wrong extra trace or alert
+    await waitFor(async () => (await storedOutcomes()).size >= N, { what: `${N} traces stored` });
+    await waitFor(() => consumerIdle(second), { what: "the second run idle" }); // then a wrong extra trace or alert would be out
+    await h.nc.flush();
     await second.stop();
 
     const after = await storedOutcomes();
@@ -105,12 +115,12 @@ describe("consumer restart mid-stream", () => {
     const publisher = h.publisher();
     const first = await start();
     await publishAll(publisher, events.slice(0, 40));
-    await waitFor("consumed", () => first.stats().eventsConsumed === 40);
+    await waitFor(() => first.stats().eventsConsumed === 40, { what: "the first 40 events consumed" });
     await first.stop();
     const second = await start();
     await publishAll(publisher, events.slice(40));
-    await waitFor("all traces", async () => (await storedOutcomes()).size >= expected.size);
-    await new Promise((r) => setTimeout(r, 800));
+    await waitFor(async () => (await storedOutcomes()).size >= expected.size, { what: "all traces" });
+    await waitFor(() => consumerIdle(second), { what: "the second run idle" });
     expect(await storedOutcomes()).toEqual(expected);
     expect(second.stats().eventsConsumed).toBe(events.length - 40);
     expect(second.stats().stitcher.events).toBeLessThanOrEqual(events.length);

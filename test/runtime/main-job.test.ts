@@ -2,29 +2,33 @@
 // alerting. The agent is left out here (it needs bpftrace and is covered by
 // test/agent); events are published the way it publishes them, and
 // `tcptrail traces` then answers from the API the job serves.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runTraces } from "../../src/cli/commands/traces.js";
 import { silentLogger } from "../../src/log/logger.js";
 import { startMainJob, type MainJob } from "../../src/runtime/mod.js";
 import { EventPublisher, connectNats, jetstream, type NatsConnection } from "../../src/transport/mod.js";
-import { publishAll, suffix, waitFor } from "./helpers/harness.js";
+import { makeTempDir, waitFor, type TempDir } from "../helpers/mod.js";
+import { publishAll, suffix } from "./helpers/harness.js";
 import { NODE, sequentialScenarios } from "./helpers/workload.js";
 
+let tmp: TempDir;
 let dir: string;
 let job: MainJob | undefined;
 let nc: NatsConnection | undefined;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "tcptrail-mainjob-"));
+  tmp = await makeTempDir("mainjob");
+  dir = tmp.path;
 });
 afterEach(async () => {
-  await nc?.close().catch(() => undefined);
-  await job?.stop();
-  nc = job = undefined;
-  await rm(dir, { recursive: true, force: true });
+  try {
+    await nc?.close().catch(() => undefined);
+    await job?.stop();
+  } finally {
+    nc = job = undefined;
+    await tmp.remove();
+  }
 });
 
 describe("main job", () => {
@@ -39,11 +43,14 @@ describe("main job", () => {
     await publisher.close();
 
     const lines: string[] = [];
-    await waitFor("2 traces from the API", async () => {
-      lines.length = 0;
-      await runTraces({ api: job!.endpoints.api!, output: "json" }, (l) => lines.push(l));
-      return lines.length === 2;
-    });
+    await waitFor(
+      async () => {
+        lines.length = 0;
+        await runTraces({ api: job!.endpoints.api!, output: "json" }, (l) => lines.push(l));
+        return lines.length === 2;
+      },
+      { what: "2 traces from the API" },
+    );
     expect(lines.map((l) => (JSON.parse(l) as { outcome: string }).outcome).sort()).toEqual(["COMPLETED", "REFUSED"]);
 
     await job.stop();
