@@ -34,17 +34,20 @@ export interface StitchBenchResult {
 const K = v1.EventKind;
 const S = v1.TcpState;
 
+/** An event's fields before the emitter stamps its times. */
+type Fields = Omit<ConnEventInit, "tsNs">;
+
 /** Emits one node's events with a monotonic clock. */
 class Emitter {
-  ts = 1_000_000_000;
+  ts = 1_000_000_000n;
   seq = 0;
   readonly out: ConnEvent[] = [];
-  emit(e: ConnEventInit): void {
-    this.ts += 2_000;
-    e.tsNs = this.ts;
+  emit(e: Fields): void {
+    this.ts += 2_000n;
     e.seq = ++this.seq;
-    e.timeUs = 1_750_000_000_000_000 + Math.floor(this.ts / 1000);
-    this.out.push(v1.ConnEvent.create(e));
+    e.timeUs = 1_750_000_000_000_000 + Number(this.ts / 1000n);
+    // Shaped as decodeBatch delivers them: a message with exact kernel times.
+    this.out.push(Object.assign(v1.ConnEvent.create(e), { tsNs: this.ts, gapStartNs: 0n }) as unknown as ConnEvent);
   }
 }
 
@@ -86,7 +89,7 @@ function st(e: Emitter, s: Sk, to: number, lport = s.lport): void {
   s.state = to;
 }
 
-function sys(e: Emitter, s: Sk, kind: number, pid: number, extra: ConnEventInit = {}): void {
+function sys(e: Emitter, s: Sk, kind: number, pid: number, extra: Fields = {}): void {
   e.emit({
     kind,
     sock: s.sock,

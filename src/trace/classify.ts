@@ -45,17 +45,17 @@ const ECONNREFUSED = -111;
 
 /** Sent its FIN before receiving one (active close). */
 function activeClose(v: SockView | null): boolean {
-  return !!v && v.finSentNs > 0 && (v.finRecvNs === 0 || v.finSentNs <= v.finRecvNs);
+  return !!v && v.finSentNs > 0n && (v.finRecvNs === 0n || v.finSentNs <= v.finRecvNs);
 }
 
 /** Received a FIN before sending one (passive close). */
 function passiveClose(v: SockView | null): boolean {
-  return !!v && v.finRecvNs > 0 && (v.finSentNs === 0 || v.finRecvNs < v.finSentNs);
+  return !!v && v.finRecvNs > 0n && (v.finSentNs === 0n || v.finRecvNs < v.finSentNs);
 }
 
 /** Sent a RST that was not a reaction to one it had received. */
 function sentReset(v: SockView | null): boolean {
-  return !!v && v.rstSentNs > 0 && (v.rstRecvNs === 0 || v.rstSentNs <= v.rstRecvNs);
+  return !!v && v.rstSentNs > 0n && (v.rstRecvNs === 0n || v.rstSentNs <= v.rstRecvNs);
 }
 
 /** The socket gave up: it died from a connected or connecting state with no FIN or RST exchanged, after retransmitting. */

@@ -4,6 +4,7 @@
 // paired with the first compatible unpaired socket of the other side found
 // there. Nodes' streams arrive in any relative order, so whichever end comes
 // second does the pairing.
+import { nsBetween } from "../model/mod.js";
 import type { ResolvedOptions } from "./options.js";
 import { EndpointIndex, endpointKey } from "./endpoint-index.js";
 import { originalDstAgrees, redirectMatch } from "./redirect-link.js";
@@ -88,7 +89,7 @@ export class HopPairing {
     const sameNode = t.node[c] === t.node[s];
     if (sameNode) {
       // One clock: the server end cannot predate the SYN, nor follow it by much.
-      const d = t.birth[s]! - t.birth[c]!;
+      const d = nsBetween(t.birth[c]!, t.birth[s]!);
       if (d < 0 || d > this.#o.pairWindowNs) return false;
     }
     if (this.#isLoopback(t.lip[c]!)) {

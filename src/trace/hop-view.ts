@@ -2,7 +2,7 @@
 // and explanation read. Built once per emitted trace, so they can be ordinary
 // objects; times are wall-clock µs (0 = never) so that ends on different nodes
 // compare, and ns on the socket's own node where one socket's order matters.
-import type { ResetReason, Role, SidecarLeg, TcpState } from "../model/mod.js";
+import type { KernelNs, ResetReason, Role, SidecarLeg, TcpState } from "../model/mod.js";
 
 export interface AddressView {
   ip: string;
@@ -33,10 +33,11 @@ export interface SockView {
   rstSentUs: number;
   rstRecvUs: number;
   deathUs: number;
-  finSentNs: number;
-  finRecvNs: number;
-  rstSentNs: number;
-  rstRecvNs: number;
+  /** Kernel ns (0n = never), exact: one socket's FIN/RST order can hang on 1 ns. */
+  finSentNs: KernelNs;
+  finRecvNs: KernelNs;
+  rstSentNs: KernelNs;
+  rstRecvNs: KernelNs;
   rstReason: ResetReason;
   retransmits: number;
   /** The state it left for CLOSE (UNSPECIFIED while alive). */

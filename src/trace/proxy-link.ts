@@ -22,7 +22,7 @@
 // P wins (a proxy that hands work between threads); otherwise it is
 // ambiguous. An attempt that connected ends D's retries: a new connection
 // after that is a new request's, not a retry.
-import { SidecarLeg, type Process } from "../model/mod.js";
+import { SidecarLeg, nsBetween, type KernelNs, type Process } from "../model/mod.js";
 import type { NodeState } from "./node-state.js";
 import type { ResolvedOptions } from "./options.js";
 import { F, NONE, type SocketTable } from "./socket-table.js";
@@ -72,7 +72,7 @@ export class ProxyLink {
   }
 
   /** A downstream was accepted or its original destination recovered at `ts`. */
-  offer(n: NodeState, d: number, ts: number): void {
+  offer(n: NodeState, d: number, ts: KernelNs): void {
     const t = this.#t;
     t.mark[d] = ts;
     if (t.has(d, F.PENDING) || t.up[d] !== NONE || t.pid[d] === 0) return;
@@ -83,7 +83,7 @@ export class ProxyLink {
   }
 
   /** Upstream `u` was dialed by `proc` at `ts`: find the downstream it serves. */
-  connect(n: NodeState, u: number, proc: Process, ts: number): void {
+  connect(n: NodeState, u: number, proc: Process, ts: KernelNs): void {
     const t = this.#t;
     const pid = proc.pid ?? 0;
     const tid = proc.tid ?? 0;
@@ -166,11 +166,11 @@ export class ProxyLink {
     t.up[s] = NONE;
   }
 
-  #standing(d: number, ts: number): Standing {
+  #standing(d: number, ts: KernelNs): Standing {
     const t = this.#t;
     if (!t.has(d, F.PENDING)) return Standing.DROP;
     if (t.up[d] === NONE) {
-      if (ts - t.mark[d]! > this.#o.proxyWindowNs) return Standing.DROP;
+      if (nsBetween(t.mark[d]!, ts) > this.#o.proxyWindowNs) return Standing.DROP;
       return t.mark[d]! > ts ? Standing.WAIT : Standing.CANDIDATE;
     }
     // Linked: only a retry can still come, while the proxy keeps the downstream.
@@ -178,7 +178,7 @@ export class ProxyLink {
     const last = this.#lastAttempt(d);
     if (t.est[last]) return Standing.DROP;
     if (!t.has(last, F.DEAD) || t.death[last]! > ts) return Standing.WAIT;
-    return ts - t.death[last]! > this.#o.retryWindowNs ? Standing.DROP : Standing.CANDIDATE;
+    return nsBetween(t.death[last]!, ts) > this.#o.retryWindowNs ? Standing.DROP : Standing.CANDIDATE;
   }
 
   /** The thread a connect serving `d` is expected on: the one that accepted it, or that dialed its last attempt. */

@@ -3,27 +3,31 @@
 // is placed by binary search. An event is released once the newest timestamp
 // seen is `windowNs` past it; anything older than what was already released
 // is "late" and handed to the caller immediately (it may still apply).
-import type { ConnEvent } from "../model/mod.js";
+// Timestamps are exact kernel ns (bigint): events 1 ns apart past 2^53 ns
+// (104 days of uptime) must not tie.
+import { nsSpan, type ConnEvent, type KernelNs } from "../model/mod.js";
 
 export interface ReorderSink {
-  (ev: ConnEvent, tsNs: number): void;
+  (ev: ConnEvent, tsNs: KernelNs): void;
 }
 
 export class ReorderWindow {
-  readonly windowNs: number;
+  /** The window as a span to subtract from kernel times. */
+  readonly windowNs: bigint;
   /** Timestamp of the last released event. */
-  releasedTs = 0;
+  releasedTs: KernelNs = 0n;
   /** Newest timestamp seen. */
-  maxTs = 0;
+  maxTs: KernelNs = 0n;
   reordered = 0;
   late = 0;
 
   #evs: ConnEvent[] = [];
-  #ts: number[] = [];
+  #ts: KernelNs[] = [];
   #head = 0;
 
+  /** @param windowNs the window in ns (a duration: a number is fine) */
   constructor(windowNs: number) {
-    this.windowNs = windowNs;
+    this.windowNs = nsSpan(windowNs);
   }
 
   get buffered(): number {
@@ -34,7 +38,7 @@ export class ReorderWindow {
    * Add one event. Returns false when it is late (older than already released):
    * the caller applies it on the spot.
    */
-  push(ev: ConnEvent, ts: number): boolean {
+  push(ev: ConnEvent, ts: KernelNs): boolean {
     if (ts < this.releasedTs) {
       this.late++;
       return false;
@@ -62,11 +66,11 @@ export class ReorderWindow {
 
   /** Release every event at least `windowNs` older than the newest (all of them with `all`). */
   release(sink: ReorderSink, all = false): void {
-    const limit = all ? Infinity : this.maxTs - this.windowNs;
+    const limit = this.maxTs - this.windowNs;
     const evs = this.#evs;
     const tss = this.#ts;
     let h = this.#head;
-    while (h < tss.length && tss[h]! <= limit) {
+    while (h < tss.length && (all || tss[h]! <= limit)) {
       const ts = tss[h]!;
       const ev = evs[h]!;
       // Clear before the callback: a throwing sink must not replay the event.

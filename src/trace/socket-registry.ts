@@ -2,7 +2,7 @@
 // pointer reuse, the TCP milestones the classifier needs, attribution, and the
 // hand-offs to pairing and proxy linking. Dead sockets stay addressable for a
 // linger period so a close() that follows the RST still finds them.
-import { EventKind, TcpState, type ConnEvent } from "../model/mod.js";
+import { EventKind, TcpState, nsSpan, type ConnEvent, type KernelNs } from "../model/mod.js";
 import type { HopPairing } from "./hop-pairing.js";
 import type { NodeState } from "./node-state.js";
 import type { ResolvedOptions } from "./options.js";
@@ -68,9 +68,9 @@ export class SocketRegistry {
   }
 
   /** Apply one event of node `n` with kernel time `ts`. Returns false when it could not apply. */
-  apply(n: NodeState, ev: ConnEvent, ts: number): boolean {
+  apply(n: NodeState, ev: ConnEvent, ts: KernelNs): boolean {
     const tu = ev.timeUs;
-    if (tu) n.offsetUs = tu - ts / 1000;
+    if (tu) n.sync(ts, tu);
     switch (ev.kind) {
       case EventKind.EVENT_KIND_STATE_CHANGE:
         return this.#stateChange(n, ev, ts);
@@ -137,7 +137,7 @@ export class SocketRegistry {
   expire(n: NodeState, force = false): void {
     const t = this.t;
     const q = n.dead;
-    const horizon = n.window.releasedTs - this.#o.lingerNs;
+    const horizon = n.window.releasedTs - nsSpan(this.#o.lingerNs);
     while (q.length > 0) {
       const s = q.peekSlot();
       if (t.gen[s] !== q.peekGen()) {
@@ -176,7 +176,7 @@ export class SocketRegistry {
     t.free(s);
   }
 
-  #stateChange(n: NodeState, ev: ConnEvent, ts: number): boolean {
+  #stateChange(n: NodeState, ev: ConnEvent, ts: KernelNs): boolean {
     const sock = ev.sock;
     if (!sock) {
       this.counters.malformed++;
@@ -241,7 +241,7 @@ export class SocketRegistry {
     return true;
   }
 
-  #resetSent(n: NodeState, ev: ConnEvent, ts: number): boolean {
+  #resetSent(n: NodeState, ev: ConnEvent, ts: KernelNs): boolean {
     const t = this.t;
     if (!ev.sock) {
       this.#phantom(n, ev, ts);
@@ -265,7 +265,7 @@ export class SocketRegistry {
    * gone): recorded as a dead server-side pseudo-socket so pairing can put it
    * opposite the client it answered.
    */
-  #phantom(n: NodeState, ev: ConnEvent, ts: number): void {
+  #phantom(n: NodeState, ev: ConnEvent, ts: KernelNs): void {
     const t = this.t;
     const s = t.alloc();
     t.flags[s] = F.SERVER | F.PHANTOM | F.DEAD | F.UNMAPPED;
@@ -278,17 +278,18 @@ export class SocketRegistry {
     if (t.peer[s] === NONE) {
       // Nothing to answer (yet): it only matters if the dialer shows up, and the
       // dialer's node may lag; keep it for the linger period.
-      n.dead.push(s, t.gen[s]!, ts);
+      // Linger is measured on the death column (kernel time); the queue keeps wall ms.
+      n.dead.push(s, t.gen[s]!, this.nowMs);
       t.flags[s]! &= ~F.UNMAPPED;
       return;
     }
     this.#hooks.onDeath(s);
   }
 
-  #gap(n: NodeState, ev: ConnEvent, ts: number): void {
+  #gap(n: NodeState, ev: ConnEvent, ts: KernelNs): void {
     this.counters.gaps++;
     const t = this.t;
-    const start = ev.gapStartNs || 0;
+    const start = ev.gapStartNs;
     // Rare (agent restarts, lost events): a scan of the table is fine.
     for (let s = 0; s < t.capacity; s++) {
       if (t.flags[s] === 0 || t.node[s] !== n.index || t.has(s, F.UNMAPPED)) continue;
@@ -298,7 +299,7 @@ export class SocketRegistry {
     }
   }
 
-  #born(n: NodeState, sock: string, ts: number, kind: number): number {
+  #born(n: NodeState, sock: string, ts: KernelNs, kind: number): number {
     const t = this.t;
     const s = t.alloc();
     t.flags[s] = kind;
@@ -310,12 +311,12 @@ export class SocketRegistry {
     return s;
   }
 
-  #die(n: NodeState, s: number, ts: number, from: number): void {
+  #die(n: NodeState, s: number, ts: KernelNs, from: number): void {
     const t = this.t;
     t.flags[s]! |= F.DEAD;
     t.death[s] = ts;
     t.closeFrom[s] = from;
-    n.dead.push(s, t.gen[s]!, ts);
+    n.dead.push(s, t.gen[s]!, this.nowMs);
     this.#hooks.onDeath(s);
   }
 

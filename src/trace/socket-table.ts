@@ -1,6 +1,8 @@
 // Struct-of-arrays storage for tracked sockets. A socket is a slot index into
 // typed columns: no object per socket, no boxed doubles, so a live socket costs
 // about 150 bytes of columns instead of ~500 bytes as a class instance.
+// Kernel times are u64 columns (BigUint64Array): exact for any uptime, where
+// doubles round past 2^53 ns (104 days) and two sockets' births would tie.
 
 /** Socket flags (bits of the `flags` column). */
 export const F = {
@@ -28,16 +30,16 @@ export class SocketTable {
   /** Allocated slots (alive or lingering). */
   used = 0;
 
-  // Kernel timestamps (ns, the node's monotonic clock); 0 = never.
-  birth = new Float64Array(0);
-  est = new Float64Array(0);
-  finSent = new Float64Array(0);
-  finRecv = new Float64Array(0);
-  rstSent = new Float64Array(0);
-  rstRecv = new Float64Array(0);
-  death = new Float64Array(0);
+  // Kernel timestamps (ns since boot, the node's clock); 0n = never.
+  birth = new BigUint64Array(0);
+  est = new BigUint64Array(0);
+  finSent = new BigUint64Array(0);
+  finRecv = new BigUint64Array(0);
+  rstSent = new BigUint64Array(0);
+  rstRecv = new BigUint64Array(0);
+  death = new BigUint64Array(0);
   /** accept or SO_ORIGINAL_DST time of a sidecar downstream (proxy linking window). */
-  mark = new Float64Array(0);
+  mark = new BigUint64Array(0);
   /** Wall ms when the stitcher first saw the socket (max-age). */
   seenMs = new Float64Array(0);
 
@@ -105,8 +107,9 @@ export class SocketTable {
 
   /** Reset every column of `s` and return it to the free list. */
   free(s: number): void {
-    this.birth[s] = this.est[s] = this.finSent[s] = this.finRecv[s] = 0;
-    this.rstSent[s] = this.rstRecv[s] = this.death[s] = this.mark[s] = this.seenMs[s] = 0;
+    this.birth[s] = this.est[s] = this.finSent[s] = this.finRecv[s] = 0n;
+    this.rstSent[s] = this.rstRecv[s] = this.death[s] = this.mark[s] = 0n;
+    this.seenMs[s] = 0;
     this.netns[s] = this.uid[s] = this.flags[s] = this.pid[s] = this.tid[s] = 0;
     this.gen[s] = (this.gen[s]! + 1) >>> 0;
     this.peer[s] = this.aux[s] = this.up[s] = this.down[s] = this.nextAttempt[s] = this.next[s] = NONE;
@@ -126,18 +129,23 @@ export class SocketTable {
   #grow(n: number): void {
     const old = this.capacity;
     const f64 = (a: Float64Array) => copy(new Float64Array(n), a);
+    const u64 = (a: BigUint64Array) => {
+      const b = new BigUint64Array(n);
+      b.set(a);
+      return b;
+    };
     const u32 = (a: Uint32Array) => copy(new Uint32Array(n), a);
     const i32 = (a: Int32Array, fill: number) => copy(new Int32Array(n).fill(fill, old), a);
     const u16 = (a: Uint16Array) => copy(new Uint16Array(n), a);
     const u8 = (a: Uint8Array) => copy(new Uint8Array(n), a);
-    this.birth = f64(this.birth);
-    this.est = f64(this.est);
-    this.finSent = f64(this.finSent);
-    this.finRecv = f64(this.finRecv);
-    this.rstSent = f64(this.rstSent);
-    this.rstRecv = f64(this.rstRecv);
-    this.death = f64(this.death);
-    this.mark = f64(this.mark);
+    this.birth = u64(this.birth);
+    this.est = u64(this.est);
+    this.finSent = u64(this.finSent);
+    this.finRecv = u64(this.finRecv);
+    this.rstSent = u64(this.rstSent);
+    this.rstRecv = u64(this.rstRecv);
+    this.death = u64(this.death);
+    this.mark = u64(this.mark);
     this.seenMs = f64(this.seenMs);
     this.netns = u32(this.netns);
     this.uid = u32(this.uid);

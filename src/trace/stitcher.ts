@@ -1,7 +1,7 @@
 // The stitcher: one node's ordered events in, finished traces out. Pure and in
 // memory: the caller feeds batches (from JetStream, a fixture, a bench) and
 // drives time with tick(); nothing here does I/O.
-import { Outcome, type ConnEvent } from "../model/mod.js";
+import { Outcome, type ConnEvent, type KernelNs } from "../model/mod.js";
 import { HopPairing } from "./hop-pairing.js";
 import { NodeState } from "./node-state.js";
 import { resolveOptions, type ResolvedOptions, type StitcherOptions } from "./options.js";
@@ -68,7 +68,7 @@ export class Stitcher {
   #incomplete = 0;
   // Release callback bound once; #current is the node being released.
   #current: NodeState | null = null;
-  readonly #sink = (ev: ConnEvent, ts: number): void => {
+  readonly #sink = (ev: ConnEvent, ts: KernelNs): void => {
     this.#registry.apply(this.#current!, ev, ts);
   };
 
@@ -107,7 +107,8 @@ export class Stitcher {
         continue;
       }
       const ts = ev.tsNs;
-      if (!(ts > 0)) {
+      // Kernel times are exact bigints (decodeBatch); anything else, or 0, is not an event time.
+      if (typeof ts !== "bigint" || ts <= 0n) {
         this.#malformed++;
         continue;
       }

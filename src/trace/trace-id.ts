@@ -2,10 +2,10 @@
 // stitching the same events again (consumer restart, replay) yields the same
 // id and the store's writes stay idempotent.
 import { createHash } from "node:crypto";
-import { formatSocketId } from "../model/mod.js";
+import { formatSocketId, type KernelNs } from "../model/mod.js";
 
 /** "node/sock/birth_ns": a socket's identity across pointer reuse. */
-export function socketId(node: string, sock: string, birthNs: number): string {
+export function socketId(node: string, sock: string, birthNs: KernelNs): string {
   return formatSocketId({ node, sock, birthNs });
 }
 

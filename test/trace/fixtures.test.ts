@@ -30,7 +30,8 @@ describe("fixtures", () => {
     expect(a!.event.kind).toBe(EventKind.EVENT_KIND_STATE_CHANGE);
     expect(a!.event.oldState).toBe(TcpState.TCP_STATE_CLOSE);
     expect(a!.event.newState).toBe(TcpState.TCP_STATE_SYN_SENT);
-    expect(a!.event.tsNs).toBe(123);
+    expect(a!.event.tsNs).toBe(123n);
+    expect(b!.event.tsNs).toBe(124n);
     expect(b!.event.kind).toBe(EventKind.EVENT_KIND_RESET_SENT);
     expect(b!.event.resetReason).toBe(ResetReason.RESET_REASON_NO_SOCKET);
     expect(b!.event.netns).toBe(4026532301);

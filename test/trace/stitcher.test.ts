@@ -2,7 +2,7 @@
 // outcomes, determinism and resource release, each on a small kernel-faithful
 // stream built with the lab model.
 import { describe, expect, it } from "vitest";
-import { Outcome, ResetReason, v1, formatEndpoint, type ConnEvent } from "../../src/model/mod.js";
+import { Outcome, ResetReason, v1, formatEndpoint, toWireEvent, withKernelTimes, type ConnEvent } from "../../src/model/mod.js";
 import { Stitcher, isStitcherOptionsError, isTraceError } from "../../src/trace/mod.js";
 import { toConnEvent, type FixtureRecord } from "./helpers/load-fixture.js";
 import { APP_UID, MeshLab, SIDECAR_UID, type Pod, type Rec } from "./helpers/mesh-lab.js";
@@ -343,8 +343,12 @@ describe("determinism and resources", () => {
     const ids = [1, 3, 50].map((b) => stitch(recs, {}, b).traces[0]!.traceId);
     expect(new Set(ids).size).toBe(1);
     expect(ids[0]).toMatch(/^[0-9a-f]{32}$/);
-    // Through the wire: encoded and decoded again (uint64 fields come back as numbers).
-    const decoded = recs.map((r) => ({ node: r.node, event: v1.ConnEvent.decode(v1.ConnEvent.encode(r.event).finish()) }));
+    // Through the wire: encoded and decoded again (uint64 fields come back as numbers, kernel times as exact bigints).
+    const base = recs[0]!.event.tsNs;
+    const decoded = recs.map((r) => {
+      const msg = v1.ConnEvent.decode(v1.ConnEvent.encode(toWireEvent(r.event, base)).finish());
+      return { node: r.node, event: withKernelTimes(msg, base) as ConnEvent };
+    });
     expect(decoded[0]!.event.tsNs).toBe(recs[0]!.event.tsNs);
     const viaWire = stitch(decoded).traces[0]!;
     expect(viaWire.traceId).toBe(ids[0]);
