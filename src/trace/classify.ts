@@ -25,7 +25,7 @@ export interface HopClass {
 
 export interface TraceClass {
   outcome: Outcome;
-  /** Index of the hop where the failure began, -1 if none. */
+  /** Number (1-based, like Hop.index) of the hop where the failure began, 0 if none. */
   originHop: number;
   originSide: "" | Side;
   propagation: Relay[];
@@ -211,11 +211,12 @@ export function classifyHop(h: HopView): HopClass {
 }
 
 /**
- * `retried[i]`: hop i is a proxy's connect attempt that a later attempt
- * replaced (or leads from one). Its failure is kept on the hop but neither
- * begins the trace's failure nor relays it: the last attempt decides.
+ * `retried[i]` (array position): hop i is a proxy's connect attempt that a
+ * later attempt replaced (or leads from one). Its failure is kept on the hop
+ * but neither begins the trace's failure nor relays it: the last attempt decides.
  */
 export function classifyTrace(classes: HopClass[], retried: readonly boolean[] = []): TraceClass {
+  // `skip` is an array position (the origin's own relay is not propagation).
   const relays = (skip: number) =>
     classes
       .map((k, i) => (i === skip || retried[i] ? null : k.relay))
@@ -225,7 +226,7 @@ export function classifyTrace(classes: HopClass[], retried: readonly boolean[] =
   if (incomplete) {
     return {
       outcome: Outcome.OUTCOME_INCOMPLETE,
-      originHop: -1,
+      originHop: 0,
       originSide: "",
       propagation: relays(-1),
       incompleteReason: incomplete.incompleteReason,
@@ -240,7 +241,7 @@ export function classifyTrace(classes: HopClass[], retried: readonly boolean[] =
     const o = classes[origin]!;
     return {
       outcome: o.outcome,
-      originHop: origin,
+      originHop: origin + 1,
       originSide: o.failureSide,
       propagation: relays(origin).filter((r) => r.atUs >= o.failureUs),
       incompleteReason: "",
@@ -249,7 +250,7 @@ export function classifyTrace(classes: HopClass[], retried: readonly boolean[] =
   const open = classes.some((k) => k.outcome === Outcome.OUTCOME_OPEN);
   return {
     outcome: open ? Outcome.OUTCOME_OPEN : Outcome.OUTCOME_COMPLETED,
-    originHop: -1,
+    originHop: 0,
     originSide: "",
     propagation: relays(-1),
     incompleteReason: "",

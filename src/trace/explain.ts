@@ -1,11 +1,23 @@
-// One sentence per trace: who did what, and why. Names come from the socket
-// snapshots (role, pod, command, pid), addresses from the tuple when an end
-// was not traced.
+// One sentence per trace: who did what, on which hop, and why. Names come from
+// the socket snapshots (role, pod, command, pid), addresses from the tuple when
+// an end was not traced. Hops are named by their number (Hop.index, 1-based),
+// the same number `tcptrail why`, the table and the JSON show.
 import { formatEndpoint, Outcome, reasonName, ResetReason, Role } from "../model/mod.js";
 import { attemptsNotes } from "./attempts-note.js";
 import type { HopClass, Side, TraceClass } from "./classify.js";
 import type { HopView, SockView } from "./hop-view.js";
+import { idleClose, type IdleClose, type IdleCloseOptions } from "./idle-close.js";
 import type { Relay } from "./trace-info.js";
+import type { WireSender } from "./untraced-sender.js";
+
+export interface ExplainContext {
+  /** A sidecar's upstream connection could not be attributed to one request. */
+  pooled: boolean;
+  /** What decides whether a sidecar's first close was its idle timeout. */
+  idle: IdleCloseOptions;
+  /** RESET_UNTRACED: the RST's sender as the wire names it (see untraced-sender.ts). */
+  untracedSender: WireSender | null;
+}
 
 function where(v: SockView): string {
   return v.pod && v.pod !== v.node ? `${v.node}/${v.pod}` : v.node;
@@ -42,8 +54,19 @@ function nameOf(h: HopView, side: Side): string {
   return shortName(end(h, side), missingAddress(h, side));
 }
 
+/** The full name of an end when it was traced, else its address. */
+function fullNameOf(h: HopView, side: Side): string {
+  const v = end(h, side);
+  return v ? fullName(v) : nameOf(h, side);
+}
+
 function other(side: Side): Side {
   return side === "client" ? "server" : "client";
+}
+
+/** "on hop 2": the hop's number, as every output shows it. */
+function onHop(h: HopView): string {
+  return `on hop ${h.index}`;
 }
 
 function ms(us: number): string {
@@ -52,11 +75,22 @@ function ms(us: number): string {
   return v < 10 ? `${Math.round(v * 10) / 10} ms` : `${Math.round(v)} ms`;
 }
 
+/** Idle stretches and timeouts are seconds: "1.0 s", "30 s", "0.25 s". */
+function seconds(us: number): string {
+  const s = us / 1e6;
+  if (s >= 10) return `${Math.round(s)} s`;
+  return `${s < 1 ? Math.round(s * 100) / 100 : s.toFixed(1)} s`;
+}
+
+function timeoutSeconds(timeoutMs: number): string {
+  return `${Math.round(timeoutMs) / 1000} s`;
+}
+
 function relays(hops: HopView[], list: Relay[], sinceUs: number): string {
   let previousReceiver = "";
   return list
     .map((r, i) => {
-      const h = hops[r.hop]!;
+      const h = hops[r.hop - 1]!;
       const by = nameOf(h, r.by);
       const to = nameOf(h, other(r.by));
       const lag = sinceUs > 0 && r.atUs >= sinceUs ? ` ${ms(r.atUs - sinceUs)} later` : "";
@@ -88,10 +122,46 @@ function chain(all: HopView[]): string {
   return names.join(" → ");
 }
 
-export function explain(hops: HopView[], classes: HopClass[], tc: TraceClass, pooled: boolean): string {
+/** "after 1.0 s (proxy idle timeout)", "1.0 s idle vs the configured timeout 1 s (proxy idle timeout)". */
+function idleWords(idle: IdleClose): string {
+  switch (idle.kind) {
+    case "unconfigured":
+      return `after ${seconds(idle.idleUs)} (proxy idle timeout)`;
+    case "configured":
+      return `${seconds(idle.idleUs)} idle vs the configured timeout ${timeoutSeconds(idle.timeoutMs)} (proxy idle timeout)`;
+    case "far":
+      return `after ${seconds(idle.idleUs)} without events, far from the configured idle timeout ${idle.timeoutsMs.map(timeoutSeconds).join(" or ")}`;
+  }
+}
+
+/** "on hop 3 after 1.0 s (proxy idle timeout)", "on hop 3: 1.0 s idle vs the configured timeout 1 s (proxy idle timeout)". */
+function idleOnHop(h: HopView, idle: IdleClose): string {
+  return `${onHop(h)}${idle.kind === "configured" ? ": " : " "}${idleWords(idle)}`;
+}
+
+/** The first close of a completed trace: a plain FIN, or a sidecar closing a quiet connection. */
+function firstClose(hops: HopView[], first: Relay, ctx: ExplainContext): string {
+  const h = hops[first.hop - 1]!;
+  const idle = idleClose(hops, end(h, first.by), first.atUs, ctx.idle);
+  const by = nameOf(h, first.by);
+  const to = nameOf(h, other(first.by));
+  const kind = first.kind === "RST" ? " with a RST" : "";
+  if (idle && idle.kind !== "far") return `${by} closed the idle connection to ${to}${kind} ${idleOnHop(h, idle)}`;
+  return `${by} closed first with a ${first.kind} ${onHop(h)}${idle ? ` ${idleWords(idle)}` : ""}`;
+}
+
+function untraced(o: HopView, oc: HopClass, sender: WireSender | null): string {
+  const side = oc.failureSide || "client";
+  const receiver = fullNameOf(o, side);
+  const from = sender ? formatEndpoint(sender) : missingAddress(o, other(side));
+  const pod = sender?.pod ? `pod ${sender.pod}, ` : "";
+  return `a RST from ${from} (${pod}network: no traced socket sent it, e.g. an iptables REJECT rule or a middlebox) reached ${receiver} ${onHop(o)}`;
+}
+
+export function explain(hops: HopView[], classes: HopClass[], tc: TraceClass, ctx: ExplainContext): string {
   const parts: string[] = [];
-  const o = tc.originHop >= 0 ? hops[tc.originHop]! : null;
-  const oc = tc.originHop >= 0 ? classes[tc.originHop]! : null;
+  const o = tc.originHop > 0 ? hops[tc.originHop - 1]! : null;
+  const oc = tc.originHop > 0 ? classes[tc.originHop - 1]! : null;
   switch (tc.outcome) {
     case Outcome.OUTCOME_INCOMPLETE:
       parts.push(`events are missing for ${chain(hops)} (${tc.incompleteReason}), so its outcome is not guessed`);
@@ -103,10 +173,7 @@ export function explain(hops: HopView[], classes: HopClass[], tc: TraceClass, po
       const first = tc.propagation[0];
       let s = `${chain(hops)} completed`;
       if (first) {
-        const h = hops[first.hop]!;
-        const closer = end(h, first.by);
-        s += `; ${nameOf(h, first.by)} closed first with a ${first.kind}`;
-        if (closer?.role === Role.ROLE_SIDECAR && first.hop === 0 && first.by === "server") s += " (the sidecar's own decision, e.g. an idle timeout)";
+        s += `; ${firstClose(hops, first, ctx)}`;
         const rest = relays(hops, tc.propagation.slice(1), first.atUs);
         if (rest) s += `, ${rest}`;
       }
@@ -115,48 +182,47 @@ export function explain(hops: HopView[], classes: HopClass[], tc: TraceClass, po
     }
     case Outcome.OUTCOME_REFUSED: {
       const refuser = o!.refusal ?? (o!.server?.phantom ? o!.server : null);
-      const dialer = o!.client ? fullName(o!.client) : missingAddress(o!, "client");
+      const dialer = fullNameOf(o!, "client");
       if (refuser) {
         parts.push(
-          `nothing listened on ${formatEndpoint(refuser)} in ${where(refuser)}: its kernel answered the SYN from ${dialer} with a RST (${reason(refuser.rstReason)})`,
+          `nothing listened on ${formatEndpoint(refuser)} in ${where(refuser)}: its kernel answered the SYN from ${dialer} ${onHop(o!)} with a RST (${reason(refuser.rstReason)})`,
         );
       } else {
-        parts.push(`${missingAddress(o!, "server")} refused the connection from ${dialer}`);
+        parts.push(`${missingAddress(o!, "server")} refused the connection from ${dialer} ${onHop(o!)}`);
       }
       break;
     }
-    case Outcome.OUTCOME_RESET_UNTRACED: {
-      const side = oc!.failureSide || "client";
-      const receiver = end(o!, side);
-      parts.push(
-        `${receiver ? fullName(receiver) : nameOf(o!, side)} received a RST from ${missingAddress(o!, other(side) === "server" ? "server" : "client")} that no traced socket sent (a middlebox or an iptables REJECT rule)`,
-      );
+    case Outcome.OUTCOME_RESET_UNTRACED:
+      parts.push(untraced(o!, oc!, ctx.untracedSender));
       break;
-    }
     case Outcome.OUTCOME_TIMEOUT: {
       const side = oc!.failureSide || "client";
       const v = end(o!, side);
-      const who = v ? fullName(v) : nameOf(o!, side);
+      const who = fullNameOf(o!, side);
       if (oc!.resetReason === ResetReason.RESET_REASON_TCP_KEEPALIVE_TIMEOUT) {
-        parts.push(`${who} reset the connection when its keepalive probes went unanswered (${reason(oc!.resetReason)})`);
+        parts.push(`${who} reset the connection to ${nameOf(o!, other(side))} ${onHop(o!)} when its keepalive probes went unanswered (${reason(oc!.resetReason)})`);
       } else {
-        parts.push(`${who} gave up on ${nameOf(o!, other(side))} after ${v?.retransmits ?? 0} retransmissions`);
+        parts.push(`${who} gave up on ${nameOf(o!, other(side))} ${onHop(o!)} after ${v?.retransmits ?? 0} retransmissions`);
       }
       break;
     }
     case Outcome.OUTCOME_PROCESS_EXIT: {
       const side = oc!.failureSide || "server";
-      const v = end(o!, side);
       parts.push(
-        `${v ? fullName(v) : nameOf(o!, side)} exited (crashed or was killed) with its connection to ${nameOf(o!, other(side))} open: the kernel closed it with a FIN`,
+        `${fullNameOf(o!, side)} exited (crashed or was killed) with its connection to ${nameOf(o!, other(side))} ${onHop(o!)} open: the kernel closed it with a FIN`,
       );
       break;
     }
     default: {
       // RESET_BY_CLIENT / RESET_BY_SERVER
       const side = oc!.failureSide || "server";
-      const v = end(o!, side);
-      parts.push(`${v ? fullName(v) : nameOf(o!, side)} reset the connection to ${nameOf(o!, other(side))} (${reason(oc!.resetReason)})`);
+      const to = nameOf(o!, other(side));
+      const idle = idleClose(hops, end(o!, side), oc!.failureUs, ctx.idle);
+      if (idle && idle.kind !== "far") {
+        parts.push(`${fullNameOf(o!, side)} closed the idle connection to ${to} with a RST ${idleOnHop(o!, idle)}, ${reason(oc!.resetReason)}`);
+      } else {
+        parts.push(`${fullNameOf(o!, side)} reset the connection to ${to} ${onHop(o!)} (${reason(oc!.resetReason)})${idle ? `, ${idleWords(idle)}` : ""}`);
+      }
     }
   }
   if (tc.outcome !== Outcome.OUTCOME_COMPLETED && tc.outcome !== Outcome.OUTCOME_OPEN && oc) {
@@ -168,7 +234,7 @@ export function explain(hops: HopView[], classes: HopClass[], tc: TraceClass, po
     if (note.hop === tc.originHop && parts.length > 0) parts[0] = `${note.text}; on the last attempt, ${parts[0]}`;
     else parts.push(note.text);
   }
-  if (pooled) parts.push("a sidecar's upstream connection could not be attributed to one request (pooled), so the chain stops there");
+  if (ctx.pooled) parts.push("a sidecar's upstream connection could not be attributed to one request (pooled), so the chain stops there");
   const s = parts.join("; ");
   return s.charAt(0).toUpperCase() + s.slice(1) + ".";
 }

@@ -55,6 +55,7 @@ export interface SockView {
 }
 
 export interface HopView {
+  /** The hop's number along the chain, 1-based like Hop.index (hops[index - 1] is this view). */
   index: number;
   client: SockView | null;
   server: SockView | null;
@@ -66,7 +67,7 @@ export interface HopView {
   redirected: boolean;
   /** One end is missing although its address belongs to traced territory. */
   missingExpected: boolean;
-  /** Index of the hop whose server dialed this one (through a proxy), -1 for the first hop. */
+  /** Number (like index) of the hop whose server dialed this one (through a proxy), 0 for the first hop. */
   parent: number;
   /** Which connect attempt of its proxy this hop is, 1-based (1 when not retried). */
   attempt: number;

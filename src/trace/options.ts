@@ -4,6 +4,19 @@ import { StitcherOptionsError } from "./errors.js";
 import type { TraceInfo } from "./trace-info.js";
 
 /**
+ * The sidecars' configured idle timeout (HAProxy `timeout client/server`,
+ * Envoy `idle_timeout`): unknown unless the caller says, so explanations do
+ * not compare an idle stretch with a timeout nobody configured.
+ */
+export const DEFAULT_PROXY_IDLE_TIMEOUT_MS: number | readonly number[] | undefined = undefined;
+/**
+ * Without a configured timeout, a sidecar's first close after at least this
+ * long without any event on the connection reads as an idle timeout: proxies
+ * configure idle timeouts in seconds, while a close right after traffic is the
+ * proxy's answer to that traffic.
+ */
+export const DEFAULT_IDLE_CLOSE_MIN_MS = 1000;
+/**
  * How long after a failed upstream connect a proxy's next connect to the same
  * destination still counts as its retry: HAProxy waits min(timeout connect,
  * 1 s) before retrying, Envoy backs off 25-250 ms; twice the longest of them.
@@ -39,6 +52,15 @@ export interface StitcherOptions {
   initialCapacity?: number;
   /** Wall clock in ms, for settle/max-age/quiet-node decisions. Default Date.now. */
   clock?: () => number;
+  /**
+   * The sidecars' idle timeout(s), when known: a sidecar's first FIN or RST
+   * after about this long without events is named an idle timeout ("1.0 s idle
+   * vs the configured timeout 1 s"), one far from every value is not.
+   * Default DEFAULT_PROXY_IDLE_TIMEOUT_MS (unknown).
+   */
+  proxyIdleTimeoutMs?: number | readonly number[];
+  /** Without proxyIdleTimeoutMs: the shortest quiet stretch before a sidecar's first close that reads as an idle timeout. Default DEFAULT_IDLE_CLOSE_MIN_MS. */
+  idleCloseMinMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -56,12 +78,23 @@ export interface ResolvedOptions {
   inboundRedirectPorts: ReadonlySet<number>;
   initialCapacity: number;
   clock: () => number;
+  /** Configured sidecar idle timeouts, ms (empty when unknown). */
+  proxyIdleTimeoutsMs: readonly number[];
+  idleCloseMinMs: number;
 }
 
 function nonNegative(name: string, v: number | undefined, dflt: number): number {
   const x = v ?? dflt;
   if (!Number.isFinite(x) || x < 0) throw new StitcherOptionsError(`${name} must be a finite number >= 0, got ${x}`);
   return x;
+}
+
+function idleTimeouts(v: number | readonly number[] | undefined): readonly number[] {
+  const list = v === undefined ? [] : typeof v === "number" ? [v] : [...v];
+  for (const x of list) {
+    if (!Number.isFinite(x) || x <= 0) throw new StitcherOptionsError(`proxyIdleTimeoutMs must be finite numbers > 0, got ${x}`);
+  }
+  return list;
 }
 
 function ports(name: string, v: number[] | undefined, dflt: number[]): ReadonlySet<number> {
@@ -91,5 +124,7 @@ export function resolveOptions(o: StitcherOptions = {}): ResolvedOptions {
     inboundRedirectPorts: ports("inboundRedirectPorts", o.inboundRedirectPorts, [15006]),
     initialCapacity,
     clock: o.clock ?? Date.now,
+    proxyIdleTimeoutsMs: idleTimeouts(o.proxyIdleTimeoutMs ?? DEFAULT_PROXY_IDLE_TIMEOUT_MS),
+    idleCloseMinMs: nonNegative("idleCloseMinMs", o.idleCloseMinMs, DEFAULT_IDLE_CLOSE_MIN_MS),
   };
 }

@@ -3,6 +3,7 @@
 // hand-offs to pairing and proxy linking. Dead sockets stay addressable for a
 // linger period so a close() that follows the RST still finds them.
 import { EventKind, TcpState, nsSpan, type ConnEvent, type KernelNs } from "../model/mod.js";
+import { AddressPods } from "./address-pods.js";
 import type { HopPairing } from "./hop-pairing.js";
 import type { NodeState } from "./node-state.js";
 import type { ResolvedOptions } from "./options.js";
@@ -31,8 +32,8 @@ export class SocketRegistry {
   readonly counters: RegistryCounters = { sockets: 0, malformed: 0, untracked: 0, gaps: 0 };
   /** Wall ms stamped on sockets born now (max-age); the stitcher updates it per ingest. */
   nowMs = 0;
-  /** Interned IPs some traced socket was bound to: an end at such an address should be seen. */
-  readonly localIps = new Set<number>();
+  /** Interned IPs some traced socket was bound to, with its pod: an end at such an address should be seen. */
+  readonly localIps = new AddressPods();
 
   readonly #strings: StringTable;
   readonly #pairing: HopPairing;
@@ -338,7 +339,7 @@ export class SocketRegistry {
       if (l.port && !t.lport[s]) {
         t.lport[s] = l.port;
         t.lip[s] = strings.intern(l.ip);
-        this.localIps.add(t.lip[s]!);
+        this.localIps.note(t.lip[s]!, t.pod[s] || strings.intern(ev.pod));
       } else if (!t.lip[s] && l.ip) t.lip[s] = strings.intern(l.ip);
     }
     const r = ev.remote;

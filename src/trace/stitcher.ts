@@ -83,8 +83,13 @@ export class Stitcher {
         this.#settling.push(s, this.#t.gen[s]!, this.#nowMs);
       },
     });
-    this.#builder = new TraceBuilder(this.#t, this.#strings, this.#nodeList, this.#registry.localIps, (s) =>
-      this.#registry.sockName(s),
+    this.#builder = new TraceBuilder(
+      this.#t,
+      this.#strings,
+      this.#nodeList,
+      this.#registry.localIps,
+      (s) => this.#registry.sockName(s),
+      this.#o,
     );
   }
 

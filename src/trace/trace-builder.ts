@@ -1,10 +1,12 @@
 // Turning a connected group of sockets into a Trace: walk back from any socket
 // to the first hop's client through pairing and proxy links, walk forward to
 // the last hop, snapshot every end, classify and explain.
-import { v1, type HopEndpoint, type Trace } from "../model/mod.js";
+import { Role, v1, type HopEndpoint, type Trace } from "../model/mod.js";
+import type { AddressPods } from "./address-pods.js";
 import { classifyHop, classifyTrace } from "./classify.js";
 import { explain } from "./explain.js";
 import type { HopView, SockView } from "./hop-view.js";
+import type { IdleCloseOptions } from "./idle-close.js";
 import type { NodeState } from "./node-state.js";
 import { attemptsOf } from "./proxy-link.js";
 import { isRedirected } from "./redirect-link.js";
@@ -12,6 +14,7 @@ import { F, NONE, type SocketTable } from "./socket-table.js";
 import type { StringTable } from "./string-table.js";
 import type { TraceInfo } from "./trace-info.js";
 import { socketId, traceId } from "./trace-id.js";
+import { untracedSender, type WireSender } from "./untraced-sender.js";
 
 /** Longest chain followed; real ones have at most 3 hops, the bound stops cycles from bad data. */
 const MAX_HOPS = 16;
@@ -30,22 +33,25 @@ export class TraceBuilder {
   readonly #t: SocketTable;
   readonly #strings: StringTable;
   readonly #nodes: NodeState[];
-  /** Interned IPs that some traced socket had as its local address. */
-  readonly #localIps: ReadonlySet<number>;
+  /** Interned IPs that some traced socket had as its local address, with its pod. */
+  readonly #localIps: AddressPods;
   readonly #sockName: (s: number) => string;
+  readonly #idle: IdleCloseOptions;
 
   constructor(
     table: SocketTable,
     strings: StringTable,
     nodes: NodeState[],
-    localIps: ReadonlySet<number>,
+    localIps: AddressPods,
     sockName: (s: number) => string,
+    idle: IdleCloseOptions,
   ) {
     this.#t = table;
     this.#sockName = sockName;
     this.#strings = strings;
     this.#nodes = nodes;
     this.#localIps = localIps;
+    this.#idle = idle;
   }
 
   /** The hops of the chain containing slot `seed`, first to last. */
@@ -100,14 +106,14 @@ export class TraceBuilder {
       else if (h.client !== NONE && t.has(h.client, F.POOLED)) link = "pooled";
       const attempts = h.parent < 0 ? 1 : hops.filter((x) => x.parent === h.parent).length;
       views.push({
-        index: i,
+        index: i + 1,
         client,
         server,
         refusal: h.refusal !== NONE ? this.#view(h.refusal) : null,
         link,
         redirected: !half && isRedirected(t, h.client, h.server),
         missingExpected: half && this.#missingExpected(h),
-        parent: h.parent,
+        parent: h.parent + 1,
         attempt: h.attempt,
         attempts,
         // Parents come first (depth first), so theirs is already known.
@@ -130,7 +136,7 @@ export class TraceBuilder {
       if (hopStart && (!startUs || hopStart < startUs)) startUs = hopStart;
       if (he > endUs) endUs = he;
       return v1.Hop.create({
-        index: i,
+        index: h.index,
         client: this.#endpoint(h, "client"),
         server: this.#endpoint(h, "server"),
         originalDestination: originalDestination(h),
@@ -146,14 +152,23 @@ export class TraceBuilder {
       });
     });
     if (classes.some((k) => k.outcome === v1.Outcome.OUTCOME_OPEN)) endUs = 0;
-    const origin = tc.originHop >= 0 ? views[tc.originHop]! : null;
+    const origin = tc.originHop > 0 ? views[tc.originHop - 1]! : null;
+    const originEnd = origin && tc.originSide ? this.#endpoint(origin, tc.originSide) : null;
+    // A RST no traced socket sent: the origin is its sender on the wire, the
+    // socket that got it (named by originSide) is the receiver.
+    const receiver = tc.outcome === v1.Outcome.OUTCOME_RESET_UNTRACED && origin && tc.originSide ? (tc.originSide === "client" ? origin.client : origin.server) : null;
+    const sender = receiver && !receiver.phantom ? untracedSender(receiver, (ip) => this.#podOfAddress(ip)) : null;
+    const first = tc.outcome === v1.Outcome.OUTCOME_COMPLETED ? tc.propagation[0] : undefined;
     const trace = v1.Trace.create({
       traceId: traceId(root.socketId),
       outcome: tc.outcome,
       hops: protoHops,
-      resetOrigin: origin && tc.originSide ? this.#endpoint(origin, tc.originSide) : null,
-      resetOriginHop: Math.max(0, tc.originHop),
-      explanation: explain(views, classes, tc, pooled),
+      resetOrigin: sender ? senderEndpoint(sender) : originEnd,
+      resetOriginHop: tc.originHop,
+      resetReceiver: sender ? originEnd : null,
+      firstCloseHop: first?.hop ?? 0,
+      firstCloseBy: first?.by ?? "",
+      explanation: explain(views, classes, tc, { pooled, idle: this.#idle, untracedSender: sender }),
       startUs,
       endUs,
     });
@@ -174,6 +189,12 @@ export class TraceBuilder {
     if (t.has(x, F.CLIENT)) return [x, t.peer[x]!];
     // Never born under our eyes: no side is known, so no pairing either.
     return [x, NONE];
+  }
+
+  /** The one pod traced sockets were seen bound to `ip`, else "". */
+  #podOfAddress(ip: string): string {
+    const id = this.#strings.find(ip);
+    return id > 0 ? this.#strings.get(this.#localIps.podOf(id)) : "";
   }
 
   #missingExpected(h: ChainHop): boolean {
@@ -258,6 +279,11 @@ export class TraceBuilder {
     const o = side === "client" ? h.server : h.client;
     return v1.HopEndpoint.create({ ip: o?.remoteIp ?? "", port: o?.remotePort ?? 0, netns: 0 });
   }
+}
+
+/** The sender of a RST no traced socket sent: an address on the network path, maybe a pod's, never a process. */
+function senderEndpoint(s: WireSender): HopEndpoint {
+  return v1.HopEndpoint.create({ ip: s.ip, port: s.port, pod: s.pod, role: Role.ROLE_NETWORK, pid: 0, comm: "" });
 }
 
 /** What the client meant to reach: its connect target, else the sidecar's SO_ORIGINAL_DST, else the SYN's destination. */

@@ -3,6 +3,7 @@
 // the explanation sentence).
 
 export interface Relay {
+  /** Hop number, 1-based like Hop.index. */
   hop: number;
   /** Which end of the hop sent it. */
   by: "client" | "server";

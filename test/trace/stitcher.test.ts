@@ -249,7 +249,7 @@ describe("outcomes", () => {
     expect(t.outcome).toBe(Outcome.OUTCOME_RESET_BY_CLIENT);
     expect(t.hops[0]!.resetBy).toBe("client");
     expect(formatEndpoint(t.resetOrigin)).toBe("10.88.0.4:50001");
-    expect(t.explanation).toMatch(/^App node \(pid 1014, lab\/tt-c\) reset the connection to app tt-b \(kernel reason TCP_ABORT_ON_CLOSE\)\.$/);
+    expect(t.explanation).toMatch(/^App node \(pid 1014, lab\/tt-c\) reset the connection to app tt-b on hop 1 \(kernel reason TCP_ABORT_ON_CLOSE\)\.$/);
   });
 
   it("TIMEOUT: retransmissions, then the kernel gave up without FIN or RST", () => {
@@ -264,7 +264,7 @@ describe("outcomes", () => {
     const t = stitch(lab.records).traces[0]!;
     expect(t.outcome).toBe(Outcome.OUTCOME_TIMEOUT);
     expect(formatEndpoint(t.resetOrigin)).toBe("10.88.0.4:50001");
-    expect(t.explanation).toContain("gave up on app tt-b after 5 retransmissions");
+    expect(t.explanation).toContain("gave up on app tt-b on hop 1 after 5 retransmissions");
   });
 
   it("TIMEOUT: a keepalive timeout reset", () => {

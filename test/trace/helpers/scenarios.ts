@@ -189,13 +189,13 @@ export function scenarioReject(): Rec[] {
   return lab.records;
 }
 
-/** idle-timeout: sidecar A's idle timer closes both of its legs first (FIN); everyone follows with FINs. */
-export function scenarioIdleTimeout(): Rec[] {
+/** idle-timeout: after `quietMs` without traffic, sidecar A's idle timer closes both of its legs first (FIN); everyone follows with FINs. */
+export function scenarioIdleTimeout(quietMs = 2000): Rec[] {
   const lab = new MeshLab();
   const A = podA();
   const B = podB();
   const { s1, s2, s3, s4, s5, s6 } = meshChain(lab, A, B);
-  lab.wait(A.node, 30 * MS);
+  lab.wait(A.node, quietMs * MS);
   finFirst(lab, s2, s1, proxyA);
   finFirst(lab, s3, s4, proxyA);
   finFirst(lab, s5, s6, proxyB, "SHUTDOWN");
@@ -227,6 +227,33 @@ export function scenarioPlainToMesh(): Rec[] {
   return lab.records;
 }
 
+/**
+ * middlebox: app C (no sidecar) dials `dst` through a middlebox that answers
+ * the SYN itself (a TCP-terminating firewall): no traced socket serves the
+ * connection, and 5 ms later a RST arrives that no traced socket sent.
+ */
+export function scenarioMiddlebox(dst: Ep, lab = new MeshLab()): Rec[] {
+  const C = podC();
+  const c = lab.sock(C, { ip: C.ip, port: 52010 }, dst, { uid: APP_UID, role: "APP" });
+  lab.state(c, "SYN_SENT", { localPort: 0 });
+  lab.syscall(c, "CONNECT", appC, { ret: EINPROGRESS, target: dst });
+  lab.state(c, "ESTABLISHED");
+  lab.wait(C.node, 5 * MS);
+  lab.resetReceived(c);
+  lab.state(c, "CLOSE");
+  lab.syscall(c, "CLOSE", appC);
+  return lab.records;
+}
+
+/** The same towards pod B's address, once an earlier connection (ok) showed B's sockets bound to it. */
+export function scenarioMiddleboxToKnownPod(): Rec[] {
+  const lab = new MeshLab();
+  const B = podB();
+  scenarioOk(lab, podA(), B);
+  lab.wait(B.node, 10 * MS);
+  return scenarioMiddlebox({ ip: B.ip, port: 9443 }, lab);
+}
+
 /** ok across two nodes whose monotonic clocks and boot epochs differ. */
 export function scenarioOkTwoNodes(): Rec[] {
   const lab = new MeshLab({
@@ -245,8 +272,10 @@ export const SCENARIOS: Record<string, () => Rec[]> = {
   "no-listener-nonblocking": () => scenarioNoListener(-115),
   "sidecar-crash": scenarioSidecarCrash,
   reject: scenarioReject,
-  "idle-timeout": scenarioIdleTimeout,
+  "idle-timeout": () => scenarioIdleTimeout(),
   "plain-to-mesh": scenarioPlainToMesh,
+  "middlebox-unknown": () => scenarioMiddlebox({ ip: "203.0.113.7", port: 443 }),
+  "middlebox-known-pod": scenarioMiddleboxToKnownPod,
 };
 
 /** How one upstream connect attempt of a retrying proxy ends. */
