@@ -1,8 +1,6 @@
 // The three query commands end to end: CLI function -> HTTP -> store; and the
 // built CLI (dist/src/cli/main.js) as a user runs it: one time grammar in
 // every command, shared flags, and exit codes (2 usage, 1 failure).
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
@@ -14,9 +12,10 @@ import { isNotFoundError } from "../../src/cli/errors.js";
 import { Outcome, TcpState } from "../../src/model/mod.js";
 import { startQueryServer, type QueryServer } from "../../src/query/server/mod.js";
 import { SqliteTraceStore } from "../../src/store/mod.js";
+import { makeTempDir, type TempDir } from "../helpers/mod.js";
 import { NODE, meshTrace, sockOf, socketIdOf, stateEvent } from "../store/fixtures.js";
 
-let dir: string;
+let tmp: TempDir;
 let store: SqliteTraceStore;
 let server: QueryServer;
 const t0 = 7_000_000;
@@ -24,8 +23,8 @@ const t0 = 7_000_000;
 const NOW_US = Date.now() * 1000;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tcptrail-cli-"));
-  store = new SqliteTraceStore({ path: join(dir, "t.db") });
+  tmp = await makeTempDir("cli");
+  store = new SqliteTraceStore({ path: join(tmp.path, "t.db") });
   await store.putTraces([
     meshTrace({ id: "reset-1", k: 1, startUs: t0 }),
     meshTrace({ id: "ok-2", k: 2, startUs: t0 + 1000, outcome: Outcome.OUTCOME_COMPLETED }),
@@ -43,7 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   await store?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await tmp?.remove();
 });
 
 const collect = async (fn: (write: (l: string) => void) => Promise<void>): Promise<string[]> => {

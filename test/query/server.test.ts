@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,16 +5,17 @@ import { Outcome, Role, TcpState } from "../../src/model/mod.js";
 import { QueryClient, isApiUnreachableError, type TraceJson } from "../../src/query/mod.js";
 import { buildQueryApp, createLiveHub, startQueryServer } from "../../src/query/server/mod.js";
 import { SqliteTraceStore } from "../../src/store/mod.js";
+import { makeTempDir, waitFor, type TempDir } from "../helpers/mod.js";
 import { A, B, NODE, meshTrace, stateEvent } from "../store/fixtures.js";
 
-let dir: string;
+let tmp: TempDir;
 let store: SqliteTraceStore;
 let app: FastifyInstance;
 const now = Date.now() * 1000;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tcptrail-api-"));
-  store = new SqliteTraceStore({ path: join(dir, "t.db") });
+  tmp = await makeTempDir("api");
+  store = new SqliteTraceStore({ path: join(tmp.path, "t.db") });
   await store.putTraces([
     meshTrace({ id: "old", k: 1, startUs: now - 2 * 3600e6, podA: "web", podB: "api" }),
     meshTrace({ id: "mid", k: 2, startUs: now - 60e6, podA: "web", podB: "db", outcome: Outcome.OUTCOME_COMPLETED }),
@@ -32,7 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await store?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await tmp?.remove();
 });
 
 async function get(url: string) {
@@ -153,8 +152,7 @@ describe("live streams over a real socket", () => {
       expect(JSON.parse(data![1]!)).toMatchObject({ trace_id: "live-1", outcome: "RESET_BY_SERVER" });
       ac.abort();
       // The server notices the client leaving and unsubscribes.
-      for (let i = 0; i < 100 && hub.subscribers.traces > 0; i++) await new Promise((r) => setTimeout(r, 10));
-      expect(hub.subscribers.traces).toBe(0);
+      await waitFor(() => hub.subscribers.traces === 0, { what: "the server to unsubscribe the client that left", timeoutMs: 1000, intervalMs: 10 });
     } finally {
       ac.abort();
       await server.close();

@@ -1,12 +1,11 @@
 // The store methods a restarting consumer relies on: replaying events since a
 // time in order and in per-source batches, trace/socket lookups, and meta rows.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { TcpState, type ConnEventInit } from "../../src/model/mod.js";
 import { SqliteTraceStore, type EventSource, type ReplayBatch } from "../../src/store/mod.js";
+import { makeTempDir, type TempDir } from "../helpers/mod.js";
 import { meshTrace, socketIdOf } from "./fixtures.js";
 
 const S = TcpState;
@@ -33,16 +32,21 @@ async function collect(it: AsyncIterable<ReplayBatch>): Promise<ReplayBatch[]> {
   return out;
 }
 
+let tmp: TempDir;
 let dir: string;
 let store: SqliteTraceStore;
 
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "tcptrail-store-replay-"));
+beforeEach(async () => {
+  tmp = await makeTempDir("store-replay");
+  dir = tmp.path;
   store = new SqliteTraceStore({ path: join(dir, "tcptrail.db") });
 });
 afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  try {
+    await store.close();
+  } finally {
+    await tmp.remove();
+  }
 });
 
 describe("replayEvents", () => {

@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -11,21 +9,27 @@ import {
   isStoreClosedError,
   type EventSource,
 } from "../../src/store/mod.js";
+import { makeTempDir, type TempDir } from "../helpers/mod.js";
 import { A, B, NODE, meshTrace, resetSent, sockOf, socketIdOf, stateEvent } from "./fixtures.js";
 
 const S = TcpState;
 const source: EventSource = { node: NODE, bootId: "boot-1", agentStartUs: 1_700_000_000_000_000 };
 
+let tmp: TempDir;
 let dir: string;
 let store: SqliteTraceStore;
 
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "tcptrail-store-"));
+beforeEach(async () => {
+  tmp = await makeTempDir("store");
+  dir = tmp.path;
   store = new SqliteTraceStore({ path: join(dir, "tcptrail.db") });
 });
 afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  try {
+    await store.close();
+  } finally {
+    await tmp.remove();
+  }
 });
 
 const ids = (traces: { traceId: string }[]) => traces.map((t) => t.traceId);
