@@ -18,3 +18,12 @@ export function who(ep: EndpointJson): string {
   const role = ep.role ? ep.role.toLowerCase() : ep.socket_id ? "" : "untraced";
   return [role, ep.pod ?? "", proc(ep)].filter(Boolean).join(" ") || "?";
 }
+
+/**
+ * Who a trace's reset origin is: its name, and for a sender on the network
+ * path (role NETWORK: no process to name) the address the RST came from.
+ * "sidecar tt-b haproxy(700)", "network tt-b 10.88.0.3:9091", "network 203.0.113.7:443".
+ */
+export function originName(ep: EndpointJson): string {
+  return ep.role === "NETWORK" ? `${who(ep)} ${addr(ep)}` : who(ep);
+}

@@ -1,6 +1,6 @@
 // `tcptrail traces -o table`: one line per trace.
 import { formatColumns } from "./columns.js";
-import { addr, who } from "./describe.js";
+import { addr, originName, who } from "./describe.js";
 import { formatDurationUs } from "./time.js";
 import type { TraceJson } from "./trace-json.js";
 
@@ -21,7 +21,7 @@ export function renderTraceTable(traces: TraceJson[]): string {
       t.end_us ? formatDurationUs(t.end_us - t.start_us) : "open",
       first ? `${who(first.client)} ${addr(first.client)}` : "-",
       first?.original_destination ?? (last ? addr(last.server) : "-"),
-      t.reset_origin ? `${who(t.reset_origin)} (hop ${t.reset_origin_hop})` : "-",
+      t.reset_origin ? `${originName(t.reset_origin)} (hop ${t.reset_origin_hop ?? "?"})` : "-",
     ]);
   }
   return formatColumns(rows);

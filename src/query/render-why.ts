@@ -1,5 +1,8 @@
 // `tcptrail why`: a trace drawn as its chain of hops, then one sentence saying
-// where the failure began and the kernel's reason for it.
+// where the failure began and the kernel's reason for it. Hops are named by
+// their number (HopJson.index, 1-based), the number the stitcher's own
+// explanation (printed below the sentence) uses: both name the same endpoint
+// and the same hop.
 import { formatColumns } from "./columns.js";
 import { addr, who } from "./describe.js";
 import { formatDurationUs } from "./time.js";
@@ -8,12 +11,13 @@ import type { EndpointJson, HopJson, TraceJson } from "./trace-json.js";
 function hopEnd(t: TraceJson, h: HopJson): string {
   const origin = t.reset_origin_hop === h.index;
   const reason = h.reset_reason ? ` (${h.reset_reason})` : "";
+  if (h.reset_by === "none") return `${origin ? "✖ " : ""}RST from the network (no traced socket)`;
   if (h.reset_by) return `${origin ? "✖ " : ""}RST by ${h.reset_by}${reason}`;
   switch (h.outcome) {
     case "REFUSED":
       return `✖ refused${reason}`;
     case "RESET_UNTRACED":
-      return "✖ RST from an untraced sender";
+      return "✖ RST from the network (no traced socket)";
     case "TIMEOUT":
       return "✖ timed out";
     case "INCOMPLETE":
@@ -21,17 +25,25 @@ function hopEnd(t: TraceJson, h: HopJson): string {
     case "OPEN":
       return "open";
   }
-  return h.first_fin_by ? `FIN by ${h.first_fin_by}` : "";
+  const first = t.first_close_hop === h.index && t.first_close_by === h.first_fin_by ? " (first)" : "";
+  return h.first_fin_by ? `FIN by ${h.first_fin_by}${first}` : "";
 }
 
-/** "app tt-b (node, pid 901)" */
+/** "app tt-b (node, pid 901)", "the untraced peer 10.0.0.9:80" */
 function subject(ep: EndpointJson): string {
-  const role = ep.role ? ep.role.toLowerCase() : "an untraced peer";
+  if (!ep.role) return `the untraced peer ${addr(ep)}`;
   const p = ep.comm && ep.pid ? `${ep.comm}, pid ${ep.pid}` : ep.pid ? `pid ${ep.pid}` : (ep.comm ?? "");
-  return [role, ep.pod ?? "", p ? `(${p})` : ""].filter(Boolean).join(" ");
+  return [ep.role.toLowerCase(), ep.pod ?? "", p ? `(${p})` : ""].filter(Boolean).join(" ");
 }
 
 const list = (xs: number[]): string => (xs.length === 1 ? `hop ${xs[0]}` : `hops ${xs.join(", ")}`);
+
+const hopNo = (n: number | null | undefined): string => (n ? String(n) : "?");
+
+function endOf(h: HopJson | undefined, side: string | null): EndpointJson | null {
+  if (!h) return null;
+  return side === "client" ? h.client : side === "server" ? h.server : null;
+}
 
 /** One sentence: where it began, who, and the kernel's reason. */
 export function whySentence(t: TraceJson): string {
@@ -47,9 +59,9 @@ export function whySentence(t: TraceJson): string {
       const relay = [fin.length ? `relayed as FIN on ${list(fin)}` : "", rst.length ? `as RST on ${list(rst)}` : ""]
         .filter(Boolean)
         .join(", ");
-      return `${o ? subject(o) : `the ${t.outcome === "RESET_BY_CLIENT" ? "client" : "server"}`} reset the connection on hop ${
-        t.reset_origin_hop ?? "?"
-      }${reason}${relay ? `; ${relay}` : ""}.`;
+      return `${o ? subject(o) : `the ${t.outcome === "RESET_BY_CLIENT" ? "client" : "server"}`} reset the connection on hop ${hopNo(
+        t.reset_origin_hop,
+      )}${reason}${relay ? `; ${relay}` : ""}.`;
     }
     case "REFUSED": {
       const h = originHop ?? t.hops[t.hops.length - 1];
@@ -58,20 +70,39 @@ export function whySentence(t: TraceJson): string {
         : "the connection was refused: nothing listened.";
     }
     case "RESET_UNTRACED": {
+      const o = t.reset_origin;
+      const r = t.reset_receiver;
+      if (o?.role === "NETWORK" && r) {
+        return `a RST from ${addr(o)}${o.pod ? ` (pod ${o.pod})` : ""} reached ${subject(r)} on hop ${hopNo(
+          t.reset_origin_hop,
+        )}: no traced socket sent it (the network path: an iptables REJECT rule or a middlebox).`;
+      }
+      // Traces stored before the sender was recorded: only the hop is known.
       const h = originHop ?? t.hops.find((x) => x.outcome === "RESET_UNTRACED") ?? t.hops[0];
-      return `a RST that no traced socket sent arrived on hop ${h?.index ?? "?"}${
+      return `a RST that no traced socket sent arrived on hop ${hopNo(h?.index)}${
         h ? ` (${addr(h.client)} → ${addr(h.server)})` : ""
       }: a middlebox or an iptables REJECT sent it.`;
     }
-    case "TIMEOUT":
-      return `the connection timed out on hop ${originHop?.index ?? t.hops.find((h) => h.outcome === "TIMEOUT")?.index ?? "?"} after retransmissions.`;
+    case "TIMEOUT": {
+      const o = t.reset_origin;
+      const n = hopNo(originHop?.index ?? t.hops.find((h) => h.outcome === "TIMEOUT")?.index);
+      if (originHop?.reset_reason === "TCP_KEEPALIVE_TIMEOUT") {
+        return `${o ? subject(o) : "one end"} reset the connection on hop ${n}: its keepalive probes went unanswered (kernel reason TCP_KEEPALIVE_TIMEOUT).`;
+      }
+      return `${o ? subject(o) : "the connection"} gave up on hop ${n} after retransmissions.`;
+    }
+    case "PROCESS_EXIT": {
+      const o = t.reset_origin;
+      return `${o ? subject(o) : "a process"} exited with its connection on hop ${hopNo(t.reset_origin_hop)} open: the kernel closed it, not the process.`;
+    }
     case "INCOMPLETE":
       return "events were lost while this connection was traced, so its outcome is not guessed.";
     case "OPEN":
       return "the connection is still open.";
     case "COMPLETED": {
-      const h = t.hops[0];
-      return `completed: every hop closed with FIN${h?.first_fin_by ? `, the ${h.first_fin_by} of hop 1 first` : ""}.`;
+      const h = t.hops.find((x) => x.index === t.first_close_hop);
+      const closer = endOf(h, t.first_close_by);
+      return `completed: every hop closed with FIN${closer && h ? `; ${subject(closer)} closed first, on hop ${h.index}` : ""}.`;
     }
     default:
       return t.explanation || `outcome ${t.outcome}.`;
@@ -84,7 +115,7 @@ export function renderWhy(t: TraceJson): string {
   const head = `trace ${t.trace_id} ${t.outcome}  (${n} hop${n === 1 ? "" : "s"}${dur})`;
   const rows = t.hops.map((h) => {
     const orig = h.original_destination && h.original_destination !== addr(h.server) ? `orig dst ${h.original_destination}` : "";
-    return [`${who(h.client)} ${addr(h.client)}`, "──▶", `${who(h.server)} ${addr(h.server)}`, orig, hopEnd(t, h)];
+    return [`${h.index}`, `${who(h.client)} ${addr(h.client)}`, "──▶", `${who(h.server)} ${addr(h.server)}`, orig, hopEnd(t, h)];
   });
   const chain = formatColumns(rows, "  ")
     .split("\n")
@@ -96,4 +127,3 @@ export function renderWhy(t: TraceJson): string {
   if (t.explanation) lines.push(`     ${t.explanation}`);
   return lines.join("\n");
 }
-

@@ -20,6 +20,7 @@ export interface EndpointJson {
 }
 
 export interface HopJson {
+  /** The hop's number along the chain, 1-based (what `why` and every message call "hop N"). */
   index: number;
   client: EndpointJson;
   server: EndpointJson;
@@ -49,9 +50,18 @@ export interface TraceJson {
   start_us: number;
   end_us: number;
   duration_ms: number | null;
-  /** The endpoint where the failure began. */
+  /**
+   * The endpoint where the failure began. For RESET_UNTRACED: the RST's sender
+   * as seen on the wire (role NETWORK, no process), its receiver in reset_receiver.
+   */
   reset_origin: EndpointJson | null;
+  /** HopJson.index of the hop where the failure began. */
   reset_origin_hop: number | null;
+  /** RESET_UNTRACED: the traced socket that received the RST. */
+  reset_receiver: EndpointJson | null;
+  /** COMPLETED: the hop (HopJson.index) whose FIN came first, and which end of it sent it. */
+  first_close_hop: number | null;
+  first_close_by: string | null;
   hops: HopJson[];
 }
 
@@ -77,10 +87,23 @@ export function endpointToJson(ep: HopEndpoint | null | undefined): EndpointJson
 
 const isEmptyEndpoint = (ep: HopEndpoint | null | undefined): boolean => !ep || (!ep.ip && !ep.pod && !ep.socketId);
 
+/**
+ * Traces stored before hops were numbered from 1 have a hop 0 (and hand-built
+ * ones may have no numbers): they get the numbering everything else uses, so
+ * `why` never mixes the two.
+ */
+function hopNumberShift(t: Trace | TraceInit): number {
+  const hops = t.hops ?? [];
+  return hops.length > 0 && hops.some((h) => !h.index) ? 1 : 0;
+}
+
 export function traceToJson(t: Trace | TraceInit): TraceJson {
   const startUs = (t.startUs ?? 0);
   const endUs = (t.endUs ?? 0);
   const origin = isEmptyEndpoint(t.resetOrigin) ? null : endpointToJson(t.resetOrigin);
+  const receiver = isEmptyEndpoint(t.resetReceiver) ? null : endpointToJson(t.resetReceiver);
+  const shift = hopNumberShift(t);
+  const firstClose = (t.firstCloseHop ?? 0) > 0 && t.firstCloseBy ? t.firstCloseHop! : null;
   return {
     trace_id: t.traceId ?? "",
     outcome: outcomeName(t.outcome),
@@ -91,9 +114,12 @@ export function traceToJson(t: Trace | TraceInit): TraceJson {
     end_us: endUs,
     duration_ms: endUs && startUs ? (endUs - startUs) / 1000 : null,
     reset_origin: origin,
-    reset_origin_hop: origin ? (t.resetOriginHop ?? 0) : null,
-    hops: (t.hops ?? []).map((h) => ({
-      index: h.index ?? 0,
+    reset_origin_hop: origin ? (t.resetOriginHop ?? 0) + shift : null,
+    reset_receiver: receiver,
+    first_close_hop: firstClose,
+    first_close_by: firstClose ? (t.firstCloseBy ?? null) : null,
+    hops: (t.hops ?? []).map((h, i) => ({
+      index: shift ? (h.index ?? i) + 1 : (h.index ?? 0),
       client: endpointToJson(h.client),
       server: endpointToJson(h.server),
       original_destination: h.originalDestination?.ip ? formatEndpoint(h.originalDestination) : null,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EventKind, Outcome, ResetReason, Role, TcpState } from "../../src/model/mod.js";
+import { EventKind, Outcome, ResetReason, Role, TcpState, v1 } from "../../src/model/mod.js";
 import {
   eventToJson,
   formatTimeUs,
@@ -20,9 +20,10 @@ describe("renderWhy", () => {
     const out = renderWhy(traceToJson(meshTrace({ id: "3f2a", startUs: START })));
     const lines = out.split("\n");
     expect(lines[0]).toBe("trace 3f2a RESET_BY_SERVER  (3 hops, 12.4 ms)");
-    expect(lines[1]).toMatch(/^ {2}app tt-a node\(812\) 10\.88\.0\.2:40000 +──▶ {2}sidecar tt-a haproxy\(600\) 127\.0\.0\.1:15001 +orig dst 10\.88\.0\.3:8080 +FIN by server$/);
-    expect(lines[2]).toMatch(/sidecar tt-a haproxy\(600\) 10\.88\.0\.2:50000 +──▶ +sidecar tt-b haproxy\(700\) 10\.88\.0\.3:15006 .*FIN by server$/);
-    expect(lines[3]).toMatch(/sidecar tt-b haproxy\(700\) 127\.0\.0\.6:30000 +──▶ +app tt-b node\(901\) 10\.88\.0\.3:8080 +✖ RST by server \(TCP_ABORT_ON_CLOSE\)$/);
+    // Each row starts with its hop number: the number the sentences below use.
+    expect(lines[1]).toMatch(/^ {2}1 {2}app tt-a node\(812\) 10\.88\.0\.2:40000 +──▶ {2}sidecar tt-a haproxy\(600\) 127\.0\.0\.1:15001 +orig dst 10\.88\.0\.3:8080 +FIN by server$/);
+    expect(lines[2]).toMatch(/^ {2}2 {2}sidecar tt-a haproxy\(600\) 10\.88\.0\.2:50000 +──▶ +sidecar tt-b haproxy\(700\) 10\.88\.0\.3:15006 .*FIN by server$/);
+    expect(lines[3]).toMatch(/^ {2}3 {2}sidecar tt-b haproxy\(700\) 127\.0\.0\.6:30000 +──▶ +app tt-b node\(901\) 10\.88\.0\.3:8080 +✖ RST by server \(TCP_ABORT_ON_CLOSE\)$/);
     // The hop 3 server is where it was going anyway: no "orig dst" there.
     expect(lines[3]).not.toContain("orig dst");
     expect(lines[4]).toBe(
@@ -52,6 +53,7 @@ describe("renderWhy", () => {
       "nothing listened on 10.88.0.3:8080 in tt-b: the SYN from sidecar tt-b (haproxy, pid 700) on hop 3 was refused (kernel reason NO_SOCKET).",
     );
     expect(renderWhy(refused)).toContain("✖ refused (NO_SOCKET)");
+    // Stored before the sender was recorded: only the hop is known.
     const untraced = traceToJson(meshTrace({ id: "u", startUs: START, outcome: Outcome.OUTCOME_RESET_UNTRACED }));
     untraced.reset_origin = null;
     untraced.reset_origin_hop = null;
@@ -64,10 +66,39 @@ describe("renderWhy", () => {
   });
 });
 
+describe("renderWhy for a RST no traced socket sent", () => {
+  it("names the sender on the wire (network, its pod) and the receiver with its process, on the origin hop", () => {
+    const t = meshTrace({ id: "n", startUs: START, outcome: Outcome.OUTCOME_RESET_UNTRACED });
+    const receiver = t.hops[1]!.client!;
+    t.resetOrigin = v1.HopEndpoint.create({ ip: B, port: 8080, pod: "tt-b", role: Role.ROLE_NETWORK });
+    t.resetReceiver = receiver;
+    t.resetOriginHop = 2;
+    t.hops[1]!.resetBy = "none";
+    const json = traceToJson(t);
+    expect(json.reset_origin).toMatchObject({ ip: B, port: 8080, pod: "tt-b", role: "NETWORK", pid: null, comm: null });
+    expect(json.reset_receiver).toMatchObject({ pod: "tt-a", role: "SIDECAR", pid: 600, comm: "haproxy" });
+    expect(whySentence(json)).toBe(
+      "a RST from 10.88.0.3:8080 (pod tt-b) reached sidecar tt-a (haproxy, pid 600) on hop 2: no traced socket sent it (the network path: an iptables REJECT rule or a middlebox).",
+    );
+    expect(renderWhy(json).split("\n")[2]).toMatch(/^ {2}2 .*✖ RST from the network \(no traced socket\)$/);
+    expect(renderTraceTable([json]).split("\n")[1]).toMatch(/ network tt-b 10\.88\.0\.3:8080 \(hop 2\)$/);
+  });
+});
+
 describe("traceToJson", () => {
+  it("numbers hops from 1 even for traces stored when they were numbered from 0", () => {
+    const t = meshTrace({ id: "old", startUs: START });
+    t.hops.forEach((h, i) => (h.index = i));
+    t.resetOriginHop = 2;
+    const json = traceToJson(t);
+    expect(json.hops.map((h) => h.index)).toEqual([1, 2, 3]);
+    expect(json.reset_origin_hop).toBe(3);
+    expect(whySentence(json)).toMatch(/ reset the connection on hop 3 .*relayed as FIN on hops 1, 2\.$/);
+  });
+
   it("uses null, not empty values, for what is unknown", () => {
     const t = traceToJson({ traceId: "open", outcome: Outcome.OUTCOME_OPEN, startUs: START, hops: [{ index: 1, client: { ip: A, port: 1 } }] });
-    expect(t).toMatchObject({ end: null, duration_ms: null, reset_origin: null, reset_origin_hop: null });
+    expect(t).toMatchObject({ end: null, duration_ms: null, reset_origin: null, reset_origin_hop: null, reset_receiver: null, first_close_hop: null });
     expect(t.hops[0]!.server).toEqual({
       ip: null, port: null, pod: null, netns: null, role: null, leg: null, pid: null, comm: null, uid: null, node: null, socket_id: null,
     });
