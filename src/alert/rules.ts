@@ -30,7 +30,7 @@ const DEFAULT_RULES_DOC = {
     {
       name: "reset-untraced",
       severity: "warning",
-      summary: "reset sent by no traced socket",
+      summary: "RST from the network path, sent by no traced socket",
       match: { outcome: ["reset-untraced"] },
       dedupe: { key: ["rule", "source_pod", "destination"], window: "5m" },
       rate_limit: { max: 1, per: "1m" },

@@ -12,6 +12,10 @@ export interface TraceFacts {
   /** "ip:port" the first hop meant to reach: its original destination, else its server. */
   readonly destination: string;
   readonly destinationPort: number;
+  /**
+   * Where the failure began: a socket's pod and role, or for a RST no traced
+   * socket sent, the pod whose address sent it ("" when unknown) and ROLE_NETWORK.
+   */
   readonly resetOriginPod: string;
   readonly resetOriginRole: number;
   /** Every pod any hop touched, client or server side. */

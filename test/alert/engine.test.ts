@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { AlertEngine, defaultAlertRules, parseAlertRules, type AlertRule } from "../../src/alert/mod.js";
+import { AlertEngine, defaultAlertRules, formatAlertText, parseAlertRules, traceFacts, type AlertRule } from "../../src/alert/mod.js";
 import { Outcome, Role, Severity } from "../../src/model/mod.js";
+import { scenarioReject } from "../trace/helpers/scenarios.js";
+import { stitch } from "../trace/helpers/stitch.js";
 import { appB, sidecarB, trace } from "./traces.js";
 
 /** A clock the test moves by hand. */
@@ -41,8 +43,25 @@ describe("default rules", () => {
       trace({ outcome: Outcome.OUTCOME_RESET_UNTRACED, explanation: "a RST reached app tt-a that no traced socket sent." }),
     );
     expect(alerts.map((a) => [a.rule, a.severity, a.explanation])).toEqual([
-      ["reset-untraced", Severity.SEVERITY_WARNING, "reset sent by no traced socket: a RST reached app tt-a that no traced socket sent."],
+      ["reset-untraced", Severity.SEVERITY_WARNING, "RST from the network path, sent by no traced socket: a RST reached app tt-a that no traced socket sent."],
     ]);
+  });
+
+  it("reset-untraced names the RST's sender on the wire and its receiver, as the trace does", () => {
+    // The stitcher's own trace of an iptables REJECT between sidecar a and pod b.
+    const t = stitch(scenarioReject()).traces[0]!;
+    const facts = traceFacts(t);
+    expect([facts.resetOriginRole, facts.resetOriginPod, facts.sourcePod]).toEqual([Role.ROLE_NETWORK, "tt-b", "tt-a"]);
+    const alerts = new AlertEngine({ now: clock().now }).evaluate(t);
+    expect(alerts.map((a) => [a.rule, a.sourcePod, a.destination])).toEqual([["reset-untraced", "tt-a", "10.88.0.3:8080"]]);
+    const text = formatAlertText(alerts[0]!);
+    expect(text).toContain(
+      " reset-untraced tt-a → 10.88.0.3:8080 trace=" + t.traceId + " RST from the network path, sent by no traced socket: A RST from 10.88.0.3:8080 (pod tt-b, network: ",
+    );
+    expect(text).toContain(") reached sidecar tt-a (haproxy pid 640) on hop 2; ");
+    // A rule can ask for resets begun on the network path by role.
+    const rules = parseAlertRules("rules:\n  - name: net\n    severity: info\n    match: { reset_origin_role: network }\n", "test");
+    expect(new AlertEngine({ rules, now: clock().now }).evaluate(t).map((a) => a.rule)).toEqual(["net"]);
   });
 
   it("refused fires as a warning, and describes a trace that has no explanation", () => {

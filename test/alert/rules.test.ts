@@ -86,7 +86,7 @@ describe("loadAlertRules", () => {
     ["severty: warning", "severty", /unknown field/],
     ["match: {}", "match", /needs at least one of/],
     ["match: { outcome: [refused, exploded] }", "match.outcome", /unknown outcome "exploded"/],
-    ["match: { reset_origin_role: proxy }", "match.reset_origin_role", /unknown role "proxy" \(expected app, sidecar\)/],
+    ["match: { reset_origin_role: proxy }", "match.reset_origin_role", /unknown role "proxy" \(expected app, sidecar, network\)/],
     ["match: { port: 70000 }", "match.port", /1-65535 \(got 70000\)/],
     ["rate: { threshold: -1, window: 60s }", "rate.threshold", /positive integer \(got -1\)/],
     ["rate: { threshold: 5, window: soon }", "rate.window", /expected a duration/],

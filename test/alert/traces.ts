@@ -36,21 +36,22 @@ export function trace(spec: TraceSpec): Trace {
     outcome: spec.outcome,
     hops: [
       {
-        index: 0,
+        index: 1,
         client: { ip: "10.88.0.2", port: 40000, pod: src, role: Role.ROLE_APP, pid: 10, comm: "curl" },
         server: { ip: "127.0.0.1", port: 15001, pod: src, role: Role.ROLE_SIDECAR, leg: SidecarLeg.SIDECAR_LEG_OUTBOUND_LISTENER },
         originalDestination: { ip, port },
         link: "",
       },
       {
-        index: 1,
+        index: 2,
         client: { ip: "10.88.0.2", port: 40001, pod: src, role: Role.ROLE_SIDECAR, leg: SidecarLeg.SIDECAR_LEG_UPSTREAM },
         server: { ...sidecarB, ip, port: 15006 },
         originalDestination: { ip, port },
         link: "proxy",
       },
     ],
-    ...(spec.resetOrigin ? { resetOrigin: spec.resetOrigin, resetOriginHop: 1 } : {}),
+    // Hops are numbered from 1 (Hop.index); the origin is sidecar b's end of hop 2.
+    ...(spec.resetOrigin ? { resetOrigin: spec.resetOrigin, resetOriginHop: 2 } : {}),
     explanation: spec.explanation ?? "",
   });
 }
