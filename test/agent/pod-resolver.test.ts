@@ -4,7 +4,8 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { DEFAULT_TOMBSTONE_MS, NetnsDirResolver } from "../../src/agent/mod.js";
+import { Agent, DEFAULT_TOMBSTONE_MS, NetnsDirResolver } from "../../src/agent/mod.js";
+import type { ConnEventInit } from "../../src/model/mod.js";
 import { describeRoot, makeTempDir, waitFor, type TempDir } from "../helpers/mod.js";
 
 const NETNS_DIR = "/run/netns";
@@ -200,5 +201,30 @@ describeRoot("NetnsDirResolver with real namespaces (root)", () => {
     bindMount(join(NETNS_DIR, x.name), join(dir, "late"));
     expect(r.resolve(x.ino)).toBe("late");
     expect(r.watching).toBe(true);
+  });
+});
+
+describeRoot("the agent and a namespace named after its socket was first seen (root)", () => {
+  // Kernel times far ahead of this process's monotonic clock: with no reorder
+  // window, tick() releases everything fed so far.
+  const T = 1n << 53n;
+
+  test("a socket's pod is resolved again while it is \"\", so its later events get the name", async () => {
+    const clock = fakeClock();
+    const dir = await tempDir();
+    const pods = resolver({ hostName: "node-1", dir, now: clock.now, missRetryMs: 50 });
+    const out: ConnEventInit[] = [];
+    const agent = new Agent({ node: "node-1", sink: (evs) => out.push(...evs), pods, reorderWindowMs: 0 });
+    const x = addNetns(); // a real namespace, not (yet) named in dir
+    agent.feed(`O ${T + 1000n} ffff1 7 2 4 10.0.0.1 0 10.0.0.2 80 ${x.ino} 0`); // SYN_SENT, no local port yet
+    agent.tick();
+    expect(out.map((e) => e.pod)).toEqual([""]);
+    bindMount(join(NETNS_DIR, x.name), join(dir, "pod-late")); // e.g. a CNI naming the sandbox's netns
+    clock.advance(50);
+    agent.feed(`O ${T + 2000n} ffff1 2 2 4 10.0.0.1 40000 10.0.0.2 80 ${x.ino} 0`); // same socket, tuple complete
+    agent.feed(`S ${T + 3000n} ffff1 2 1`); // ESTABLISHED
+    agent.tick();
+    await agent.stop();
+    expect(out.map((e) => e.pod)).toEqual(["", "pod-late", "pod-late"]);
   });
 });
