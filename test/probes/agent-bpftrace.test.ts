@@ -4,8 +4,7 @@
 // (they record the environment they were started with and print a BEGIN line);
 // test/probes/program-load.test.ts runs the real ones. Root: the agent's
 // preflight checks privileges and tracefs first.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
 import { pino } from "pino";
@@ -13,8 +12,9 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Agent } from "../../src/agent/mod.js";
 import { addAgentOptions, agentSettings, type AgentCliOptions } from "../../src/cli/commands/agent.js";
 import { BPFTRACE_ENV, SLOW_BPFTRACE_WARNING } from "../../src/probes/mod.js";
+import { describeRoot, makeTempDir, type TempDir } from "../helpers/mod.js";
 
-const isRoot = process.getuid?.() === 0;
+let tmp: TempDir;
 let dir: string;
 
 /** A bpftrace stand-in: answers --version, records its BPFTRACE_* environment, "attaches" and waits to be stopped. */
@@ -67,15 +67,16 @@ async function runAgent(opts: { bpftrace?: string; perfRbPages?: number }): Prom
   return lines;
 }
 
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "tcptrail-agent-bpftrace-"));
+beforeAll(async () => {
+  tmp = await makeTempDir("agent-bpftrace");
+  dir = tmp.path;
 });
 
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
+afterAll(async () => {
+  await tmp?.remove();
 });
 
-describe.skipIf(!isRoot)("the agent and its bpftrace", () => {
+describeRoot("the agent and its bpftrace", () => {
   test("bpftrace 0.23: version logged, no warning, 16384 ring-buffer pages and the BPFTRACE_MAX_* names", async () => {
     const { bin, envFile } = fakeBpftrace("new", "v0.23.2");
     const log = await runAgent({ bpftrace: bin });

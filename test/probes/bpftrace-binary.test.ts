@@ -1,6 +1,5 @@
 // Which bpftrace the agent runs, and how it treats each version.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
@@ -14,7 +13,9 @@ import {
   isCurrentBpftrace,
   parseBpftraceVersion,
 } from "../../src/probes/mod.js";
+import { makeTempDir, type TempDir } from "../helpers/mod.js";
 
+let tmp: TempDir;
 let dir: string;
 
 /** An executable that answers --version as a bpftrace of that version would. */
@@ -25,12 +26,13 @@ function fakeBpftrace(path: string, version: string): string {
   return path;
 }
 
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "tcptrail-bpftrace-bin-"));
+beforeAll(async () => {
+  tmp = await makeTempDir("bpftrace-bin");
+  dir = tmp.path;
 });
 
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
+afterAll(async () => {
+  await tmp?.remove();
 });
 
 describe("bpftrace version", () => {

@@ -1,13 +1,12 @@
 // The agent refuses to start with one sentence that says what to do.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { BPFTRACE_ENV, isCurrentBpftrace, isPreflightError, preflight } from "../../src/probes/mod.js";
+import { itRoot, makeTempDir } from "../helpers/mod.js";
 
 const BIN = new URL("../../bin/tcptrail", import.meta.url).pathname;
-const isRoot = process.getuid?.() === 0;
 
 describe("preflight", () => {
   it("a missing bpftrace names the package to install", async () => {
@@ -23,34 +22,34 @@ describe("preflight", () => {
     expect(String((err as Error).message)).toContain(`at /nonexistent/bpftrace (from $${BPFTRACE_ENV})`);
   });
 
-  it.skipIf(!isRoot)("finds the probes' tracepoints on this kernel (tracefs mounted when missing)", async () => {
+  itRoot("finds the probes' tracepoints on this kernel (tracefs mounted when missing)", async () => {
     const f = await preflight();
     expect(f.bpftrace).toMatch(/bpftrace$/);
     expect(f.tracefs).toBe("/sys/kernel/tracing");
   });
 
-  it.skipIf(!isRoot)("reports the version of the bpftrace it found", async () => {
+  itRoot("reports the version of the bpftrace it found", async () => {
     const f = await preflight();
     const printed = await execa(f.bpftrace, ["--version"]);
     expect(printed.stdout).toContain(f.bpftraceVersion.text);
     expect(f.currentBpftrace).toBe(isCurrentBpftrace(f.bpftraceVersion));
   });
 
-  it.skipIf(!isRoot)("a bpftrace that does not run (a broken install) says to rerun deploy/setup.sh", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tcptrail-preflight-"));
+  itRoot("a bpftrace that does not run (a broken install) says to rerun deploy/setup.sh", async () => {
+    const dir = await makeTempDir("preflight");
     try {
-      const broken = join(dir, "bpftrace");
+      const broken = join(dir.path, "bpftrace");
       writeFileSync(broken, "#!/bin/sh\necho 'error while loading shared libraries: libLLVM.so.19.1' >&2\nexit 127\n");
       chmodSync(broken, 0o755);
       const err = await preflight({ bpftrace: broken }).catch((e: unknown) => e);
       expect((err as { code: string }).code).toBe("BPFTRACE_UNUSABLE");
       expect(String((err as Error).message)).toMatch(/--version` failed \(from --bpftrace\): run deploy\/setup\.sh/);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      await dir.remove();
     }
   });
 
-  it.skipIf(!isRoot)("without root, `tcptrail agent` exits with one sentence that says to use sudo", async () => {
+  itRoot("without root, `tcptrail agent` exits with one sentence that says to use sudo", async () => {
     const r = await execa(process.execPath, [BIN, "agent", "--no-metrics", "--nats", "nats://127.0.0.1:1"], {
       uid: 65534,
       gid: 65534,

@@ -18,8 +18,7 @@ import {
   findExecutable,
   type ParsedEvent,
 } from "../../src/probes/mod.js";
-
-const isRoot = process.getuid?.() === 0;
+import { isRoot, waitFor } from "../helpers/mod.js";
 
 /** Every distinct bpftrace here, by where it was found. */
 function candidates(): Array<{ label: string; bin: string }> {
@@ -40,16 +39,6 @@ function candidates(): Array<{ label: string; bin: string }> {
   return out;
 }
 
-async function until<T>(what: string, find: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = find();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** A port nothing listens on: bound, then released. */
 async function closedPort(): Promise<number> {
   const srv = createServer();
@@ -61,7 +50,7 @@ async function closedPort(): Promise<number> {
 
 const bins = candidates();
 
-describe.skipIf(!isRoot || bins.length === 0)("tcptrail.bt on each bpftrace", () => {
+describe.skipIf(!isRoot() || bins.length === 0)("tcptrail.bt on each bpftrace", () => {
   test.each(bins)("bpftrace $label ($bin) attaches and reports a refused connect", async ({ bin }) => {
     const version = await bpftraceVersion(bin);
     expect(version, `${bin} --version`).toBeDefined();
@@ -83,30 +72,27 @@ describe.skipIf(!isRoot || bins.length === 0)("tcptrail.bt on each bpftrace", ()
     });
     runner.start();
     try {
-      await until(
-        "the BEGIN line",
+      await waitFor(
         () => {
           if (crashes.length > 0) throw new Error(`bpftrace exited before attaching: ${crashes[0]}`);
-          return begun || undefined;
+          return begun;
         },
-        50_000,
+        { what: "the BEGIN line", timeoutMs: 50_000 },
       );
 
       const port = await closedPort();
       const sock = connect(port, "127.0.0.1");
       await new Promise<void>((r) => sock.once("error", () => r()));
 
-      const rst = await until(
-        "the NO_SOCKET reset from the closed port",
-        () => events.find((e) => e.kind === EventKind.EVENT_KIND_RESET_SENT && e.local?.port === port),
-        10_000,
-      );
+      const rst = await waitFor(() => events.find((e) => e.kind === EventKind.EVENT_KIND_RESET_SENT && e.local?.port === port), {
+        what: "the NO_SOCKET reset from the closed port",
+        timeoutMs: 10_000,
+      });
       expect(rst.resetReason).toBe(ResetReason.RESET_REASON_NO_SOCKET);
       expect(rst.netns).toBeGreaterThan(0);
-      const conn = await until(
-        "this process's connect()",
+      const conn = await waitFor(
         () => events.find((e) => e.kind === EventKind.EVENT_KIND_SYSCALL_CONNECT && e.process?.pid === process.pid && e.target?.port === port),
-        10_000,
+        { what: "this process's connect()", timeoutMs: 10_000 },
       );
       expect(conn.target?.ip).toBe("127.0.0.1");
       expect(malformed).toEqual([]);
