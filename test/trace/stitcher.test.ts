@@ -403,6 +403,8 @@ describe("determinism and resources", () => {
     expect(isStitcherOptionsError(err)).toBe(true);
     expect(isTraceError(err) && err.code).toBe("ERR_TRACE_OPTIONS");
     expect(() => new Stitcher({ inboundRedirectPorts: [70000] })).toThrow(/not a TCP port/);
+    expect(() => new Stitcher({ proxyIdleTimeoutMs: [30_000, 0] })).toThrow(/proxyIdleTimeoutMs must be finite numbers > 0, got 0/);
+    expect(() => new Stitcher({ idleCloseMinMs: -1 })).toThrow(/idleCloseMinMs/);
   });
 });
 
