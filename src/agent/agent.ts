@@ -4,7 +4,7 @@
 // that events from different CPUs leave in kernel-timestamp order, and is
 // enriched (tuple, pod, owner, role) as it is released.
 import { hostname } from "node:os";
-import { EventKind, kernelUs, monotonicNs, nsSpan, type ConnEventInit, type KernelNs } from "../model/mod.js";
+import { EventKind, kernelUs, monotonicNs, nsSpan, positiveIntervalMs, type ConnEventInit, type KernelNs } from "../model/mod.js";
 import { BpftraceRunner, LineParser, SLOW_BPFTRACE_WARNING, blankEvent, defaultProgramPath, preflight, type CrashInfo, type ParsedEvent, type ProbeFeatures } from "../probes/mod.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import type { TcptrailMetrics } from "../metrics/mod.js";
@@ -27,7 +27,7 @@ export interface AgentOptions {
   perfRbPages?: number;
   /** How long events wait to be put in kernel-timestamp order. Default 100 ms. */
   reorderWindowMs?: number;
-  /** How often ordered events are released. Default 20 ms. */
+  /** How often ordered events are released, whole ms >= 1. Default DEFAULT_AGENT_TICK_MS (20). */
   tickMs?: number;
   /** How long a closed socket's tuple and owner are kept for late events. Default 10 s. */
   lingerMs?: number;
@@ -54,6 +54,8 @@ export interface AgentStats {
   liveSockets: number;
 }
 
+export const DEFAULT_AGENT_TICK_MS = 20;
+
 const PROCESS_CONTEXT = new Set<number>([
   EventKind.EVENT_KIND_SYSCALL_CONNECT,
   EventKind.EVENT_KIND_SYSCALL_ACCEPT,
@@ -72,6 +74,7 @@ export class Agent {
   readonly #sockets: SocketTable;
   readonly #pods: PodResolver;
   readonly #windowNs: bigint;
+  readonly #tickMs: number;
   #runner: BpftraceRunner | undefined;
   #timer: NodeJS.Timeout | undefined;
   #seq = 0;
@@ -95,6 +98,8 @@ export class Agent {
     this.#o = opts;
     this.node = opts.node ?? hostname();
     this.#log = opts.logger ?? silentLogger;
+    // Checked here, not at startClock(): a bad value fails before bpftrace starts.
+    this.#tickMs = positiveIntervalMs("tickMs", opts.tickMs, DEFAULT_AGENT_TICK_MS);
     this.#windowNs = nsSpan((opts.reorderWindowMs ?? 100) * 1e6);
     this.#pods = opts.pods ?? new NetnsDirResolver({ hostName: this.node });
     this.#sockets = new SocketTable(new MeshRoleClassifier(opts.mesh), this.#pods);
@@ -159,7 +164,7 @@ export class Agent {
   /** Start releasing ordered events on a timer (start() does this; replays call it directly). */
   startClock(): void {
     this.#wallMinusKernelUs = Date.now() * 1000 - kernelUs(monotonicNs() + this.#kernelMinusMono);
-    this.#timer ??= setInterval(() => this.tick(), this.#o.tickMs ?? 20);
+    this.#timer ??= setInterval(() => this.tick(), this.#tickMs);
     this.#timer.unref?.();
   }
 

@@ -1,5 +1,5 @@
 // Where raw kernel events become attributed, ordered connection events.
-export { Agent, type AgentOptions, type AgentStats } from "./agent.js";
+export { Agent, DEFAULT_AGENT_TICK_MS, type AgentOptions, type AgentStats } from "./agent.js";
 export { OwnerTable } from "./owner-table.js";
 export { ReorderBuffer, type Timestamped } from "./reorder-buffer.js";
 export { SocketTable, type SocketInfo } from "./socket-table.js";

@@ -15,7 +15,7 @@ import {
 } from "../alert/mod.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import type { TcptrailMetrics } from "../metrics/mod.js";
-import { outcomeName, v1, type ConnEvent, type Trace } from "../model/mod.js";
+import { outcomeName, positiveIntervalMs, v1, type ConnEvent, type Trace } from "../model/mod.js";
 import { createLiveHub, type LiveHub } from "../query/server/mod.js";
 import type { EventSource, TraceStore } from "../store/mod.js";
 import { Stitcher, type StitcherOptions, type StitcherStats } from "../trace/mod.js";
@@ -73,21 +73,21 @@ export interface ConsumerServiceOptions {
   consumer?: Omit<DurableEventConsumerOptions, "logger">;
   /** Stream limits to create or update the streams with. Default: the transport's. */
   streams?: StreamLimitsOverrides;
-  /** How often the stitcher is ticked so traces finish without new events, ms. Default 50. */
+  /** How often the stitcher is ticked so traces finish without new events, whole ms >= 1. Default DEFAULT_CONSUMER_TICK_MS (50). */
   tickMs?: number;
-  /** Longest a finished trace waits before it is written, ms. Default 50. */
+  /** Longest a finished trace waits before it is written, whole ms >= 1. Default DEFAULT_TRACE_FLUSH_MS (50). */
   traceFlushMs?: number;
   /** Write traces at once when this many wait. Default 200. */
   traceBatch?: number;
-  /** How often the checkpoint is saved, ms (also on stop). Default 2000. */
+  /** How often the checkpoint is saved (also on stop), whole ms >= 1. Default DEFAULT_CHECKPOINT_MS (2000). */
   checkpointMs?: number;
-  /** How often the alert engine releases rate-limited alerts, ms. Default 60000. */
+  /** How often the alert engine releases rate-limited alerts, whole ms >= 1. Default DEFAULT_ALERT_FLUSH_MS (60000). */
   alertFlushMs?: number;
   /** Replay starts this long before the checkpoint, for clock jitter between a socket's events. Default 2000. */
   replayMarginMs?: number;
   /** Log one warning per this many malformed messages or rejected events. Default 100. */
   malformedLogEvery?: number;
-  /** Wait before retrying a failed store write of events, ms (doubles up to 5 s). Default 100. */
+  /** Wait before retrying a failed store write of events (doubles up to 5 s), whole ms >= 1. Default DEFAULT_STORE_RETRY_MS (100). */
   storeRetryMs?: number;
 }
 
@@ -126,18 +126,27 @@ export interface ConsumerService {
   stop(): Promise<void>;
 }
 
+export const DEFAULT_CONSUMER_TICK_MS = 50;
+export const DEFAULT_TRACE_FLUSH_MS = 50;
+export const DEFAULT_CHECKPOINT_MS = 2000;
+export const DEFAULT_ALERT_FLUSH_MS = 60_000;
+export const DEFAULT_STORE_RETRY_MS = 100;
+
 const DEFAULTS = {
   durableName: "tcptrail-stitcher",
   settleMs: 400,
-  tickMs: 50,
-  traceFlushMs: 50,
+  tickMs: DEFAULT_CONSUMER_TICK_MS,
+  traceFlushMs: DEFAULT_TRACE_FLUSH_MS,
   traceBatch: 200,
-  checkpointMs: 2000,
-  alertFlushMs: 60_000,
+  checkpointMs: DEFAULT_CHECKPOINT_MS,
+  alertFlushMs: DEFAULT_ALERT_FLUSH_MS,
   replayMarginMs: 2000,
   malformedLogEvery: 100,
-  storeRetryMs: 100,
+  storeRetryMs: DEFAULT_STORE_RETRY_MS,
 };
+// Timer periods: 0 would make setInterval spin (Node runs it every 1 ms) and a
+// 0 store retry delay never grows, so these must be whole ms >= 1.
+const INTERVAL_KEYS: ReadonlySet<keyof typeof DEFAULTS> = new Set(["tickMs", "traceFlushMs", "checkpointMs", "alertFlushMs", "storeRetryMs"] as const);
 const MAX_STORE_RETRY_MS = 5000;
 const DEFAULT_MAX_AGE_MS = 300_000;
 
@@ -151,6 +160,10 @@ function resolve(o: ConsumerServiceOptions): Resolved {
     if (k === "durableName") continue;
     const v = k === "settleMs" ? o.stitcher?.settleMs : o[k];
     if (v === undefined) continue;
+    if (INTERVAL_KEYS.has(k)) {
+      r[k] = positiveIntervalMs(k, v, DEFAULTS[k], (message) => new ConsumerOptionsError(message));
+      continue;
+    }
     if (!Number.isFinite(v) || v < 0) throw new ConsumerOptionsError(`${k} must be a finite number >= 0, got ${v}`);
     r[k] = v;
   }

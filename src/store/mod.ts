@@ -26,7 +26,7 @@ export {
   MAX_LIST_LIMIT,
   type SqliteStoreOptions,
 } from "./sqlite-store.js";
-export { scheduleRetention, type RetentionSchedule, type RetentionScheduleOptions } from "./retention.js";
+export { DEFAULT_RETENTION_INTERVAL_MS, scheduleRetention, type RetentionSchedule, type RetentionScheduleOptions } from "./retention.js";
 export {
   BadQueryError,
   SchemaTooNewError,

@@ -1,10 +1,13 @@
 // Periodic retention for any TraceStore: the consumer starts it next to the
 // store so old data goes away without anyone asking.
 import { silentLogger, type Logger } from "../log/logger.js";
+import { positiveIntervalMs } from "../model/mod.js";
 import type { RetentionPolicy, TraceStore } from "./store.js";
 
+export const DEFAULT_RETENTION_INTERVAL_MS = 60_000;
+
 export interface RetentionScheduleOptions extends RetentionPolicy {
-  /** Time between runs, ms. Default 60000. The first run happens at once. */
+  /** Time between runs, whole ms >= 1. Default DEFAULT_RETENTION_INTERVAL_MS (60000). The first run happens at once. */
   intervalMs?: number;
   /** Default: silent. */
   log?: Logger;
@@ -16,7 +19,7 @@ export interface RetentionSchedule {
 }
 
 export function scheduleRetention(store: TraceStore, opts: RetentionScheduleOptions = {}): RetentionSchedule {
-  const intervalMs = opts.intervalMs ?? 60_000;
+  const intervalMs = positiveIntervalMs("retention intervalMs", opts.intervalMs, DEFAULT_RETENTION_INTERVAL_MS);
   const log = opts.log ?? silentLogger;
   const policy: RetentionPolicy = { maxAgeMs: opts.maxAgeMs, maxBytes: opts.maxBytes };
   let running: Promise<void> = Promise.resolve();

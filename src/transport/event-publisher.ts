@@ -2,7 +2,7 @@
 // NATS restarts and slow acks with a bounded queue that sheds the oldest events
 // (and says so) rather than growing without limit or blocking the agent.
 import type { JetStreamClient } from "@nats-io/jetstream";
-import type { ConnEventInit, KernelNs } from "../model/mod.js";
+import { positiveIntervalMs, type ConnEventInit, type KernelNs } from "../model/mod.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import { batchMsgId, encodeBatch, type BatchOrigin } from "./batch-codec.js";
 import { PublisherClosedError } from "./errors.js";
@@ -18,7 +18,7 @@ export interface EventPublisherOptions extends BatchOrigin {
   subject?: string;
   /** Events per EventBatch message. Default 1000. */
   maxBatchEvents?: number;
-  /** Longest an event waits for its batch to fill. Default 50 ms. */
+  /** Longest an event waits for its batch to fill, whole ms >= 1. Default DEFAULT_MAX_BATCH_DELAY_MS (50). */
   maxBatchDelayMs?: number;
   /** Batches published but not yet acknowledged. Default 4. */
   maxInFlight?: number;
@@ -28,11 +28,11 @@ export interface EventPublisherOptions extends BatchOrigin {
    * being published (at most maxInFlight × maxBatchEvents events) come on top.
    */
   maxQueuedEvents?: number;
-  /** How long one publish waits for its ack. Default 5000 ms. */
+  /** How long one publish waits for its ack, whole ms >= 1. Default DEFAULT_PUBLISH_TIMEOUT_MS (5000). */
   publishTimeoutMs?: number;
-  /** First retry delay after a failed publish, doubling up to retryMaxMs. Default 100 ms. */
+  /** First retry delay after a failed publish, doubling up to retryMaxMs, whole ms >= 1. Default DEFAULT_RETRY_INITIAL_MS (100). */
   retryInitialMs?: number;
-  /** Default 5000 ms. */
+  /** Longest retry delay, whole ms >= 1. Default DEFAULT_RETRY_MAX_MS (5000). */
   retryMaxMs?: number;
   /**
    * Called once per push() that displaced events. A GAP pushed from here also
@@ -81,15 +81,44 @@ interface Sent {
   ok: Promise<boolean>;
 }
 
-const DEFAULTS = {
-  maxBatchEvents: 1000,
-  maxBatchDelayMs: 50,
-  maxInFlight: 4,
-  maxQueuedEvents: 100_000,
-  publishTimeoutMs: 5000,
-  retryInitialMs: 100,
-  retryMaxMs: 5000,
-};
+export const DEFAULT_MAX_BATCH_EVENTS = 1000;
+export const DEFAULT_MAX_BATCH_DELAY_MS = 50;
+export const DEFAULT_MAX_IN_FLIGHT = 4;
+export const DEFAULT_MAX_QUEUED_EVENTS = 100_000;
+export const DEFAULT_PUBLISH_TIMEOUT_MS = 5000;
+export const DEFAULT_RETRY_INITIAL_MS = 100;
+export const DEFAULT_RETRY_MAX_MS = 5000;
+
+interface ResolvedOptions {
+  maxBatchEvents: number;
+  maxBatchDelayMs: number;
+  maxInFlight: number;
+  maxQueuedEvents: number;
+  publishTimeoutMs: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+}
+
+/**
+ * The caller's options over the defaults, checked once. Every timer option
+ * must be at least 1 ms: a retry delay of 0 doubles to 0 and hammers a server
+ * that is down, and Node runs a 0 or negative timer after 1 ms anyway.
+ */
+function resolveOptions(opts: EventPublisherOptions): ResolvedOptions {
+  const r: ResolvedOptions = {
+    maxBatchEvents: opts.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
+    maxBatchDelayMs: positiveIntervalMs("maxBatchDelayMs", opts.maxBatchDelayMs, DEFAULT_MAX_BATCH_DELAY_MS),
+    maxInFlight: opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+    maxQueuedEvents: opts.maxQueuedEvents ?? DEFAULT_MAX_QUEUED_EVENTS,
+    publishTimeoutMs: positiveIntervalMs("publishTimeoutMs", opts.publishTimeoutMs, DEFAULT_PUBLISH_TIMEOUT_MS),
+    retryInitialMs: positiveIntervalMs("retryInitialMs", opts.retryInitialMs, DEFAULT_RETRY_INITIAL_MS),
+    retryMaxMs: positiveIntervalMs("retryMaxMs", opts.retryMaxMs, DEFAULT_RETRY_MAX_MS),
+  };
+  for (const k of ["maxBatchEvents", "maxInFlight"] as const) {
+    if (!Number.isInteger(r[k]) || r[k] < 1) throw new RangeError(`${k} must be an integer >= 1`);
+  }
+  return r;
+}
 
 /**
  * Ordering: batches go out in seq order over one connection, so the stream
@@ -102,7 +131,7 @@ export class EventPublisher {
   readonly subject: string;
   readonly #js: JetStreamClient;
   readonly #origin: BatchOrigin;
-  readonly #opts: typeof DEFAULTS;
+  readonly #opts: ResolvedOptions;
   readonly #onDrop: DropCallback | undefined;
   readonly #log: Logger;
   readonly #queue: EventQueue;
@@ -129,18 +158,7 @@ export class EventPublisher {
     this.#js = opts.js;
     this.#origin = { node: opts.node, bootId: opts.bootId, agentStartUs: opts.agentStartUs };
     this.subject = opts.subject ?? eventsSubject(opts.node);
-    this.#opts = {
-      maxBatchEvents: opts.maxBatchEvents ?? DEFAULTS.maxBatchEvents,
-      maxBatchDelayMs: opts.maxBatchDelayMs ?? DEFAULTS.maxBatchDelayMs,
-      maxInFlight: opts.maxInFlight ?? DEFAULTS.maxInFlight,
-      maxQueuedEvents: opts.maxQueuedEvents ?? DEFAULTS.maxQueuedEvents,
-      publishTimeoutMs: opts.publishTimeoutMs ?? DEFAULTS.publishTimeoutMs,
-      retryInitialMs: opts.retryInitialMs ?? DEFAULTS.retryInitialMs,
-      retryMaxMs: opts.retryMaxMs ?? DEFAULTS.retryMaxMs,
-    };
-    for (const k of ["maxBatchEvents", "maxInFlight"] as const) {
-      if (!Number.isInteger(this.#opts[k]) || this.#opts[k] < 1) throw new RangeError(`${k} must be an integer >= 1`);
-    }
+    this.#opts = resolveOptions(opts);
     this.#onDrop = opts.onDrop;
     this.#log = opts.logger ?? silentLogger;
     this.#queue = new EventQueue(this.#opts.maxQueuedEvents);

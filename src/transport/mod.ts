@@ -21,6 +21,13 @@ export {
 } from "./streams.js";
 export { batchMsgId, decodeBatch, encodeBatch, type BatchOrigin, type DecodedBatch } from "./batch-codec.js";
 export {
+  DEFAULT_MAX_BATCH_DELAY_MS,
+  DEFAULT_MAX_BATCH_EVENTS,
+  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_MAX_QUEUED_EVENTS,
+  DEFAULT_PUBLISH_TIMEOUT_MS,
+  DEFAULT_RETRY_INITIAL_MS,
+  DEFAULT_RETRY_MAX_MS,
   EventPublisher,
   type DropCallback,
   type EventPublisherOptions,

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { OwnerTable, ReorderBuffer } from "../../src/agent/mod.js";
+import type { ConnEventInit } from "../../src/model/mod.js";
 
 // Past 2^53 ns (104 days of uptime) a double cannot tell 1 ns apart: every
 // kernel time below sits there, so these tests also check exactness.
@@ -91,7 +92,7 @@ describe("queue drops become one GAP per release", () => {
   test("a folded drop extends the GAP's end to the latest dropped event, and release order stays by time", async () => {
     const { Agent } = await import("../../src/agent/mod.js");
     const { EventKind } = await import("../../src/model/mod.js");
-    const out: Array<{ kind?: number | null; seq?: number | null; tsNs?: bigint; lost?: number | null; gapStartNs?: bigint }> = [];
+    const out: ConnEventInit[] = [];
     const agent = new Agent({ node: "t", sink: (evs) => out.push(...evs), pods: { resolve: () => "" } });
     const state = (ts: bigint) => `O ${T + ts} ffff1 7 2 4 10.0.0.1 0 10.0.0.2 80 1 0`;
     agent.feed(state(1000n));

@@ -5,4 +5,4 @@ export { startQueryServer, buildQueryApp, type QueryServer, type QueryServerOpti
 export { createLiveHub, type LiveHub, type LiveHubOptions, type TraceListener, type EventListener } from "./live-hub.js";
 export { traceMatches, eventMatches, type LiveTraceFilter, type LiveEventFilter } from "./match.js";
 export { MAX_TIMELINE_LIMIT } from "./params.js";
-export type { SseOptions } from "./sse.js";
+export { DEFAULT_SSE_HEARTBEAT_MS, DEFAULT_SSE_MAX_BUFFERED_BYTES, resolveSseOptions, type SseOptions } from "./sse.js";

@@ -6,7 +6,7 @@ import type { Logger } from "../../log/logger.js";
 import { API_PREFIX, isBadParameterError } from "../mod.js";
 import { createLiveHub, type LiveHub } from "./live-hub.js";
 import { healthRoutes, streamRoutes, timelineRoutes, tracesRoutes, type RouteDeps } from "./routes/mod.js";
-import type { SseConnection, SseOptions } from "./sse.js";
+import { resolveSseOptions, type SseConnection, type SseOptions } from "./sse.js";
 
 export interface QueryServerOptions {
   store: TraceStore;
@@ -39,6 +39,8 @@ interface AjvError {
 
 /** The fastify app without listening: what tests drive with `inject`. */
 export async function buildQueryApp(opts: Omit<QueryServerOptions, "host" | "port">): Promise<FastifyInstance> {
+  // Before anything is built: a bad option throws with nothing to clean up.
+  const sse = resolveSseOptions(opts.sse);
   const app = Fastify({
     ...(opts.log ? { loggerInstance: opts.log } : { logger: false }),
     // Hijacked SSE sockets are never "idle" to Node, so close() would wait for
@@ -54,7 +56,7 @@ export async function buildQueryApp(opts: Omit<QueryServerOptions, "host" | "por
   const deps: RouteDeps = {
     store: opts.store,
     hub: opts.hub ?? createLiveHub(),
-    sse: opts.sse ?? {},
+    sse,
     streams: new Set<SseConnection>(),
   };
 
