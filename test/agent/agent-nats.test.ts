@@ -1,36 +1,26 @@
 // The node agent end to end on this kernel: real bpftrace, real nats-server,
 // events read back (decoded) from JetStream. Needs root.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { EventKind, ResetReason, Role, TcpState, type ConnEvent } from "../../src/model/mod.js";
 import { startAgentService, type AgentService } from "../../src/runtime/mod.js";
-import { connectNats, freePort, startEmbeddedNats, subscribeEvents, type EmbeddedNats, type EventSubscription, type NatsConnection } from "../../src/transport/mod.js";
+import { connectNats, freePort, subscribeEvents, type EventSubscription, type NatsConnection } from "../../src/transport/mod.js";
 import { silentLogger } from "../../src/log/logger.js";
+import { makeTempDir, startNatsServer, waitFor, type TempDir, type TestNatsServer } from "../helpers/mod.js";
 
 const DRIVER = new URL("./fixtures/tcp-driver.py", import.meta.url).pathname;
 const node = `itest-${process.pid}`;
 const events: ConnEvent[] = [];
-let dir: string;
-let nats: EmbeddedNats;
+let dir: TempDir;
+let nats: TestNatsServer;
 let service: AgentService;
 let nc: NatsConnection;
 let sub: EventSubscription;
 let server: ResultPromise;
 let serverPid: number;
 let serverPort: number;
-
-async function waitFor<T>(what: string, find: () => T | undefined, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = find();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function actor(...args: string[]): Promise<number> {
   const r = await execa("python3", [DRIVER, ...args]);
@@ -40,24 +30,24 @@ async function actor(...args: string[]): Promise<number> {
 const bySock = (sock: string) => events.filter((e) => e.sock === sock);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tcptrail-agent-"));
-  nats = await startEmbeddedNats({ stateDir: dir });
+  dir = await makeTempDir("agent");
+  nats = await startNatsServer({ label: "agent-nats" });
   service = await startAgentService({ natsUrl: nats.url, node, logger: silentLogger, agent: { reorderWindowMs: 50 } });
   nc = await connectNats(nats.url);
   sub = await subscribeEvents(nc, { node, follow: true, since: new Date(Date.now() - 60_000) });
   void (async () => {
     for await (const { batch } of sub) events.push(...batch.events);
   })();
-  const portFile = join(dir, "port");
+  const portFile = join(dir.path, "port");
   server = execa("python3", [DRIVER, "serve", portFile], { reject: false });
   serverPid = server.pid!;
-  serverPort = await waitFor("the test server", () => {
+  serverPort = await waitFor(() => {
     try {
       return Number(readFileSync(portFile, "utf8")) || undefined;
     } catch {
       return undefined;
     }
-  });
+  }, { what: "the test server" });
 });
 
 afterAll(async () => {
@@ -65,21 +55,23 @@ afterAll(async () => {
   await sub?.close().catch(() => undefined);
   await nc?.close().catch(() => undefined);
   await service?.stop().catch(() => undefined);
-  await nats?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await nats?.close();
+  await dir?.remove();
 });
 
 describe("agent → NATS on a real kernel", () => {
   test("a connect to a closed port: NO_SOCKET reset sent, failed connect attributed to the caller", async () => {
     const port = await freePort(); // bound and released: nothing listens there now
     const pid = await actor("refused", String(port));
-    const connect = await waitFor("the failed connect", () =>
-      events.find((e) => e.kind === EventKind.EVENT_KIND_SYSCALL_CONNECT && e.process?.pid === pid),
+    const connect = await waitFor(
+      () => events.find((e) => e.kind === EventKind.EVENT_KIND_SYSCALL_CONNECT && e.process?.pid === pid),
+      { what: "the failed connect" },
     );
     expect(connect.ret).toBe(-111);
     expect(connect.target).toMatchObject({ ip: "127.0.0.1", port });
-    const rst = await waitFor("the NO_SOCKET reset", () =>
-      events.find((e) => e.kind === EventKind.EVENT_KIND_RESET_SENT && e.local?.port === port && e.remote?.port === connect.local?.port),
+    const rst = await waitFor(
+      () => events.find((e) => e.kind === EventKind.EVENT_KIND_RESET_SENT && e.local?.port === port && e.remote?.port === connect.local?.port),
+      { what: "the NO_SOCKET reset" },
     );
     expect(rst.resetReason).toBe(ResetReason.RESET_REASON_NO_SOCKET);
     expect(rst.sock).toBe("");
@@ -94,16 +86,18 @@ describe("agent → NATS on a real kernel", () => {
 
   test("an abort with SO_LINGER 0: the reset is attributed to the aborting process, with the kernel's reason", async () => {
     const pid = await actor("abort", String(serverPort));
-    const rst = await waitFor("the abort reset", () =>
-      events.find((e) => e.kind === EventKind.EVENT_KIND_RESET_SENT && e.owner?.pid === pid),
+    const rst = await waitFor(
+      () => events.find((e) => e.kind === EventKind.EVENT_KIND_RESET_SENT && e.owner?.pid === pid),
+      { what: "the abort reset" },
     );
     expect(rst.sock).not.toBe("");
     expect(rst.resetReason).not.toBe(ResetReason.RESET_REASON_UNSPECIFIED);
     expect(rst.remote?.port).toBe(serverPort);
     // The server's side hears the RST in softirq, on the aborting process's CPU time:
     // the event must still name the server process, the socket's owner.
-    const heard = await waitFor("the server's reset received", () =>
-      events.find((e) => e.kind === EventKind.EVENT_KIND_RESET_RECEIVED && e.local?.port === serverPort && e.remote?.port === rst.local?.port),
+    const heard = await waitFor(
+      () => events.find((e) => e.kind === EventKind.EVENT_KIND_RESET_RECEIVED && e.local?.port === serverPort && e.remote?.port === rst.local?.port),
+      { what: "the server's reset received" },
     );
     expect(heard.owner?.pid).toBe(serverPid);
     expect(heard.process).toBeFalsy();
@@ -111,27 +105,31 @@ describe("agent → NATS on a real kernel", () => {
 
   test("a graceful close names the side that sent the first FIN", async () => {
     const pid = await actor("graceful", String(serverPort));
-    const fin = await waitFor("the client's FIN", () =>
-      events.find((e) => e.owner?.pid === pid && e.oldState === TcpState.TCP_STATE_ESTABLISHED && e.newState === TcpState.TCP_STATE_FIN_WAIT1),
+    const fin = await waitFor(
+      () => events.find((e) => e.owner?.pid === pid && e.oldState === TcpState.TCP_STATE_ESTABLISHED && e.newState === TcpState.TCP_STATE_FIN_WAIT1),
+      { what: "the client's FIN" },
     );
-    const peer = await waitFor("the server's CLOSE_WAIT", () =>
-      events.find((e) => e.newState === TcpState.TCP_STATE_CLOSE_WAIT && e.local?.port === serverPort && e.remote?.port === fin.local?.port),
+    const peer = await waitFor(
+      () => events.find((e) => e.newState === TcpState.TCP_STATE_CLOSE_WAIT && e.local?.port === serverPort && e.remote?.port === fin.local?.port),
+      { what: "the server's CLOSE_WAIT" },
     );
     expect(peer.owner?.pid).toBe(serverPid);
     // and the server's own FIN comes after, from LAST_ACK
-    await waitFor("the server's LAST_ACK", () => bySock(peer.sock).find((e) => e.newState === TcpState.TCP_STATE_LAST_ACK));
+    await waitFor(() => bySock(peer.sock).find((e) => e.newState === TcpState.TCP_STATE_LAST_ACK), { what: "the server's LAST_ACK" });
   });
 
   test("a connection made by UID 1337 is marked SIDECAR", async () => {
     const pid = await actor("as-uid", "1337", String(serverPort));
-    const syn = await waitFor("the sidecar's SYN", () =>
-      events.find((e) => e.owner?.pid === pid && e.newState === TcpState.TCP_STATE_SYN_SENT),
+    const syn = await waitFor(
+      () => events.find((e) => e.owner?.pid === pid && e.newState === TcpState.TCP_STATE_SYN_SENT),
+      { what: "the sidecar's SYN" },
     );
     expect(syn.uid).toBe(1337);
     expect(syn.role).toBe(Role.ROLE_SIDECAR);
     // the peer accepted by the app (root) stays APP
-    const accepted = await waitFor("the server's accepted socket", () =>
-      events.find((e) => e.kind === EventKind.EVENT_KIND_SYSCALL_ACCEPT && e.remote?.ip === "127.0.0.1" && bySock(syn.sock).some((s) => s.local?.port === e.remote?.port)),
+    const accepted = await waitFor(
+      () => events.find((e) => e.kind === EventKind.EVENT_KIND_SYSCALL_ACCEPT && e.remote?.ip === "127.0.0.1" && bySock(syn.sock).some((s) => s.local?.port === e.remote?.port)),
+      { what: "the server's accepted socket" },
     );
     expect(accepted.role).toBe(Role.ROLE_APP);
   });
@@ -140,7 +138,10 @@ describe("agent → NATS on a real kernel", () => {
     const first = service.agent.bpftracePid!;
     expect(first).toBeGreaterThan(0);
     process.kill(first, "SIGKILL");
-    const gap = await waitFor("the gap marker", () => events.find((e) => e.kind === EventKind.EVENT_KIND_GAP && /restarted/.test(e.gapReason)), 20_000);
+    const gap = await waitFor(
+      () => events.find((e) => e.kind === EventKind.EVENT_KIND_GAP && /restarted/.test(e.gapReason)),
+      { what: "the gap marker", timeoutMs: 20_000 },
+    );
     expect(gap.tsNs).toBeGreaterThanOrEqual(gap.gapStartNs);
     const second = service.agent.bpftracePid!;
     expect(second).not.toBe(first);
@@ -148,7 +149,7 @@ describe("agent → NATS on a real kernel", () => {
     // and events flow again
     const port = await freePort();
     const pid = await actor("refused", String(port));
-    await waitFor("an event after the restart", () => events.find((e) => e.process?.pid === pid && e.tsNs > gap.tsNs));
+    await waitFor(() => events.find((e) => e.process?.pid === pid && e.tsNs > gap.tsNs), { what: "an event after the restart" });
   }, 40_000);
 
   test("events leave each node in kernel timestamp order with increasing seq", async () => {
@@ -173,14 +174,10 @@ describe("a probe program bpftrace cannot load", () => {
   test("start() fails with bpftrace's own error and leaves no process behind", async () => {
     const { Agent } = await import("../../src/agent/mod.js");
     const { writeFileSync } = await import("node:fs");
-    const bad = join(tmpdir(), `tcptrail-bad-${process.pid}.bt`);
+    const bad = join(dir.path, "bad.bt");
     writeFileSync(bad, "tracepoint:sock:no_such_tracepoint { printf(\"x\\n\"); }\n");
     const agent = new Agent({ sink: () => undefined, program: bad });
-    try {
-      await expect(agent.start()).rejects.toThrow(/bpftrace exited before attaching its probes: .+/);
-      expect(agent.bpftracePid).toBeUndefined();
-    } finally {
-      rmSync(bad, { force: true });
-    }
+    await expect(agent.start()).rejects.toThrow(/bpftrace exited before attaching its probes: .+/);
+    expect(agent.bpftracePid).toBeUndefined();
   }, 60_000);
 });
