@@ -2,16 +2,13 @@
 // job up, and `tcptrail observe -f -o json` in another process shows a curl to a
 // local server within a second. Root only (bpftrace).
 import { createServer, type Server } from "node:http";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { EVENTS_STREAM, connectNats, freePort, jetstreamManager } from "../../src/transport/mod.js";
+import { describeRoot, makeTempDir, waitFor, type TempDir } from "../helpers/mod.js";
 
 const BIN = new URL("../../bin/tcptrail", import.meta.url).pathname;
-const isRoot = process.getuid?.() === 0;
-let dir = "";
+let dir: TempDir | undefined;
 let run: ResultPromise | undefined;
 let observe: ResultPromise | undefined;
 let http: Server | undefined;
@@ -20,23 +17,15 @@ let metricsPort = 0;
 let observed = "";
 let runLog = "";
 
-async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-describe.skipIf(!isRoot)("tcptrail run + observe (root)", () => {
+describeRoot("tcptrail run + observe (root)", () => {
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "tcptrail-cli-"));
+    dir = await makeTempDir("cli-e2e");
     natsPort = await freePort();
     metricsPort = await freePort();
     const apiPort = await freePort();
-    run = execa(BIN, ["run", "--state-dir", dir, "--nats-port", String(natsPort), "--api-port", String(apiPort), "--metrics-port", String(metricsPort), "--node", "cli-e2e", "--events-max-age-hours", "2", "--events-max-mib", "64"], { reject: false, all: true });
+    run = execa(BIN, ["run", "--state-dir", dir.path, "--nats-port", String(natsPort), "--api-port", String(apiPort), "--metrics-port", String(metricsPort), "--node", "cli-e2e", "--events-max-age-hours", "2", "--events-max-mib", "64"], { reject: false, all: true });
     run.all?.on("data", (d: Buffer) => (runLog += d.toString()));
-    await until("tcptrail run to start", () => runLog.includes("tcptrail running"), 60_000);
+    await waitFor(() => runLog.includes("tcptrail running"), { what: "tcptrail run to start", timeoutMs: 60_000 });
     // --since: a slow start of the observe process must not make it miss the curl (-f alone starts with new events only).
     observe = execa(BIN, ["observe", "-f", "--since", "5m", "-o", "json", "--nats", `nats://127.0.0.1:${natsPort}`], { reject: false });
     observe.stdout?.on("data", (d: Buffer) => (observed += d.toString()));
@@ -50,7 +39,7 @@ describe.skipIf(!isRoot)("tcptrail run + observe (root)", () => {
     run?.kill("SIGINT");
     await Promise.allSettled([observe, run]);
     http?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await dir?.remove();
   }, 30_000);
 
   // "Within a second" is a latency target: `npm run bench` measures it (event
@@ -66,7 +55,7 @@ describe.skipIf(!isRoot)("tcptrail run + observe (root)", () => {
         .slice(0, -1)
         .map((l) => JSON.parse(l) as Record<string, any>);
     const curlConnect = (e: Record<string, any>) => e.kind === "SYSCALL_CONNECT" && e.process?.comm === "curl" && e.target === `127.0.0.1:${port}`;
-    await until("curl's connect() in observe", () => lines().some(curlConnect), 10_000);
+    await waitFor(() => lines().some(curlConnect), { what: "curl's connect() in observe", timeoutMs: 10_000 });
     const mine = lines().filter((e) => e.owner?.comm === "curl");
     expect(mine.map((e) => e.kind)).toEqual(expect.arrayContaining(["STATE_CHANGE", "SYSCALL_CONNECT"]));
     expect(mine.find((e) => e.kind === "SYSCALL_CONNECT")?.target).toBe(`127.0.0.1:${port}`);
@@ -77,12 +66,13 @@ describe.skipIf(!isRoot)("tcptrail run + observe (root)", () => {
     // The agent adds its counts to the metrics once a second, off the event path.
     let text = "";
     const read = () => Number(/^tcptrail_events_read_total (\d+)/m.exec(text)?.[1] ?? "0");
-    const deadline = Date.now() + 10_000;
-    while (read() === 0 && Date.now() < deadline) {
-      text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      if (read() === 0) await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(read()).toBeGreaterThan(0);
+    await waitFor(
+      async () => {
+        text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        return read() > 0;
+      },
+      { what: "tcptrail_events_read_total above 0 on /metrics", timeoutMs: 10_000, intervalMs: 200 },
+    );
     for (const name of ["tcptrail_events_published_total", "tcptrail_kernel_lost_events_total", "tcptrail_queue_dropped_events_total", "tcptrail_bpftrace_restarts_total"]) {
       expect(text).toContain(name);
     }

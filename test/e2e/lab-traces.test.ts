@@ -5,10 +5,8 @@
 // that matches the tcpdump ground truth; the default alert rules fire for
 // sidecar-crash, reject and no-listener and stay silent for ok. Root only.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { followAlerts, type AlertFollower } from "../../src/alert/mod.js";
 import { labDown, labUp, runScenario, scenarios, type LabState } from "../../src/lab/mod.js";
 import { silentLogger } from "../../src/log/logger.js";
@@ -16,10 +14,11 @@ import type { Alert } from "../../src/model/mod.js";
 import type { TraceJson } from "../../src/query/mod.js";
 import { startMainJob, type MainJob } from "../../src/runtime/mod.js";
 import { connectNats, freePort, type NatsConnection } from "../../src/transport/mod.js";
+import { describeRoot, isWaitTimeoutError, makeTempDir, waitFor, type TempDir } from "../helpers/mod.js";
 
-const isRoot = process.getuid?.() === 0;
 const prefix = `q${randomBytes(2).toString("hex")}-`;
 const subnet = `10.88.${10 + ((randomBytes(1)[0] ?? 0) % 240)}.0/24`;
+let tmp: TempDir | undefined;
 let dir = "";
 let job: MainJob | undefined;
 let state: LabState | undefined;
@@ -46,20 +45,25 @@ const ALERTS: Record<string, string[] | undefined> = {
  * tcp_fin_timeout (60 s), hence the long deadline.
  */
 async function tracesOf(pid: number, sinceUs: number): Promise<{ mine: TraceJson[]; all: TraceJson[] }> {
-  const deadline = Date.now() + 75_000;
-  for (;;) {
+  let found: { mine: TraceJson[]; all: TraceJson[] } = { mine: [], all: [] };
+  const query = async (): Promise<boolean> => {
     const res = await fetch(`${api}/api/v1/traces?since=${new Date(sinceUs / 1000).toISOString()}&limit=1000`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { traces: TraceJson[] };
-    const mine = body.traces.filter((t) => t.hops[0]?.client?.pid === pid);
-    if (mine.length > 0 || Date.now() > deadline) return { mine, all: body.traces };
-    await new Promise((r) => setTimeout(r, 250));
-  }
+    found = { mine: body.traces.filter((t) => t.hops[0]?.client?.pid === pid), all: body.traces };
+    return found.mine.length > 0;
+  };
+  // At the deadline, return what there is: the caller's expectation then prints every trace.
+  await waitFor(query, { what: `a trace from client pid ${pid}`, timeoutMs: 75_000, intervalMs: 250 }).catch((e: unknown) => {
+    if (!isWaitTimeoutError(e)) throw e;
+  });
+  return found;
 }
 
-describe.skipIf(!isRoot)("traces of the lab scenarios through the main job (root)", () => {
+describeRoot("traces of the lab scenarios through the main job (root)", () => {
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "tcptrail-traces-"));
+    tmp = await makeTempDir("traces");
+    dir = tmp.path;
     const natsPort = await freePort();
     const apiPort = await freePort();
     job = await startMainJob({
@@ -81,7 +85,7 @@ describe.skipIf(!isRoot)("traces of the lab scenarios through the main job (root
     await follower?.stop().catch(() => undefined);
     await nc?.close().catch(() => undefined);
     await job?.stop().catch(() => undefined);
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await tmp?.remove();
   }, 60_000);
 
   for (const scenario of scenarios) {
@@ -129,7 +133,13 @@ describe.skipIf(!isRoot)("traces of the lab scenarios through the main job (root
         // the default alert rules
         const want = ALERTS[scenario.name];
         if (want) {
-          await new Promise((r) => setTimeout(r, 500));
+          const firedFor = () => new Set(alerts.filter((a) => a.traceId === t.trace_id).map((a) => a.rule));
+          if (want.length > 0) {
+            await waitFor(() => want.every((rule) => firedFor().has(rule)), { what: `alerts ${want.join(", ")} for ${scenario.name}`, timeoutMs: 10_000 });
+          } else {
+            // Deliberate quiet period: the absence of an alert has no event to wait for.
+            await new Promise((r) => setTimeout(r, 500));
+          }
           const fired = alerts.filter((a) => a.traceId === t.trace_id).map((a) => a.rule);
           expect([...new Set(fired)].sort(), dump).toEqual([...want].sort());
         }

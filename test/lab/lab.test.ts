@@ -2,10 +2,8 @@
 // random prefix and subnet, every scenario under capture, then down.
 import { execa } from "execa";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFile } from "node:fs/promises";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   formatWirePacket,
   hasFlag,
@@ -21,10 +19,11 @@ import {
   type LabState,
   type ScenarioRun,
 } from "../../src/lab/mod.js";
+import { describeRoot, makeTempDir, type TempDir } from "../helpers/mod.js";
 
-const isRoot = process.getuid?.() === 0;
 const prefix = `t${randomBytes(2).toString("hex")}-`;
 const subnet = `10.88.${10 + (randomBytes(1)[0] ?? 0) % 240}.0/24`;
+let tmp: TempDir | undefined;
 let stateDir = "";
 let state: LabState | undefined;
 const runs = new Map<string, ScenarioRun>();
@@ -39,16 +38,17 @@ async function leftovers(s: LabState): Promise<string[]> {
   return found;
 }
 
-describe.skipIf(!isRoot)("mesh lab (root)", () => {
+describeRoot("mesh lab (root)", () => {
   beforeAll(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), "tcptrail-lab-"));
+    tmp = await makeTempDir("lab");
+    stateDir = tmp.path;
     state = await labUp({ stateDir, prefix, subnet });
   }, 60_000);
 
   afterAll(async () => {
     // Also after a failure: down works from the state file alone.
     await labDown({ stateDir }).catch(() => undefined);
-    await rm(stateDir, { recursive: true, force: true });
+    await tmp?.remove();
   }, 60_000);
 
   it("brings up meshed pods with the Istio nat rules, sidecars as 1337 and apps", async () => {
