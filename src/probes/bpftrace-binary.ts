@@ -13,6 +13,9 @@ export const DEFAULT_BPFTRACE_PREFIX = "/opt/tcptrail/bpftrace";
 /** Environment variable naming the bpftrace binary (tests use it to run the suite on either version). */
 export const BPFTRACE_ENV = "TCPTRAIL_BPFTRACE";
 
+/** Environment variable that moves the private install; deploy/setup.sh reads the same one. */
+export const BPFTRACE_PREFIX_ENV = "TCPTRAIL_BPFTRACE_PREFIX";
+
 /**
  * The oldest bpftrace known to keep up: it prints through one BPF ring
  * buffer read in batches (0.23 reaches ~800k lines/s here) and names its
@@ -48,7 +51,7 @@ export interface FindBpftraceOptions {
   bpftrace?: string;
   /** Environment to read BPFTRACE_ENV from. Default: process.env. */
   env?: NodeJS.ProcessEnv;
-  /** Private install to look in. Default: DEFAULT_BPFTRACE_PREFIX. */
+  /** Private install to look in. Default: $TCPTRAIL_BPFTRACE_PREFIX, else DEFAULT_BPFTRACE_PREFIX. */
   prefix?: string;
 }
 
@@ -62,7 +65,7 @@ export function findBpftrace(opts: FindBpftraceOptions = {}): BpftraceLocation |
   const env = opts.env ?? process.env;
   const fromEnv = env[BPFTRACE_ENV];
   if (fromEnv) return { path: fromEnv, source: "env" };
-  const launcher = join(opts.prefix ?? DEFAULT_BPFTRACE_PREFIX, "bin", "bpftrace");
+  const launcher = join(opts.prefix ?? (env[BPFTRACE_PREFIX_ENV] || DEFAULT_BPFTRACE_PREFIX), "bin", "bpftrace");
   if (isExecutable(launcher)) return { path: launcher, source: "prefix" };
   const onPath = findExecutable("bpftrace", env.PATH);
   return onPath ? { path: onPath, source: "path" } : undefined;

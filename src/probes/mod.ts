@@ -3,6 +3,7 @@ export { LineParser, blankEvent, normalizeIp, type LineParserHandlers, type Pars
 export { BpftraceRunner, type BpftraceRunnerOptions, type CrashInfo } from "./bpftrace-runner.js";
 export {
   BPFTRACE_ENV,
+  BPFTRACE_PREFIX_ENV,
   CURRENT_BPFTRACE_MIN_VERSION,
   DEFAULT_BPFTRACE_PREFIX,
   DEFAULT_PERF_RB_PAGES,

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   BPFTRACE_ENV,
+  BPFTRACE_PREFIX_ENV,
   DEFAULT_PERF_RB_PAGES,
   DEFAULT_RING_BUFFER_PAGES,
   bpftraceLimitsEnv,
@@ -112,6 +113,10 @@ describe("finding bpftrace", () => {
 
   test("then the private prefix's launcher, before PATH", () => {
     expect(findBpftrace({ env: { PATH: pathDir }, prefix })).toEqual({ path: join(prefix, "bin", "bpftrace"), source: "prefix" });
+  });
+
+  test("the private install moves with $TCPTRAIL_BPFTRACE_PREFIX, as in deploy/setup.sh", () => {
+    expect(findBpftrace({ env: { PATH: pathDir, [BPFTRACE_PREFIX_ENV]: prefix } })).toEqual({ path: join(prefix, "bin", "bpftrace"), source: "prefix" });
   });
 
   test("then PATH, when the prefix has no launcher", () => {
