@@ -37,7 +37,10 @@ const NODE = "bench";
 const S = TcpState;
 
 /** One plain connection (handshake, FIN from the client, both closed): 12 events. */
-function connection(i: number, seq: () => number, ts: () => number): { events: ConnEventInit[]; id: string } {
+/** An event's fields before its seq and times are stamped. */
+type Fields = Omit<ConnEventInit, "tsNs">;
+
+function connection(i: number, seq: () => number, ts: () => bigint): { events: ConnEventInit[]; id: string } {
   const cport = 30_000 + (i % 30_000);
   const client = { ip: "10.77.0.1", port: cport };
   const server = { ip: "10.77.0.2", port: 8080 };
@@ -46,14 +49,14 @@ function connection(i: number, seq: () => number, ts: () => number): { events: C
   const owner = { pid: 100, tid: 100, comm: "client" };
   const sowner = { pid: 200, tid: 200, comm: "server" };
   const base = { family: 4, uid: 1000, role: Role.ROLE_APP };
-  const c = (e: ConnEventInit, port = cport): ConnEventInit => ({
+  const c = (e: Fields, port = cport): Fields => ({
     ...base, sock: csock, netns: 4026530001, pod: "client", local: { ...client, port }, remote: server, owner, ...e,
   });
-  const s = (e: ConnEventInit): ConnEventInit => ({
+  const s = (e: Fields): Fields => ({
     ...base, sock: ssock, netns: 4026530002, pod: "server", local: server, remote: client, owner: sowner, ...e,
   });
   const st = (from: TcpState, to: TcpState) => ({ kind: EventKind.EVENT_KIND_STATE_CHANGE, oldState: from, newState: to });
-  const events: ConnEventInit[] = [
+  const fields: Fields[] = [
     c(st(S.TCP_STATE_CLOSE, S.TCP_STATE_SYN_SENT), 0),
     c({ kind: EventKind.EVENT_KIND_SYSCALL_CONNECT, process: owner, ret: -115, target: server, fd: 5 }),
     c(st(S.TCP_STATE_SYN_SENT, S.TCP_STATE_ESTABLISHED)),
@@ -69,12 +72,8 @@ function connection(i: number, seq: () => number, ts: () => number): { events: C
     c(st(S.TCP_STATE_FIN_WAIT2, S.TCP_STATE_CLOSE)),
     s(st(S.TCP_STATE_LAST_ACK, S.TCP_STATE_CLOSE)),
   ];
-  for (const e of events) {
-    e.seq = seq();
-    e.tsNs = ts();
-    e.timeUs = Math.floor(Date.now() * 1000);
-  }
-  return { events, id: traceId(socketId(NODE, csock, events[0]!.tsNs as number)) };
+  const events: ConnEventInit[] = fields.map((e) => ({ ...e, seq: seq(), tsNs: ts(), timeUs: Math.floor(Date.now() * 1000) }));
+  return { events, id: traceId(socketId(NODE, csock, events[0]!.tsNs)) };
 }
 
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
@@ -94,8 +93,12 @@ export async function benchCloseToQueryable(o: ConsumerBenchOptions = {}): Promi
     const publisher = new EventPublisher({ js: jetstream(nc), node: NODE, bootId: "bench", agentStartUs: Date.now() * 1000 });
     let seq = 0;
     const t0 = process.hrtime.bigint();
-    let lastTs = 0;
-    const ts = () => (lastTs = Math.max(lastTs + 1000, Number(process.hrtime.bigint() - t0) + 1e9));
+    let lastTs = 0n;
+    const ts = (): bigint => {
+      const now = process.hrtime.bigint() - t0 + 1_000_000_000n;
+      lastTs = now > lastTs + 1000n ? now : lastTs + 1000n;
+      return lastTs;
+    };
     const pending = new Map<string, number>();
     const latencies: number[] = [];
     let missing = 0;

@@ -39,7 +39,7 @@ function event(i: number): ConnEventInit {
   return {
     seq: i + 1,
     kind: i % 9 === 8 ? EventKind.EVENT_KIND_SYSCALL_CLOSE : EventKind.EVENT_KIND_STATE_CHANGE,
-    tsNs: 1e12 + i * 1000,
+    tsNs: 1_000_000_000_000n + BigInt(i) * 1000n,
     timeUs: START_US + i,
     sock: (0xffff888100000000 + (i >> 3) * 0x800).toString(16),
     netns: 4026532801,

@@ -209,7 +209,8 @@ function buildSockets(events: readonly TracedEvent[]): { all: SockView[]; byEven
   const current = new Map<string, SockView>();
   const all: SockView[] = [];
   const byEvent = new Map<TracedEvent, SockView>();
-  const ordered = [...events].sort((a, b) => Number(a.event.tsNs ?? 0) - Number(b.event.tsNs ?? 0));
+  // Exact kernel order (bigint): past 2^53 ns a Number() difference ties events 1 ns apart.
+  const ordered = [...events].sort((a, b) => (a.event.tsNs < b.event.tsNs ? -1 : a.event.tsNs > b.event.tsNs ? 1 : 0));
   for (const e of ordered) {
     const ev = e.event;
     if (!ev.sock) continue;

@@ -5,6 +5,7 @@ import {
   formatEndpoint,
   kindName,
   legName,
+  nsBetween,
   reasonName,
   roleName,
   stateName,
@@ -47,7 +48,7 @@ export function formatCompact(node: string, ev: ConnEvent, opts: CompactOptions 
   if (ev.kind === K.EVENT_KIND_GAP) {
     parts.push(`lost=${ev.lost}`);
     if (ev.gapReason) parts.push(`reason=${ev.gapReason}`);
-    if (ev.gapStartNs) parts.push(`span=${((ev.tsNs - ev.gapStartNs) / 1e6).toFixed(3)}ms`);
+    if (ev.gapStartNs) parts.push(`span=${(nsBetween(ev.gapStartNs, ev.tsNs) / 1e6).toFixed(3)}ms`);
     return parts.join(" ");
   }
   if (ev.local?.ip || ev.remote?.ip) parts.push(`${formatEndpoint(ev.local)} -> ${formatEndpoint(ev.remote)}`);

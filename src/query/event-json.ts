@@ -1,6 +1,8 @@
 // The JSON shape of one connection event (timelines, the live event stream).
 // Fields that do not apply to the event's kind are null, so every line has
-// the same keys and `jq` filters never trip on a missing one.
+// the same keys and `jq` filters never trip on a missing one. Kernel ns go out
+// as decimal strings, as protobuf's JSON mapping writes 64-bit integers: past
+// 2^53 ns (104 days of uptime) a JSON number would be rounded by its reader.
 import {
   EventKind,
   formatEndpoint,
@@ -27,7 +29,8 @@ export interface EventJson {
   kind: string;
   time: string | null;
   time_us: number;
-  ts_ns: number;
+  /** Kernel ns since boot, exact decimal. */
+  ts_ns: string;
   sock: string | null;
   netns: number | null;
   pod: string | null;
@@ -49,7 +52,8 @@ export interface EventJson {
   shutdown_how: number | null;
   lost: number | null;
   gap_reason: string | null;
-  gap_start_ns: number | null;
+  /** Kernel ns, exact decimal. */
+  gap_start_ns: string | null;
 }
 
 function processToJson(p: Process | null | undefined): ProcessJson | null {
@@ -75,7 +79,7 @@ export function eventToJson(node: string, e: ConnEvent | ConnEventInit): EventJs
     kind: kindName(kind),
     time: formatTimeUs((e.timeUs ?? 0)),
     time_us: (e.timeUs ?? 0),
-    ts_ns: (e.tsNs ?? 0),
+    ts_ns: e.tsNs.toString(),
     sock: e.sock || null,
     netns: (e.netns ?? 0) || null,
     pod: e.pod || null,
@@ -96,6 +100,6 @@ export function eventToJson(node: string, e: ConnEvent | ConnEventInit): EventJs
     shutdown_how: kind === EventKind.EVENT_KIND_SYSCALL_SHUTDOWN ? (e.shutdownHow ?? 0) : null,
     lost: gap ? (e.lost ?? 0) : null,
     gap_reason: gap ? e.gapReason || null : null,
-    gap_start_ns: gap ? (e.gapStartNs ?? 0) : null,
+    gap_start_ns: gap ? (e.gapStartNs ?? 0n).toString() : null,
   };
 }

@@ -11,6 +11,11 @@ const MAX_COMM = 64;
 const MIN_TIME_US = 946_684_800_000_000;
 const MAX_TIME_US = 7_258_118_400_000_000;
 
+// Kernel ns are exact bigints (decodeBatch made them so, within u64); the store
+// keeps them in SQLite's int64, so the top half of u64 (292+ years of uptime)
+// is no real clock either.
+const MAX_TS_NS = (1n << 63n) - 1n;
+
 const inEnum = (v: number, max: number): boolean => Number.isInteger(v) && v >= 0 && v <= max;
 const safe = (v: number): boolean => Number.isSafeInteger(v) && v >= 0;
 const maxOf = (e: object): number => Math.max(...Object.values(e).filter((v): v is number => typeof v === "number"));
@@ -29,9 +34,10 @@ function saneEndpoint(ep: Endpoint | null | undefined): boolean {
 /** Why `ev` cannot be a real event, or null when it can. */
 export function insaneReason(ev: ConnEvent): string | null {
   if (!inEnum(ev.kind, MAX_KIND) || ev.kind === 0) return "kind";
-  if (!safe(ev.tsNs) || ev.tsNs === 0) return "ts_ns";
+  if (typeof ev.tsNs !== "bigint" || ev.tsNs <= 0n || ev.tsNs > MAX_TS_NS) return "ts_ns";
   if (!safe(ev.timeUs) || (ev.timeUs !== 0 && (ev.timeUs < MIN_TIME_US || ev.timeUs > MAX_TIME_US))) return "time_us";
-  if (!safe(ev.netns) || !safe(ev.lost) || !safe(ev.gapStartNs)) return "uint64";
+  if (!safe(ev.netns) || !safe(ev.lost)) return "uint64";
+  if (typeof ev.gapStartNs !== "bigint" || ev.gapStartNs < 0n || ev.gapStartNs > MAX_TS_NS) return "gap_start_ns";
   if (ev.sock.length > MAX_SOCK || !/^[0-9a-f]*$/.test(ev.sock)) return "sock";
   if (ev.pod.length > MAX_NAME) return "pod";
   if (!saneEndpoint(ev.local) || !saneEndpoint(ev.remote) || !saneEndpoint(ev.target)) return "endpoint";

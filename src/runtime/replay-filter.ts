@@ -4,7 +4,7 @@
 // before the agent and emit a second, partial trace for it. Every such socket
 // belongs to a trace already emitted (that is what the checkpoint means), so
 // its remaining events are dropped until it closes or its address is reborn.
-import { EventKind, TcpState, type ConnEvent } from "../model/mod.js";
+import { EventKind, TcpState, type ConnEvent, type KernelNs } from "../model/mod.js";
 
 const S = TcpState;
 
@@ -23,7 +23,7 @@ interface NodeSockets {
 export class ReplayFilter {
   readonly #nodes = new Map<string, NodeSockets>();
   /** Highest kernel ts replayed per node: sockets born at or before it came from the replay. */
-  readonly #replayedTs = new Map<string, number>();
+  readonly #replayedTs = new Map<string, KernelNs>();
   #replaying = true;
   #dropped = 0;
 
@@ -42,7 +42,7 @@ export class ReplayFilter {
   }
 
   /** Whether the socket named by this hop endpoint was born during the replay. */
-  bornInReplay(node: string, birthNs: number): boolean {
+  bornInReplay(node: string, birthNs: KernelNs): boolean {
     const ts = this.#replayedTs.get(node);
     return ts !== undefined && birthNs <= ts;
   }
@@ -51,7 +51,8 @@ export class ReplayFilter {
   admit(node: string, events: ConnEvent[]): ConnEvent[] {
     if (this.#replaying) {
       const last = events[events.length - 1];
-      if (last) this.#replayedTs.set(node, Math.max(this.#replayedTs.get(node) ?? 0, last.tsNs));
+      const seen = this.#replayedTs.get(node) ?? 0n;
+      if (last && last.tsNs > seen) this.#replayedTs.set(node, last.tsNs);
     } else if (!this.#nodes.has(node)) {
       return events;
     }

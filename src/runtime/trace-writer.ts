@@ -3,7 +3,7 @@
 // id already stored was announced by an earlier run and is left alone, which
 // is what keeps a restart from re-alerting; a re-stitched fragment of a
 // stored trace (a socket that already belongs to another trace) is dropped.
-import type { Alert, Trace } from "../model/mod.js";
+import type { Alert, KernelNs, Trace } from "../model/mod.js";
 import type { AlertEngine, AlertSink } from "../alert/mod.js";
 import type { Logger } from "../log/logger.js";
 import type { LiveHub } from "../query/server/mod.js";
@@ -20,7 +20,7 @@ export interface TraceWriterOptions {
   sinks: readonly AlertSink[];
   pending: PendingSockets;
   /** Whether a socket (node, birth) was born during the startup replay: only those can form fragments. */
-  bornInReplay: (node: string, birthNs: number) => boolean;
+  bornInReplay: (node: string, birthNs: KernelNs) => boolean;
   /** Longest a finished trace waits to be written, ms. */
   flushMs: number;
   /** Write at once when this many traces wait. */

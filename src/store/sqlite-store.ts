@@ -4,7 +4,20 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
-import { v1, EventKind, TcpState, type ConnEvent, type ConnEventInit, type Trace, type TraceInit, type HopEndpoint, parseSocketId, type SocketIdentity } from "../model/mod.js";
+import {
+  v1,
+  EventKind,
+  TcpState,
+  toWireEvent,
+  type ConnEvent,
+  type ConnEventInit,
+  type KernelNs,
+  type Trace,
+  type TraceInit,
+  type HopEndpoint,
+  parseSocketId,
+  type SocketIdentity,
+} from "../model/mod.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import { BadQueryError, StoreClosedError } from "./errors.js";
@@ -40,7 +53,16 @@ const REPLAY_PAGE = 5000;
 // identity we can join on: they are found by 4-tuple within this margin of
 // the socket's own events, which covers any realistic RTT on one mesh.
 const TUPLE_MARGIN_US = 1_000_000;
-const FOREVER = Number.MAX_SAFE_INTEGER;
+/** No upper bound on wall-clock µs (2^53 µs is 285 years: any real time is below). */
+const FOREVER_US = Number.MAX_SAFE_INTEGER;
+/**
+ * No upper bound on kernel ns. Those columns are SQLite INTEGERs (int64) and
+ * bound as bigint: 2^53 would cut off every event after 104 days of uptime;
+ * int64 max is 292 years.
+ */
+const FOREVER_NS = (1n << 63n) - 1n;
+/** Kernel ns columns read as text: better-sqlite3 would round an INTEGER past 2^53 to a double. */
+const TS_NS = "CAST(e.ts_ns AS TEXT) AS ts_ns";
 
 export interface SqliteStoreOptions {
   /** Database file. Default `${TCPTRAIL_STATE_DIR:-/var/lib/tcptrail}/tcptrail.db`; ":memory:" works too. */
@@ -61,7 +83,8 @@ interface EventRow {
   stream_id: number;
   seq: number;
   time_us: number;
-  ts_ns: number;
+  /** Decimal text (TS_NS): exact. */
+  ts_ns: string;
   local_ip: string;
   local_port: number;
   remote_ip: string;
@@ -73,6 +96,7 @@ interface ReplayRow {
   stream_id: number;
   seq: number;
   time_us: number;
+  ts_ns: string;
   body: Buffer;
   node: string;
   boot_id: string;
@@ -90,7 +114,7 @@ interface HopRow {
   end_us: number;
 }
 
-const EVENT_COLUMNS = `s.node, e.stream_id, e.seq, e.time_us, e.ts_ns, e.local_ip, e.local_port, e.remote_ip, e.remote_port, e.body`;
+const EVENT_COLUMNS = `s.node, e.stream_id, e.seq, e.time_us, ${TS_NS}, e.local_ip, e.local_port, e.remote_ip, e.remote_port, e.body`;
 
 export class SqliteTraceStore implements TraceStore {
   readonly path: string;
@@ -184,7 +208,7 @@ export class SqliteTraceStore implements TraceStore {
         deletedTraces += this.#s.deleteOldestTraces.run(nt).changes;
         deletedEvents += this.#s.deleteOldestEvents.run(ne).changes;
         const oldest = this.#s.oldestTrace.get() as { last_us: number | null };
-        this.#s.deleteSocketsBefore.run(oldest.last_us ?? FOREVER);
+        this.#s.deleteSocketsBefore.run(oldest.last_us ?? FOREVER_US);
       })();
     }
     db.pragma("incremental_vacuum");
@@ -223,7 +247,7 @@ export class SqliteTraceStore implements TraceStore {
           batch = { source: { node: r.node, bootId: r.boot_id, agentStartUs: r.agent_start_us }, events: [] };
           batchStream = r.stream_id;
         }
-        batch.events.push(decodeEvent(r.body));
+        batch.events.push(decodeEvent(r.body, BigInt(r.ts_ns)));
       }
       if (batch) yield batch;
       if (rows.length < REPLAY_PAGE) return;
@@ -309,7 +333,7 @@ export class SqliteTraceStore implements TraceStore {
         streamId,
         seq,
         (e.timeUs ?? 0),
-        (e.tsNs ?? 0),
+        e.tsNs,
         e.kind ?? 0,
         e.sock ?? "",
         e.oldState ?? 0,
@@ -318,7 +342,8 @@ export class SqliteTraceStore implements TraceStore {
         e.local?.port ?? 0,
         e.remote?.ip ?? "",
         e.remote?.port ?? 0,
-        v1.ConnEvent.encode(e).finish(),
+        // The body's kernel times are relative to the row's own ts_ns (see decodeEvent).
+        v1.ConnEvent.encode(toWireEvent(e, e.tsNs)).finish(),
       ).changes;
       written += changes;
     }
@@ -390,7 +415,7 @@ export class SqliteTraceStore implements TraceStore {
       ep.socketId,
       ident?.node ?? ep.node ?? "",
       ident?.sock ?? "",
-      ident?.birthNs ?? 0,
+      ident?.birthNs ?? 0n,
       ep.ip ?? "",
       ep.port ?? 0,
       ep.pod ?? "",
@@ -472,7 +497,7 @@ export class SqliteTraceStore implements TraceStore {
   #timeline(q: TimelineQuery): Timeline {
     const limit = q.limit ?? DEFAULT_TIMELINE_LIMIT;
     const since = q.since ?? 0;
-    const until = q.until ?? FOREVER;
+    const until = q.until ?? FOREVER_US;
     const found = new Map<string, EventRow>();
     const add = (rows: EventRow[]): void => {
       for (const r of rows) if (r.time_us >= since && r.time_us <= until) found.set(`${r.stream_id}:${r.seq}`, r);
@@ -515,10 +540,10 @@ export class SqliteTraceStore implements TraceStore {
     }
 
     const rows = [...found.values()].sort(
-      (a, b) => a.time_us - b.time_us || (a.node < b.node ? -1 : a.node > b.node ? 1 : a.ts_ns - b.ts_ns),
+      (a, b) => a.time_us - b.time_us || (a.node < b.node ? -1 : a.node > b.node ? 1 : compareNs(a.ts_ns, b.ts_ns)),
     );
     const truncated = rows.length > limit;
-    const events: StoredEvent[] = rows.slice(0, limit).map((r) => ({ node: r.node, event: decodeEvent(r.body) }));
+    const events: StoredEvent[] = rows.slice(0, limit).map((r) => ({ node: r.node, event: decodeEvent(r.body, BigInt(r.ts_ns)) }));
     return { events, traces, truncated };
   }
 
@@ -528,8 +553,8 @@ export class SqliteTraceStore implements TraceStore {
   }
 
   #socketIdentity(socketId: string): SocketIdentity | null {
-    const row = this.#s.getSocket.get(socketId) as { node: string; sock: string; birth_ns: number } | undefined;
-    if (row && row.sock) return { node: row.node, sock: row.sock, birthNs: row.birth_ns };
+    const row = this.#s.getSocket.get(socketId) as { node: string; sock: string; birth_ns: string } | undefined;
+    if (row && row.sock) return { node: row.node, sock: row.sock, birthNs: BigInt(row.birth_ns) };
     return parseSocketId(socketId);
   }
 
@@ -546,11 +571,12 @@ export class SqliteTraceStore implements TraceStore {
       synSent: TcpState.TCP_STATE_SYN_SENT,
       listen: TcpState.TCP_STATE_LISTEN,
       synRecv: TcpState.TCP_STATE_SYN_RECV,
-    }) as { ts: number | null };
-    const own = this.#s.socketEvents.all(ident.sock, ident.node, ident.birthNs, next.ts ?? FOREVER) as EventRow[];
+    }) as { ts: string | null };
+    const until: KernelNs = next.ts === null ? FOREVER_NS : BigInt(next.ts);
+    const own = this.#s.socketEvents.all(ident.sock, ident.node, ident.birthNs, until) as EventRow[];
     const withTuple = own.find((r) => r.local_ip && r.remote_ip);
     if (!withTuple) return own;
-    let from = FOREVER;
+    let from = FOREVER_US;
     let to = 0;
     for (const r of own) {
       from = Math.min(from, r.time_us);
@@ -569,6 +595,13 @@ export class SqliteTraceStore implements TraceStore {
       st.all(bIp, bPort, aIp, aPort, from, to) as EventRow[],
     );
   }
+}
+
+/** Order of two kernel times read as decimal text (TS_NS). */
+function compareNs(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 function addressCondition(ip: string | undefined, port: number | undefined): string | null {
@@ -612,13 +645,13 @@ function prepare(db: Database.Database) {
          uid = excluded.uid, last_us = max(last_us, excluded.last_us)`,
     ),
     getTrace: db.prepare(`SELECT body FROM traces WHERE trace_id = ?`),
-    getSocket: db.prepare(`SELECT node, sock, birth_ns FROM sockets WHERE socket_id = ?`),
+    getSocket: db.prepare(`SELECT node, sock, CAST(birth_ns AS TEXT) AS birth_ns FROM sockets WHERE socket_id = ?`),
     hopsOfTrace: db.prepare(`SELECT * FROM hops WHERE trace_id = ? ORDER BY idx`),
     hopsOfSocket: db.prepare(
       `SELECT * FROM hops WHERE client_socket = ? UNION SELECT * FROM hops WHERE server_socket = ?`,
     ),
     nextBirth: db.prepare(
-      `SELECT min(e.ts_ns) AS ts FROM events e JOIN streams s ON s.id = e.stream_id
+      `SELECT CAST(min(e.ts_ns) AS TEXT) AS ts FROM events e JOIN streams s ON s.id = e.stream_id
        WHERE e.sock = @sock AND s.node = @node AND e.ts_ns > @birth AND e.kind = @kind
          AND ((e.old_state = @close AND e.new_state IN (@synSent, @listen)) OR (e.old_state = @listen AND e.new_state = @synRecv))`,
     ),
@@ -648,7 +681,7 @@ function prepare(db: Database.Database) {
        ORDER BY 4 LIMIT @limit`,
     ),
     replayPage: db.prepare(
-      `SELECT e.stream_id, e.seq, e.time_us, e.body, s.node, s.boot_id, s.agent_start_us
+      `SELECT e.stream_id, e.seq, e.time_us, ${TS_NS}, e.body, s.node, s.boot_id, s.agent_start_us
        FROM events e JOIN streams s ON s.id = e.stream_id
        WHERE e.time_us >= @t AND (e.time_us > @t OR e.stream_id > @sid OR (e.stream_id = @sid AND e.seq > @seq))
        ORDER BY e.time_us, e.stream_id, e.seq LIMIT @limit`,

@@ -100,9 +100,15 @@ describeRoot("lab scenarios against tcpdump ground truth (root)", () => {
       const recordDir = process.env.TCPTRAIL_RECORD_FIXTURES;
       if (recordDir) {
         const mine = seen.filter((e) => (e.event.pod ?? "").startsWith(prefix));
+        // Kernel times are not message fields (the wire carries offsets): write them as decimal
+        // strings, exact at any uptime, which load-fixture.ts reads back as bigints.
         const json = mine.map((e) => ({
           node: "lab",
-          event: v1.ConnEvent.toObject(v1.ConnEvent.create(e.event as never), { enums: String }),
+          event: {
+            ...v1.ConnEvent.toObject(v1.ConnEvent.create(e.event as never), { enums: String }),
+            tsNs: e.event.tsNs.toString(),
+            ...(e.event.gapStartNs ? { gapStartNs: e.event.gapStartNs.toString() } : {}),
+          },
         }));
         await writeFile(join(recordDir, `${scenario.name}.json`), JSON.stringify(json, null, 1).replaceAll(prefix, "tt-") + "\n");
       }

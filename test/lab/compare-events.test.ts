@@ -12,7 +12,9 @@ const ep = (s: string): { ip: string; port: number } => {
   return { ip: s.slice(0, i), port: Number(s.slice(i + 1)) };
 };
 
-let tsNs = 1_000;
+let tsNs = 1_000n;
+/** An event's fields before socket() stamps its kernel time. */
+type Fields = Omit<ConnEventInit, "tsNs">;
 interface SockSpec {
   pod: string;
   sock: string;
@@ -23,18 +25,18 @@ interface SockSpec {
   accepted?: boolean;
   origDst?: string;
 }
-function socket(s: SockSpec, closing: ConnEventInit[]): TracedEvent[] {
+function socket(s: SockSpec, closing: Fields[]): TracedEvent[] {
   const base = { pod: s.pod, sock: s.sock, local: ep(s.local), remote: ep(s.remote), role: s.role, owner: { pid: s.pid, comm: "x" } };
-  const out: ConnEventInit[] = [
+  const out: Fields[] = [
     s.accepted
       ? { ...base, kind: EventKind.EVENT_KIND_STATE_CHANGE, oldState: TcpState.TCP_STATE_LISTEN, newState: TcpState.TCP_STATE_SYN_RECV }
       : { ...base, kind: EventKind.EVENT_KIND_STATE_CHANGE, oldState: TcpState.TCP_STATE_CLOSE, newState: TcpState.TCP_STATE_SYN_SENT },
   ];
   if (s.origDst) out.push({ pod: s.pod, sock: s.sock, kind: EventKind.EVENT_KIND_SYSCALL_ORIGINAL_DST, target: ep(s.origDst), role: s.role, owner: base.owner });
   out.push(...closing.map((c) => ({ ...base, ...c })));
-  return out.map((event) => ({ node: "n1", event: { ...event, tsNs: (tsNs += 10) } }));
+  return out.map((event) => ({ node: "n1", event: { ...event, tsNs: (tsNs += 10n) } }));
 }
-const fin = (from: TcpState, to: TcpState): ConnEventInit => ({ kind: EventKind.EVENT_KIND_STATE_CHANGE, oldState: from, newState: to });
+const fin = (from: TcpState, to: TcpState): Fields => ({ kind: EventKind.EVENT_KIND_STATE_CHANGE, oldState: from, newState: to });
 const activeFin = fin(TcpState.TCP_STATE_ESTABLISHED, TcpState.TCP_STATE_FIN_WAIT1);
 const passiveFin = fin(TcpState.TCP_STATE_CLOSE_WAIT, TcpState.TCP_STATE_LAST_ACK);
 
@@ -108,7 +110,7 @@ describe("compareWithEvents", () => {
     // A tracer that claims the REJECT reset was a socket's is wrong.
     const claimed = compareWithEvents(
       rwire,
-      [...events, { node: "n1", event: { pod: "tx-b", sock: "", kind: EventKind.EVENT_KIND_RESET_SENT, local: { ip: B, port: 9091 }, remote: { ip: A, port: 50428 } } }],
+      [...events, { node: "n1", event: { tsNs: (tsNs += 10n), pod: "tx-b", sock: "", kind: EventKind.EVENT_KIND_RESET_SENT, local: { ip: B, port: 9091 }, remote: { ip: A, port: 50428 } } }],
       { expectations: rj.result.expectations, pods: rj.pods },
     );
     expect(claimed.ok).toBe(false);

@@ -137,9 +137,9 @@ describe("renderTimeline and eventToJson", () => {
   });
 
   it("fills syscall and gap fields only for those kinds", () => {
-    const c = eventToJson(NODE, { seq: 1, kind: EventKind.EVENT_KIND_SYSCALL_CONNECT, ret: -111, fd: 5, target: { ip: B, port: 8080 }, process: { pid: 9, tid: 9, comm: "curl" } });
+    const c = eventToJson(NODE, { seq: 1, tsNs: 1_000n, kind: EventKind.EVENT_KIND_SYSCALL_CONNECT, ret: -111, fd: 5, target: { ip: B, port: 8080 }, process: { pid: 9, tid: 9, comm: "curl" } });
     expect(c).toMatchObject({ kind: "SYSCALL_CONNECT", ret: -111, fd: 5, target: "10.88.0.3:8080", process: { pid: 9, comm: "curl" }, lost: null });
-    const g = eventToJson(NODE, { seq: 2, kind: EventKind.EVENT_KIND_GAP, lost: 42, gapReason: "perf buffer" });
+    const g = eventToJson(NODE, { seq: 2, tsNs: 2_000n, kind: EventKind.EVENT_KIND_GAP, lost: 42, gapReason: "perf buffer" });
     expect(g).toMatchObject({ lost: 42, gap_reason: "perf buffer", ret: null, fd: null });
     expect(renderTimeline({ events: [c, g], traces: [], truncated: true })).toMatch(/curl\(9\) connect\(10\.88\.0\.3:8080\) = -111[\s\S]*GAP: 42 events lost \(perf buffer\)[\s\S]*truncated/);
   });

@@ -3,9 +3,10 @@
 // become traces.
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Outcome, v1 } from "../../src/model/mod.js";
+import { EventKind, Outcome, TcpState, v1 } from "../../src/model/mod.js";
 import { startConsumerService, type ConsumerService } from "../../src/runtime/consumer-service.js";
 import { insaneReason } from "../../src/runtime/event-sanity.js";
+import { decodeBatch } from "../../src/transport/mod.js";
 import { waitFor } from "../helpers/mod.js";
 import { publishAll, startHarness, type Harness } from "./helpers/harness.js";
 import { sequentialScenarios } from "./helpers/workload.js";
@@ -24,20 +25,21 @@ afterEach(async () => {
 
 const EVIL = "tcptrail.v1.events.evil";
 
-/** A well-formed EventBatch whose values no kernel or agent produces. */
+/** A well-formed EventBatch whose values no kernel or agent produces (kernel times: offsets from base_s). */
 function absurdBatch(): Uint8Array {
   return v1.EventBatch.encode({
     node: "evil",
     bootId: "x",
     agentStartUs: 1,
     firstSeq: 1,
+    baseS: 0,
     events: [
-      { seq: 1, kind: 999 as v1.EventKind, tsNs: 5, timeUs: 1_750_000_000_000_000, sock: "ffff" },
-      { seq: 2, kind: 1, tsNs: 2 ** 60, timeUs: 1_750_000_000_000_000, sock: "ffff" },
-      { seq: 3, kind: 1, tsNs: 7, timeUs: 1_750_000_000_000_000, sock: "ffff", local: { ip: "10.0.0.1", port: 1_000_000 } },
-      { seq: 4, kind: 1, tsNs: 8, timeUs: 1_750_000_000_000_000, sock: "not hex; DROP TABLE events" },
-      { seq: 5, kind: 1, tsNs: 9, timeUs: 99, sock: "ffff" },
-      { seq: 6, kind: 1, tsNs: 10, timeUs: 1_750_000_000_000_000, sock: "ffff", newState: 4000 as v1.TcpState },
+      { seq: 1, kind: 999 as EventKind, tsOffsetNs: 5, timeUs: 1_750_000_000_000_000, sock: "ffff" },
+      { seq: 2, kind: 1, tsOffsetNs: 0, timeUs: 1_750_000_000_000_000, sock: "ffff" },
+      { seq: 3, kind: 1, tsOffsetNs: 7, timeUs: 1_750_000_000_000_000, sock: "ffff", local: { ip: "10.0.0.1", port: 1_000_000 } },
+      { seq: 4, kind: 1, tsOffsetNs: 8, timeUs: 1_750_000_000_000_000, sock: "not hex; DROP TABLE events" },
+      { seq: 5, kind: 1, tsOffsetNs: 9, timeUs: 99, sock: "ffff" },
+      { seq: 6, kind: 1, tsOffsetNs: 10, timeUs: 1_750_000_000_000_000, sock: "ffff", newState: 4000 as TcpState },
     ],
   }).finish();
 }
@@ -57,8 +59,8 @@ describe("consumer and hostile input", () => {
         agentStartUs: 1,
         firstSeq: 1,
         events: [
-          { seq: 1, kind: 7, tsNs: 1000, timeUs: 1_750_000_000_000_000, sock: "ffff0001" },
-          { seq: 2, kind: 0, tsNs: 1001, timeUs: 1_750_000_000_000_000, sock: "ffff0001" },
+          { seq: 1, kind: 7, tsOffsetNs: 1000, timeUs: 1_750_000_000_000_000, sock: "ffff0001" },
+          { seq: 2, kind: 0, tsOffsetNs: 1001, timeUs: 1_750_000_000_000_000, sock: "ffff0001" },
         ],
       }).finish(),
     );
@@ -78,11 +80,31 @@ describe("consumer and hostile input", () => {
   });
 
   it("names what makes each absurd event impossible", () => {
-    const reasons = v1.EventBatch.decode(absurdBatch()).events.map((e) => {
-      e.tsNs = Number(e.tsNs);
-      e.timeUs = Number(e.timeUs);
-      return insaneReason(e);
-    });
+    const reasons = decodeBatch(absurdBatch()).events.map(insaneReason);
     expect(reasons).toEqual(["kind", "ts_ns", "endpoint", "sock", "time_us", "state"]);
+    // A u64 the wire can carry but no clock (nor SQLite's int64) holds: 292+ years of uptime.
+    const beyondInt64 = decodeBatch(
+      v1.EventBatch.encode({
+        node: "evil3",
+        firstSeq: 1,
+        baseS: 9_300_000_000,
+        events: [
+          { seq: 1, kind: 1, tsOffsetNs: 1, timeUs: 1_750_000_000_000_000, sock: "ffff" },
+          { seq: 2, kind: EventKind.EVENT_KIND_GAP, tsOffsetNs: 2, timeUs: 1_750_000_000_000_000, gapStartOffsetNs: -1 },
+        ],
+      }).finish(),
+    ).events;
+    expect(beyondInt64.map(insaneReason)).toEqual(["ts_ns", "ts_ns"]);
+    // Past 2^53 but a real clock (288 years of uptime): accepted.
+    const old = decodeBatch(
+      v1.EventBatch.encode({
+        node: "ok",
+        firstSeq: 1,
+        baseS: 9_100_000_000,
+        events: [{ seq: 1, kind: EventKind.EVENT_KIND_GAP, tsOffsetNs: 2, timeUs: 1_750_000_000_000_000, gapStartOffsetNs: -1 }],
+      }).finish(),
+    ).events;
+    expect(old.map(insaneReason)).toEqual([null]);
+    expect(old[0]!.gapStartNs).toBe(9_099_999_999_999_999_999n);
   });
 });

@@ -95,7 +95,7 @@ export function stateEvent(o: {
   return {
     seq: nextSeq(),
     kind: EventKind.EVENT_KIND_STATE_CHANGE,
-    tsNs: o.tNs,
+    tsNs: BigInt(o.tNs),
     timeUs: Math.floor(o.tNs / 1000),
     sock: o.sock,
     pod: o.pod ?? "",
@@ -111,7 +111,7 @@ export function resetSent(o: { sock: string; tNs: number; local: [string, number
   return {
     seq: nextSeq(),
     kind: EventKind.EVENT_KIND_RESET_SENT,
-    tsNs: o.tNs,
+    tsNs: BigInt(o.tNs),
     timeUs: Math.floor(o.tNs / 1000),
     sock: o.sock,
     family: 4,

@@ -16,7 +16,7 @@ function ev(seq: number, timeUs: number): ConnEventInit {
   return {
     seq,
     kind: 1,
-    tsNs: timeUs * 1000,
+    tsNs: BigInt(timeUs) * 1000n,
     timeUs,
     sock: `ffff${seq.toString(16)}`,
     local: { ip: "10.0.0.1", port: 1000 + seq },
@@ -58,7 +58,7 @@ describe("replayEvents", () => {
     const flat = batches.map((b) => `${b.source.node}:${b.events.map((e) => e.seq).join(",")}`);
     expect(flat).toEqual(["a:2", "b:1", "a:3", "b:2", "a:4"]);
     expect(batches[0]!.source).toEqual(srcA);
-    expect(typeof batches[0]!.events[0]!.tsNs).toBe("number");
+    expect(batches[0]!.events[0]!.tsNs).toBe(20_000n); // exact kernel ns, from the row
   });
 
   it("cuts batches at batchSize and pages through more rows than one page holds", async () => {

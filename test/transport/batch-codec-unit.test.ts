@@ -1,7 +1,7 @@
 // The EventBatch codec's kernel times: exact bigints for any uptime, carried
 // as offsets from the batch's base second. No NATS here.
 import { describe, expect, test } from "vitest";
-import { EventKind, v1, type ConnEventInit } from "../../src/model/mod.js";
+import { EventKind, v1, type ConnEventInit, type WireEventInit } from "../../src/model/mod.js";
 import { MalformedMessageError, decodeBatch, encodeBatch } from "../../src/transport/mod.js";
 import { makeEvents } from "./helpers.js";
 
@@ -56,7 +56,7 @@ describe("EventBatch kernel times", () => {
   });
 
   // Hand-made wire messages: what a broken or hostile publisher could send.
-  const raw = (baseS: number, events: v1.IConnEvent[]): Uint8Array =>
+  const raw = (baseS: number, events: WireEventInit[]): Uint8Array =>
     v1.EventBatch.encode({ node: "n", firstSeq: 1, baseS, events: events.map((e, i) => ({ seq: i + 1, kind: 1, ...e })) }).finish();
 
   test.each([

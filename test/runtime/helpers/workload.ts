@@ -21,7 +21,7 @@ export function sequentialScenarios(names: readonly string[], gapMs = 30_000): C
     for (const r of make()) {
       if (r.node !== NODE) throw new Error(`scenario ${name} uses node ${r.node}`);
       const ev = toConnEvent(r.event);
-      ev.tsNs += i * gapMs * 1e6;
+      ev.tsNs += BigInt(i * gapMs) * 1_000_000n;
       ev.timeUs += i * gapMs * 1000;
       ev.seq = out.length + 1;
       out.push(ev);
