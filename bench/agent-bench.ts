@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { Agent } from "../src/agent/mod.js";
 import { silentLogger } from "../src/log/logger.js";
-import { v1, type ConnEventInit } from "../src/model/mod.js";
+import type { ConnEventInit } from "../src/model/mod.js";
 import {
   LineParser,
   bpftraceLimitsEnv,
@@ -23,6 +23,7 @@ import { startAgentService } from "../src/runtime/mod.js";
 import {
   EventPublisher,
   connectNats,
+  encodeBatch,
   ensureStreams,
   jetstream,
   jetstreamManager,
@@ -92,14 +93,15 @@ export interface ReplayResult {
 export async function benchReplay(recorded: string[], minLines = 1_000_000): Promise<ReplayResult> {
   // Repeat the recording, shifting each copy later in time so the replay looks
   // like one long run (the reorder buffer would otherwise see time go backwards).
-  const tsOf = (l: string) => Number(l.split(" ", 2)[1]);
+  // Kernel ns, exact: a recording from a machine up 104+ days is past 2^53.
+  const tsOf = (l: string) => BigInt(l.split(" ", 2)[1]!);
   const stamped = recorded.filter((l) => /^[OSRrKCAXHD] \d+ /.test(l));
-  const span = stamped.length ? tsOf(stamped[stamped.length - 1] as string) - tsOf(stamped[0] as string) + 1000 : 0;
+  const span = stamped.length ? tsOf(stamped[stamped.length - 1] as string) - tsOf(stamped[0] as string) + 1000n : 0n;
   const lines: string[] = [];
   for (let rep = 0; lines.length < minLines; rep++) {
     for (const l of stamped) {
       const sp = l.indexOf(" ", 2);
-      lines.push(rep === 0 ? l : `${l.slice(0, 2)}${tsOf(l) + rep * span}${l.slice(sp)}`);
+      lines.push(rep === 0 ? l : `${l.slice(0, 2)}${tsOf(l) + BigInt(rep) * span}${l.slice(sp)}`);
     }
     if (stamped.length === 0) break;
   }
@@ -126,7 +128,7 @@ export async function benchReplay(recorded: string[], minLines = 1_000_000): Pro
   t = performance.now();
   let bytes = 0;
   for (let i = 0; i < released.length; i += 1000) {
-    bytes += v1.EventBatch.encode({ node: "bench", bootId: "b", agentStartUs: 1, firstSeq: i + 1, events: released.slice(i, i + 1000) }).finish().length;
+    bytes += encodeBatch({ node: "bench", bootId: "b", agentStartUs: 1 }, released.slice(i, i + 1000)).length;
   }
   const encodePerSec = rate(released.length, performance.now() - t);
 
