@@ -86,7 +86,7 @@ describe("GET /api/v1/traces", () => {
     ["limit=-1", /^limit must be an integer between 1 and 1000$/],
     ["limit=1001", /^limit must be an integer between 1 and 1000$/],
     ["ip=999.1.1.1", /^ip must be an IPv4 or IPv6 address$/],
-    ["role=boss", /^role must be one of APP, SIDECAR$/],
+    ["role=boss", /^role must be one of APP, SIDECAR, NETWORK$/],
     ["since=1m&until=1h", /^until must not be before since$/],
     ["cursor=zzz", /^cursor /],
     ["colour=red", /^unknown parameter colour$/],
