@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { silentLogger } from "../src/log/logger.js";
 import { EventKind, Outcome, Role, TcpState, type ConnEventInit } from "../src/model/mod.js";
-import { startConsumerService } from "../src/runtime/consumer-service.js";
+import { startConsumerService } from "../src/consumer/mod.js";
 import { SqliteTraceStore } from "../src/store/mod.js";
 import { socketId, traceId } from "../src/trace/mod.js";
 import { EventPublisher, connectNats, jetstream, startEmbeddedNats } from "../src/transport/mod.js";

@@ -11,7 +11,7 @@ import { createLiveHub, startQueryServer } from "../query/server/mod.js";
 import { SqliteTraceStore, scheduleRetention, type RetentionPolicy } from "../store/mod.js";
 import { startEmbeddedNats, type EmbeddedNatsOptions, type StreamLimitsOverrides } from "../transport/mod.js";
 import { startAgentService } from "./agent-service.js";
-import { startConsumerService, type ConsumerServiceOptions } from "./consumer-service.js";
+import { startConsumerService, type ConsumerServiceOptions } from "../consumer/mod.js";
 
 export interface MainJobOptions {
   logger: Logger;

@@ -9,8 +9,8 @@ import { silentLogger } from "../../src/log/logger.js";
 import { startMainJob, type MainJob } from "../../src/runtime/mod.js";
 import { EventPublisher, connectNats, jetstream, type NatsConnection } from "../../src/transport/mod.js";
 import { makeTempDir, waitFor, type TempDir } from "../helpers/mod.js";
-import { publishAll, suffix } from "./helpers/harness.js";
-import { NODE, sequentialScenarios } from "./helpers/workload.js";
+import { publishAll, suffix } from "../consumer/helpers/harness.js";
+import { NODE, sequentialScenarios } from "../consumer/helpers/workload.js";
 
 let tmp: TempDir;
 let dir: string;

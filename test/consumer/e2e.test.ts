@@ -7,7 +7,7 @@ import { createMetrics } from "../../src/metrics/mod.js";
 import { Outcome, outcomeName } from "../../src/model/mod.js";
 import type { TraceJson } from "../../src/query/mod.js";
 import { createLiveHub, startQueryServer, type QueryServer } from "../../src/query/server/mod.js";
-import { startConsumerService, type ConsumerService } from "../../src/runtime/consumer-service.js";
+import { startConsumerService, type ConsumerService } from "../../src/consumer/mod.js";
 import { stitch } from "../trace/helpers/stitch.js";
 import { waitFor } from "../helpers/mod.js";
 import { publishAll, startHarness, type Harness } from "./helpers/harness.js";
@@ -92,7 +92,7 @@ describe("consumer end to end", () => {
   });
 
   it("rejects options it cannot run with", async () => {
-    const { isConsumerOptionsError } = await import("../../src/runtime/consumer-errors.js");
+    const { isConsumerOptionsError } = await import("../../src/consumer/mod.js");
     const err = await startConsumerService({ store: h.store }).catch((e: unknown) => e);
     expect(isConsumerOptionsError(err)).toBe(true);
     const err2 = await startConsumerService({ nc: h.nc, store: h.store, durableName: "a.b" }).catch((e: unknown) => e);

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { decodeAlert } from "../../../src/alert/mod.js";
 import { v1, type Alert, type ConnEvent, type Trace } from "../../../src/model/mod.js";
-import type { ConsumerService } from "../../../src/runtime/consumer-service.js";
+import type { ConsumerService } from "../../../src/consumer/mod.js";
 import { SqliteTraceStore } from "../../../src/store/mod.js";
 import { ALERTS_WILDCARD, EventPublisher, TRACES_WILDCARD, type JetStreamClient, type NatsConnection } from "../../../src/transport/mod.js";
 import { makeTempDir, setupNats } from "../../helpers/mod.js";

@@ -4,8 +4,8 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EventKind, Outcome, TcpState, v1 } from "../../src/model/mod.js";
-import { startConsumerService, type ConsumerService } from "../../src/runtime/consumer-service.js";
-import { insaneReason } from "../../src/runtime/event-sanity.js";
+import { startConsumerService, type ConsumerService } from "../../src/consumer/mod.js";
+import { insaneReason } from "../../src/consumer/mod.js";
 import { decodeBatch } from "../../src/transport/mod.js";
 import { waitFor } from "../helpers/mod.js";
 import { publishAll, startHarness, type Harness } from "./helpers/harness.js";

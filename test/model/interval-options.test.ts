@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { Agent, DEFAULT_AGENT_TICK_MS } from "../../src/agent/mod.js";
 import { MAX_TIMER_MS, positiveIntervalMs } from "../../src/model/mod.js";
 import { DEFAULT_SSE_HEARTBEAT_MS, buildQueryApp, resolveSseOptions } from "../../src/query/server/mod.js";
-import { DEFAULT_CHECKPOINT_MS, isConsumerOptionsError, startConsumerService } from "../../src/runtime/mod.js";
+import { DEFAULT_CHECKPOINT_MS, isConsumerOptionsError, startConsumerService } from "../../src/consumer/mod.js";
 import { DEFAULT_RETENTION_INTERVAL_MS, scheduleRetention, type TraceStore } from "../../src/store/mod.js";
 import { DEFAULT_MAX_BATCH_DELAY_MS, EventPublisher, type JetStreamClient } from "../../src/transport/mod.js";
 import { waitFor } from "../helpers/mod.js";

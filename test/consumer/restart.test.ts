@@ -5,7 +5,7 @@
 // an uninterrupted stitch gives, and no alert may be repeated.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Outcome, type ConnEvent } from "../../src/model/mod.js";
-import { startConsumerService, type ConsumerService } from "../../src/runtime/consumer-service.js";
+import { startConsumerService, type ConsumerService } from "../../src/consumer/mod.js";
 import { stitch } from "../trace/helpers/stitch.js";
 import { waitFor } from "../helpers/mod.js";
 import { consumerIdle, publishAll, startHarness, type Harness } from "./helpers/harness.js";

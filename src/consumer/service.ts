@@ -33,8 +33,8 @@ import {
   type StreamLimitsOverrides,
 } from "../transport/mod.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
-import { ConsumerOptionsError } from "./consumer-errors.js";
-import { ConsumerMetrics, type ConsumerCounts } from "./consumer-metrics.js";
+import { ConsumerOptionsError } from "./errors.js";
+import { ConsumerMetrics, type ConsumerCounts } from "./metrics.js";
 import { saneEvents } from "./event-sanity.js";
 import { PendingSockets } from "./pending-sockets.js";
 import { ReplayFilter } from "./replay-filter.js";
