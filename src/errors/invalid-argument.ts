@@ -2,14 +2,23 @@
 // every module's option checks so messages have one shape: "<property> <what is wrong>".
 import { TcptrailError } from "./tcptrail-error.js";
 
+export interface InvalidArgumentOptions extends ErrorOptions {
+  /** The option, flag or parameter that was wrong ("tickMs", "--since", "limit"). */
+  property: string;
+}
+
 export class InvalidArgumentError extends TcptrailError {
   readonly code = "ERR_INVALID_ARGUMENT";
-  /** The option, flag or parameter that was wrong ("tickMs", "--since", "limit"). */
   readonly property: string;
 
-  constructor(property: string, message: string, options?: ErrorOptions) {
-    super(`${property} ${message}`, options);
-    this.property = property;
+  constructor(message: string, options: InvalidArgumentOptions) {
+    super(message, options);
+    this.property = options.property;
+  }
+
+  /** `InvalidArgumentError.format("tickMs", "must be a whole number of ms >= 1")` → "tickMs must be …". */
+  static format(property: string, message: string, options?: ErrorOptions): InvalidArgumentError {
+    return new InvalidArgumentError(`${property} ${message}`, { ...options, property });
   }
 }
 

@@ -5,4 +5,4 @@
 // back-off) branch on instead of parsing messages. Each module defines its
 // own failure kinds as subclasses in its errors.ts, with an `isXxxError` guard.
 export { TcptrailError, isTcptrailError } from "./tcptrail-error.js";
-export { InvalidArgumentError, isInvalidArgumentError } from "./invalid-argument.js";
+export { InvalidArgumentError, isInvalidArgumentError, type InvalidArgumentOptions } from "./invalid-argument.js";
