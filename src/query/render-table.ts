@@ -1,6 +1,6 @@
 // `tcptrail traces -o table`: one line per trace.
 import { formatColumns } from "./columns.js";
-import { addr, originName, who } from "./describe.js";
+import { addr, attemptOf, originName, who } from "./describe.js";
 import { formatDurationUs } from "./time.js";
 import type { TraceJson } from "./trace-json.js";
 
@@ -13,6 +13,9 @@ export function renderTraceTable(traces: TraceJson[]): string {
   for (const t of traces) {
     const first = t.hops[0];
     const last = t.hops[t.hops.length - 1];
+    const originHop = t.hops.find((h) => h.index === t.reset_origin_hop);
+    // "hop 5, attempt 3 of 3": which of a retrying proxy's attempts failed last.
+    const where = [`hop ${t.reset_origin_hop ?? "?"}`, originHop ? attemptOf(originHop) : ""].filter(Boolean).join(", ");
     rows.push([
       clock(t.start),
       t.trace_id,
@@ -21,7 +24,7 @@ export function renderTraceTable(traces: TraceJson[]): string {
       t.end_us ? formatDurationUs(t.end_us - t.start_us) : "open",
       first ? `${who(first.client)} ${addr(first.client)}` : "-",
       first?.original_destination ?? (last ? addr(last.server) : "-"),
-      t.reset_origin ? `${originName(t.reset_origin)} (hop ${t.reset_origin_hop ?? "?"})` : "-",
+      t.reset_origin ? `${originName(t.reset_origin)} (${where})` : "-",
     ]);
   }
   return formatColumns(rows);

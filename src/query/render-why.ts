@@ -2,9 +2,11 @@
 // where the failure began and the kernel's reason for it. Hops are named by
 // their number (HopJson.index, 1-based), the number the stitcher's own
 // explanation (printed below the sentence) uses: both name the same endpoint
-// and the same hop.
+// and the same hop. A hop that is one of a retrying proxy's connect attempts
+// also says which ("hop 5 (attempt 3 of 3)"): its number alone would not tell
+// a retry from the next hop of the chain.
 import { formatColumns } from "./columns.js";
-import { addr, who } from "./describe.js";
+import { addr, attemptOf, hopName, isReplacedAttempt, who } from "./describe.js";
 import { formatDurationUs } from "./time.js";
 import type { EndpointJson, HopJson, TraceJson } from "./trace-json.js";
 
@@ -40,6 +42,9 @@ const list = (xs: number[]): string => (xs.length === 1 ? `hop ${xs[0]}` : `hops
 
 const hopNo = (n: number | null | undefined): string => (n ? String(n) : "?");
 
+/** "hop 5 (attempt 3 of 3)" for a hop of the trace, "hop N" (or "hop ?") when only its number is known. */
+const hopCalled = (h: HopJson | undefined, n?: number | null): string => (h ? hopName(h) : `hop ${hopNo(n)}`);
+
 function endOf(h: HopJson | undefined, side: string | null): EndpointJson | null {
   if (!h) return null;
   return side === "client" ? h.client : side === "server" ? h.server : null;
@@ -53,47 +58,50 @@ export function whySentence(t: TraceJson): string {
     case "RESET_BY_SERVER": {
       const o = t.reset_origin;
       const reason = originHop?.reset_reason ? ` (kernel reason ${originHop.reset_reason})` : "";
-      const others = t.hops.filter((h) => h.index !== t.reset_origin_hop);
+      // A proxy's replaced attempts failed on their own: they relay nothing.
+      const others = t.hops.filter((h) => h.index !== t.reset_origin_hop && !isReplacedAttempt(h));
       const fin = others.filter((h) => !h.reset_by && h.first_fin_by).map((h) => h.index);
       const rst = others.filter((h) => h.reset_by).map((h) => h.index);
       const relay = [fin.length ? `relayed as FIN on ${list(fin)}` : "", rst.length ? `as RST on ${list(rst)}` : ""]
         .filter(Boolean)
         .join(", ");
-      return `${o ? subject(o) : `the ${t.outcome === "RESET_BY_CLIENT" ? "client" : "server"}`} reset the connection on hop ${hopNo(
+      return `${o ? subject(o) : `the ${t.outcome === "RESET_BY_CLIENT" ? "client" : "server"}`} reset the connection on ${hopCalled(
+        originHop,
         t.reset_origin_hop,
       )}${reason}${relay ? `; ${relay}` : ""}.`;
     }
     case "REFUSED": {
       const h = originHop ?? t.hops[t.hops.length - 1];
       return h
-        ? `nothing listened on ${addr(h.server)}${h.server.pod ? ` in ${h.server.pod}` : ""}: the SYN from ${subject(h.client)} on hop ${h.index} was refused (kernel reason ${h.reset_reason ?? "NO_SOCKET"}).`
+        ? `nothing listened on ${addr(h.server)}${h.server.pod ? ` in ${h.server.pod}` : ""}: the SYN from ${subject(h.client)} on ${hopName(h)} was refused (kernel reason ${h.reset_reason ?? "NO_SOCKET"}).`
         : "the connection was refused: nothing listened.";
     }
     case "RESET_UNTRACED": {
       const o = t.reset_origin;
       const r = t.reset_receiver;
       if (o?.role === "NETWORK" && r) {
-        return `a RST from ${addr(o)}${o.pod ? ` (pod ${o.pod})` : ""} reached ${subject(r)} on hop ${hopNo(
+        return `a RST from ${addr(o)}${o.pod ? ` (pod ${o.pod})` : ""} reached ${subject(r)} on ${hopCalled(
+          originHop,
           t.reset_origin_hop,
         )}: no traced socket sent it (the network path: an iptables REJECT rule or a middlebox).`;
       }
       // Traces stored before the sender was recorded: only the hop is known.
       const h = originHop ?? t.hops.find((x) => x.outcome === "RESET_UNTRACED") ?? t.hops[0];
-      return `a RST that no traced socket sent arrived on hop ${hopNo(h?.index)}${
+      return `a RST that no traced socket sent arrived on ${hopCalled(h)}${
         h ? ` (${addr(h.client)} → ${addr(h.server)})` : ""
       }: a middlebox or an iptables REJECT sent it.`;
     }
     case "TIMEOUT": {
       const o = t.reset_origin;
-      const n = hopNo(originHop?.index ?? t.hops.find((h) => h.outcome === "TIMEOUT")?.index);
+      const n = hopCalled(originHop ?? t.hops.find((h) => h.outcome === "TIMEOUT"));
       if (originHop?.reset_reason === "TCP_KEEPALIVE_TIMEOUT") {
-        return `${o ? subject(o) : "one end"} reset the connection on hop ${n}: its keepalive probes went unanswered (kernel reason TCP_KEEPALIVE_TIMEOUT).`;
+        return `${o ? subject(o) : "one end"} reset the connection on ${n}: its keepalive probes went unanswered (kernel reason TCP_KEEPALIVE_TIMEOUT).`;
       }
-      return `${o ? subject(o) : "the connection"} gave up on hop ${n} after retransmissions.`;
+      return `${o ? subject(o) : "the connection"} gave up on ${n} after retransmissions.`;
     }
     case "PROCESS_EXIT": {
       const o = t.reset_origin;
-      return `${o ? subject(o) : "a process"} exited with its connection on hop ${hopNo(t.reset_origin_hop)} open: the kernel closed it, not the process.`;
+      return `${o ? subject(o) : "a process"} exited with its connection on ${hopCalled(originHop, t.reset_origin_hop)} open: the kernel closed it, not the process.`;
     }
     case "INCOMPLETE":
       return "events were lost while this connection was traced, so its outcome is not guessed.";
@@ -102,7 +110,7 @@ export function whySentence(t: TraceJson): string {
     case "COMPLETED": {
       const h = t.hops.find((x) => x.index === t.first_close_hop);
       const closer = endOf(h, t.first_close_by);
-      return `completed: every hop closed with FIN${closer && h ? `; ${subject(closer)} closed first, on hop ${h.index}` : ""}.`;
+      return `completed: every hop closed with FIN${closer && h ? `; ${subject(closer)} closed first, on ${hopName(h)}` : ""}.`;
     }
     default:
       return t.explanation || `outcome ${t.outcome}.`;
@@ -113,9 +121,13 @@ export function renderWhy(t: TraceJson): string {
   const n = t.hops.length;
   const dur = t.end_us && t.start_us ? `, ${formatDurationUs(t.end_us - t.start_us)}` : "";
   const head = `trace ${t.trace_id} ${t.outcome}  (${n} hop${n === 1 ? "" : "s"}${dur})`;
-  const rows = t.hops.map((h) => {
+  // The attempt column appears only in traces with retries, so other chains read as before.
+  const attempts = t.hops.map(attemptOf);
+  const retried = attempts.some(Boolean);
+  const rows = t.hops.map((h, i) => {
     const orig = h.original_destination && h.original_destination !== addr(h.server) ? `orig dst ${h.original_destination}` : "";
-    return [`${h.index}`, `${who(h.client)} ${addr(h.client)}`, "──▶", `${who(h.server)} ${addr(h.server)}`, orig, hopEnd(t, h)];
+    const attempt = retried ? [attempts[i]!] : [];
+    return [`${h.index}`, ...attempt, `${who(h.client)} ${addr(h.client)}`, "──▶", `${who(h.server)} ${addr(h.server)}`, orig, hopEnd(t, h)];
   });
   const chain = formatColumns(rows, "  ")
     .split("\n")

@@ -36,6 +36,11 @@ export interface HopJson {
   link: string | null;
   /** Which connect attempt of a retrying proxy this hop is, 1-based (1 when not retried). */
   attempt: number;
+  /**
+   * How many attempts that proxy made for the same downstream (1 when not
+   * retried); null when unknown (a retry stored before totals were recorded).
+   */
+  attempts: number | null;
   start: string | null;
   end: string | null;
 }
@@ -129,8 +134,10 @@ export function traceToJson(t: Trace | TraceInit): TraceJson {
       reset_reason: h.resetReason ? reasonName(h.resetReason) : null,
       outcome: outcomeName(h.outcome),
       link: orNull(h.link, ""),
-      // Traces stored before attempts were recorded carry 0: they were first attempts.
+      // Traces stored before attempts were recorded carry 0: they were first
+      // (and only) attempts, since each retry then made a trace of its own.
       attempt: h.attempt || 1,
+      attempts: h.attempts || (h.attempt ? null : 1),
       start: formatTimeUs((h.startUs ?? 0)),
       end: formatTimeUs((h.endUs ?? 0)),
     })),

@@ -149,6 +149,7 @@ export class TraceBuilder {
         endUs: he,
         link: h.link,
         attempt: h.attempt,
+        attempts: h.attempts,
       });
     });
     if (classes.some((k) => k.outcome === v1.Outcome.OUTCOME_OPEN)) endUs = 0;

@@ -12,6 +12,8 @@ import {
 } from "../../src/query/mod.js";
 import { parseTimeUs } from "../../src/timefmt/mod.js";
 import { A, B, NODE, meshTrace, resetSent, stateEvent } from "../store/fixtures.js";
+import { scenarioInboundRetries, scenarioRejectRetries } from "../trace/helpers/scenarios.js";
+import { stitch } from "../trace/helpers/stitch.js";
 
 const START = 1_714_557_600_000_000; // 2024-05-01T10:00:00Z
 
@@ -82,6 +84,60 @@ describe("renderWhy for a RST no traced socket sent", () => {
     );
     expect(renderWhy(json).split("\n")[2]).toMatch(/^ {2}2 .*✖ RST from the network \(no traced socket\)$/);
     expect(renderTraceTable([json]).split("\n")[1]).toMatch(/ network tt-b 10\.88\.0\.3:8080 \(hop 2\)$/);
+  });
+});
+
+describe("renderWhy and the traces table for a proxy's retries", () => {
+  /** The one trace with retries the real stitcher makes of a retry scenario, as the API returns it. */
+  const retried = (recs: Parameters<typeof stitch>[0]) => {
+    const mine = stitch(recs).traces.filter((t) => t.hops.some((h) => (h.attempt ?? 0) > 1));
+    expect(mine).toHaveLength(1);
+    return traceToJson(mine[0]!);
+  };
+
+  it("numbers each attempt on the chain and names the last one where the failure began", () => {
+    const t = retried(scenarioInboundRetries(["refused", "refused", "refused"]));
+    expect(t.hops.map((h) => [h.attempt, h.attempts])).toEqual([[1, 1], [1, 1], [1, 3], [2, 3], [3, 3]]);
+    const lines = renderWhy(t).split("\n");
+    // Hops that are not retries leave the attempt column empty.
+    expect(lines[1]).toMatch(/^ {2}1 {2}\s{14} {2}app tt-a /);
+    expect(lines[3]).toMatch(/^ {2}3 {2}attempt 1 of 3 {2}sidecar tt-b haproxy\(741\) 127\.0\.0\.6:41003 .*RST by server \(NO_SOCKET\)$/);
+    expect(lines[4]).toMatch(/^ {2}4 {2}attempt 2 of 3 {2}sidecar tt-b .*127\.0\.0\.6:41005 /);
+    expect(lines[5]).toMatch(/^ {2}5 {2}attempt 3 of 3 {2}sidecar tt-b .*127\.0\.0\.6:41007 .*✖ RST by server \(NO_SOCKET\)$/);
+    expect(whySentence(t)).toBe(
+      "nothing listened on 10.88.0.3:8080 in tt-b: the SYN from sidecar tt-b (haproxy, pid 741) on hop 5 (attempt 3 of 3) was refused (kernel reason NO_SOCKET).",
+    );
+    expect(renderTraceTable([t]).split("\n")[1]).toMatch(/ \(hop 5, attempt 3 of 3\)$/);
+  });
+
+  it("says which attempt a RST no traced socket sent reached", () => {
+    const t = retried(scenarioRejectRetries(3));
+    expect(whySentence(t)).toMatch(/^a RST from 10\.88\.0\.3:8080 \(pod tt-b\) reached sidecar tt-a \(haproxy, pid 640\) on hop 4 \(attempt 3 of 3\): /);
+    expect(renderTraceTable([t]).split("\n")[1]).toMatch(/ network tt-b 10\.88\.0\.3:8080 \(hop 4, attempt 3 of 3\)$/);
+  });
+
+  it("does not count replaced attempts as relays of a reset on the last one", () => {
+    // Two refusals, then app b takes the connection and resets it.
+    const t = retried(scenarioInboundRetries(["refused", "refused", "ok"]));
+    const last = t.hops[4]!;
+    t.outcome = "RESET_BY_SERVER";
+    t.reset_origin = last.server;
+    t.reset_origin_hop = last.index;
+    Object.assign(last, { reset_by: "server", reset_reason: "TCP_ABORT_ON_CLOSE", first_fin_by: null });
+    for (const h of t.hops.slice(0, 2)) h.first_fin_by = "server";
+    expect(whySentence(t)).toBe(
+      "app tt-b (node, pid 913) reset the connection on hop 5 (attempt 3 of 3) (kernel reason TCP_ABORT_ON_CLOSE); relayed as FIN on hops 1, 2.",
+    );
+  });
+
+  it("names a retry without its total when the trace was stored before totals were recorded", () => {
+    const t = meshTrace({ id: "r2", startUs: START });
+    t.hops[2]!.attempt = 2;
+    const json = traceToJson(t);
+    expect(json.hops[2]).toMatchObject({ attempt: 2, attempts: null });
+    expect(json.hops[0]).toMatchObject({ attempt: 1, attempts: 1 });
+    expect(whySentence(json)).toMatch(/ reset the connection on hop 3 \(attempt 2\) /);
+    expect(renderWhy(json).split("\n")[3]).toMatch(/^ {2}3 {2}attempt 2 {2}sidecar tt-b /);
   });
 });
 

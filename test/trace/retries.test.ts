@@ -41,6 +41,8 @@ describe("proxy retries: one trace per downstream connection", () => {
       "127.0.0.6:41007>10.88.0.3:8080",
     ]);
     expect(t.hops.map((h) => h.attempt)).toEqual([1, 1, 1, 2, 3]);
+    // Every attempt carries the total, so outputs say "attempt 2 of 3" without regrouping hops.
+    expect(t.hops.map((h) => h.attempts)).toEqual([1, 1, 3, 3, 3]);
     expect(t.hops.map((h) => h.outcome)).toEqual([O.OUTCOME_COMPLETED, O.OUTCOME_COMPLETED, O.OUTCOME_REFUSED, O.OUTCOME_REFUSED, O.OUTCOME_COMPLETED]);
     expect(t.hops.map((h) => h.link)).toEqual(["", "proxy", "proxy", "proxy", "proxy"]);
     expect(t.hops[2]!.resetReason).toBe(ResetReason.RESET_REASON_NO_SOCKET);
