@@ -92,7 +92,7 @@ export class Agent {
   #attached: { resolve: () => void; reject: (e: Error) => void } | undefined;
   #lastPrune = 0;
   #s = { linesRead: 0, eventsRead: 0, eventsReleased: 0, kernelLost: 0, queueDropped: 0, unattributed: 0 };
-  #reported = { eventsRead: 0, malformed: 0, kernelLost: 0, queueDropped: 0, restarts: 0, late: 0 };
+  #reported = { linesRead: 0, eventsRead: 0, malformed: 0, kernelLost: 0, queueDropped: 0, restarts: 0, late: 0 };
 
   constructor(opts: AgentOptions) {
     this.#o = opts;
@@ -327,6 +327,7 @@ export class Agent {
     if (!m) return;
     const r = this.#reported;
     const s = this.stats();
+    m.probeLines.inc(s.linesRead - r.linesRead);
     m.eventsRead.inc(s.eventsRead - r.eventsRead);
     m.malformedLines.inc(s.malformedLines - r.malformed);
     m.kernelLost.inc(s.kernelLost - r.kernelLost);
@@ -335,6 +336,7 @@ export class Agent {
     m.lateEvents.inc(s.lateEvents - r.late);
     m.liveSockets.set(s.liveSockets);
     this.#reported = {
+      linesRead: s.linesRead,
       eventsRead: s.eventsRead,
       malformed: s.malformedLines,
       kernelLost: s.kernelLost,

@@ -5,6 +5,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 
 export interface TcptrailMetrics {
   registry: Registry;
+  probeLines: Counter;
   eventsRead: Counter;
   eventsPublished: Counter;
   kernelLost: Counter;
@@ -23,6 +24,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Tcptrail
   const gauge = (name: string, help: string) => new Gauge({ name, help, registers: [registry] });
   return {
     registry,
+    // Lines, not events: what bpftrace's reader and the pipe carry (BEGIN, "Lost N events" and malformed lines too).
+    probeLines: counter("tcptrail_probe_lines_total", "Lines read from bpftrace's output."),
     eventsRead: counter("tcptrail_events_read_total", "Kernel events parsed from bpftrace output."),
     eventsPublished: counter("tcptrail_events_published_total", "Events acknowledged by NATS JetStream."),
     kernelLost: counter("tcptrail_kernel_lost_events_total", "Events bpftrace reported lost in the perf buffer."),
