@@ -20,5 +20,5 @@ export function decodeCursor(s: string): CursorKey {
   } catch {
     // fall through: any malformed cursor gets the same error
   }
-  throw new BadQueryError("cursor", "cursor is not one this server returned");
+  throw new BadQueryError("cursor is not one this server returned", { param: "cursor" });
 }

@@ -1,5 +1,5 @@
 // Where traces and raw events are kept: the TraceStore contract, its SQLite
-// implementation and periodic retention.
+// implementation (./sqlite/) and periodic retention.
 export type {
   EventSource,
   PutResult,
@@ -15,17 +15,8 @@ export type {
   TracePage,
   TraceStore,
 } from "./store.js";
-export {
-  SqliteTraceStore,
-  defaultDatabasePath,
-  DEFAULT_LIST_LIMIT,
-  DEFAULT_MAX_AGE_MS,
-  DEFAULT_MAX_BYTES,
-  DEFAULT_REPLAY_BATCH,
-  DEFAULT_TIMELINE_LIMIT,
-  MAX_LIST_LIMIT,
-  type SqliteStoreOptions,
-} from "./sqlite-store.js";
+// The SQLite implementation; its mod.ts lists what leaves that folder.
+export * from "./sqlite/mod.js";
 export { DEFAULT_RETENTION_INTERVAL_MS, scheduleRetention, type RetentionSchedule, type RetentionScheduleOptions } from "./retention.js";
 export {
   BadQueryError,
@@ -35,5 +26,7 @@ export {
   isSchemaTooNewError,
   isStoreClosedError,
   isStoreError,
+  type BadQueryOptions,
+  type SchemaTooNewOptions,
   type StoreErrorCode,
 } from "./errors.js";

@@ -129,7 +129,13 @@ export const SCHEMA_VERSION = migrations.length;
 /** Bring the database to SCHEMA_VERSION. */
 export function migrate(db: Database, path: string): void {
   const current = db.pragma("user_version", { simple: true }) as number;
-  if (current > SCHEMA_VERSION) throw new SchemaTooNewError(path, current, SCHEMA_VERSION);
+  if (current > SCHEMA_VERSION) {
+    throw new SchemaTooNewError(`${path} has schema version ${current}, this tcptrail supports up to ${SCHEMA_VERSION}`, {
+      path,
+      found: current,
+      supported: SCHEMA_VERSION,
+    });
+  }
   if (current === 0) {
     // Only settable before the first table exists; lets retention hand freed
     // pages back to the file system with incremental_vacuum.

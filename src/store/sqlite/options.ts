@@ -1,0 +1,48 @@
+// How a SqliteTraceStore is opened, and the defaults of what its methods
+// accept, in one place: every module of the store reads its default from
+// here, so a default is stated (and documented) once.
+import { join } from "node:path";
+import { silentLogger, type Logger } from "../../log/logger.js";
+
+/** How long a statement waits for a lock held by another connection (the API's reader, the consumer's writer), ms. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+/** RetentionPolicy.maxAgeMs: 24 h. */
+export const DEFAULT_MAX_AGE_MS = 24 * 3600 * 1000;
+/** RetentionPolicy.maxBytes: 512 MiB. */
+export const DEFAULT_MAX_BYTES = 512 * 1024 * 1024;
+/** TraceFilter.limit. */
+export const DEFAULT_LIST_LIMIT = 100;
+/** The largest TraceFilter.limit accepted: one page is decoded in memory at once. */
+export const MAX_LIST_LIMIT = 1000;
+/** TimelineQuery.limit. */
+export const DEFAULT_TIMELINE_LIMIT = 10_000;
+/** ReplayQuery.batchSize. */
+export const DEFAULT_REPLAY_BATCH = 1000;
+
+export interface SqliteStoreOptions {
+  /** Database file. Default `${TCPTRAIL_STATE_DIR:-/var/lib/tcptrail}/tcptrail.db`; ":memory:" works too. */
+  path?: string;
+  /** How long a statement waits for a lock held by another connection, ms. Default DEFAULT_BUSY_TIMEOUT_MS (5000). */
+  busyTimeoutMs?: number;
+  /** Default: silent. */
+  log?: Logger;
+}
+
+export type ResolvedSqliteStoreOptions = Required<SqliteStoreOptions>;
+
+/** `${TCPTRAIL_STATE_DIR:-/var/lib/tcptrail}/tcptrail.db` */
+export function defaultDatabasePath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.TCPTRAIL_STATE_DIR || "/var/lib/tcptrail", "tcptrail.db");
+}
+
+/** The caller's options with every default filled in. */
+export function resolveSqliteStoreOptions(
+  opts: SqliteStoreOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedSqliteStoreOptions {
+  return {
+    path: opts.path ?? defaultDatabasePath(env),
+    busyTimeoutMs: opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+    log: opts.log ?? silentLogger,
+  };
+}
