@@ -1,0 +1,34 @@
+// The one merge of a SqliteTraceStore's options with their defaults.
+import { describe, expect, it } from "vitest";
+import { silentLogger } from "../../src/log/logger.js";
+import {
+  DEFAULT_BUSY_TIMEOUT_MS,
+  defaultDatabasePath,
+  resolveSqliteStoreOptions,
+} from "../../src/store/sqlite/options.js";
+
+describe("resolveSqliteStoreOptions", () => {
+  it("puts the database in the state directory the environment names, else /var/lib/tcptrail", () => {
+    expect(defaultDatabasePath({ TCPTRAIL_STATE_DIR: "/srv/trail" })).toBe("/srv/trail/tcptrail.db");
+    expect(defaultDatabasePath({})).toBe("/var/lib/tcptrail/tcptrail.db");
+    // An empty variable is unset, not the current directory.
+    expect(defaultDatabasePath({ TCPTRAIL_STATE_DIR: "" })).toBe("/var/lib/tcptrail/tcptrail.db");
+  });
+
+  it("fills in every default the caller left out", () => {
+    expect(resolveSqliteStoreOptions({}, { TCPTRAIL_STATE_DIR: "/srv/trail" })).toEqual({
+      path: "/srv/trail/tcptrail.db",
+      busyTimeoutMs: DEFAULT_BUSY_TIMEOUT_MS,
+      log: silentLogger,
+    });
+  });
+
+  it("keeps what the caller gave", () => {
+    const log = silentLogger.child({ test: true });
+    expect(resolveSqliteStoreOptions({ path: ":memory:", busyTimeoutMs: 50, log }, {})).toEqual({
+      path: ":memory:",
+      busyTimeoutMs: 50,
+      log,
+    });
+  });
+});
