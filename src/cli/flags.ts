@@ -9,7 +9,7 @@
 // to their owners' constants) rather than loading a NATS client or the API
 // client just to print --help.
 import { Option } from "commander";
-import { isInvalidTimeError, parseTimeUs } from "../timefmt/mod.js";
+import { DURATION_SYNTAX, durationUs, isInvalidTimeError, parseTimeUs } from "../timefmt/mod.js";
 import { BadFlagValueError } from "./exit.js";
 
 /** Every environment variable of the CLI starts with this. */
@@ -71,6 +71,34 @@ function timeValue(flag: string): (value: string) => number {
       throw e;
     }
   };
+}
+
+/**
+ * `--proxy-idle-timeout <durations>`: the sidecars' configured idle timeouts
+ * (HAProxy `timeout client`/`timeout server`, Envoy `idle_timeout`), one or
+ * more comma-separated durations of the time grammar ("1h,30s"), to ms.
+ * tcptrail cannot read them from the proxies, and without them a sidecar's
+ * close after a quiet stretch is only presumed to be its idle timeout; with
+ * them it is compared, so `why` says so with certainty, or says it was not.
+ */
+export function proxyIdleTimeoutFlag(): Option {
+  return new Option(
+    "--proxy-idle-timeout <durations>",
+    "the sidecars' idle timeout(s), comma-separated (e.g. 1h,30s: HAProxy timeout client/server, Envoy idle_timeout); " +
+      "lets `why` name a proxy idle-timeout close with certainty",
+  ).argParser(durationListMs("--proxy-idle-timeout"));
+}
+
+/** "1h,30s" → [3600000, 30000]; each a duration > 0, none left empty. */
+function durationListMs(flag: string): (value: string) => number[] {
+  return (value) =>
+    value.split(",").map((part) => {
+      const us = durationUs(part);
+      if (us === undefined) throw new BadFlagValueError(`${flag} must be ${DURATION_SYNTAX}, or several separated by commas; got "${part}"`);
+      // A zero timeout would make every close "its idle timeout".
+      if (us <= 0) throw new BadFlagValueError(`${flag} must be longer than 0, got "${part}"`);
+      return us / 1_000;
+    });
 }
 
 /** `-o, --output <format>`: `formats` are the ones this command prints (a subset of OUTPUT_FORMATS). */

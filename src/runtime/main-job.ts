@@ -31,7 +31,7 @@ export interface MainJobOptions {
   webhookUrl?: string;
   /** Trace store retention. Default: the store's (24 h, 512 MiB), checked every minute. */
   retention?: RetentionPolicy;
-  /** Consumer settings beyond the ones above (stitcher windows, durable name...). */
+  /** Consumer settings beyond the ones above (stitcher windows, the sidecars' idle timeouts, durable name...). */
   consumer?: Omit<ConsumerServiceOptions, "nc" | "natsUrl" | "store" | "hub" | "logger" | "metrics" | "rulesFile" | "webhookUrl">;
   /** Start the node agent (needs root and bpftrace). Default true. */
   agentEnabled?: boolean;

@@ -77,6 +77,34 @@ describe("shared flags", () => {
   });
 });
 
+describe("--proxy-idle-timeout", () => {
+  const flag = (): Option => {
+    const found = withFlag("--proxy-idle-timeout");
+    // Only `run` stitches traces; the agent has no use for it.
+    expect(found.map(([c]) => c)).toEqual(["run"]);
+    return found[0]![1];
+  };
+
+  it("reads one or more durations of the time grammar, in ms", () => {
+    const o = flag();
+    expect(o.parseArg!<unknown>("1h,30s", undefined)).toEqual([3_600_000, 30_000]);
+    expect(o.parseArg!<unknown>("1h30m", undefined)).toEqual([5_400_000]);
+    expect(o.parseArg!<unknown>("250ms, 1.5s", undefined)).toEqual([250, 1_500]);
+    expect(o.description).toMatch(/why.*idle-timeout close with certainty/);
+  });
+
+  it.each(["", "abc", "1h,,30s", "0s", "30s,0ms", "30"])("refuses %j as a usage error", (value) => {
+    let err: unknown;
+    try {
+      flag().parseArg!(value, undefined);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    expect(exitCodeOf(err)).toBe(EXIT_USAGE);
+  });
+});
+
 describe("exit codes", () => {
   it.each([
     ["help or --version", new CommanderError(0, "commander.helpDisplayed", "(help)"), EXIT_OK],

@@ -4,17 +4,38 @@
 // is imported in the action, so other commands never load it.
 import { join } from "node:path";
 import type { Command } from "commander";
-import { natsFlag, stateDirFlag } from "../flags.js";
+import type { Logger } from "../../log/logger.js";
+import type { MainJobOptions } from "../../runtime/mod.js";
+import { natsFlag, proxyIdleTimeoutFlag, stateDirFlag } from "../flags.js";
 import { portOption } from "../options.js";
 import { addAgentOptions, agentSettings, eventsStreamLimits, type AgentCliOptions } from "./agent.js";
 
-interface RunCliOptions extends Omit<AgentCliOptions, "nats"> {
+export interface RunCliOptions extends Omit<AgentCliOptions, "nats"> {
   nats?: string;
   stateDir: string;
   natsPort: number;
   apiPort: number;
   rules?: string;
   webhook?: string;
+  /** The sidecars' idle timeouts in ms, from --proxy-idle-timeout. */
+  proxyIdleTimeout?: number[];
+}
+
+/** The main job's options from `run`'s command line; unset flags leave each part's own defaults. */
+export function mainJobOptions(opts: RunCliOptions, logger: Logger): MainJobOptions {
+  return {
+    logger,
+    stateDir: opts.stateDir,
+    ...(opts.nats ? { natsUrl: opts.nats } : { embeddedNats: { stateDir: join(opts.stateDir, "nats"), port: opts.natsPort } }),
+    ...(opts.node ? { node: opts.node } : {}),
+    agent: agentSettings(opts),
+    metricsPort: opts.metrics ? opts.metricsPort : undefined,
+    apiPort: opts.apiPort,
+    streams: eventsStreamLimits(opts),
+    ...(opts.rules ? { rulesFile: opts.rules } : {}),
+    ...(opts.webhook ? { webhookUrl: opts.webhook } : {}),
+    ...(opts.proxyIdleTimeout ? { consumer: { stitcher: { proxyIdleTimeoutMs: opts.proxyIdleTimeout } } } : {}),
+  };
 }
 
 export function registerRun(program: Command): void {
@@ -27,23 +48,13 @@ export function registerRun(program: Command): void {
       .option("--nats-port <port>", "port of the embedded nats-server on 127.0.0.1", portOption, 4222)
       .option("--api-port <port>", "query API port on 127.0.0.1", portOption, 7070)
       .option("--rules <file>", "alert rules YAML (default: built-in rules, see deploy/alert-rules.yaml)")
-      .option("--webhook <url>", "also POST alerts to this URL"),
+      .option("--webhook <url>", "also POST alerts to this URL")
+      .addOption(proxyIdleTimeoutFlag()),
   ).action(async (opts: RunCliOptions) => {
     const { createLogger } = await import("../../log/logger.js");
     const { onShutdown, startMainJob } = await import("../../runtime/mod.js");
     const log = createLogger({ name: "tcptrail" });
-    const job = await startMainJob({
-      logger: log,
-      stateDir: opts.stateDir,
-      ...(opts.nats ? { natsUrl: opts.nats } : { embeddedNats: { stateDir: join(opts.stateDir, "nats"), port: opts.natsPort } }),
-      ...(opts.node ? { node: opts.node } : {}),
-      agent: agentSettings(opts),
-      metricsPort: opts.metrics ? opts.metricsPort : undefined,
-      apiPort: opts.apiPort,
-      streams: eventsStreamLimits(opts),
-      ...(opts.rules ? { rulesFile: opts.rules } : {}),
-      ...(opts.webhook ? { webhookUrl: opts.webhook } : {}),
-    });
+    const job = await startMainJob(mainJobOptions(opts, log));
     log.info(job.endpoints, "tcptrail running: in another shell try `tcptrail observe -f`, `tcptrail traces`, `tcptrail alerts -f`");
     await onShutdown(log, () => job.stop());
   });
