@@ -16,6 +16,7 @@ import {
   defaultProgramPath,
   findBpftrace,
   findExecutable,
+  type BpftraceSource,
   type BpftraceVersion,
   type ParsedEvent,
 } from "../src/probes/mod.js";
@@ -46,11 +47,11 @@ async function churn(bin: string, seconds: number, threads: number): Promise<num
 }
 
 /** The bpftrace the agent would run ($TCPTRAIL_BPFTRACE, the private install, PATH), its version and the environment the agent gives it. */
-export async function benchBpftrace(): Promise<{ path: string; version: BpftraceVersion | undefined; env: Record<string, string> }> {
+export async function benchBpftrace(): Promise<{ path: string; source: BpftraceSource; version: BpftraceVersion | undefined; env: Record<string, string> }> {
   const found = findBpftrace();
   if (!found) throw new Error("bpftrace is not installed");
   const version = await bpftraceVersion(found.path);
-  return { path: found.path, version, env: bpftraceLimitsEnv(version, { perfRbPages: defaultPerfRbPages(version), mapKeysMax: 262_144, strlen: 64 }) };
+  return { path: found.path, source: found.source, version, env: bpftraceLimitsEnv(version, { perfRbPages: defaultPerfRbPages(version), mapKeysMax: 262_144, strlen: 64 }) };
 }
 
 /** Record real probe output while the churn runs. */

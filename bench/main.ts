@@ -6,7 +6,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { benchBpftrace, benchChurn, benchEventLatency, benchReplay, buildChurn, recordProbeOutput } from "./agent-bench.js";
+import { parseBenchArgs } from "./bench-args.js";
 import { benchCloseToQueryable } from "./consumer-bench.js";
+import { buildPacedChurn } from "./paced-churn.js";
+import { benchSweep } from "./sweep-bench.js";
+import { SWEEP_ENV, sweepOptions, type SweepOptions } from "./sweep-options.js";
+import { formatSweep } from "./sweep-report.js";
 import { benchStitch } from "./stitch-bench.js";
 import { benchStore } from "./store-bench.js";
 
@@ -65,15 +70,32 @@ async function consumer(): Promise<void> {
   console.log(`close → queryable            p50 ${c.p50Ms.toFixed(0)} ms, p99 ${c.p99Ms.toFixed(0)} ms, max ${c.maxMs.toFixed(0)} ms (target p99 ≤ 1000 ms: ${vs(c.p99Ms, 1000, false)}); ${c.missing} of ${c.connections} missing`);
 }
 
+async function sweep(dir: string, o: SweepOptions): Promise<void> {
+  console.log(`\n== capacity sweep: offered ${o.rates.map(fmt).join(", ")} conns/s, untraced vs \`tcptrail agent\` vs \`tcptrail run\`; then full speed with tcpdump ==`);
+  console.log("(--rates 5k,10k --seconds 5 --dialers 4 --acceptors 2, or TCPTRAIL_BENCH_RATES / _SECONDS / _DIALERS / _ACCEPTORS)");
+  const churnBin = await buildPacedChurn(dir);
+  const r = await benchSweep(churnBin, o, (step) => console.log(`... ${step}`));
+  for (const line of formatSweep(r)) console.log(line);
+}
+
+const PARTS = ["agent", "stitch", "store", "consumer", "sweep"];
+
 async function main(): Promise<void> {
-  const only = new Set(process.argv.slice(2));
+  const { parts: only, flags } = parseBenchArgs(process.argv.slice(2));
+  const unknown = [...only].filter((p) => !PARTS.includes(p));
+  if (unknown.length > 0) throw new Error(`unknown bench part ${unknown.join(", ")}: the parts are ${PARTS.join(", ")}`);
+  const badFlags = [...flags.keys()].filter((f) => !(f in SWEEP_ENV));
+  if (badFlags.length > 0) throw new Error(`unknown flag --${badFlags.join(", --")}: the sweep takes --${Object.keys(SWEEP_ENV).join(", --")}`);
   const want = (name: string) => only.size === 0 || only.has(name);
+  // Checked before any part runs: a typo in a rate should not cost the minutes before the sweep.
+  const sweepOpts = want("sweep") ? sweepOptions(flags) : undefined;
   const dir = mkdtempSync(join(tmpdir(), "tcptrail-bench-"));
   try {
     if (want("agent")) await agent(dir);
     if (want("stitch")) await stitcher();
     if (want("store")) await store();
     if (want("consumer")) await consumer();
+    if (sweepOpts) await sweep(dir, sweepOpts);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,90 @@
+// The built CLI as users start it (`bin/tcptrail agent ...`, `bin/tcptrail
+// run ...`), as a child process the bench can wait on, scrape and stop with
+// SIGINT, so the numbers include everything the real command does.
+import { execa, type ResultPromise } from "execa";
+import { scrapeMetrics, type MetricSamples } from "./prometheus-text.js";
+
+/** The installed entry point; it runs dist/src/cli (npm run bench builds it first). */
+export const TCPTRAIL_BIN = new URL("../../bin/tcptrail", import.meta.url).pathname;
+/** bpftrace takes 2-10 s to attach, more on a loaded machine; `run` starts nats-server and the store first. */
+export const DEFAULT_READY_TIMEOUT_MS = 120_000;
+/** SIGINT lets the agent flush its queue and `run` stop its nats-server; SIGKILL after this. */
+export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
+/** The agent's log line once bpftrace's BEGIN arrived (src/agent). */
+export const PROBES_ATTACHED_LOG = "probes attached";
+
+const OUTPUT_TAIL = 8192;
+
+export interface TcptrailProcessOptions {
+  /** Its /metrics port on 127.0.0.1: pass the same port in args (--metrics-port). */
+  metricsPort: number;
+  readyTimeoutMs?: number;
+  env?: Record<string, string>;
+}
+
+export interface TcptrailProcess {
+  pid: number;
+  metricsUrl: string;
+  scrape(): Promise<MetricSamples>;
+  /** The last few KiB of its stdout and stderr (its log), for error messages. */
+  output(): string;
+  /** SIGINT, wait for the exit (SIGKILL after DEFAULT_STOP_TIMEOUT_MS). Idempotent. */
+  stop(): Promise<{ exitCode: number | undefined; signal: string | undefined; killed: boolean }>;
+}
+
+/**
+ * Start `bin/tcptrail <args>` and resolve once its probes are attached (the
+ * log line) and its /metrics answers. Rejects, with the child stopped and
+ * its log in the message, when it exits or does not get there in time.
+ */
+export async function startTcptrail(args: readonly string[], o: TcptrailProcessOptions): Promise<TcptrailProcess> {
+  const child: ResultPromise<{ stdin: "ignore"; reject: false; buffer: false; forceKillAfterDelay: false }> = execa(TCPTRAIL_BIN, args, {
+    stdin: "ignore",
+    reject: false,
+    buffer: false,
+    forceKillAfterDelay: false,
+    ...(o.env ? { env: o.env } : {}),
+  });
+  if (child.pid === undefined) throw new Error(`could not start ${TCPTRAIL_BIN}`);
+  const pid = child.pid;
+  let tail = "";
+  let attached = false;
+  const onOutput = (d: Buffer) => {
+    tail = (tail + d.toString("utf8")).slice(-OUTPUT_TAIL);
+    if (!attached && tail.includes(PROBES_ATTACHED_LOG)) attached = true;
+  };
+  // Always drained: a full pipe would stall the logger and with it the process.
+  child.stdout.on("data", onOutput);
+  child.stderr.on("data", onOutput);
+  let exit: { exitCode: number | undefined; signal: string | undefined } | undefined;
+  const exited = child.then((r) => (exit = { exitCode: r.exitCode, signal: r.signal }));
+  const metricsUrl = `http://127.0.0.1:${o.metricsPort}/metrics`;
+
+  let stopping: Promise<{ exitCode: number | undefined; signal: string | undefined; killed: boolean }> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (!exit) child.kill("SIGINT");
+      let killed = false;
+      const timer = setTimeout(() => {
+        killed = true;
+        child.kill("SIGKILL");
+      }, DEFAULT_STOP_TIMEOUT_MS);
+      const r = await exited.finally(() => clearTimeout(timer));
+      return { ...r, killed };
+    })());
+  const proc: TcptrailProcess = { pid, metricsUrl, scrape: () => scrapeMetrics(metricsUrl), output: () => tail, stop };
+
+  const timeoutMs = o.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  const deadline = performance.now() + timeoutMs;
+  try {
+    for (;;) {
+      if (exit) throw new Error(`tcptrail ${args[0] ?? ""} exited (${exit.exitCode ?? exit.signal}) before its probes were attached:\n${tail}`);
+      if (attached && (await proc.scrape().then(() => true, () => false))) return proc;
+      if (performance.now() > deadline) throw new Error(`tcptrail ${args[0] ?? ""} not ready after ${timeoutMs} ms (probes attached: ${attached}, ${metricsUrl}):\n${tail}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
