@@ -1,20 +1,13 @@
-// Failure kinds of the trace consumer service, each with a stable `code`.
+// Failure kinds of the trace consumer service.
+import { InvalidArgumentError } from "../errors/mod.js";
 
-export type ConsumerErrorCode = "CONSUMER_OPTIONS";
-
-export abstract class ConsumerError extends Error {
-  abstract readonly code: ConsumerErrorCode;
+/**
+ * startConsumerService() was given options it cannot run with. An
+ * InvalidArgumentError (naming the option in `property`) with the consumer's
+ * own code, so a caller can tell whose options were wrong.
+ */
+export class ConsumerOptionsError extends InvalidArgumentError {
+  override readonly code = "ERR_CONSUMER_INVALID_OPTION";
 }
 
-/** startConsumerService() was given options it cannot run with. */
-export class ConsumerOptionsError extends ConsumerError {
-  readonly code = "CONSUMER_OPTIONS" as const;
-  constructor(message: string) {
-    super(`consumer options: ${message}`);
-    this.name = "ConsumerOptionsError";
-  }
-}
-
-export const isConsumerError = (e: unknown): e is ConsumerError => e instanceof ConsumerError;
-export const isConsumerOptionsError = (e: unknown): e is ConsumerOptionsError =>
-  e instanceof ConsumerError && e.code === "CONSUMER_OPTIONS";
+export const isConsumerOptionsError = (e: unknown): e is ConsumerOptionsError => e instanceof ConsumerOptionsError;

@@ -14,5 +14,5 @@ export {
   type ConsumerServiceOptions,
   type ConsumerStats,
 } from "./service.js";
-export { ConsumerOptionsError, isConsumerError, isConsumerOptionsError } from "./errors.js";
+export { ConsumerOptionsError, isConsumerOptionsError } from "./errors.js";
 export { insaneReason, saneEvents, type SanityResult } from "./event-sanity.js";

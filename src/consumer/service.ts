@@ -153,24 +153,25 @@ const DEFAULT_MAX_AGE_MS = 300_000;
 type Resolved = typeof DEFAULTS;
 
 function resolve(o: ConsumerServiceOptions): Resolved {
-  if (!o.nc && !o.natsUrl) throw new ConsumerOptionsError("give nc or natsUrl");
-  if (!o.store) throw new ConsumerOptionsError("store is required");
+  if (!o.nc && !o.natsUrl) throw ConsumerOptionsError.format("natsUrl", "(or nc) is required");
+  if (!o.store) throw ConsumerOptionsError.format("store", "is required");
   const r: Resolved = { ...DEFAULTS };
   for (const k of Object.keys(DEFAULTS) as (keyof Resolved)[]) {
     if (k === "durableName") continue;
     const v = k === "settleMs" ? o.stitcher?.settleMs : o[k];
     if (v === undefined) continue;
     if (INTERVAL_KEYS.has(k)) {
-      r[k] = positiveIntervalMs(k, v, DEFAULTS[k], (message) => new ConsumerOptionsError(message));
+      r[k] = positiveIntervalMs(k, v, DEFAULTS[k], ConsumerOptionsError);
       continue;
     }
-    if (!Number.isFinite(v) || v < 0) throw new ConsumerOptionsError(`${k} must be a finite number >= 0, got ${v}`);
+    if (!Number.isFinite(v) || v < 0) throw ConsumerOptionsError.format(k, `must be a finite number >= 0, got ${v}`);
     r[k] = v;
   }
-  if (r.traceBatch < 1 || r.malformedLogEvery < 1) throw new ConsumerOptionsError("traceBatch and malformedLogEvery must be >= 1");
+  if (r.traceBatch < 1) throw ConsumerOptionsError.format("traceBatch", "must be >= 1");
+  if (r.malformedLogEvery < 1) throw ConsumerOptionsError.format("malformedLogEvery", "must be >= 1");
   if (o.durableName !== undefined) {
     // JetStream durable names cannot contain these.
-    if (!/^[A-Za-z0-9_-]+$/.test(o.durableName)) throw new ConsumerOptionsError(`invalid durableName ${JSON.stringify(o.durableName)}`);
+    if (!/^[A-Za-z0-9_-]+$/.test(o.durableName)) throw ConsumerOptionsError.format("durableName", `must be letters, digits, _ or - (got ${JSON.stringify(o.durableName)})`);
     r.durableName = o.durableName;
   }
   return r;
@@ -376,7 +377,7 @@ class ConsumerRun implements ConsumerService {
     try {
       this.#stitcher.ingest(source.node, admitted);
     } catch (err) {
-      // The stitcher's own limits (e.g. too many nodes): skip this batch, keep going.
+      // The stitcher's own limits (TooManyNodesError): skip this batch, keep going.
       this.#log.error({ err, node: source.node, events: fresh.length }, "stitcher rejected a batch");
     }
     this.#highWater.advance(source, fresh);

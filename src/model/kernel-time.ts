@@ -84,7 +84,8 @@ export function baseNsOf(baseS: number): KernelNs | null {
 /**
  * `ns` as an offset from `baseNs` for the wire. Throws RangeError when the
  * offset does not fit a double exactly (more than 104 days from the base):
- * an encoder bug, never data to round silently.
+ * an encoder bug, never data to round silently. A plain RangeError on
+ * purpose, not a TcptrailError: no caller can cause it or should catch it.
  */
 export function offsetFrom(baseNs: KernelNs, ns: KernelNs): number {
   const d = ns - baseNs;

@@ -1,29 +1,29 @@
 // Errors of the trace layer. Malformed events are counted, never thrown: only
-// programming mistakes (bad options) raise.
-
-export type TraceErrorCode = "ERR_TRACE_OPTIONS";
-
-export class TraceError extends Error {
-  readonly code: TraceErrorCode;
-  constructor(code: TraceErrorCode, message: string) {
-    super(message);
-    this.name = "TraceError";
-    this.code = code;
-  }
-}
+// bad options and the stitcher's own limits raise.
+import { InvalidArgumentError, TcptrailError } from "../errors/mod.js";
 
 /** An option of the stitcher is out of range. */
-export class StitcherOptionsError extends TraceError {
-  constructor(message: string) {
-    super("ERR_TRACE_OPTIONS", message);
-    this.name = "StitcherOptionsError";
+export class StitcherOptionsError extends InvalidArgumentError {
+  override readonly code = "ERR_TRACE_INVALID_OPTION";
+}
+
+export interface TooManyNodesOptions extends ErrorOptions {
+  /** How many nodes one stitcher tracks at most. */
+  limit: number;
+}
+
+/**
+ * A batch from one node more than the stitcher can tell apart (node indices
+ * are 16-bit): the consumer skips the batch rather than stop.
+ */
+export class TooManyNodesError extends TcptrailError {
+  readonly code = "ERR_TRACE_TOO_MANY_NODES";
+  readonly limit: number;
+  constructor(message: string, options: TooManyNodesOptions) {
+    super(message, options);
+    this.limit = options.limit;
   }
 }
 
-export function isTraceError(e: unknown): e is TraceError {
-  return e instanceof TraceError;
-}
-
-export function isStitcherOptionsError(e: unknown): e is StitcherOptionsError {
-  return e instanceof StitcherOptionsError;
-}
+export const isStitcherOptionsError = (e: unknown): e is StitcherOptionsError => e instanceof StitcherOptionsError;
+export const isTooManyNodesError = (e: unknown): e is TooManyNodesError => e instanceof TooManyNodesError;

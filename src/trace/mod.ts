@@ -1,5 +1,5 @@
 // Stitching connection events into distributed traces, and classifying them.
-export { Stitcher, type StitcherStats } from "./stitcher.js";
+export { MAX_NODES, Stitcher, type StitcherStats } from "./stitcher.js";
 export { DEFAULT_IDLE_CLOSE_MIN_MS, DEFAULT_PROXY_IDLE_TIMEOUT_MS, type StitcherOptions } from "./options.js";
 export type { TraceInfo, Relay } from "./trace-info.js";
 export type { HopView, SockView, AddressView } from "./hop-view.js";
@@ -8,9 +8,9 @@ export { explain, type ExplainContext } from "./explain.js";
 export type { IdleCloseOptions } from "./idle-close.js";
 export { socketId, traceId } from "./trace-id.js";
 export {
-  TraceError,
   StitcherOptionsError,
-  isTraceError,
+  TooManyNodesError,
   isStitcherOptionsError,
-  type TraceErrorCode,
+  isTooManyNodesError,
+  type TooManyNodesOptions,
 } from "./errors.js";

@@ -85,14 +85,14 @@ export interface ResolvedOptions {
 
 function nonNegative(name: string, v: number | undefined, dflt: number): number {
   const x = v ?? dflt;
-  if (!Number.isFinite(x) || x < 0) throw new StitcherOptionsError(`${name} must be a finite number >= 0, got ${x}`);
+  if (!Number.isFinite(x) || x < 0) throw StitcherOptionsError.format(name, `must be a finite number >= 0, got ${x}`);
   return x;
 }
 
 function idleTimeouts(v: number | readonly number[] | undefined): readonly number[] {
   const list = v === undefined ? [] : typeof v === "number" ? [v] : [...v];
   for (const x of list) {
-    if (!Number.isFinite(x) || x <= 0) throw new StitcherOptionsError(`proxyIdleTimeoutMs must be finite numbers > 0, got ${x}`);
+    if (!Number.isFinite(x) || x <= 0) throw StitcherOptionsError.format("proxyIdleTimeoutMs", `must be finite numbers > 0, got ${x}`);
   }
   return list;
 }
@@ -100,7 +100,7 @@ function idleTimeouts(v: number | readonly number[] | undefined): readonly numbe
 function ports(name: string, v: number[] | undefined, dflt: number[]): ReadonlySet<number> {
   const list = v ?? dflt;
   for (const p of list) {
-    if (!Number.isInteger(p) || p <= 0 || p > 65535) throw new StitcherOptionsError(`${name}: ${p} is not a TCP port`);
+    if (!Number.isInteger(p) || p <= 0 || p > 65535) throw new StitcherOptionsError(`${name}: ${p} is not a TCP port`, { property: name });
   }
   return new Set(list);
 }

@@ -10,8 +10,12 @@ import { SlotQueue } from "./slot-queue.js";
 import { SockIndex } from "./sock-index.js";
 import { SocketRegistry } from "./socket-registry.js";
 import { F, NONE, SocketTable } from "./socket-table.js";
+import { TooManyNodesError } from "./errors.js";
 import { StringTable } from "./string-table.js";
 import { TraceBuilder, type ChainHop } from "./trace-builder.js";
+
+/** Sockets record their node in a Uint16Array (socket-table.ts): this many nodes fit. */
+export const MAX_NODES = 0xffff;
 
 export interface StitcherStats {
   /** Events accepted by ingest(). */
@@ -192,7 +196,9 @@ export class Stitcher {
   #node(name: string): NodeState {
     let n = this.#nodes.get(name);
     if (!n) {
-      if (this.#nodeList.length >= 0xffff) throw new RangeError("too many nodes");
+      if (this.#nodeList.length >= MAX_NODES) {
+        throw new TooManyNodesError(`too many nodes: a stitcher tells at most ${MAX_NODES} apart (new node ${JSON.stringify(name)})`, { limit: MAX_NODES });
+      }
       n = new NodeState(name, this.#nodeList.length, this.#o.reorderWindowNs);
       this.#nodes.set(name, n);
       this.#nodeList.push(n);

@@ -3,7 +3,8 @@
 // stream built with the lab model.
 import { describe, expect, it } from "vitest";
 import { Outcome, ResetReason, v1, formatEndpoint, toWireEvent, withKernelTimes, type ConnEvent } from "../../src/model/mod.js";
-import { Stitcher, isStitcherOptionsError, isTraceError } from "../../src/trace/mod.js";
+import { isInvalidArgumentError } from "../../src/errors/mod.js";
+import { MAX_NODES, Stitcher, isStitcherOptionsError, isTooManyNodesError } from "../../src/trace/mod.js";
 import { toConnEvent, type FixtureRecord } from "./helpers/load-fixture.js";
 import { APP_UID, MeshLab, SIDECAR_UID, type Pod, type Rec } from "./helpers/mesh-lab.js";
 import { abort, appA, appB, appC, finFirst, finSecond, handshake, meshChain, podA, podB, podC, proxyA, scenarioOk } from "./helpers/scenarios.js";
@@ -401,10 +402,26 @@ describe("determinism and resources", () => {
       err = e;
     }
     expect(isStitcherOptionsError(err)).toBe(true);
-    expect(isTraceError(err) && err.code).toBe("ERR_TRACE_OPTIONS");
+    expect(isStitcherOptionsError(err) && err.code).toBe("ERR_TRACE_INVALID_OPTION");
+    // An InvalidArgumentError like every option check, naming the option.
+    expect(isInvalidArgumentError(err) && err.property).toBe("reorderWindowMs");
     expect(() => new Stitcher({ inboundRedirectPorts: [70000] })).toThrow(/not a TCP port/);
     expect(() => new Stitcher({ proxyIdleTimeoutMs: [30_000, 0] })).toThrow(/proxyIdleTimeoutMs must be finite numbers > 0, got 0/);
     expect(() => new Stitcher({ idleCloseMinMs: -1 })).toThrow(/idleCloseMinMs/);
+  });
+
+  it("a node past the last one it can tell apart is a TooManyNodesError, and the known nodes keep working", () => {
+    const st = new Stitcher();
+    for (let i = 0; i < MAX_NODES; i++) st.ingest(`node-${i}`, []);
+    let err: unknown;
+    try {
+      st.ingest("one-too-many", []);
+    } catch (e) {
+      err = e;
+    }
+    expect(isTooManyNodesError(err) && err.limit).toBe(MAX_NODES);
+    expect((err as Error).message).toContain('"one-too-many"');
+    expect(() => st.ingest("node-0", [])).not.toThrow();
   });
 });
 
