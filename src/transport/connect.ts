@@ -36,7 +36,10 @@ export async function connectNats(url: string, opts: ConnectNatsOptions = {}): P
       timeout: opts.timeoutMs ?? 5000,
     });
   } catch (e) {
-    throw new NatsUnreachableError(url, { cause: e });
+    throw new NatsUnreachableError(
+      `cannot reach NATS at ${url}: is nats-server running? (start one with \`nats-server -js\`, or pass --nats <url>)`,
+      { url, cause: e },
+    );
   }
   void (async () => {
     for await (const s of nc.status()) {

@@ -45,7 +45,8 @@ async function findBinary(explicit: string | undefined): Promise<string> {
     ? [explicit]
     : ["/usr/sbin/nats-server", ...(process.env.PATH ?? "").split(delimiter).filter(Boolean).map((d) => join(d, "nats-server"))];
   for (const c of candidates) if (await isExecutable(c)) return c;
-  throw new NatsServerMissingError(explicit ?? "nats-server");
+  const binary = explicit ?? "nats-server";
+  throw new NatsServerMissingError(`${binary} not found: install it: apt-get install nats-server`, { binary });
 }
 
 /** Ask the kernel for a free port on host. */
@@ -55,6 +56,7 @@ export function freePort(host = "127.0.0.1"): Promise<number> {
     srv.once("error", reject);
     srv.listen(0, host, () => {
       const addr = srv.address();
+      // A listening TCP server always has an address object: plain Error for the impossible.
       srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
     });
   });
@@ -117,7 +119,7 @@ async function spawnServer(
   });
 
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new NatsServerStartError(`nats-server not ready after ${readyTimeoutMs} ms`, stderr)), readyTimeoutMs);
+    const timer = setTimeout(() => fail(new NatsServerStartError(`nats-server not ready after ${readyTimeoutMs} ms`, { stderr })), readyTimeoutMs);
     const onData = (chunk: Buffer) => {
       stderr = (stderr + chunk.toString("utf8")).slice(-STDERR_TAIL);
       if (stderr.includes(READY)) done();
@@ -137,10 +139,10 @@ async function spawnServer(
     };
     child.stderr.on("data", onData);
     void exit.then((r) => {
-      if (!stderr.includes(READY)) fail(new NatsServerStartError(`nats-server exited (${r.exitCode ?? r.signal})`, stderr));
+      if (!stderr.includes(READY)) fail(new NatsServerStartError(`nats-server exited (${r.exitCode ?? r.signal})`, { stderr }));
     });
   });
-  if (pid === undefined) throw new NatsServerStartError("nats-server did not start", stderr);
+  if (pid === undefined) throw new NatsServerStartError("nats-server did not start", { stderr });
 
   let stopping: Promise<void> | undefined;
   return {

@@ -1,73 +1,69 @@
-// Failure kinds of the transport. Each has a stable `code` so callers (the CLI,
-// the agent) can react without parsing messages.
+// Failure kinds of the transport, each a TcptrailError with a stable code so
+// callers (the CLI, the agent) can react without parsing messages.
+import { TcptrailError } from "../errors/mod.js";
 
-export type TransportErrorCode =
-  | "NATS_UNREACHABLE"
-  | "NATS_SERVER_MISSING"
-  | "NATS_SERVER_START_FAILED"
-  | "MALFORMED_MESSAGE"
-  | "PUBLISHER_CLOSED";
-
-export abstract class TransportError extends Error {
-  abstract readonly code: TransportErrorCode;
+export interface NatsUnreachableOptions extends ErrorOptions {
+  /** The server URL that did not answer. */
+  url: string;
 }
 
 /** The NATS server could not be reached when connecting for the first time. */
-export class NatsUnreachableError extends TransportError {
-  readonly code = "NATS_UNREACHABLE" as const;
-  constructor(readonly url: string, options?: ErrorOptions) {
-    super(
-      `cannot reach NATS at ${url}: is nats-server running? (start one with \`nats-server -js\`, or pass --nats <url>)`,
-      options,
-    );
-    this.name = "NatsUnreachableError";
+export class NatsUnreachableError extends TcptrailError {
+  readonly code = "ERR_TRANSPORT_NATS_UNREACHABLE";
+  readonly url: string;
+  constructor(message: string, options: NatsUnreachableOptions) {
+    super(message, options);
+    this.url = options.url;
   }
+}
+
+export interface NatsServerMissingOptions extends ErrorOptions {
+  /** The binary looked for (a path, or "nats-server" on PATH). */
+  binary: string;
 }
 
 /** The nats-server binary is not installed. */
-export class NatsServerMissingError extends TransportError {
-  readonly code = "NATS_SERVER_MISSING" as const;
-  constructor(readonly binary: string, options?: ErrorOptions) {
-    super(`${binary} not found: install it: apt-get install nats-server`, options);
-    this.name = "NatsServerMissingError";
+export class NatsServerMissingError extends TcptrailError {
+  readonly code = "ERR_TRANSPORT_NATS_SERVER_MISSING";
+  readonly binary: string;
+  constructor(message: string, options: NatsServerMissingOptions) {
+    super(message, options);
+    this.binary = options.binary;
   }
+}
+
+export interface NatsServerStartOptions extends ErrorOptions {
+  /** The tail of what nats-server printed; its last lines say why it did not start. */
+  stderr: string;
 }
 
 /** nats-server exited or never became ready. */
-export class NatsServerStartError extends TransportError {
-  readonly code = "NATS_SERVER_START_FAILED" as const;
-  constructor(message: string, readonly stderr: string, options?: ErrorOptions) {
+export class NatsServerStartError extends TcptrailError {
+  readonly code = "ERR_TRANSPORT_NATS_SERVER_START";
+  readonly stderr: string;
+  /** The message gets the last 3 lines of `stderr` appended: that is where nats-server says why. */
+  constructor(message: string, options: NatsServerStartOptions) {
+    const { stderr } = options;
     super(stderr ? `${message}: ${stderr.trim().split("\n").slice(-3).join(" | ")}` : message, options);
-    this.name = "NatsServerStartError";
+    this.stderr = stderr;
   }
 }
 
-/** A message on an events subject that is not a sane EventBatch. */
-export class MalformedMessageError extends TransportError {
-  readonly code = "MALFORMED_MESSAGE" as const;
+/** A message on an events subject that is not a sane EventBatch. The message is prefixed "malformed event batch: ". */
+export class MalformedMessageError extends TcptrailError {
+  readonly code = "ERR_TRANSPORT_MALFORMED_MESSAGE";
   constructor(message: string, options?: ErrorOptions) {
     super(`malformed event batch: ${message}`, options);
-    this.name = "MalformedMessageError";
   }
 }
 
 /** push() after close(). */
-export class PublisherClosedError extends TransportError {
-  readonly code = "PUBLISHER_CLOSED" as const;
-  constructor() {
-    super("event publisher is closed");
-    this.name = "PublisherClosedError";
-  }
+export class PublisherClosedError extends TcptrailError {
+  readonly code = "ERR_TRANSPORT_PUBLISHER_CLOSED";
 }
 
-const hasCode = (e: unknown, code: TransportErrorCode): boolean =>
-  e instanceof TransportError && e.code === code;
-
-export const isTransportError = (e: unknown): e is TransportError => e instanceof TransportError;
-export const isNatsUnreachableError = (e: unknown): e is NatsUnreachableError => hasCode(e, "NATS_UNREACHABLE");
-export const isNatsServerMissingError = (e: unknown): e is NatsServerMissingError =>
-  hasCode(e, "NATS_SERVER_MISSING");
-export const isNatsServerStartError = (e: unknown): e is NatsServerStartError =>
-  hasCode(e, "NATS_SERVER_START_FAILED");
-export const isMalformedMessageError = (e: unknown): e is MalformedMessageError => hasCode(e, "MALFORMED_MESSAGE");
-export const isPublisherClosedError = (e: unknown): e is PublisherClosedError => hasCode(e, "PUBLISHER_CLOSED");
+export const isNatsUnreachableError = (e: unknown): e is NatsUnreachableError => e instanceof NatsUnreachableError;
+export const isNatsServerMissingError = (e: unknown): e is NatsServerMissingError => e instanceof NatsServerMissingError;
+export const isNatsServerStartError = (e: unknown): e is NatsServerStartError => e instanceof NatsServerStartError;
+export const isMalformedMessageError = (e: unknown): e is MalformedMessageError => e instanceof MalformedMessageError;
+export const isPublisherClosedError = (e: unknown): e is PublisherClosedError => e instanceof PublisherClosedError;

@@ -2,6 +2,7 @@
 // NATS restarts and slow acks with a bounded queue that sheds the oldest events
 // (and says so) rather than growing without limit or blocking the agent.
 import type { JetStreamClient } from "@nats-io/jetstream";
+import { InvalidArgumentError } from "../errors/mod.js";
 import { positiveIntervalMs, type ConnEventInit, type KernelNs } from "../model/mod.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import { batchMsgId, encodeBatch, type BatchOrigin } from "./batch-codec.js";
@@ -114,8 +115,8 @@ function resolveOptions(opts: EventPublisherOptions): ResolvedOptions {
     retryInitialMs: positiveIntervalMs("retryInitialMs", opts.retryInitialMs, DEFAULT_RETRY_INITIAL_MS),
     retryMaxMs: positiveIntervalMs("retryMaxMs", opts.retryMaxMs, DEFAULT_RETRY_MAX_MS),
   };
-  for (const k of ["maxBatchEvents", "maxInFlight"] as const) {
-    if (!Number.isInteger(r[k]) || r[k] < 1) throw new RangeError(`${k} must be an integer >= 1`);
+  for (const k of ["maxBatchEvents", "maxInFlight", "maxQueuedEvents"] as const) {
+    if (!Number.isInteger(r[k]) || r[k] < 1) throw InvalidArgumentError.format(k, `must be an integer >= 1, got ${r[k]}`);
   }
   return r;
 }
@@ -166,7 +167,7 @@ export class EventPublisher {
 
   /** Queue events (already in seq order) for publishing. Never blocks; drops the oldest when full. */
   push(events: readonly ConnEventInit[]): void {
-    if (this.#closed) throw new PublisherClosedError();
+    if (this.#closed) throw new PublisherClosedError("event publisher is closed");
     if (events.length === 0) return;
     if (this.#queue.size === 0) this.#firstQueuedAt = Date.now();
     const d = this.#displaced;

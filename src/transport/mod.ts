@@ -20,6 +20,7 @@ export {
   type StreamLimitsOverrides,
 } from "./streams.js";
 export { batchMsgId, decodeBatch, encodeBatch, type BatchOrigin, type DecodedBatch } from "./batch-codec.js";
+export { BatchCutter, type BatchCutterOptions, type EncodedBatch } from "./batch-cutter.js";
 export {
   DEFAULT_MAX_BATCH_DELAY_MS,
   DEFAULT_MAX_BATCH_EVENTS,
@@ -54,14 +55,14 @@ export {
   NatsServerStartError,
   NatsUnreachableError,
   PublisherClosedError,
-  TransportError,
   isMalformedMessageError,
   isNatsServerMissingError,
   isNatsServerStartError,
   isNatsUnreachableError,
   isPublisherClosedError,
-  isTransportError,
-  type TransportErrorCode,
+  type NatsServerMissingOptions,
+  type NatsServerStartOptions,
+  type NatsUnreachableOptions,
 } from "./errors.js";
 export type { NatsConnection } from "@nats-io/nats-core";
 export { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";

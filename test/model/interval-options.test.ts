@@ -4,6 +4,7 @@
 // becoming a timer that fires every millisecond.
 import { describe, expect, it } from "vitest";
 import { Agent, DEFAULT_AGENT_TICK_MS } from "../../src/agent/mod.js";
+import { InvalidArgumentError, isInvalidArgumentError } from "../../src/errors/mod.js";
 import { MAX_TIMER_MS, positiveIntervalMs } from "../../src/model/mod.js";
 import { DEFAULT_SSE_HEARTBEAT_MS, buildQueryApp, resolveSseOptions } from "../../src/query/server/mod.js";
 import { DEFAULT_CHECKPOINT_MS, isConsumerOptionsError, startConsumerService } from "../../src/consumer/mod.js";
@@ -25,9 +26,10 @@ async function errorOf(make: () => unknown): Promise<unknown> {
 }
 
 describe("positiveIntervalMs", () => {
-  it.each(BAD)("refuses %s, naming the option", (v) => {
-    expect(() => positiveIntervalMs("fooMs", v, 10)).toThrow(RangeError);
-    expect(() => positiveIntervalMs("fooMs", v, 10)).toThrow(/^fooMs must be a whole number of milliseconds/);
+  it.each(BAD)("refuses %s with an InvalidArgumentError naming the option", async (v) => {
+    const err = await errorOf(() => positiveIntervalMs("fooMs", v, 10));
+    expect(isInvalidArgumentError(err) && err.property).toBe("fooMs");
+    expect((err as Error).message).toMatch(/^fooMs must be a whole number of milliseconds/);
   });
 
   it.each(GOOD)("accepts %s", (v) => {
@@ -37,8 +39,10 @@ describe("positiveIntervalMs", () => {
   it("takes the default when the option is not given, and the module's own error class", () => {
     expect(positiveIntervalMs("fooMs", undefined, 10)).toBe(10);
     expect(positiveIntervalMs("fooMs", null, 10)).toBe(10);
-    class OptionsError extends Error {}
-    expect(() => positiveIntervalMs("fooMs", 0, 10, (m) => new OptionsError(m))).toThrow(OptionsError);
+    class OptionsError extends InvalidArgumentError {
+      override readonly code = "ERR_TEST_INVALID_OPTION";
+    }
+    expect(() => positiveIntervalMs("fooMs", 0, 10, OptionsError)).toThrow(OptionsError);
   });
 });
 
@@ -67,6 +71,13 @@ describe("EventPublisher timer options", () => {
     }
   });
 
+  it.each(["maxBatchEvents", "maxInFlight", "maxQueuedEvents"] as const)("refuses a %s below 1, naming it", async (name) => {
+    for (const v of [0, -1, 1.5]) {
+      const err = await errorOf(() => new EventPublisher({ ...origin, [name]: v }));
+      expect(isInvalidArgumentError(err) && err.property, `${name}: ${v} gave ${String(err)}`).toBe(name);
+    }
+  });
+
   it.each(options)("accepts a whole positive %s", (name) => {
     for (const v of GOOD) expect(new EventPublisher({ ...origin, [name]: v })).toBeInstanceOf(EventPublisher);
     expect(DEFAULT_MAX_BATCH_DELAY_MS).toBeGreaterThan(0);
@@ -82,6 +93,7 @@ describe("consumer service timer options", () => {
     for (const v of BAD) {
       const err = await errorOf(() => startConsumerService({ ...base, [name]: v }));
       expect(isConsumerOptionsError(err), `${name}: ${v} gave ${String(err)}`).toBe(true);
+      expect(isConsumerOptionsError(err) && err.property).toBe(name);
       expect((err as Error).message).toMatch(new RegExp(`${name} must be a whole number of milliseconds`));
     }
     expect(DEFAULT_CHECKPOINT_MS).toBeGreaterThan(0);
@@ -114,7 +126,7 @@ describe("retention schedule intervalMs", () => {
 describe("SSE heartbeatMs", () => {
   it.each(BAD)("refuses %s when the query app is built", async (v) => {
     const err = await errorOf(() => buildQueryApp({ store: {} as TraceStore, sse: { heartbeatMs: v } }));
-    expect(err).toBeInstanceOf(RangeError);
+    expect(isInvalidArgumentError(err) && err.property).toBe("sse.heartbeatMs");
     expect((err as Error).message).toMatch(/^sse\.heartbeatMs must be a whole number of milliseconds/);
   });
 

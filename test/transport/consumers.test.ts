@@ -54,7 +54,7 @@ describe("decodeBatch", () => {
     }
     expect(err).toBeInstanceOf(MalformedMessageError);
     expect(isMalformedMessageError(err)).toBe(true);
-    expect((err as MalformedMessageError).code).toBe("MALFORMED_MESSAGE");
+    expect((err as MalformedMessageError).code).toBe("ERR_TRANSPORT_MALFORMED_MESSAGE");
   });
 });
 
