@@ -10,6 +10,8 @@ export {
   isAlertRuleError,
   isAlertSourceError,
   isWebhookError,
+  type AlertRuleOptions,
+  type WebhookErrorOptions,
 } from "./errors.js";
 export { parseDuration } from "./duration.js";
 export {

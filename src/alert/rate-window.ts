@@ -1,6 +1,7 @@
 // Sliding-window counting with bounded memory. Both questions the engine asks
 // ("more than N in the window?" and "fewer than max in the period?") only need
 // the most recent `capacity` hits, so each key keeps a small ring of times.
+import { InvalidArgumentError } from "../errors/mod.js";
 
 export class RateWindow {
   readonly #times: number[];
@@ -11,8 +12,8 @@ export class RateWindow {
 
   /** `capacity`: hits worth remembering; `windowMs`: how far back a hit counts. */
   constructor(capacity: number, windowMs: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer`);
-    if (!(windowMs > 0)) throw new RangeError(`windowMs must be positive`);
+    if (!Number.isInteger(capacity) || capacity < 1) throw InvalidArgumentError.format("capacity", `must be a positive integer, got ${capacity}`);
+    if (!(windowMs > 0)) throw InvalidArgumentError.format("windowMs", `must be positive, got ${windowMs}`);
     this.#times = new Array<number>(capacity).fill(0);
     this.#windowMs = windowMs;
   }

@@ -2,6 +2,7 @@
 // bounded queue in the background: a slow or dead receiver costs memory up to
 // `maxQueue` alerts and counted drops, never a stalled engine.
 import { setTimeout as sleep } from "node:timers/promises";
+import { InvalidArgumentError } from "../errors/mod.js";
 import type { Alert } from "../model/mod.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import { WebhookError } from "./errors.js";
@@ -42,6 +43,20 @@ export interface WebhookStats {
 
 const DEFAULTS = { timeoutMs: 5_000, retries: 3, backoffMs: 500, maxBackoffMs: 30_000, maxQueue: 1_000 };
 
+/** The parsed URL when it is an http(s) URL; the user typed it (--webhook), so say which. */
+function webhookUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch (e) {
+    throw InvalidArgumentError.format("webhook URL", `must be an http or https URL (got ${JSON.stringify(text)})`, { cause: e });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw InvalidArgumentError.format("webhook URL", `must be http or https (got ${url.protocol})`);
+  }
+  return url;
+}
+
 export class WebhookSink implements AlertSink {
   readonly #url: string;
   readonly #opts: typeof DEFAULTS;
@@ -54,10 +69,7 @@ export class WebhookSink implements AlertSink {
   readonly #stats = { delivered: 0, failed: 0, dropped: 0, retries: 0 };
 
   constructor(opts: WebhookSinkOptions) {
-    const url = new URL(opts.url);
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new TypeError(`webhook URL must be http or https (got ${url.protocol})`);
-    }
+    const url = webhookUrl(opts.url);
     this.#url = url.href;
     this.#opts = {
       timeoutMs: opts.timeoutMs ?? DEFAULTS.timeoutMs,

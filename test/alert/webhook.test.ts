@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebhookSink, alertToJson } from "../../src/alert/mod.js";
+import { isInvalidArgumentError } from "../../src/errors/mod.js";
 import { Severity, v1, type Alert } from "../../src/model/mod.js";
 
 interface Received {
@@ -157,7 +158,17 @@ describe("WebhookSink", () => {
     expect(sink.stats()).toMatchObject({ delivered: 0, failed: 1, retries: 1 });
   });
 
-  it("rejects non-http URLs", () => {
-    expect(() => new WebhookSink({ url: "file:///etc/passwd" })).toThrow(/must be http or https/);
+  it.each([
+    ["a non-http URL", "file:///etc/passwd", /must be http or https/],
+    ["no URL at all", "alerts.example", /must be an http or https URL \(got "alerts\.example"\)/],
+  ])("rejects %s with an InvalidArgumentError naming the webhook URL", (_what, bad, message) => {
+    let err: unknown;
+    try {
+      new WebhookSink({ url: bad });
+    } catch (e) {
+      err = e;
+    }
+    expect(isInvalidArgumentError(err) && err.property).toBe("webhook URL");
+    expect((err as Error).message).toMatch(message);
   });
 });
