@@ -50,7 +50,7 @@ export function durationUs(text: string): number | undefined {
  */
 export function parseDurationUs(text: string, option: string): number {
   const us = durationUs(text);
-  if (us === undefined) throw new InvalidTimeError(option, text, DURATION_SYNTAX);
+  if (us === undefined) throw InvalidTimeError.expecting(option, text, DURATION_SYNTAX);
   return us;
 }
 

@@ -33,7 +33,7 @@ export function parseTimeUs(text: string, opts: ParseTimeOptions): number {
   if (ago !== undefined) return nowUs - ago;
   const t = parseRfc3339(s);
   if ("us" in t) return t.us;
-  throw new InvalidTimeError(opts.option, text, TIME_SYNTAX, t.problem);
+  throw InvalidTimeError.expecting(opts.option, text, TIME_SYNTAX, t.problem);
 }
 
 /** Like parseTimeUs, as a Date (millisecond resolution). @throws InvalidTimeError */

@@ -1,6 +1,7 @@
 // The one time grammar: durations, RFC 3339 times (calendar-checked), now and
 // µs since the epoch, with one error type that names the option.
 import { describe, expect, it } from "vitest";
+import { isInvalidArgumentError } from "../../src/errors/mod.js";
 import {
   InvalidTimeError,
   daysInMonth,
@@ -93,7 +94,7 @@ describe("RFC 3339 times", () => {
     const e = errorOf(() => at(text));
     expect(e.problem).toBe(problem);
     expect(e.message).toContain(problem);
-    expect(e.option).toBe("--since");
+    expect(e.property).toBe("--since");
   });
 
   it("knows leap years", () => {
@@ -113,7 +114,8 @@ describe("time points", () => {
     (text) => {
       const e = errorOf(() => parseTimeUs(text, { option: "until", nowUs: NOW_US }));
       expect(e).toBeInstanceOf(InvalidTimeError);
-      expect(e.code).toBe("INVALID_TIME");
+      expect(e.code).toBe("ERR_TIMEFMT_INVALID_TIME");
+      expect(isInvalidArgumentError(e) && e.property).toBe("until");
       expect(e.message).toMatch(/^until must be a duration like 5m, 1h30m or 2d \(that long ago\), an RFC 3339 time/);
       expect(e.value).toBe(text);
     },
