@@ -34,7 +34,7 @@ export async function run(file: string, args: readonly string[], opts: RunOption
   });
   const res = { ok: r.exitCode === 0 && !r.failed, stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? "") };
   if (!res.ok && !opts.allowFailure) {
-    throw new LabCommandError([bin, ...argv].join(" "), res.stderr || r.shortMessage || "", { cause: r });
+    throw LabCommandError.failed([bin, ...argv].join(" "), res.stderr || r.shortMessage || "", { cause: r });
   }
   return res;
 }

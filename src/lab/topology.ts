@@ -25,18 +25,18 @@ export function bridgeName(prefix: string): string {
 }
 
 export function planPods(o: PodPlanOptions): PodState[] {
-  if (!PREFIX.test(o.prefix)) throw new LabOptionError(`prefix "${o.prefix}" must be 1-8 of [a-z0-9-]`);
+  if (!PREFIX.test(o.prefix)) throw new LabOptionError(`prefix "${o.prefix}" must be 1-8 of [a-z0-9-]`, { property: "prefix" });
   const base = parseSubnet24(o.subnet);
-  if (o.pods.length === 0 || o.pods.length > 200) throw new LabOptionError("between 1 and 200 pods");
-  if (new Set(o.pods).size !== o.pods.length) throw new LabOptionError(`duplicate pod in ${o.pods.join(",")}`);
+  if (o.pods.length === 0 || o.pods.length > 200) throw new LabOptionError("between 1 and 200 pods", { property: "pods" });
+  if (new Set(o.pods).size !== o.pods.length) throw new LabOptionError(`duplicate pod in ${o.pods.join(",")}`, { property: "pods" });
   for (const p of o.plainPods) {
-    if (!o.pods.includes(p)) throw new LabOptionError(`plain pod "${p}" is not one of the pods ${o.pods.join(",")}`);
+    if (!o.pods.includes(p)) throw new LabOptionError(`plain pod "${p}" is not one of the pods ${o.pods.join(",")}`, { property: "plainPods" });
   }
   return o.pods.map((name, i) => {
-    if (!POD_NAME.test(name)) throw new LabOptionError(`pod name "${name}" must be [a-z0-9]+`);
+    if (!POD_NAME.test(name)) throw new LabOptionError(`pod name "${name}" must be [a-z0-9]+`, { property: "pods" });
     const netns = `${o.prefix}${name}`;
     const hostVeth = `${netns}-v`;
-    if (hostVeth.length > IFNAME_MAX) throw new LabOptionError(`pod name "${netns}" too long for an interface name`);
+    if (hostVeth.length > IFNAME_MAX) throw new LabOptionError(`pod name "${netns}" too long for an interface name`, { property: "pods" });
     return { name, netns, ip: `${base}.${i + 2}`, prefixLen: 24, meshed: !o.plainPods.includes(name), hostVeth };
   });
 }
@@ -45,7 +45,7 @@ export function planPods(o: PodPlanOptions): PodState[] {
 export function parseSubnet24(subnet: string): string {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.0\/24$/.exec(subnet);
   if (!m || m.slice(1, 4).some((x) => Number(x) > 255)) {
-    throw new LabOptionError(`subnet "${subnet}" must be an IPv4 /24 like 10.88.0.0/24`);
+    throw new LabOptionError(`subnet "${subnet}" must be an IPv4 /24 like 10.88.0.0/24`, { property: "subnet" });
   }
   return `${m[1]}.${m[2]}.${m[3]}`;
 }
@@ -93,7 +93,7 @@ export async function deletePod(pod: Pick<PodState, "netns" | "hostVeth">): Prom
   for (let i = 0; i < 50 && (await linkExists(pod.hostVeth)); i++) await sleep(20);
   if (await linkExists(pod.hostVeth)) {
     const r = await run("ip", ["link", "delete", pod.hostVeth], { allowFailure: true });
-    if (!r.ok && (await linkExists(pod.hostVeth))) throw new LabCommandError(`ip link delete ${pod.hostVeth}`, r.stderr);
+    if (!r.ok && (await linkExists(pod.hostVeth))) throw LabCommandError.failed(`ip link delete ${pod.hostVeth}`, r.stderr);
   }
 }
 

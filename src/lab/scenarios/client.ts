@@ -38,7 +38,7 @@ export function startClient(state: LabState, call: ClientCall): RunningClient {
     try {
       result = JSON.parse(line) as ClientResult;
     } catch {
-      throw new LabCommandError(`lab client in ${call.from.netns}`, String(r.stderr) || `exit ${String(r.exitCode)}`);
+      throw LabCommandError.failed(`lab client in ${call.from.netns}`, String(r.stderr) || `exit ${String(r.exitCode)}`);
     }
     return { clientPod: call.from.netns, target: call.target, path: call.path, pid: result.pid, result };
   });
