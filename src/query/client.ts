@@ -61,18 +61,18 @@ export class QueryClient {
     try {
       res = await fetch(u, { signal: AbortSignal.timeout(this.#timeoutMs), headers: { accept: "application/json" } });
     } catch (cause) {
-      throw new ApiUnreachableError(this.url, { cause });
+      throw new ApiUnreachableError(`cannot reach the tcptrail API at ${this.url}: is \`tcptrail run\` running?`, { url: this.url, cause });
     }
     const text = await res.text();
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
-      throw new ApiResponseError(res.status, "BAD_RESPONSE", `the API at ${this.url} answered ${res.status} with a non-JSON body`);
+      throw new ApiResponseError(`the API at ${this.url} answered ${res.status} with a non-JSON body`, { status: res.status, error: "BAD_RESPONSE" });
     }
     if (!res.ok) {
       const b = body as { error?: string; message?: string };
-      throw new ApiResponseError(res.status, b.error ?? "ERROR", b.message ?? `HTTP ${res.status}`);
+      throw new ApiResponseError(b.message ?? `HTTP ${res.status}`, { status: res.status, error: b.error ?? "ERROR" });
     }
     return body;
   }

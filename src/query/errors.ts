@@ -1,46 +1,46 @@
 // Failures of the query layer: a bad parameter (the API answers 400) and the
 // CLI's two ways of failing to get an answer from the API.
+import { InvalidArgumentError, TcptrailError } from "../errors/mod.js";
 
-export type QueryErrorCode = "BAD_PARAMETER" | "API_UNREACHABLE" | "API_ERROR";
-
-abstract class QueryErrorBase extends Error {
-  abstract readonly code: QueryErrorCode;
+/**
+ * A query parameter that is well-typed but meaningless (since=abc,
+ * outcome=bogus); `property` names the parameter. The API answers 400.
+ */
+export class BadParameterError extends InvalidArgumentError {
+  override readonly code = "ERR_QUERY_BAD_PARAMETER";
 }
 
-/** A query parameter that is well-typed but meaningless (since=abc, outcome=bogus). */
-export class BadParameterError extends QueryErrorBase {
-  readonly code = "BAD_PARAMETER" as const;
-  constructor(
-    readonly parameter: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "BadParameterError";
-  }
+export interface ApiUnreachableOptions extends ErrorOptions {
+  /** The API base URL that did not answer. */
+  url: string;
 }
 
 /** Nothing answered at the API address. */
-export class ApiUnreachableError extends QueryErrorBase {
-  readonly code = "API_UNREACHABLE" as const;
-  constructor(
-    readonly url: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`cannot reach the tcptrail API at ${url}: is \`tcptrail run\` running?`, options);
-    this.name = "ApiUnreachableError";
+export class ApiUnreachableError extends TcptrailError {
+  readonly code = "ERR_QUERY_API_UNREACHABLE";
+  readonly url: string;
+  constructor(message: string, options: ApiUnreachableOptions) {
+    super(message, options);
+    this.url = options.url;
   }
 }
 
+export interface ApiResponseOptions extends ErrorOptions {
+  /** HTTP status of the answer. */
+  status: number;
+  /** The API's own error kind ("BAD_PARAMETER", "NOT_FOUND"), or "BAD_RESPONSE" when the body was not JSON. */
+  error: string;
+}
+
 /** The API answered with an error status; `message` is the API's own. */
-export class ApiResponseError extends QueryErrorBase {
-  readonly code = "API_ERROR" as const;
-  constructor(
-    readonly status: number,
-    readonly error: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "ApiResponseError";
+export class ApiResponseError extends TcptrailError {
+  readonly code = "ERR_QUERY_API_RESPONSE";
+  readonly status: number;
+  readonly error: string;
+  constructor(message: string, options: ApiResponseOptions) {
+    super(message, options);
+    this.status = options.status;
+    this.error = options.error;
   }
 }
 

@@ -18,5 +18,6 @@ export {
   isApiResponseError,
   isApiUnreachableError,
   isBadParameterError,
-  type QueryErrorCode,
+  type ApiResponseOptions,
+  type ApiUnreachableOptions,
 } from "./errors.js";

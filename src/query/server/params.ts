@@ -86,7 +86,7 @@ function timeParam(name: string, v: string | undefined, nowUs: number): number |
     return parseTimeUs(v, { option: name, nowUs });
   } catch (e) {
     // The grammar's own message already names the parameter; the API's 400 carries it as is.
-    if (isInvalidTimeError(e)) throw new BadParameterError(name, e.message);
+    if (isInvalidTimeError(e)) throw new BadParameterError(e.message, { property: name, cause: e });
     throw e;
   }
 }
@@ -95,20 +95,20 @@ function window(q: { since?: string; until?: string }, nowUs: number): { since?:
   const since = timeParam("since", q.since, nowUs);
   const until = timeParam("until", q.until, nowUs);
   if (since !== undefined && until !== undefined && until < since) {
-    throw new BadParameterError("until", "until must not be before since");
+    throw BadParameterError.format("until", "must not be before since");
   }
   return { since, until };
 }
 
 function ipParam(v: string | undefined): string | undefined {
-  if (v !== undefined && !isIP(v)) throw new BadParameterError("ip", `ip must be ${props.ip.description}`);
+  if (v !== undefined && !isIP(v)) throw BadParameterError.format("ip", `must be ${props.ip.description}`);
   return v;
 }
 
 function names(name: string, v: string, parse: (s: string) => number | undefined, description: string): number[] {
   return v.split(",").map((s) => {
     const n = parse(s.trim());
-    if (n === undefined || n === 0) throw new BadParameterError(name, `${name} must be ${description}`);
+    if (n === undefined || n === 0) throw BadParameterError.format(name, `must be ${description}`);
     return n;
   });
 }
@@ -128,8 +128,8 @@ export const parseTraceStream = (q: TraceListQuery): LiveTraceFilter => liveTrac
 
 export function parseTimeline(q: TimelineParams, nowUs: number = Date.now() * 1000): TimelineQuery {
   const given = [q.trace, q.socket, q.ip].filter((v) => v !== undefined).length;
-  if (given !== 1) throw new BadParameterError("trace", "give exactly one of trace, socket or ip");
-  if (q.port !== undefined && q.ip === undefined) throw new BadParameterError("port", "port needs ip");
+  if (given !== 1) throw new BadParameterError("give exactly one of trace, socket or ip", { property: "trace" });
+  if (q.port !== undefined && q.ip === undefined) throw BadParameterError.format("port", "needs ip");
   return { traceId: q.trace, socketId: q.socket, ip: ipParam(q.ip), port: q.port, ...window(q, nowUs), limit: q.limit };
 }
 
