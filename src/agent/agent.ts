@@ -5,7 +5,7 @@
 // enriched (tuple, pod, owner, role) as it is released.
 import { hostname } from "node:os";
 import { EventKind, kernelUs, monotonicNs, nsSpan, positiveIntervalMs, type ConnEventInit, type KernelNs } from "../model/mod.js";
-import { BpftraceRunner, LineParser, SLOW_BPFTRACE_WARNING, blankEvent, defaultProgramPath, preflight, type CrashInfo, type ParsedEvent, type ProbeFeatures } from "../probes/mod.js";
+import { BpftraceRunner, LineParser, ProbeAttachError, SLOW_BPFTRACE_WARNING, blankEvent, defaultProgramPath, preflight, type CrashInfo, type ParsedEvent, type ProbeFeatures } from "../probes/mod.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import type { TcptrailMetrics } from "../metrics/mod.js";
 import { MeshRoleClassifier, type MeshRoleOptions } from "./role.js";
@@ -129,7 +129,8 @@ export class Agent {
   /**
    * Check the machine, start bpftrace and resolve once its probes are
    * attached (its BEGIN line arrived). Rejects with a PreflightError that
-   * says what to do when the probes cannot run here.
+   * says what to do when the probes cannot run here, or a ProbeAttachError
+   * when bpftrace exits or stalls before attaching.
    */
   async start(): Promise<ProbeFeatures> {
     const features = await preflight({ ...(this.#o.bpftrace ? { bpftrace: this.#o.bpftrace } : {}), mountTracefs: this.#o.mountTracefs ?? true });
@@ -149,7 +150,7 @@ export class Agent {
     const attached = new Promise<void>((resolve, reject) => (this.#attached = { resolve, reject }));
     this.#runner.start();
     this.startClock();
-    const timeout = setTimeout(() => this.#attached?.reject(new Error("bpftrace did not attach its probes within 60 s (see its stderr above)")), 60_000);
+    const timeout = setTimeout(() => this.#attached?.reject(new ProbeAttachError("bpftrace did not attach its probes within 60 s (see its stderr above)")), 60_000);
     try {
       await attached;
     } catch (err) {
@@ -270,7 +271,7 @@ export class Agent {
     if (this.#attached) {
       // It never attached: restarting would fail the same way, so say why now.
       const why = info.stderr.split("\n").filter(Boolean).at(-1) ?? `exit ${info.exitCode ?? info.signal}`;
-      this.#attached.reject(new Error(`bpftrace exited before attaching its probes: ${why}`));
+      this.#attached.reject(new ProbeAttachError(`bpftrace exited before attaching its probes: ${why}`));
       this.#attached = undefined;
       return;
     }

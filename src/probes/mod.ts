@@ -22,13 +22,24 @@ export {
   type BpftraceVersion,
   type FindBpftraceOptions,
 } from "./bpftrace-binary.js";
+export { preflight, REQUIRED_TRACEPOINTS, type PreflightOptions, type ProbeFeatures } from "./preflight.js";
 export {
-  preflight,
+  BpftraceMissingError,
+  BpftraceUnusableError,
+  NotRootError,
   PreflightError,
+  ProbeAttachError,
+  ProgramMissingError,
+  TracefsUnmountedError,
+  TracepointMissingError,
+  isBpftraceMissingError,
+  isBpftraceUnusableError,
+  isNotRootError,
   isPreflightError,
-  REQUIRED_TRACEPOINTS,
-  type PreflightCode,
-  type PreflightOptions,
-  type ProbeFeatures,
-} from "./preflight.js";
+  isProbeAttachError,
+  isProgramMissingError,
+  isTracefsUnmountedError,
+  isTracepointMissingError,
+  type TracepointMissingOptions,
+} from "./errors.js";
 export { defaultProgramPath } from "./program.js";

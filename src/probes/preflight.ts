@@ -4,6 +4,7 @@
 import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
+import { BpftraceMissingError, BpftraceUnusableError, NotRootError, TracefsUnmountedError, TracepointMissingError } from "./errors.js";
 import { BPFTRACE_ENV, bpftraceVersion, findBpftrace, isCurrentBpftrace, isExecutable, type BpftraceSource, type BpftraceVersion, type FindBpftraceOptions } from "./bpftrace-binary.js";
 
 export const TRACEFS = "/sys/kernel/tracing";
@@ -25,19 +26,6 @@ export const REQUIRED_TRACEPOINTS = [
   "syscalls/sys_exit_getsockopt",
 ] as const;
 
-export type PreflightCode = "BPFTRACE_MISSING" | "BPFTRACE_UNUSABLE" | "NOT_ROOT" | "TRACEFS_UNMOUNTED" | "TRACEPOINT_MISSING";
-
-export class PreflightError extends Error {
-  readonly code: PreflightCode;
-  constructor(code: PreflightCode, message: string) {
-    super(message);
-    this.name = "PreflightError";
-    this.code = code;
-  }
-}
-
-export const isPreflightError = (e: unknown): e is PreflightError => e instanceof PreflightError;
-
 export interface ProbeFeatures {
   bpftrace: string;
   /** Which rule found it: --bpftrace, $TCPTRAIL_BPFTRACE, the private prefix or PATH. */
@@ -58,35 +46,36 @@ export interface PreflightOptions extends FindBpftraceOptions {
   mountTracefs?: boolean;
 }
 
-/** Throws PreflightError with the fix when the probes cannot run here. */
+/** Throws a PreflightError (its subclass names the problem) with the fix when the probes cannot run here. */
 export async function preflight(opts: PreflightOptions = {}): Promise<ProbeFeatures> {
   const found = findBpftrace(opts);
   if (!found || !isExecutable(found.path)) {
     const where = found ? ` at ${found.path} (${describeSource(found.source)})` : "";
-    throw new PreflightError("BPFTRACE_MISSING", `bpftrace is not installed${where}: run deploy/setup.sh (or \`apt-get install -y bpftrace\`).`);
+    throw new BpftraceMissingError(`bpftrace is not installed${where}: run deploy/setup.sh (or \`apt-get install -y bpftrace\`).`);
   }
   const bpftrace = found.path;
   const root = process.getuid?.() === 0;
   if (!root) {
-    throw new PreflightError("NOT_ROOT", "the tcptrail agent loads eBPF programs and must run as root: run it with sudo.");
+    throw new NotRootError("the tcptrail agent loads eBPF programs and must run as root: run it with sudo.");
   }
   if (!existsSync(join(TRACEFS, "events"))) {
     if (opts.mountTracefs !== false) {
       await execa("mount", ["-t", "tracefs", "tracefs", TRACEFS], { reject: false });
     }
     if (!existsSync(join(TRACEFS, "events"))) {
-      throw new PreflightError("TRACEFS_UNMOUNTED", `tracefs is not mounted, so bpftrace cannot find tracepoints: run \`${MOUNT_FIX}\`.`);
+      throw new TracefsUnmountedError(`tracefs is not mounted, so bpftrace cannot find tracepoints: run \`${MOUNT_FIX}\`.`);
     }
   }
   for (const tp of REQUIRED_TRACEPOINTS) {
     if (!existsSync(join(TRACEFS, "events", tp))) {
-      throw new PreflightError("TRACEPOINT_MISSING", `this kernel has no tracepoint ${tp.replace("/", ":")}: tcptrail needs Linux 6.10 or newer with tracepoints enabled.`);
+      const tracepoint = tp.replace("/", ":");
+      throw new TracepointMissingError(`this kernel has no tracepoint ${tracepoint}: tcptrail needs Linux 6.10 or newer with tracepoints enabled.`, { tracepoint });
     }
   }
   // Last: the cheap checks above answer first when the machine is not ready.
   const version = await bpftraceVersion(bpftrace);
   if (!version) {
-    throw new PreflightError("BPFTRACE_UNUSABLE", `\`${bpftrace} --version\` failed (${describeSource(found.source)}): run deploy/setup.sh to reinstall bpftrace.`);
+    throw new BpftraceUnusableError(`\`${bpftrace} --version\` failed (${describeSource(found.source)}): run deploy/setup.sh to reinstall bpftrace.`);
   }
   return {
     bpftrace,

@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ProgramMissingError } from "./errors.js";
 
 /** Repository root: the directory holding probes/ (src/probes → ../..; dist/src/probes → ../../..). */
 function repoRoot(): string {
@@ -10,7 +11,7 @@ function repoRoot(): string {
     if (existsSync(join(dir, "probes", "tcptrail.bt"))) return dir;
     dir = resolve(dir, "..");
   }
-  throw new Error("cannot find probes/tcptrail.bt next to the tcptrail installation");
+  throw new ProgramMissingError("cannot find probes/tcptrail.bt next to the tcptrail installation: reinstall it (deploy/setup.sh)");
 }
 
 /** The tracepoint program every kernel tcptrail supports runs. */

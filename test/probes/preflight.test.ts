@@ -3,7 +3,7 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { BPFTRACE_ENV, isCurrentBpftrace, isPreflightError, preflight } from "../../src/probes/mod.js";
+import { BPFTRACE_ENV, isBpftraceMissingError, isBpftraceUnusableError, isCurrentBpftrace, isPreflightError, preflight } from "../../src/probes/mod.js";
 import { itRoot, makeTempDir } from "../helpers/mod.js";
 
 const BIN = new URL("../../bin/tcptrail", import.meta.url).pathname;
@@ -12,13 +12,14 @@ describe("preflight", () => {
   it("a missing bpftrace names the package to install", async () => {
     const err = await preflight({ bpftrace: "/nonexistent/bpftrace" }).catch((e: unknown) => e);
     expect(isPreflightError(err)).toBe(true);
-    expect((err as { code: string }).code).toBe("BPFTRACE_MISSING");
+    expect(isBpftraceMissingError(err)).toBe(true);
+    expect((err as { code: string }).code).toBe("ERR_PROBES_BPFTRACE_MISSING");
     expect(String((err as Error).message)).toMatch(/apt-get install -y bpftrace/);
   });
 
   it("a missing bpftrace named by $TCPTRAIL_BPFTRACE says where it looked", async () => {
     const err = await preflight({ env: { [BPFTRACE_ENV]: "/nonexistent/bpftrace" } }).catch((e: unknown) => e);
-    expect((err as { code: string }).code).toBe("BPFTRACE_MISSING");
+    expect(isBpftraceMissingError(err)).toBe(true);
     expect(String((err as Error).message)).toContain(`at /nonexistent/bpftrace (from $${BPFTRACE_ENV})`);
   });
 
@@ -42,7 +43,8 @@ describe("preflight", () => {
       writeFileSync(broken, "#!/bin/sh\necho 'error while loading shared libraries: libLLVM.so.19.1' >&2\nexit 127\n");
       chmodSync(broken, 0o755);
       const err = await preflight({ bpftrace: broken }).catch((e: unknown) => e);
-      expect((err as { code: string }).code).toBe("BPFTRACE_UNUSABLE");
+      expect(isPreflightError(err) && isBpftraceUnusableError(err)).toBe(true);
+      expect((err as { code: string }).code).toBe("ERR_PROBES_BPFTRACE_UNUSABLE");
       expect(String((err as Error).message)).toMatch(/--version` failed \(from --bpftrace\): run deploy\/setup\.sh/);
     } finally {
       await dir.remove();
