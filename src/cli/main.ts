@@ -5,7 +5,7 @@
 // so the command line loads only what the command it runs needs.
 import { Command, CommanderError } from "commander";
 import { registerCommands } from "./commands/mod.js";
-import { exitCodeOf } from "./exit.js";
+import { exitCodeOf, failureLine } from "./exit.js";
 
 const program = new Command()
   .name("tcptrail")
@@ -22,6 +22,6 @@ registerCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Commander has printed its own errors (and the help) already; the rest get one line.
-  if (!(err instanceof CommanderError)) console.error(`tcptrail: ${err instanceof Error ? err.message : String(err)}`);
+  if (!(err instanceof CommanderError)) console.error(failureLine(err));
   process.exitCode = exitCodeOf(err);
 });

@@ -1,20 +1,26 @@
-// Usage errors of `tcptrail observe`: the CLI turns these into exit code 2.
-// (A bad --since is the time grammar's InvalidTimeError, src/timefmt.)
+// Usage errors of `tcptrail observe`: the CLI turns these into exit code 2,
+// like every InvalidArgumentError. (A bad --since is the time grammar's
+// InvalidTimeError, src/timefmt.)
+import { InvalidArgumentError, type InvalidArgumentOptions } from "../errors/mod.js";
 
-export type ObserveErrorCode = "INVALID_FILTER";
-
-export abstract class ObserveError extends Error {
-  abstract readonly code: ObserveErrorCode;
+export interface InvalidFilterOptions extends InvalidArgumentOptions {
+  /** The value given for the filter flag (`property`). */
+  value: string;
 }
 
-export class InvalidFilterError extends ObserveError {
-  readonly code = "INVALID_FILTER" as const;
-  constructor(readonly flag: string, readonly value: string, hint: string) {
-    super(`invalid ${flag} "${value}": ${hint}`);
-    this.name = "InvalidFilterError";
+/** A filter flag's value that matches nothing by construction (--port 0, --kind bogus). */
+export class InvalidFilterError extends InvalidArgumentError {
+  override readonly code = "ERR_OBSERVE_INVALID_FILTER";
+  readonly value: string;
+  constructor(message: string, options: InvalidFilterOptions) {
+    super(message, options);
+    this.value = options.value;
+  }
+
+  /** `invalid --port "0": expected 1-65535`. */
+  static invalid(flag: string, value: string, hint: string): InvalidFilterError {
+    return new InvalidFilterError(`invalid ${flag} "${value}": ${hint}`, { property: flag, value });
   }
 }
 
-export const isObserveError = (e: unknown): e is ObserveError => e instanceof ObserveError;
-export const isInvalidFilterError = (e: unknown): e is InvalidFilterError =>
-  isObserveError(e) && e.code === "INVALID_FILTER";
+export const isInvalidFilterError = (e: unknown): e is InvalidFilterError => e instanceof InvalidFilterError;

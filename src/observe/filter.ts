@@ -34,25 +34,25 @@ const KIND_HINT = Object.keys(v1.EventKind)
 export function buildFilter(flags: FilterFlags): EventFilter {
   const ips = new Set<string>();
   for (const ip of flags.ip ?? []) {
-    if (isIP(ip) === 0) throw new InvalidFilterError("--ip", ip, "expected an IPv4 or IPv6 address");
+    if (isIP(ip) === 0) throw InvalidFilterError.invalid("--ip", ip, "expected an IPv4 or IPv6 address");
     ips.add(ip);
   }
   const ports = new Set<number>();
   for (const p of flags.port ?? []) {
     const n = Number(p);
-    if (!/^\d+$/.test(p) || n < 1 || n > 65535) throw new InvalidFilterError("--port", p, "expected 1-65535");
+    if (!/^\d+$/.test(p) || n < 1 || n > 65535) throw InvalidFilterError.invalid("--port", p, "expected 1-65535");
     ports.add(n);
   }
   const roles = new Set<number>();
   for (const r of flags.role ?? []) {
     const v = roleFromName(r);
-    if (v === undefined || v === 0) throw new InvalidFilterError("--role", r, "expected app or sidecar");
+    if (v === undefined || v === 0) throw InvalidFilterError.invalid("--role", r, "expected app or sidecar");
     roles.add(v);
   }
   const kinds = new Set<number>();
   for (const k of flags.kind ?? []) {
     const v = kindFromName(k);
-    if (v === undefined || v === 0) throw new InvalidFilterError("--kind", k, `expected one of ${KIND_HINT}`);
+    if (v === undefined || v === 0) throw InvalidFilterError.invalid("--kind", k, `expected one of ${KIND_HINT}`);
     kinds.add(v);
   }
   return { nodes: new Set(flags.node ?? []), pods: new Set(flags.pod ?? []), ips, ports, roles, kinds };

@@ -16,10 +16,4 @@ export {
   type ObserveOptions,
   type ObserveResult,
 } from "./observe.js";
-export {
-  InvalidFilterError,
-  ObserveError,
-  isInvalidFilterError,
-  isObserveError,
-  type ObserveErrorCode,
-} from "./errors.js";
+export { InvalidFilterError, isInvalidFilterError, type InvalidFilterOptions } from "./errors.js";

@@ -5,10 +5,12 @@ import { Command, CommanderError, InvalidArgumentError, type Option } from "comm
 import { describe, expect, it } from "vitest";
 import { registerCommands } from "../../src/cli/commands/mod.js";
 import { NotFoundError, UsageError } from "../../src/cli/errors.js";
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitCodeOf } from "../../src/cli/exit.js";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitCodeOf, failureLine } from "../../src/cli/exit.js";
+import { InvalidArgumentError as OurInvalidArgument } from "../../src/errors/mod.js";
+import { parseDurationUs } from "../../src/timefmt/mod.js";
 import { DEFAULT_API_URL, DEFAULT_NATS_URL, ENV_PREFIX, OUTPUT_FORMATS } from "../../src/cli/flags.js";
 import { DEFAULT_API_URL as QUERY_DEFAULT_API_URL } from "../../src/query/mod.js";
-import { DEFAULT_NATS_URL as TRANSPORT_DEFAULT_NATS_URL } from "../../src/transport/mod.js";
+import { NatsUnreachableError, DEFAULT_NATS_URL as TRANSPORT_DEFAULT_NATS_URL } from "../../src/transport/mod.js";
 
 function allCommands(): Command[] {
   const program = new Command();
@@ -77,6 +79,16 @@ describe("shared flags", () => {
   });
 });
 
+/** What the time grammar throws for a value that is not a duration. */
+function timeError(): unknown {
+  try {
+    parseDurationUs("five minutes", "--since");
+  } catch (e) {
+    return e;
+  }
+  throw new Error("expected the time grammar to refuse");
+}
+
 describe("--proxy-idle-timeout", () => {
   const flag = (): Option => {
     const found = withFlag("--proxy-idle-timeout");
@@ -111,9 +123,18 @@ describe("exit codes", () => {
     ["a commander usage error", new CommanderError(1, "commander.unknownOption", "unknown option"), EXIT_USAGE],
     ["a bad flag value", new InvalidArgumentError("bad"), EXIT_USAGE],
     ["a usage error found by the command", new UsageError("invalid --kind"), EXIT_USAGE],
+    ["a value a layer below refused (InvalidArgumentError)", OurInvalidArgument.format("webhook URL", "must be http or https"), EXIT_USAGE],
+    ["a bad time (an InvalidArgumentError subclass)", timeError(), EXIT_USAGE],
     ["not found", new NotFoundError("no trace with id x"), EXIT_FAILURE],
+    ["a failure of the work (a TcptrailError of another kind)", new NatsUnreachableError("cannot reach NATS", { url: "nats://x" }), EXIT_FAILURE],
     ["any other failure", new Error("cannot reach"), EXIT_FAILURE],
   ])("%s exits %d", (_what, err, code) => {
     expect(exitCodeOf(err)).toBe(code);
+  });
+
+  it("the CLI's own kinds have their codes, and a failure is printed as one line", () => {
+    expect(new UsageError("x").code).toBe("ERR_CLI_USAGE");
+    expect(new NotFoundError("x").code).toBe("ERR_CLI_NOT_FOUND");
+    expect(failureLine(new NotFoundError("no trace with id x"))).toBe("tcptrail: no trace with id x");
   });
 });

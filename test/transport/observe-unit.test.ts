@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { describe, expect, it } from "vitest";
+import { isInvalidArgumentError } from "../../src/errors/mod.js";
 import { registerObserve } from "../../src/cli/commands/observe.js";
 import { EventKind, ResetReason, Role, SidecarLeg, TcpState, type ConnEvent, type ConnEventInit } from "../../src/model/mod.js";
 import { decodeBatch, encodeBatch } from "../../src/transport/mod.js";
@@ -91,6 +92,8 @@ describe("filters", () => {
     }
     expect(isInvalidFilterError(err)).toBe(true);
     expect((err as Error).message).toContain(flag);
+    // An InvalidArgumentError naming the flag: the CLI's usage rule (exit 2) needs nothing more.
+    expect(isInvalidArgumentError(err) && err.property).toBe(flag);
   });
 });
 

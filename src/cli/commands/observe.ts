@@ -2,7 +2,6 @@
 // The observe loop (and with it the NATS client) is imported in the action.
 import type { Command } from "commander";
 import type { OutputFormat } from "../../observe/mod.js";
-import { UsageError } from "../errors.js";
 import { runCommand } from "../exit.js";
 import { natsFlag, outputFlag, positiveInt, sinceFlag } from "../flags.js";
 
@@ -44,22 +43,17 @@ export function registerObserve(program: Command): void {
 }
 
 async function observe(flags: ObserveFlags): Promise<void> {
-  const { buildFilter, isObserveError, runObserve } = await import("../../observe/mod.js");
+  const { buildFilter, runObserve } = await import("../../observe/mod.js");
   const { createLogger } = await import("../../log/logger.js");
-  let filter;
-  try {
-    filter = buildFilter({
-      node: flags.node !== undefined ? [flags.node] : [],
-      pod: flags.pod,
-      ip: flags.ip,
-      port: flags.port,
-      role: flags.role !== undefined ? [flags.role] : [],
-      kind: flags.kind,
-    });
-  } catch (e) {
-    if (isObserveError(e)) throw new UsageError(e.message, { cause: e });
-    throw e;
-  }
+  // A bad filter value is an InvalidFilterError: runCommand reports it as a usage error (exit 2).
+  const filter = buildFilter({
+    node: flags.node !== undefined ? [flags.node] : [],
+    pod: flags.pod,
+    ip: flags.ip,
+    port: flags.port,
+    role: flags.role !== undefined ? [flags.role] : [],
+    kind: flags.kind,
+  });
 
   const ac = new AbortController();
   const onSignal = () => ac.abort();
