@@ -81,6 +81,7 @@ export function countsBetween(before: MetricSamples, after: MetricSamples, settl
 }
 
 type Churn = (rate: number) => Promise<ChurnRun>;
+type Progress = (message: string) => void;
 
 async function tracedChurn(proc: TcptrailProcess, churn: Churn, rate: number, mode: TracerMode): Promise<TracedChurn> {
   const before = await proc.scrape();
@@ -97,7 +98,15 @@ async function sweepTracer(proc: TcptrailProcess, churn: Churn, rates: readonly 
   return { paced, full: await tracedChurn(proc, churn, 0, mode) };
 }
 
-async function sweepAgent(dir: string, bpftrace: string, churn: Churn, rates: readonly number[]): Promise<TracerSweep> {
+/** SIGINT and wait; a tracer that had to be killed or exited badly is said, since its last counters may be missing. */
+async function stopTracer(proc: TcptrailProcess | undefined, mode: TracerMode, progress: Progress): Promise<void> {
+  const s = await proc?.stop();
+  if (s && (s.killed || s.exitCode !== 0)) {
+    progress(`warning: tcptrail ${mode} did not stop cleanly on SIGINT (exit ${s.exitCode ?? s.signal}${s.killed ? ", killed" : ""}):\n${proc?.output() ?? ""}`);
+  }
+}
+
+async function sweepAgent(dir: string, bpftrace: string, churn: Churn, rates: readonly number[], progress: Progress): Promise<TracerSweep> {
   const nats = await startEmbeddedNats({ stateDir: join(dir, "nats") });
   let proc: TcptrailProcess | undefined;
   try {
@@ -105,12 +114,12 @@ async function sweepAgent(dir: string, bpftrace: string, churn: Churn, rates: re
     proc = await startTcptrail(["agent", "--nats", nats.url, "--metrics-port", String(metricsPort), "--node", SWEEP_NODE, "--bpftrace", bpftrace], { metricsPort });
     return await sweepTracer(proc, churn, rates, "agent");
   } finally {
-    await proc?.stop();
+    await stopTracer(proc, "agent", progress);
     await nats.stop();
   }
 }
 
-async function sweepRun(dir: string, bpftrace: string, churn: Churn, rates: readonly number[]): Promise<TracerSweep> {
+async function sweepRun(dir: string, bpftrace: string, churn: Churn, rates: readonly number[], progress: Progress): Promise<TracerSweep> {
   let proc: TcptrailProcess | undefined;
   try {
     const [natsPort, apiPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
@@ -118,7 +127,7 @@ async function sweepRun(dir: string, bpftrace: string, churn: Churn, rates: read
     proc = await startTcptrail(args.map(String), { metricsPort });
     return await sweepTracer(proc, churn, rates, "run");
   } finally {
-    await proc?.stop();
+    await stopTracer(proc, "run", progress);
   }
 }
 
@@ -135,8 +144,8 @@ async function tcpdumpChurn(dir: string, churn: Churn): Promise<{ full: ChurnRun
   }
 }
 
-/** Run the whole sweep; `progress` hears which step starts (it takes minutes). */
-export async function benchSweep(churnBin: string, o: SweepOptions, progress: (step: string) => void = () => undefined): Promise<SweepResult> {
+/** Run the whole sweep; `progress` hears which step starts (it takes minutes) and any warning. */
+export async function benchSweep(churnBin: string, o: SweepOptions, progress: Progress = () => undefined): Promise<SweepResult> {
   const b = await benchBpftrace();
   const churn: Churn = (rate) => runChurn(churnBin, { rate, seconds: o.seconds, dialers: o.dialers, acceptors: o.acceptors });
   const dir = mkdtempSync(join(tmpdir(), "tcptrail-sweep-"));
@@ -148,9 +157,9 @@ export async function benchSweep(churnBin: string, o: SweepOptions, progress: (s
     progress("tcpdump");
     const tcpdump = await tcpdumpChurn(dir, churn);
     progress("agent");
-    const agent = await sweepAgent(join(dir, "agent"), b.path, churn, o.rates);
+    const agent = await sweepAgent(join(dir, "agent"), b.path, churn, o.rates, progress);
     progress("run");
-    const run = await sweepRun(join(dir, "run"), b.path, churn, o.rates);
+    const run = await sweepRun(join(dir, "run"), b.path, churn, o.rates, progress);
     return {
       options: o,
       bpftrace: { path: b.path, source: b.source, version: b.version?.text ?? "(unknown version)" },

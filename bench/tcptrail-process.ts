@@ -1,11 +1,17 @@
 // The built CLI as users start it (`bin/tcptrail agent ...`, `bin/tcptrail
 // run ...`), as a child process the bench can wait on, scrape and stop with
 // SIGINT, so the numbers include everything the real command does.
+import { existsSync } from "node:fs";
 import { execa, type ResultPromise } from "execa";
 import { scrapeMetrics, type MetricSamples } from "./prometheus-text.js";
 
-/** The installed entry point; it runs dist/src/cli (npm run bench builds it first). */
-export const TCPTRAIL_BIN = new URL("../../bin/tcptrail", import.meta.url).pathname;
+/**
+ * The installed entry point; it runs dist/src/cli (npm run bench builds it
+ * first). One level up from bench/ when run from source, two from dist/bench.
+ */
+export const TCPTRAIL_BIN =
+  [new URL("../bin/tcptrail", import.meta.url), new URL("../../bin/tcptrail", import.meta.url)].map((u) => u.pathname).find((p) => existsSync(p)) ??
+  "tcptrail";
 /** bpftrace takes 2-10 s to attach, more on a loaded machine; `run` starts nats-server and the store first. */
 export const DEFAULT_READY_TIMEOUT_MS = 120_000;
 /** SIGINT lets the agent flush its queue and `run` stop its nats-server; SIGKILL after this. */
