@@ -1,6 +1,7 @@
 // Parses tcptrail.bt's line grammar (probes/README.md) into connection events.
 // It sits on the hottest path of the agent (hundreds of thousands of lines a
-// second), so it splits once, allocates one event object per line, and never
+// second), so it finds the fields of a line in place (no split(), no
+// substring for a number), allocates one event object per line, and never
 // throws: a line it cannot read is counted and handed to onMalformed.
 import { EventKind, parseKernelNs, resetReasonFromKernel, type ConnEventInit, type Endpoint, type KernelNs } from "../model/mod.js";
 
@@ -23,8 +24,62 @@ export interface ParsedEvent extends ConnEventInit {
   hasTuple: boolean;
 }
 
+/**
+ * Field positions of the line being parsed, reused for every line: no split()
+ * array and no substring per field, only for the fields that become strings.
+ * Only the first FIELDS fields are located (the widest fixed layout, O, has
+ * 12); `count` is every field, as split(" ") would count them.
+ */
+const FIELDS = 12;
+
+class Fields {
+  text = "";
+  count = 0;
+  lineStart = 0;
+  lineEnd = 0;
+  readonly starts = new Int32Array(FIELDS);
+  readonly ends = new Int32Array(FIELDS);
+
+  /** Locate the fields of text[start, end), separated by single spaces (empty fields count, as in split). */
+  scan(text: string, start: number, end: number): void {
+    this.text = text;
+    this.lineStart = start;
+    this.lineEnd = end;
+    const starts = this.starts;
+    const ends = this.ends;
+    let n = 0;
+    let from = start;
+    for (let i = start; i < end; i++) {
+      if (text.charCodeAt(i) !== 32) continue;
+      if (n < FIELDS) {
+        starts[n] = from;
+        ends[n] = i;
+      }
+      n++;
+      from = i + 1;
+    }
+    if (n < FIELDS) {
+      starts[n] = from;
+      ends[n] = end;
+    }
+    this.count = n + 1;
+  }
+
+  str(i: number): string | undefined {
+    return i < this.count ? this.text.slice(this.starts[i], this.ends[i]) : undefined;
+  }
+
+  /** The field is exactly `s`. */
+  is(i: number, s: string): boolean {
+    if (i >= this.count) return false;
+    const a = this.starts[i] as number;
+    return (this.ends[i] as number) - a === s.length && this.text.startsWith(s, a);
+  }
+}
+
 export class LineParser {
   readonly #h: LineParserHandlers;
+  readonly #f = new Fields();
   #malformed = 0;
   #lines = 0;
 
@@ -42,65 +97,77 @@ export class LineParser {
 
   /** Parse one line (without its newline). */
   parse(line: string): void {
-    if (line.length === 0) return;
+    this.parseRange(line, 0, line.length);
+  }
+
+  /**
+   * Parse the line text[start, end) (without its newline): a whole chunk of
+   * bpftrace output is decoded once and its lines parsed where they lie.
+   */
+  parseRange(text: string, start: number, end: number): void {
+    if (end <= start) return;
     this.#lines++;
-    const f = line.split(" ");
-    const tag = f[0];
+    const f = this.#f;
+    f.scan(text, start, end);
+    const n = f.count;
     let ev: ParsedEvent | undefined;
+    // One-letter tags are told apart by their char code, without a substring.
+    const tag = f.ends[0]! - f.starts[0]! === 1 ? text.charCodeAt(start) : -1;
     switch (tag) {
-      case "O":
-        ev = f.length === 12 ? stateOpen(f) : undefined;
+      case 79: // O
+        ev = n === 12 ? stateOpen(f) : undefined;
         break;
-      case "S":
-        ev = f.length === 5 ? stateNext(f) : undefined;
+      case 83: // S
+        ev = n === 5 ? stateNext(f) : undefined;
         break;
-      case "R":
-        ev = f.length === 11 ? resetSent(f) : undefined;
+      case 82: // R
+        ev = n === 11 ? resetSent(f) : undefined;
         break;
-      case "r":
-        ev = f.length === 9 ? resetReceived(f) : undefined;
+      case 114: // r
+        ev = n === 9 ? resetReceived(f) : undefined;
         break;
-      case "K":
-        ev = f.length === 4 ? retransmit(f) : undefined;
+      case 75: // K
+        ev = n === 4 ? retransmit(f) : undefined;
         break;
-      case "C":
-        ev = f.length >= 11 ? connect(f) : undefined;
+      case 67: // C
+        ev = n >= 11 ? connect(f) : undefined;
         break;
-      case "A":
-        ev = f.length >= 7 ? simpleSyscall(f, EventKind.EVENT_KIND_SYSCALL_ACCEPT, 6) : undefined;
+      case 65: // A
+        ev = n >= 7 ? simpleSyscall(f, EventKind.EVENT_KIND_SYSCALL_ACCEPT, 6) : undefined;
         break;
-      case "X":
-        ev = f.length >= 7 ? simpleSyscall(f, EventKind.EVENT_KIND_SYSCALL_CLOSE, 6) : undefined;
+      case 88: // X
+        ev = n >= 7 ? simpleSyscall(f, EventKind.EVENT_KIND_SYSCALL_CLOSE, 6) : undefined;
         break;
-      case "H":
-        ev = f.length >= 8 ? shutdown(f) : undefined;
+      case 72: // H
+        ev = n >= 8 ? shutdown(f) : undefined;
         break;
-      case "D":
-        ev = f.length >= 10 ? originalDst(f) : undefined;
+      case 68: // D
+        ev = n >= 10 ? originalDst(f) : undefined;
         break;
-      case "B": {
-        const ts = ts64(f[1]);
-        if (f.length === 2 && ts >= 0n) {
+      case 66: {
+        // B
+        const ts = ts64(f, 1);
+        if (n === 2 && ts >= 0n) {
           this.#h.onBegin?.(ts);
           return;
         }
         break;
       }
-      case "Lost": {
-        // "Lost 123 events"
-        const n = num(f[1]);
-        if (n >= 0 && f[2] === "events") {
-          this.#h.onLost?.(n);
+      default:
+        if (f.is(0, "Lost")) {
+          // "Lost 123 events"
+          const lost = num(f, 1);
+          if (lost >= 0 && f.is(2, "events")) {
+            this.#h.onLost?.(lost);
+            return;
+          }
+        } else if (f.is(0, "Attaching")) {
           return;
         }
-        break;
-      }
-      case "Attaching":
-        return;
     }
     if (ev === undefined || !valid(ev)) {
       this.#malformed++;
-      this.#h.onMalformed?.(line, ev === undefined ? `unknown or short line (tag ${JSON.stringify(tag)})` : "bad number or address");
+      this.#h.onMalformed?.(text.slice(start, end), ev === undefined ? `unknown or short line (tag ${JSON.stringify(f.str(0))})` : "bad number or address");
       return;
     }
     this.#h.onEvent(ev);
@@ -144,32 +211,70 @@ export function blankEvent(kind: EventKind, tsNs: KernelNs, sockHex: string, has
 }
 
 /**
+ * Digits of text[a, b) as a number, when they are 1 to 15 plain decimal
+ * digits (below 2^53, so exact); -1 otherwise, and the caller falls back to
+ * the general rule on the substring. The common case costs no string.
+ */
+function shortDecimal(text: string, a: number, b: number): number {
+  if (b - a > 15 || b === a) return -1;
+  let v = 0;
+  for (let i = a; i < b; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/**
  * The ts field, exact: kernel ns pass 2^53 after 104 days of uptime, where
  * Number() would round them. -1n (counted malformed) when it is not an
  * unsigned decimal that fits a u64.
  */
-function ts64(s: string | undefined): KernelNs {
-  return parseKernelNs(s) ?? -1n;
+function ts64(f: Fields, i: number): KernelNs {
+  if (i >= f.count) return -1n;
+  const v = shortDecimal(f.text, f.starts[i]!, f.ends[i]!);
+  if (v >= 0) return BigInt(v);
+  return parseKernelNs(f.str(i)) ?? -1n;
 }
 
 /** Decimal field as a number, or -1 when it is not a plain unsigned integer. */
-function num(s: string | undefined): number {
-  if (s === undefined || s.length === 0 || s.length > 20) return -1;
-  const n = Number(s);
+function num(f: Fields, i: number): number {
+  if (i >= f.count) return -1;
+  const a = f.starts[i]!;
+  const b = f.ends[i]!;
+  const v = shortDecimal(f.text, a, b);
+  if (v >= 0) return v;
+  if (b === a || b - a > 20) return -1;
+  const n = Number(f.text.slice(a, b));
   return Number.isInteger(n) && n >= 0 ? n : -1;
 }
 
 /** Signed decimal (syscall return values), NaN when malformed. */
-function int(s: string | undefined): number {
-  if (s === undefined || s.length === 0) return NaN;
-  const n = Number(s);
+function int(f: Fields, i: number): number {
+  if (i >= f.count) return NaN;
+  const a = f.starts[i]!;
+  const b = f.ends[i]!;
+  if (b === a) return NaN;
+  const neg = f.text.charCodeAt(a) === 45; // "-"
+  const v = shortDecimal(f.text, neg ? a + 1 : a, b);
+  if (v >= 0) return neg ? -v : v;
+  const n = Number(f.text.slice(a, b));
   return Number.isInteger(n) ? n : NaN;
 }
 
-const HEX = /^[0-9a-f]{1,16}$/;
-function sock(s: string | undefined): string {
-  if (s === undefined || !HEX.test(s)) return "!";
-  return s === "0" ? "" : s;
+/** Socket address: 1-16 lowercase hex digits; "0" (no socket) is ""; "!" (malformed) otherwise. */
+function sock(f: Fields, i: number): string {
+  if (i >= f.count) return "!";
+  const text = f.text;
+  const a = f.starts[i]!;
+  const b = f.ends[i]!;
+  if (b === a || b - a > 16) return "!";
+  for (let k = a; k < b; k++) {
+    const c = text.charCodeAt(k);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return "!";
+  }
+  return b - a === 1 && text.charCodeAt(a) === 48 ? "" : text.slice(a, b);
 }
 
 function valid(ev: ParsedEvent): boolean {
@@ -185,8 +290,10 @@ function valid(ev: ParsedEvent): boolean {
   return true;
 }
 
-function family(s: string | undefined): number {
-  return s === "4" ? 4 : s === "6" ? 6 : -1;
+function family(f: Fields, i: number): number {
+  if (i >= f.count || f.ends[i]! - f.starts[i]! !== 1) return -1;
+  const c = f.text.charCodeAt(f.starts[i]!);
+  return c === 52 ? 4 : c === 54 ? 6 : -1;
 }
 
 const V4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
@@ -216,89 +323,114 @@ function compressV6(full: string): string {
   return new URL(`http://[${full}]/`).hostname.slice(1, -1);
 }
 
-function endpoint(ip: string | undefined, port: string | undefined): Endpoint {
-  return { ip: normalizeIp(ip), port: num(port) };
+/** Dotted quad of 1-3 digit groups in text[a, b): what V4 matches, without a substring. */
+function isV4(text: string, a: number, b: number): boolean {
+  let dots = 0;
+  let digits = 0;
+  for (let i = a; i < b; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return false;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (++digits > 3) return false;
+    } else {
+      return false;
+    }
+  }
+  return dots === 3 && digits > 0;
 }
 
-function stateOpen(f: string[]): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, ts64(f[1]), sock(f[2]), true);
-  ev.oldState = num(f[3]);
-  ev.newState = num(f[4]);
-  ev.family = family(f[5]);
-  ev.local = endpoint(f[6], f[7]);
-  ev.remote = endpoint(f[8], f[9]);
-  ev.netns = num(f[10]);
-  ev.uid = num(f[11]);
+function endpoint(f: Fields, ipAt: number, portAt: number): Endpoint {
+  let ip = "";
+  if (ipAt < f.count) {
+    const a = f.starts[ipAt]!;
+    const b = f.ends[ipAt]!;
+    // IPv4 as printed needs no normalizing: the common case skips the regexes.
+    ip = isV4(f.text, a, b) ? f.text.slice(a, b) : normalizeIp(f.text.slice(a, b));
+  }
+  return { ip, port: num(f, portAt) };
+}
+
+function stateOpen(f: Fields): ParsedEvent {
+  const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, ts64(f, 1), sock(f, 2), true);
+  ev.oldState = num(f, 3);
+  ev.newState = num(f, 4);
+  ev.family = family(f, 5);
+  ev.local = endpoint(f, 6, 7);
+  ev.remote = endpoint(f, 8, 9);
+  ev.netns = num(f, 10);
+  ev.uid = num(f, 11);
   return ev;
 }
 
-function stateNext(f: string[]): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, ts64(f[1]), sock(f[2]), false);
-  ev.oldState = num(f[3]);
-  ev.newState = num(f[4]);
+function stateNext(f: Fields): ParsedEvent {
+  const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, ts64(f, 1), sock(f, 2), false);
+  ev.oldState = num(f, 3);
+  ev.newState = num(f, 4);
   return ev;
 }
 
-function resetSent(f: string[]): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_RESET_SENT, ts64(f[1]), sock(f[2]), true);
-  const reason = num(f[4]);
-  ev.oldState = num(f[3]);
+function resetSent(f: Fields): ParsedEvent {
+  const ev = blankEvent(EventKind.EVENT_KIND_RESET_SENT, ts64(f, 1), sock(f, 2), true);
+  const reason = num(f, 4);
+  ev.oldState = num(f, 3);
   ev.resetReason = reason < 0 ? -1 : resetReasonFromKernel(reason);
-  ev.family = family(f[5]);
-  ev.local = endpoint(f[6], f[7]);
-  ev.remote = endpoint(f[8], f[9]);
-  ev.netns = num(f[10]);
+  ev.family = family(f, 5);
+  ev.local = endpoint(f, 6, 7);
+  ev.remote = endpoint(f, 8, 9);
+  ev.netns = num(f, 10);
   return ev;
 }
 
-function resetReceived(f: string[]): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_RESET_RECEIVED, ts64(f[1]), sock(f[2]), true);
-  ev.family = family(f[3]);
-  ev.local = endpoint(f[4], f[5]);
-  ev.remote = endpoint(f[6], f[7]);
-  ev.netns = num(f[8]);
+function resetReceived(f: Fields): ParsedEvent {
+  const ev = blankEvent(EventKind.EVENT_KIND_RESET_RECEIVED, ts64(f, 1), sock(f, 2), true);
+  ev.family = family(f, 3);
+  ev.local = endpoint(f, 4, 5);
+  ev.remote = endpoint(f, 6, 7);
+  ev.netns = num(f, 8);
   return ev;
 }
 
-function retransmit(f: string[]): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_RETRANSMIT, ts64(f[1]), sock(f[2]), false);
-  ev.oldState = num(f[3]);
+function retransmit(f: Fields): ParsedEvent {
+  const ev = blankEvent(EventKind.EVENT_KIND_RETRANSMIT, ts64(f, 1), sock(f, 2), false);
+  ev.oldState = num(f, 3);
   return ev;
 }
 
 /** comm is everything from field `from` on (it may contain spaces). */
-function comm(f: string[], from: number): string {
-  return f.length === from + 1 ? (f[from] as string) : f.slice(from).join(" ");
+function comm(f: Fields, from: number): string {
+  return f.text.slice(f.starts[from], f.lineEnd);
 }
 
-function connect(f: string[]): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_SYSCALL_CONNECT, ts64(f[1]), sock(f[2]), false);
-  ev.process = { pid: num(f[3]), tid: num(f[4]), comm: comm(f, 10) };
-  ev.ret = int(f[5]);
-  ev.fd = num(f[6]);
-  ev.family = family(f[7]);
-  ev.target = endpoint(f[8], f[9]);
+function connect(f: Fields): ParsedEvent {
+  const ev = blankEvent(EventKind.EVENT_KIND_SYSCALL_CONNECT, ts64(f, 1), sock(f, 2), false);
+  ev.process = { pid: num(f, 3), tid: num(f, 4), comm: comm(f, 10) };
+  ev.ret = int(f, 5);
+  ev.fd = num(f, 6);
+  ev.family = family(f, 7);
+  ev.target = endpoint(f, 8, 9);
   return ev;
 }
 
-function simpleSyscall(f: string[], kind: EventKind, commAt: number): ParsedEvent {
-  const ev = blankEvent(kind, ts64(f[1]), sock(f[2]), false);
-  ev.process = { pid: num(f[3]), tid: num(f[4]), comm: comm(f, commAt) };
-  ev.fd = num(f[5]);
+function simpleSyscall(f: Fields, kind: EventKind, commAt: number): ParsedEvent {
+  const ev = blankEvent(kind, ts64(f, 1), sock(f, 2), false);
+  ev.process = { pid: num(f, 3), tid: num(f, 4), comm: comm(f, commAt) };
+  ev.fd = num(f, 5);
   return ev;
 }
 
-function shutdown(f: string[]): ParsedEvent {
+function shutdown(f: Fields): ParsedEvent {
   const ev = simpleSyscall(f, EventKind.EVENT_KIND_SYSCALL_SHUTDOWN, 7);
-  ev.shutdownHow = num(f[6]);
+  ev.shutdownHow = num(f, 6);
   return ev;
 }
 
-function originalDst(f: string[]): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_SYSCALL_ORIGINAL_DST, ts64(f[1]), sock(f[2]), false);
-  ev.process = { pid: num(f[3]), tid: num(f[4]), comm: comm(f, 9) };
-  ev.fd = num(f[5]);
-  ev.family = family(f[6]);
-  ev.target = endpoint(f[7], f[8]);
+function originalDst(f: Fields): ParsedEvent {
+  const ev = blankEvent(EventKind.EVENT_KIND_SYSCALL_ORIGINAL_DST, ts64(f, 1), sock(f, 2), false);
+  ev.process = { pid: num(f, 3), tid: num(f, 4), comm: comm(f, 9) };
+  ev.fd = num(f, 5);
+  ev.family = family(f, 6);
+  ev.target = endpoint(f, 7, 8);
   return ev;
 }

@@ -1,5 +1,6 @@
 // Where events are born: the bpftrace program, its supervisor and its line grammar.
 export { LineParser, blankEvent, normalizeIp, type LineParserHandlers, type ParsedEvent } from "./line-parser.js";
+export { LineSplitter, type LineRangeHandler } from "./line-splitter.js";
 export { BpftraceRunner, type BpftraceRunnerOptions, type CrashInfo } from "./bpftrace-runner.js";
 export {
   BPFTRACE_ENV,

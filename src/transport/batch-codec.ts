@@ -3,9 +3,11 @@
 // times travel as offsets from the batch's base second (event.proto): the
 // encoder picks the base, the decoder gives every event back its exact bigint
 // tsNs/gapStartNs, so nothing past this file sees offsets.
+import protobuf from "protobufjs/minimal.js";
 import {
   v1,
   baseNsOf,
+  emptyWireEvent,
   baseSecondsOf,
   toWireEvent,
   withKernelTimes,
@@ -26,12 +28,24 @@ export interface BatchOrigin {
   agentStartUs: number;
 }
 
+// One writer and one wire event for every batch: encoding is synchronous, so
+// they are never shared by two batches at once (each thread has its own).
+const writer = protobuf.Writer.create();
+const wireEvent = emptyWireEvent();
+const oneEvent: WireEventInit[] = [wireEvent];
+const eventsOnly = { events: oneEvent };
+
 /**
  * Encode one batch. The base is the earliest kernel time of the batch rounded
  * down to the second, not the first event's: an event the agent released late
  * (after later ones) may sit anywhere and must not need a negative uint64
  * offset. Offsets then stay within the batch's span: 1-5 byte varints instead
  * of the 8-9 bytes of absolute ns.
+ *
+ * The generated encoder writes the header, then each event as a one-event
+ * EventBatch appended to the same writer: a repeated field may come in any
+ * number of pieces, and every decoder merges them. So no wire object per
+ * event and no array of them is made, only the bytes.
  * @throws RangeError when the batch spans more than 2^53 ns (104 days), which
  * no agent queue holds
  */
@@ -43,17 +57,31 @@ export function encodeBatch(origin: BatchOrigin, events: readonly ConnEventInit[
   }
   const baseS = baseSecondsOf(earliest);
   const baseNs = BigInt(baseS) * 1_000_000_000n;
-  const wire = new Array<WireEventInit>(events.length);
-  for (let i = 0; i < events.length; i++) wire[i] = toWireEvent(events[i]!, baseNs);
-  return v1.EventBatch.encode({
-    node: origin.node,
-    bootId: origin.bootId,
-    agentStartUs: origin.agentStartUs,
-    firstSeq: events[0]?.seq ?? 0,
-    baseS,
-    events: wire,
-  }).finish();
+  writer.reset();
+  try {
+    v1.EventBatch.encode(
+      {
+        node: origin.node,
+        bootId: origin.bootId,
+        agentStartUs: origin.agentStartUs,
+        firstSeq: events[0]?.seq ?? 0,
+        baseS,
+      },
+      writer,
+    );
+    for (let i = 0; i < events.length; i++) {
+      toWireEvent(events[i]!, baseNs, wireEvent);
+      v1.EventBatch.encode(eventsOnly, writer);
+    }
+    return writer.finish();
+  } finally {
+    // The wire event must not keep the last batch's strings and sub-messages alive.
+    toWireEvent(EMPTY_EVENT, 0n, wireEvent);
+    writer.reset();
+  }
 }
+
+const EMPTY_EVENT: ConnEventInit = { tsNs: 0n };
 
 /**
  * The JetStream message id of a batch. Deterministic so that a retried publish

@@ -1,13 +1,17 @@
 // Ships the agent's ordered events to JetStream in protobuf batches, riding out
 // NATS restarts and slow acks with a bounded queue that sheds the oldest events
-// (and says so) rather than growing without limit or blocking the agent.
+// (and says so) rather than growing without limit or blocking the agent. The
+// queue holds encoded batches: events pushed here are cut and encoded by the
+// publisher's own BatchCutter, and an agent whose worker thread cuts and
+// encodes them hands over the finished batches (pushBatch).
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { InvalidArgumentError } from "../errors/mod.js";
 import { positiveIntervalMs, type ConnEventInit, type KernelNs } from "../model/mod.js";
 import { silentLogger, type Logger } from "../log/logger.js";
-import { batchMsgId, encodeBatch, type BatchOrigin } from "./batch-codec.js";
+import type { BatchOrigin } from "./batch-codec.js";
+import { BatchCutter, type EncodedBatch } from "./batch-cutter.js";
+import { BatchQueue, type Displaced } from "./batch-queue.js";
 import { PublisherClosedError } from "./errors.js";
-import { EventQueue, type Displaced } from "./event-queue.js";
 import { eventsSubject } from "./subjects.js";
 
 /** Called when events were dropped, so the agent can publish a GAP event covering them. */
@@ -24,9 +28,10 @@ export interface EventPublisherOptions extends BatchOrigin {
   /** Batches published but not yet acknowledged. Default 4. */
   maxInFlight?: number;
   /**
-   * Events held while NATS is away or slow; beyond it the oldest are dropped
-   * and reported through `onDrop`. Default 100 000. Batches already cut and
-   * being published (at most maxInFlight × maxBatchEvents events) come on top.
+   * Events held while NATS is away or slow; beyond it the oldest batches are
+   * dropped whole and reported through `onDrop`. Default 100 000. Batches
+   * being published (at most maxInFlight × maxBatchEvents events) and the
+   * batch still filling come on top.
    */
   maxQueuedEvents?: number;
   /** How long one publish waits for its ack, whole ms >= 1. Default DEFAULT_PUBLISH_TIMEOUT_MS (5000). */
@@ -60,17 +65,8 @@ export interface PublisherStats {
   publishErrors: number;
 }
 
-interface Batch {
-  firstSeq: number;
-  count: number;
-  firstTsNs: KernelNs;
-  lastTsNs: KernelNs;
-  msgID: string;
-  bytes: Uint8Array;
-}
-
 interface Sent {
-  batch: Batch;
+  batch: EncodedBatch;
   /**
    * Set the moment JetStream's ack arrives, before the pump gets to it: giving
    * up at the close deadline must count such a batch as published, not dropped.
@@ -135,15 +131,13 @@ export class EventPublisher {
   readonly #opts: ResolvedOptions;
   readonly #onDrop: DropCallback | undefined;
   readonly #log: Logger;
-  readonly #queue: EventQueue;
+  readonly #queue: BatchQueue;
+  readonly #cutter: BatchCutter;
   readonly #displaced: Displaced = { count: 0, firstTsNs: 0n, lastTsNs: 0n };
   readonly #window: Sent[] = [];
   #windowEvents = 0;
   #stats = { published: 0, batches: 0, duplicates: 0, dropped: 0, publishErrors: 0 };
 
-  /** When the oldest queued event arrived, for maxBatchDelayMs. */
-  #firstQueuedAt = 0;
-  #timer: NodeJS.Timeout | undefined;
   #pumping = false;
   /** Wakes the pump while it waits on an ack: a batch became ready or the publisher is closing. */
   #wake: (() => void) | undefined;
@@ -162,24 +156,38 @@ export class EventPublisher {
     this.#opts = resolveOptions(opts);
     this.#onDrop = opts.onDrop;
     this.#log = opts.logger ?? silentLogger;
-    this.#queue = new EventQueue(this.#opts.maxQueuedEvents);
+    this.#queue = new BatchQueue(this.#opts.maxQueuedEvents);
+    this.#cutter = new BatchCutter({
+      origin: this.#origin,
+      maxBatchEvents: this.#opts.maxBatchEvents,
+      maxBatchDelayMs: this.#opts.maxBatchDelayMs,
+      onBatch: (batch) => this.#enqueue(batch),
+    });
+  }
+
+  /** The batching settings, for a producer that cuts and encodes batches itself (pushBatch). */
+  get batching(): { origin: BatchOrigin; maxBatchEvents: number; maxBatchDelayMs: number } {
+    return { origin: { ...this.#origin }, maxBatchEvents: this.#opts.maxBatchEvents, maxBatchDelayMs: this.#opts.maxBatchDelayMs };
   }
 
   /** Queue events (already in seq order) for publishing. Never blocks; drops the oldest when full. */
   push(events: readonly ConnEventInit[]): void {
     if (this.#closed) throw new PublisherClosedError("event publisher is closed");
-    if (events.length === 0) return;
-    if (this.#queue.size === 0) this.#firstQueuedAt = Date.now();
-    const d = this.#displaced;
-    d.count = 0;
-    this.#queue.pushAll(events, d);
-    if (d.count > 0) this.#reportDrop(d);
-    if (this.#queue.size >= this.#opts.maxBatchEvents) this.#kick();
-    else this.#arm();
+    this.#cutter.push(events);
+  }
+
+  /**
+   * Queue a batch already cut and encoded elsewhere (the agent's worker), with
+   * this publisher's origin and seqs following the previous batch's. Never
+   * blocks; drops the oldest batches when full.
+   */
+  pushBatch(batch: EncodedBatch): void {
+    if (this.#closed) throw new PublisherClosedError("event publisher is closed");
+    this.#enqueue(batch);
   }
 
   stats(): PublisherStats {
-    return { ...this.#stats, queued: this.#queue.size + this.#windowEvents };
+    return { ...this.#stats, queued: this.#queue.size + this.#cutter.size + this.#windowEvents };
   }
 
   /**
@@ -190,6 +198,7 @@ export class EventPublisher {
   async flush(timeoutMs = Infinity): Promise<boolean> {
     this.#flushers++;
     try {
+      this.#cutter.flush();
       this.#kick();
       return await this.#idle(timeoutMs);
     } finally {
@@ -204,6 +213,8 @@ export class EventPublisher {
   async close(timeoutMs = 5000): Promise<PublisherStats> {
     if (!this.#closed) {
       this.#closed = true;
+      this.#cutter.flush();
+      this.#cutter.stop();
       this.#kick();
       const done = await this.#idle(timeoutMs);
       if (!done) {
@@ -211,7 +222,6 @@ export class EventPublisher {
         this.#wake?.();
         await this.#idle(Infinity);
       }
-      clearTimeout(this.#timer);
     }
     return this.stats();
   }
@@ -230,21 +240,12 @@ export class EventPublisher {
     }
   }
 
-  #batchReady(): boolean {
-    const size = this.#queue.size;
-    if (size === 0) return false;
-    if (size >= this.#opts.maxBatchEvents || this.#closed || this.#flushers > 0) return true;
-    return Date.now() - this.#firstQueuedAt >= this.#opts.maxBatchDelayMs;
-  }
-
-  /** Make sure a partial batch goes out within maxBatchDelayMs. */
-  #arm(): void {
-    if (this.#timer !== undefined || this.#queue.size === 0) return;
-    const wait = Math.max(0, this.#firstQueuedAt + this.#opts.maxBatchDelayMs - Date.now());
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#kick();
-    }, wait);
+  #enqueue(batch: EncodedBatch): void {
+    const d = this.#displaced;
+    d.count = 0;
+    this.#queue.push(batch, d);
+    if (d.count > 0) this.#reportDrop(d);
+    this.#kick();
   }
 
   #kick(): void {
@@ -252,20 +253,10 @@ export class EventPublisher {
     else void this.#pump();
   }
 
-  #cut(): Batch {
-    const events = this.#queue.take(this.#opts.maxBatchEvents);
-    const first = events[0]!;
-    const last = events[events.length - 1]!;
-    const firstSeq = first.seq ?? 0;
-    this.#windowEvents += events.length;
-    return {
-      firstSeq,
-      count: events.length,
-      firstTsNs: first.tsNs,
-      lastTsNs: last.tsNs,
-      msgID: batchMsgId(this.#origin, firstSeq),
-      bytes: encodeBatch(this.#origin, events),
-    };
+  #next(): EncodedBatch {
+    const batch = this.#queue.shift()!;
+    this.#windowEvents += batch.count;
+    return batch;
   }
 
   async #pump(): Promise<void> {
@@ -277,8 +268,8 @@ export class EventPublisher {
           break;
         }
         const window = this.#window;
-        while (window.length < this.#opts.maxInFlight && this.#batchReady()) {
-          window.push(this.#send(this.#cut()));
+        while (window.length < this.#opts.maxInFlight && this.#queue.length > 0) {
+          window.push(this.#send(this.#next()));
         }
         const head = window[0];
         if (!head) break;
@@ -303,10 +294,9 @@ export class EventPublisher {
       this.#pumping = false;
       this.#wake = undefined;
     }
-    this.#arm();
-    if (this.#queue.size === 0 && this.#window.length === 0) {
+    if (this.#isIdle()) {
       for (const w of this.#idleWaiters.splice(0)) w();
-    } else if (this.#batchReady()) {
+    } else if (this.#queue.length > 0) {
       void this.#pump(); // something became ready while we were leaving
     }
   }
@@ -361,13 +351,13 @@ export class EventPublisher {
     if (hole.count > 0) this.#reportDrop(hole);
   }
 
-  #settled(batch: Batch): void {
+  #settled(batch: EncodedBatch): void {
     this.#windowEvents -= batch.count;
     this.#stats.published += batch.count;
     this.#stats.batches++;
   }
 
-  #send(batch: Batch): Sent {
+  #send(batch: EncodedBatch): Sent {
     const sent: Sent = { batch, acked: false, abandoned: false, ok: Promise.resolve(false) };
     sent.ok = this.#publish(sent);
     return sent;
@@ -411,8 +401,13 @@ export class EventPublisher {
     });
   }
 
+  /** Nothing queued, filling or unacknowledged. */
+  #isIdle(): boolean {
+    return this.#queue.length === 0 && this.#cutter.size === 0 && this.#window.length === 0;
+  }
+
   #idle(timeoutMs: number): Promise<boolean> {
-    if (this.#queue.size === 0 && this.#window.length === 0 && !this.#pumping) return Promise.resolve(true);
+    if (this.#isIdle() && !this.#pumping) return Promise.resolve(true);
     return new Promise((resolve) => {
       let t: NodeJS.Timeout | undefined;
       const waiter = () => {

@@ -20,6 +20,7 @@ export {
   type StreamLimitsOverrides,
 } from "./streams.js";
 export { batchMsgId, decodeBatch, encodeBatch, type BatchOrigin, type DecodedBatch } from "./batch-codec.js";
+export { BatchCutter, type BatchCutterOptions, type EncodedBatch } from "./batch-cutter.js";
 export {
   DEFAULT_MAX_BATCH_DELAY_MS,
   DEFAULT_MAX_BATCH_EVENTS,
