@@ -217,8 +217,15 @@ export function explain(hops: HopView[], classes: HopClass[], tc: TraceClass, ct
       // RESET_BY_CLIENT / RESET_BY_SERVER
       const side = oc!.failureSide || "server";
       const to = nameOf(o!, other(side));
-      const idle = idleClose(hops, end(o!, side), oc!.failureUs, ctx.idle);
-      if (idle && idle.kind !== "far") {
+      const v = end(o!, side);
+      // A proxy closing on its idle timeout may abort right after its FIN
+      // (HAProxy does when the peer's FIN or data meets the closed socket):
+      // the quiet stretch ends at that FIN, its first close, not at the RST.
+      const finFirst = v !== null && v.finSentUs > 0 && v.finSentUs < oc!.failureUs;
+      const idle = idleClose(hops, v, finFirst ? v.finSentUs : oc!.failureUs, ctx.idle);
+      if (idle && idle.kind !== "far" && finFirst) {
+        parts.push(`${fullNameOf(o!, side)} closed the idle connection to ${to} ${idleOnHop(o!, idle)}, then reset it (${reason(oc!.resetReason)})`);
+      } else if (idle && idle.kind !== "far") {
         parts.push(`${fullNameOf(o!, side)} closed the idle connection to ${to} with a RST ${idleOnHop(o!, idle)}, ${reason(oc!.resetReason)}`);
       } else {
         parts.push(`${fullNameOf(o!, side)} reset the connection to ${to} ${onHop(o!)} (${reason(oc!.resetReason)})${idle ? `, ${idleWords(idle)}` : ""}`);

@@ -12,7 +12,7 @@ import { traceToJson, whySentence, type EndpointJson, type TraceJson } from "../
 import type { StitcherOptions } from "../../src/trace/mod.js";
 import { loadFixture, type FixtureRecord } from "../trace/helpers/load-fixture.js";
 import { APP_UID, MeshLab, type Rec } from "../trace/helpers/mesh-lab.js";
-import { appB, appC, handshake, podB, podC } from "../trace/helpers/scenarios.js";
+import { appB, appC, handshake, podB, podC, scenarioIdleTimeoutThenAbort } from "../trace/helpers/scenarios.js";
 import { stitch } from "../trace/helpers/stitch.js";
 
 const fixtures = join(import.meta.dirname, "..", "trace", "fixtures");
@@ -93,6 +93,7 @@ const FORMS: [string, () => TraceJson, string][] = [
   ["COMPLETED by a configured idle timeout (lab)", () => traceOf(recorded("idle-timeout"), { proxyIdleTimeoutMs: IDLE_TIMEOUT_MS }, labClient), "COMPLETED"],
   ["RESET_BY_SERVER from an app (lab)", () => traceOf(recorded("app-abort"), {}, labClient), "RESET_BY_SERVER"],
   ["RESET_BY_SERVER from a sidecar (model)", () => traceOf(modelled("sidecar-crash")), "RESET_BY_SERVER"],
+  ["RESET_BY_CLIENT, a sidecar's idle timeout then its RST (model)", () => traceOf(scenarioIdleTimeoutThenAbort(), { proxyIdleTimeoutMs: 2000 }), "RESET_BY_CLIENT"],
   ["PROCESS_EXIT (lab)", () => traceOf(recorded("sidecar-crash"), {}, labClient), "PROCESS_EXIT"],
   ["REFUSED (model)", () => traceOf(modelled("no-listener")), "REFUSED"],
   ["REFUSED (lab)", () => traceOf(recorded("no-listener"), {}, labClient), "REFUSED"],

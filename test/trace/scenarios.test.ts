@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { Outcome, ResetReason, Role, formatEndpoint, type Trace } from "../../src/model/mod.js";
 import type { StitcherOptions } from "../../src/trace/mod.js";
 import { loadFixture } from "./helpers/load-fixture.js";
-import { scenarioIdleTimeout } from "./helpers/scenarios.js";
+import { scenarioIdleTimeout, scenarioIdleTimeoutThenAbort } from "./helpers/scenarios.js";
 import { stitch } from "./helpers/stitch.js";
 
 const fixture = (name: string) => loadFixture(join(import.meta.dirname, "fixtures", `${name}.json`));
@@ -179,6 +179,22 @@ describe("mesh lab scenarios", () => {
     const far = only("idle-timeout", { proxyIdleTimeoutMs: [30_000, 60_000] }).explanation;
     expect(far).toContain("sidecar tt-a closed first with a FIN on hop 1 after 2.0 s without events, far from the configured idle timeout 30 s or 60 s");
     expect(far).not.toMatch(/proxy idle timeout|closed the idle connection/);
+  });
+
+  it("idle-timeout whose sidecar resets after its FIN: still its idle timeout, measured to the FIN", () => {
+    const recs = scenarioIdleTimeoutThenAbort(2000);
+    const t = stitch(recs).traces[0]!;
+    expect(t.outcome).toBe(Outcome.OUTCOME_RESET_BY_CLIENT);
+    expect([t.resetOriginHop, t.resetOrigin?.role, t.resetOrigin?.pod]).toEqual([3, Role.ROLE_SIDECAR, "tt-b"]);
+    expect(t.explanation).toMatch(
+      /^Sidecar tt-b \(haproxy pid 741\) closed the idle connection to app tt-b on hop 3 after 2\.0 s \(proxy idle timeout\), then reset it \(kernel reason TCP_STATE\); /,
+    );
+    const configured = stitch(recs, { proxyIdleTimeoutMs: [30_000, 2000] }).traces[0]!.explanation;
+    expect(configured).toContain("closed the idle connection to app tt-b on hop 3: 2.0 s idle vs the configured timeout 2 s (proxy idle timeout), then reset it (kernel reason TCP_STATE)");
+    // Its RST right after its own FIN is no quiet stretch of its own: without the FIN, no idle timeout.
+    const quick = stitch(scenarioIdleTimeoutThenAbort(30)).traces[0]!.explanation;
+    expect(quick).toMatch(/^Sidecar tt-b \(haproxy pid 741\) reset the connection to app tt-b on hop 3 \(kernel reason TCP_STATE\)/);
+    expect(quick).not.toMatch(/idle/);
   });
 
   it("a sidecar closing first right after traffic is not an idle timeout", () => {

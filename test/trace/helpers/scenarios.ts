@@ -206,6 +206,33 @@ export function scenarioIdleTimeout(quietMs = 2000): Rec[] {
   return lab.records;
 }
 
+/**
+ * idle-timeout as HAProxy often ends it in the lab: after `quietMs` without
+ * traffic, sidecar B's idle timer closes its leg to app B (FIN); app B's FIN
+ * meets the closed socket, which answers with a RST (TCP_STATE); then sidecar
+ * B closes its leg to sidecar A. The RST came after the timeout's FIN, not
+ * instead of it.
+ */
+export function scenarioIdleTimeoutThenAbort(quietMs = 2000): Rec[] {
+  const lab = new MeshLab();
+  const A = podA();
+  const B = podB();
+  const { s1, s2, s3, s4, s5, s6 } = meshChain(lab, A, B);
+  lab.wait(B.node, quietMs * MS);
+  finFirst(lab, s5, s6, proxyB);
+  lab.syscall(s6, "CLOSE", appB);
+  lab.state(s6, "LAST_ACK");
+  lab.resetSent(s5, "TCP_STATE");
+  lab.state(s5, "CLOSE");
+  lab.resetReceived(s6);
+  lab.state(s6, "CLOSE");
+  finFirst(lab, s4, s3, proxyB);
+  finSecond(lab, s3, s4, proxyA);
+  finFirst(lab, s2, s1, proxyA);
+  finSecond(lab, s1, s2, appA);
+  return lab.records;
+}
+
 /** plain-to-mesh: app C has no sidecar; B's sidecar intercepts inbound: 2 hops. */
 export function scenarioPlainToMesh(): Rec[] {
   const lab = new MeshLab();
