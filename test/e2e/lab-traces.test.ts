@@ -3,12 +3,16 @@
 // API returns one trace for the logical connection, hops in order, the right
 // original destination, and an origin (reset_origin, or the first closer)
 // that matches the tcpdump ground truth; the default alert rules fire for
-// sidecar-crash, reject and no-listener and stay silent for ok. Root only.
+// sidecar-crash, reject and no-listener and stay silent for ok. A RST netfilter
+// sent is the network's (its sender's address on the wire, no process), and the
+// sidecar it reached is named; a sidecar's close on its idle timeout is named
+// as that, compared with the timeouts the lab configured. Root only.
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { followAlerts, type AlertFollower } from "../../src/alert/mod.js";
-import { labDown, labUp, runScenario, scenarios, type LabState } from "../../src/lab/mod.js";
+import { SIDECAR_DEFAULTS, labDown, labUp, processOf, runScenario, scenarios, type LabState } from "../../src/lab/mod.js";
+import { IDLE_TIMEOUT_MS } from "../../src/lab/scenarios/idle-timeout.js";
 import { silentLogger } from "../../src/log/logger.js";
 import type { Alert } from "../../src/model/mod.js";
 import type { TraceJson } from "../../src/query/mod.js";
@@ -73,6 +77,8 @@ describeRoot("traces of the lab scenarios through the main job (root)", () => {
       node: `traces-${process.pid}`,
       agent: { reorderWindowMs: 50 },
       apiPort,
+      // What `run --proxy-idle-timeout` passes: the lab's sidecar timeouts, the default and idle-timeout's short one.
+      consumer: { stitcher: { proxyIdleTimeoutMs: [SIDECAR_DEFAULTS.idleTimeoutMs, IDLE_TIMEOUT_MS] } },
     });
     api = `http://127.0.0.1:${apiPort}`;
     nc = await connectNats(`nats://127.0.0.1:${natsPort}`);
@@ -125,9 +131,40 @@ describeRoot("traces of the lab scenarios through the main job (root)", () => {
           expect(closers.some((c) => c?.pod === first.e.fromPod && c?.role === firstRole), `${first.e.words}\n${dump}`).toBe(true);
         } else if (t.outcome === "RESET_UNTRACED") {
           expect(first.e.untraced, dump).toBe(true);
+          // The RST's sender as the wire shows it: no process, the address the RST came from.
+          const wire = first.p.src;
+          expect(t.reset_origin, `${first.e.words}\n${dump}`).toMatchObject({ role: "NETWORK", pid: null, comm: null, ip: wire.ip, port: wire.port });
         } else {
           expect(t.reset_origin?.pod, `${first.e.words}\n${dump}`).toBe(first.e.fromPod);
           if (firstRole) expect(t.reset_origin?.role, `${first.e.words}\n${dump}`).toBe(firstRole);
+        }
+
+        if (scenario.name === "reject") {
+          // netfilter in pod b answered for the address sidecar a dialed: the app's
+          // original destination, pod b's address and the rejected port.
+          expect(t.outcome, dump).toBe("RESET_UNTRACED");
+          expect(t.reset_origin, dump).toMatchObject({ role: "NETWORK", pid: null, ip: serverPod.ip, port: conn.target.port, pod: serverPod.netns });
+          expect(`${t.reset_origin!.ip}:${t.reset_origin!.port}`, dump).toBe(t.hops[0]!.original_destination);
+          // It reached the client's sidecar, on its upstream connection (the origin hop).
+          const hit = t.hops.find((h) => h.index === t.reset_origin_hop);
+          expect(hit, dump).toBeDefined();
+          expect(t.reset_receiver, dump).toMatchObject({
+            role: "SIDECAR",
+            pod: clientPod.netns,
+            pid: processOf(s, clientPod, "sidecar").pid,
+            socket_id: hit!.client.socket_id,
+          });
+        }
+        if (scenario.name === "idle-timeout") {
+          // Pod b's sidecar closed on its idle timeout, about as long after the last event as the lab set it
+          // (named "sidecar <pod>", or "Sidecar haproxy (pid …, <node>/<pod>)" when it closed with a RST).
+          const pod = serverPod.netns.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+          expect(t.explanation, dump).toMatch(
+            new RegExp(
+              `sidecar [^;]*\\b${pod}\\b[^;]* closed the idle connection [^;]* on hop \\d+: [\\d.]+ s idle vs the configured timeout ${IDLE_TIMEOUT_MS / 1000} s \\(proxy idle timeout\\)`,
+              "i",
+            ),
+          );
         }
 
         // the default alert rules
