@@ -16,7 +16,7 @@ export interface CaptureOptions {
   netns: readonly string[];
   /** Directory for the `<netns>.txt` capture files. */
   dir: string;
-  /** How long to wait for each tcpdump to attach. Default: 5000 ms. */
+  /** How long to wait for each tcpdump to attach. Default: 30000 ms (a deadline, not a delay: loaded machines are slow to start it). */
   startTimeoutMs?: number;
 }
 
@@ -47,7 +47,7 @@ export class Capture {
         const [bin, argv] = inNetns(netns, "tcpdump", ["-i", "any", "-nn", "-tt", "-S", "-l", "--immediate-mode", "-B", "16384", CAPTURE_FILTER]);
         const proc = execa(bin, argv, { stdout: { file }, reject: false, stdin: "ignore" });
         c.#procs.push({ netns, file, proc });
-        await listening(proc, opts.startTimeoutMs ?? 5000, netns);
+        await listening(proc, opts.startTimeoutMs ?? 30_000, netns);
       }
       return c;
     } catch (e) {

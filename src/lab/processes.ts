@@ -102,8 +102,15 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
+/**
+ * How long a lab process may take to listen. Generous on purpose: it is a
+ * deadline for a condition polled every 20 ms, so it costs nothing when things
+ * work, and a loaded 2-core CI machine took more than 5 s to start node.
+ */
+export const DEFAULT_LISTENER_TIMEOUT_MS = 30_000;
+
 /** Resolve once the netns of `pid` has a TCP listener on `port`. */
-export async function waitForListener(pid: number, port: number, timeoutMs = 5000): Promise<void> {
+export async function waitForListener(pid: number, port: number, timeoutMs = DEFAULT_LISTENER_TIMEOUT_MS): Promise<void> {
   await waitFor(
     async () => (await tcpSocketsOf(pid)).some((s) => s.state === TCP_LISTEN && s.local.port === port),
     timeoutMs,
