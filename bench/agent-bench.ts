@@ -20,7 +20,7 @@ import {
   type BpftraceVersion,
   type ParsedEvent,
 } from "../src/probes/mod.js";
-import { startAgentService } from "../src/runtime/mod.js";
+import { startAgentService, workerPipeline } from "../src/runtime/mod.js";
 import {
   EventPublisher,
   connectNats,
@@ -86,9 +86,28 @@ export interface ReplayResult {
   agentPerSec: number;
   encodePerSec: number;
   endToEndPerSec: number;
+  /** The same end to end with the agent service's worker pipeline: raw chunks in, encoded batches out. */
+  workerEndToEndPerSec: number;
+  /** Events per second of this process's CPU time (all threads) in each end-to-end run. */
+  endToEndPerCpuSec: number;
+  workerEndToEndPerCpuSec: number;
   published: number;
+  workerPublished: number;
   malformed: number;
 }
+
+/** The lines as bpftrace's stdout would carry them: 64 KiB chunks (a pipe read), each its own Buffer, cut mid-line. */
+function asChunks(lines: string[], size = 65536): Buffer[] {
+  const all = Buffer.from(lines.join("\n") + "\n");
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < all.length; i += size) chunks.push(Buffer.from(new Uint8Array(all.subarray(i, i + size)).buffer));
+  return chunks;
+}
+
+const cpuMs = (since: NodeJS.CpuUsage): number => {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1000;
+};
 
 /** Replay recorded lines (repeated to at least `minLines`) through the agent pipeline. */
 export async function benchReplay(recorded: string[], minLines = 1_000_000): Promise<ReplayResult> {
@@ -141,6 +160,7 @@ export async function benchReplay(recorded: string[], minLines = 1_000_000): Pro
     await ensureStreams(await jetstreamManager(nc));
     const pub = new EventPublisher({ js: jetstream(nc), node: "bench", bootId: "b", agentStartUs: Date.now() * 1000, maxQueuedEvents: 2_000_000, maxInFlight: 8 });
     const agent2 = new Agent({ node: "bench", sink: (evs) => pub.push(evs), reorderWindowMs: 100 });
+    let cpu = process.cpuUsage();
     t = performance.now();
     for (let i = 0; i < lines.length; i++) {
       agent2.feed(lines[i] as string);
@@ -153,10 +173,46 @@ export async function benchReplay(recorded: string[], minLines = 1_000_000): Pro
     await agent2.stop();
     await pub.flush();
     const endToEndPerSec = rate(released.length, performance.now() - t);
+    const endToEndPerCpuSec = rate(released.length, cpuMs(cpu));
     const s = await pub.close();
+
+    // 5. end to end with the worker pipeline (what the agent service runs): this
+    // thread hands raw stdout chunks over and publishes the encoded batches the
+    // worker posts back; the worker splits, parses, orders, attributes, encodes.
+    const chunks = asChunks(lines);
+    const pub3 = new EventPublisher({ js: jetstream(nc), node: "bench-worker", bootId: "b", agentStartUs: Date.now() * 1000, maxQueuedEvents: 2_000_000, maxInFlight: 8 });
+    const agent3 = new Agent({
+      node: "bench-worker",
+      reorderWindowMs: 100,
+      pipeline: workerPipeline({ batching: pub3.batching, onBatch: (b) => pub3.pushBatch(b) }),
+    });
+    // Let the worker load before the clock starts: startup is not throughput.
+    agent3.feed("Attaching 1 probe...");
+    agent3.startClock();
+    for (let i = 0; i < 200 && agent3.stats().linesRead === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    cpu = process.cpuUsage();
+    t = performance.now();
+    for (const chunk of chunks) agent3.feedChunk(chunk);
+    await agent3.stop();
+    await pub3.flush();
+    const workerEndToEndPerSec = rate(agent3.stats().eventsReleased, performance.now() - t);
+    const workerEndToEndPerCpuSec = rate(agent3.stats().eventsReleased, cpuMs(cpu));
+    const s3 = await pub3.close();
     await nc.close();
     void bytes;
-    return { lines: lines.length, parsePerSec, agentPerSec, encodePerSec, endToEndPerSec, published: s.published, malformed: parser.malformed };
+    return {
+      lines: lines.length,
+      parsePerSec,
+      agentPerSec,
+      encodePerSec,
+      endToEndPerSec,
+      workerEndToEndPerSec,
+      endToEndPerCpuSec,
+      workerEndToEndPerCpuSec,
+      published: s.published,
+      workerPublished: s3.published,
+      malformed: parser.malformed,
+    };
   } finally {
     await nats.stop();
     rmSync(dir, { recursive: true, force: true });

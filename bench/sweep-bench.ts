@@ -11,10 +11,10 @@ import { freePort, startEmbeddedNats } from "../src/transport/mod.js";
 import { benchBpftrace } from "./agent-bench.js";
 import { runChurn, type ChurnRun } from "./paced-churn.js";
 import { sample, type MetricSamples } from "./prometheus-text.js";
-import { settle } from "./settle.js";
+import { settle, type SettleOptions } from "./settle.js";
 import type { SweepOptions } from "./sweep-options.js";
 import { startTcpdump, type TcpdumpCounts } from "./tcpdump-capture.js";
-import { startTcptrail, type TcptrailProcess } from "./tcptrail-process.js";
+import { startTcptrail, type TcptrailExit, type TcptrailProcess } from "./tcptrail-process.js";
 
 /** The /metrics series the sweep reads (src/metrics, src/consumer/metrics). */
 export const SWEEP_SERIES = {
@@ -44,6 +44,8 @@ export interface TracerCounts {
   settled: boolean;
   /** From the churn's end until the counters stopped growing, ms. */
   drainMs: number;
+  /** The slowest /metrics answer around this run, ms: long ones mean the tracer's event loop stalled. */
+  slowestScrapeMs: number;
 }
 
 export interface TracedChurn {
@@ -51,9 +53,14 @@ export interface TracedChurn {
   counts: TracerCounts;
 }
 
+/** One tracer's runs; what was measured before a failure is kept. */
 export interface TracerSweep {
   paced: TracedChurn[];
-  full: TracedChurn;
+  full?: TracedChurn;
+  /** Why the sweep of this tracer stopped early. */
+  error?: string;
+  /** How it stopped on SIGINT. */
+  exit?: TcptrailExit;
 }
 
 export interface SweepResult {
@@ -66,7 +73,7 @@ export interface SweepResult {
 }
 
 /** The counters' growth from `before` to `after`. */
-export function countsBetween(before: MetricSamples, after: MetricSamples, settled: boolean, drainMs: number): TracerCounts {
+export function countsBetween(before: MetricSamples, after: MetricSamples, settled: boolean, drainMs: number, slowestScrapeMs = 0): TracerCounts {
   const d = (s: string) => sample(after, s) - sample(before, s);
   return {
     eventsRead: d(SWEEP_SERIES.eventsRead),
@@ -77,58 +84,85 @@ export function countsBetween(before: MetricSamples, after: MetricSamples, settl
     consumed: d(SWEEP_SERIES.consumed),
     settled,
     drainMs,
+    slowestScrapeMs,
   };
 }
 
-type Churn = (rate: number) => Promise<ChurnRun>;
-type Progress = (message: string) => void;
+export type Churn = (rate: number) => Promise<ChurnRun>;
+type Progress = (step: string) => void;
 
-async function tracedChurn(proc: TcptrailProcess, churn: Churn, rate: number, mode: TracerMode): Promise<TracedChurn> {
-  const before = await proc.scrape();
+/** How counters are judged settled; the defaults are settle()'s. */
+export type SweepSettleOptions = Omit<SettleOptions, "series">;
+
+async function tracedChurn(proc: TcptrailProcess, churn: Churn, rate: number, mode: TracerMode, settleOpts: SweepSettleOptions): Promise<TracedChurn> {
+  let slowestScrapeMs = 0;
+  const scrape = async () => {
+    const t0 = performance.now();
+    const samples = await proc.scrape();
+    slowestScrapeMs = Math.max(slowestScrapeMs, performance.now() - t0);
+    return samples;
+  };
+  const before = await scrape();
   const run = await churn(rate);
   const series = [SWEEP_SERIES.eventsRead, SWEEP_SERIES.probeLines, SWEEP_SERIES.published, ...(mode === "run" ? [SWEEP_SERIES.consumed] : [])];
-  const after = await settle(() => proc.scrape(), { series });
-  return { churn: run, counts: countsBetween(before, after.samples, after.settled, after.grewUntilMs) };
+  const after = await settle(scrape, { ...settleOpts, series });
+  return { churn: run, counts: countsBetween(before, after.samples, after.settled, after.grewUntilMs, slowestScrapeMs) };
 }
 
-/** Every rate, then full speed, under one tracer process (as a node sees a day's load changes). */
-async function sweepTracer(proc: TcptrailProcess, churn: Churn, rates: readonly number[], mode: TracerMode): Promise<TracerSweep> {
-  const paced: TracedChurn[] = [];
-  for (const rate of rates) paced.push(await tracedChurn(proc, churn, rate, mode));
-  return { paced, full: await tracedChurn(proc, churn, 0, mode) };
+/** Every rate, then full speed, into `into` as they finish (so a failure keeps what was measured). */
+async function sweepTracer(into: TracerSweep, proc: TcptrailProcess, churn: Churn, rates: readonly number[], mode: TracerMode, settleOpts: SweepSettleOptions): Promise<void> {
+  for (const rate of rates) into.paced.push(await tracedChurn(proc, churn, rate, mode, settleOpts));
+  into.full = await tracedChurn(proc, churn, 0, mode, settleOpts);
 }
 
-/** SIGINT and wait; a tracer that had to be killed or exited badly is said, since its last counters may be missing. */
-async function stopTracer(proc: TcptrailProcess | undefined, mode: TracerMode, progress: Progress): Promise<void> {
-  const s = await proc?.stop();
-  if (s && (s.killed || s.exitCode !== 0)) {
-    progress(`warning: tcptrail ${mode} did not stop cleanly on SIGINT (exit ${s.exitCode ?? s.signal}${s.killed ? ", killed" : ""}):\n${proc?.output() ?? ""}`);
-  }
-}
+const logTail = (log: string, lines = 6) => log.trimEnd().split("\n").slice(-lines).join("\n");
 
-async function sweepAgent(dir: string, bpftrace: string, churn: Churn, rates: readonly number[], progress: Progress): Promise<TracerSweep> {
-  const nats = await startEmbeddedNats({ stateDir: join(dir, "nats") });
-  let proc: TcptrailProcess | undefined;
+/** Start a tracer, sweep under it (one process for every rate, as a node sees its load change), stop it. Never throws: a failure is recorded. */
+export async function sweepUnder(
+  mode: TracerMode,
+  start: () => Promise<{ proc: TcptrailProcess; cleanup?: () => Promise<void> }>,
+  churn: Churn,
+  rates: readonly number[],
+  settleOpts: SweepSettleOptions = {},
+): Promise<TracerSweep> {
+  const out: TracerSweep = { paced: [] };
+  let started: { proc: TcptrailProcess; cleanup?: () => Promise<void> } | undefined;
   try {
-    const metricsPort = await freePort();
-    proc = await startTcptrail(["agent", "--nats", nats.url, "--metrics-port", String(metricsPort), "--node", SWEEP_NODE, "--bpftrace", bpftrace], { metricsPort });
-    return await sweepTracer(proc, churn, rates, "agent");
+    started = await start();
+    await sweepTracer(out, started.proc, churn, rates, mode, settleOpts);
+  } catch (e) {
+    out.error = e instanceof Error ? e.message : String(e);
   } finally {
-    await stopTracer(proc, "agent", progress);
-    await nats.stop();
+    if (started) {
+      out.exit = await started.proc.stop();
+      if (out.exit.killed || out.exit.exitCode !== 0) out.error ??= "did not stop cleanly on SIGINT";
+      if (out.error) out.error += `; its log ends:\n${logTail(started.proc.output())}`;
+    }
+    await started?.cleanup?.();
   }
+  return out;
 }
 
-async function sweepRun(dir: string, bpftrace: string, churn: Churn, rates: readonly number[], progress: Progress): Promise<TracerSweep> {
-  let proc: TcptrailProcess | undefined;
-  try {
+function startAgent(dir: string, bpftrace: string): () => Promise<{ proc: TcptrailProcess; cleanup: () => Promise<void> }> {
+  return async () => {
+    const nats = await startEmbeddedNats({ stateDir: join(dir, "nats") });
+    try {
+      const metricsPort = await freePort();
+      const args = ["agent", "--nats", nats.url, "--metrics-port", String(metricsPort), "--node", SWEEP_NODE, "--bpftrace", bpftrace];
+      return { proc: await startTcptrail(args, { metricsPort }), cleanup: () => nats.stop() };
+    } catch (e) {
+      await nats.stop();
+      throw e;
+    }
+  };
+}
+
+function startRun(dir: string, bpftrace: string): () => Promise<{ proc: TcptrailProcess }> {
+  return async () => {
     const [natsPort, apiPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
     const args = ["run", "--state-dir", dir, "--nats-port", natsPort, "--api-port", apiPort, "--metrics-port", metricsPort, "--node", SWEEP_NODE, "--bpftrace", bpftrace];
-    proc = await startTcptrail(args.map(String), { metricsPort });
-    return await sweepTracer(proc, churn, rates, "run");
-  } finally {
-    await stopTracer(proc, "run", progress);
-  }
+    return { proc: await startTcptrail(args.map(String), { metricsPort }) };
+  };
 }
 
 async function tcpdumpChurn(dir: string, churn: Churn): Promise<{ full: ChurnRun; counts: TcpdumpCounts }> {
@@ -144,7 +178,7 @@ async function tcpdumpChurn(dir: string, churn: Churn): Promise<{ full: ChurnRun
   }
 }
 
-/** Run the whole sweep; `progress` hears which step starts (it takes minutes) and any warning. */
+/** Run the whole sweep; `progress` hears which step starts (it takes minutes). */
 export async function benchSweep(churnBin: string, o: SweepOptions, progress: Progress = () => undefined): Promise<SweepResult> {
   const b = await benchBpftrace();
   const churn: Churn = (rate) => runChurn(churnBin, { rate, seconds: o.seconds, dialers: o.dialers, acceptors: o.acceptors });
@@ -157,9 +191,9 @@ export async function benchSweep(churnBin: string, o: SweepOptions, progress: Pr
     progress("tcpdump");
     const tcpdump = await tcpdumpChurn(dir, churn);
     progress("agent");
-    const agent = await sweepAgent(join(dir, "agent"), b.path, churn, o.rates, progress);
+    const agent = await sweepUnder("agent", startAgent(join(dir, "agent"), b.path), churn, o.rates);
     progress("run");
-    const run = await sweepRun(join(dir, "run"), b.path, churn, o.rates, progress);
+    const run = await sweepUnder("run", startRun(join(dir, "run"), b.path), churn, o.rates);
     return {
       options: o,
       bpftrace: { path: b.path, source: b.source, version: b.version?.text ?? "(unknown version)" },

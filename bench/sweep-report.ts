@@ -29,7 +29,11 @@ function row(mode: string, churn: ChurnRun, base: number, counts?: TracerCounts,
   };
 }
 
-const traced = (mode: string, t: TracedChurn, base: number) => row(mode, t.churn, base, t.counts);
+/** A stalled event loop is part of the result: said next to the row. */
+export const SLOW_SCRAPE_MS = 1000;
+
+const traced = (mode: string, t: TracedChurn, base: number) =>
+  row(mode, t.churn, base, t.counts, t.counts.slowestScrapeMs > SLOW_SCRAPE_MS ? `/metrics took ${(t.counts.slowestScrapeMs / 1000).toFixed(1)} s to answer` : undefined);
 
 /** Paced rows, grouped by offered rate; each ratio is to what was offered. */
 export function pacedRows(r: SweepResult): SweepRow[] {
@@ -52,9 +56,20 @@ export function fullSpeedRows(r: SweepResult): SweepRow[] {
   return [
     row("untraced", r.untraced.full, base),
     row("tcpdump", r.tcpdump.full, base, undefined, `${fmt(t.captured)} SYN/FIN/RST packets written, ${fmt(t.droppedByKernel)} dropped by kernel`),
-    traced("agent", r.agent.full, base),
-    traced("run", r.run.full, base),
+    ...(r.agent.full ? [traced("agent", r.agent.full, base)] : []),
+    ...(r.run.full ? [traced("run", r.run.full, base)] : []),
   ];
+}
+
+/** How each tracer ended: its stop time on SIGINT, and why its sweep ended early if it did. */
+export function tracerNotes(r: SweepResult): string[] {
+  return (["agent", "run"] as const).flatMap((mode) => {
+    const t = r[mode];
+    const notes: string[] = [];
+    if (t.exit) notes.push(`tcptrail ${mode}: exited ${t.exit.exitCode ?? t.exit.signal} ${(t.exit.stopMs / 1000).toFixed(1)} s after SIGINT${t.exit.killed ? " (killed: it did not stop in time)" : ""}`);
+    if (t.error) notes.push(`tcptrail ${mode}: sweep ended early: ${t.error}`);
+    return notes;
+  });
 }
 
 const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "-");
@@ -90,5 +105,7 @@ export function formatSweep(r: SweepResult): string[] {
     "",
     "full speed, side by side (ratio: achieved / untraced):",
     ...formatRows(fullSpeedRows(r)),
+    "",
+    ...tracerNotes(r),
   ];
 }

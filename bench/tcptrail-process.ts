@@ -14,8 +14,14 @@ export const TCPTRAIL_BIN =
   "tcptrail";
 /** bpftrace takes 2-10 s to attach, more on a loaded machine; `run` starts nats-server and the store first. */
 export const DEFAULT_READY_TIMEOUT_MS = 120_000;
-/** SIGINT lets the agent flush its queue and `run` stop its nats-server; SIGKILL after this. */
-export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
+/** SIGINT lets the agent flush its queue and `run` its consumer and nats-server; SIGKILL after this. */
+export const DEFAULT_STOP_TIMEOUT_MS = 90_000;
+/**
+ * A scrape waits this long: a tracer whose event loop is stalled (a store
+ * retention run, a burst of work) answers late, and how late is worth
+ * reporting; it is not dead.
+ */
+export const DEFAULT_SCRAPE_TIMEOUT_MS = 60_000;
 /** The agent's log line once bpftrace's BEGIN arrived (src/agent). */
 export const PROBES_ATTACHED_LOG = "probes attached";
 
@@ -35,7 +41,16 @@ export interface TcptrailProcess {
   /** The last few KiB of its stdout and stderr (its log), for error messages. */
   output(): string;
   /** SIGINT, wait for the exit (SIGKILL after DEFAULT_STOP_TIMEOUT_MS). Idempotent. */
-  stop(): Promise<{ exitCode: number | undefined; signal: string | undefined; killed: boolean }>;
+  stop(): Promise<TcptrailExit>;
+}
+
+export interface TcptrailExit {
+  exitCode: number | undefined;
+  signal: string | undefined;
+  /** It did not exit within DEFAULT_STOP_TIMEOUT_MS of SIGINT and was killed. */
+  killed: boolean;
+  /** From SIGINT to the exit, ms. */
+  stopMs: number;
 }
 
 /**
@@ -66,9 +81,10 @@ export async function startTcptrail(args: readonly string[], o: TcptrailProcessO
   const exited = child.then((r) => (exit = { exitCode: r.exitCode, signal: r.signal }));
   const metricsUrl = `http://127.0.0.1:${o.metricsPort}/metrics`;
 
-  let stopping: Promise<{ exitCode: number | undefined; signal: string | undefined; killed: boolean }> | undefined;
+  let stopping: Promise<TcptrailExit> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      const t0 = performance.now();
       if (!exit) child.kill("SIGINT");
       let killed = false;
       const timer = setTimeout(() => {
@@ -76,16 +92,16 @@ export async function startTcptrail(args: readonly string[], o: TcptrailProcessO
         child.kill("SIGKILL");
       }, DEFAULT_STOP_TIMEOUT_MS);
       const r = await exited.finally(() => clearTimeout(timer));
-      return { ...r, killed };
+      return { ...r, killed, stopMs: performance.now() - t0 };
     })());
-  const proc: TcptrailProcess = { pid, metricsUrl, scrape: () => scrapeMetrics(metricsUrl), output: () => tail, stop };
+  const proc: TcptrailProcess = { pid, metricsUrl, scrape: () => scrapeMetrics(metricsUrl, DEFAULT_SCRAPE_TIMEOUT_MS), output: () => tail, stop };
 
   const timeoutMs = o.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   const deadline = performance.now() + timeoutMs;
   try {
     for (;;) {
       if (exit) throw new Error(`tcptrail ${args[0] ?? ""} exited (${exit.exitCode ?? exit.signal}) before its probes were attached:\n${tail}`);
-      if (attached && (await proc.scrape().then(() => true, () => false))) return proc;
+      if (attached && (await scrapeMetrics(metricsUrl).then(() => true, () => false))) return proc;
       if (performance.now() > deadline) throw new Error(`tcptrail ${args[0] ?? ""} not ready after ${timeoutMs} ms (probes attached: ${attached}, ${metricsUrl}):\n${tail}`);
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -19,7 +19,7 @@ const result: SweepResult = {
   untraced: { paced: [churn(1000, 2000), churn(4000, 8000)], full: churn(0, 40_000) },
   tcpdump: { full: churn(0, 30_000), counts: { captured: 123_456, receivedByFilter: 123_500, droppedByKernel: 44 } },
   agent: { paced: [traced(1000, 2000, 24_000), traced(4000, 6000, 72_000, 5)], full: traced(0, 10_000, 120_000) },
-  run: { paced: [traced(1000, 2000, 24_000), traced(4000, 4000, 48_000)], full: traced(0, 8000, 96_000) },
+  run: { paced: [traced(1000, 2000, 24_000), traced(4000, 4000, 48_000)], full: traced(0, 8000, 96_000), exit: { exitCode: 0, signal: undefined, killed: false, stopMs: 2100 } },
 };
 
 describe("sweep report", () => {
@@ -56,5 +56,21 @@ describe("sweep report", () => {
     expect(text).toContain("bpftrace v0.23.2 at /opt/x/bin/bpftrace (prefix");
     expect(text).toMatch(/^agent +4,000 +3,000 +0\.75 +71,999 +12\.0 +5 +0 +1\.5 +0$/m);
     expect(text).toMatch(/^tcpdump +full +15,000 +0\.75 /m);
+  });
+
+  test("a tracer whose sweep failed keeps the rows it measured and says why and how it stopped", () => {
+    const slow = traced(1000, 2000, 24_000);
+    slow.counts.slowestScrapeMs = 6500;
+    const failed: SweepResult = {
+      ...result,
+      run: { paced: [slow], error: "GET /metrics: timeout", exit: { exitCode: undefined, signal: "SIGKILL", killed: true, stopMs: 90_000 } },
+    };
+    expect(pacedRows(failed).map((r) => r.mode)).toEqual(["untraced", "agent", "run", "untraced", "agent"]);
+    expect(pacedRows(failed)[2]!.note).toBe("/metrics took 6.5 s to answer");
+    expect(fullSpeedRows(failed).map((r) => r.mode)).toEqual(["untraced", "tcpdump", "agent"]);
+    const text = formatSweep(failed).join("\n");
+    expect(text).toContain("tcptrail run: exited SIGKILL 90.0 s after SIGINT (killed: it did not stop in time)");
+    expect(text).toContain("tcptrail run: sweep ended early: GET /metrics: timeout");
+    expect(formatSweep(result).join("\n")).toContain("tcptrail run: exited 0 2.1 s after SIGINT");
   });
 });
