@@ -1,5 +1,20 @@
 // Where raw kernel events become attributed, ordered connection events.
-export { Agent, DEFAULT_AGENT_TICK_MS, type AgentOptions, type AgentStats } from "./agent.js";
+export { Agent, type AgentOptions, type AgentStats } from "./agent.js";
+export {
+  DEFAULT_AGENT_TICK_MS,
+  DEFAULT_LINGER_MS,
+  DEFAULT_REORDER_WINDOW_MS,
+  EMPTY_PIPELINE_STATS,
+  resolvePipelineSettings,
+  type AgentPipeline,
+  type AgentPipelineFactory,
+  type PipelineContext,
+  type PipelineHooks,
+  type PipelineSettings,
+  type PipelineStats,
+  type ResolvedPipelineSettings,
+} from "./agent-pipeline.js";
+export { EventPipeline, type EventPipelineOptions } from "./event-pipeline.js";
 export { OwnerTable } from "./owner-table.js";
 export { ReorderBuffer, type Timestamped } from "./reorder-buffer.js";
 export { SocketTable, type SocketInfo } from "./socket-table.js";

@@ -6,6 +6,7 @@ import { execa, type ResultPromise } from "execa";
 import type { Logger } from "../log/logger.js";
 import { silentLogger } from "../log/logger.js";
 import { bpftraceLimitsEnv, defaultPerfRbPages, type BpftraceVersion } from "./bpftrace-binary.js";
+import { LineSplitter } from "./line-splitter.js";
 
 export interface BpftraceRunnerOptions {
   /** bpftrace binary. */
@@ -30,8 +31,17 @@ export interface BpftraceRunnerOptions {
   /** Grace period between SIGINT and SIGKILL on stop. Default 5 s. */
   stopTimeoutMs?: number;
   logger?: Logger;
-  /** Every stdout line (without newline). Hot path. */
-  onLine(line: string): void;
+  /** Every stdout line (without newline). Hot path. Not called when onChunk is given. */
+  onLine?(line: string): void;
+  /**
+   * Raw stdout instead of lines, each chunk as the pipe gave it (the receiver
+   * may move it to another thread). Return false to stop reading until
+   * resumeOutput(): bpftrace then blocks or counts lost events, as when the
+   * agent falls behind in-thread, instead of output piling up in memory.
+   */
+  onChunk?(chunk: Buffer): boolean;
+  /** A bpftrace's stdout ended (before onCrash when it crashed): with onChunk, a last line without newline is complete. */
+  onOutputEnd?(): void;
   /** bpftrace exited without being asked to; it will be restarted after delayMs. */
   onCrash?(info: CrashInfo): void;
 }
@@ -49,7 +59,8 @@ export interface CrashInfo {
 const HARMLESS_STDERR = /RLIMIT_MEMLOCK|ulimit -l/;
 
 export class BpftraceRunner {
-  readonly #o: Required<Omit<BpftraceRunnerOptions, "onCrash" | "logger" | "version">> & Pick<BpftraceRunnerOptions, "onCrash" | "version">;
+  readonly #o: Required<Omit<BpftraceRunnerOptions, "onCrash" | "logger" | "version" | "onLine" | "onChunk" | "onOutputEnd">> &
+    Pick<BpftraceRunnerOptions, "onCrash" | "version" | "onLine" | "onChunk" | "onOutputEnd">;
   readonly #log: Logger;
   #child: ResultPromise | undefined;
   #stopping = false;
@@ -107,28 +118,22 @@ export class BpftraceRunner {
     this.#stderrTail = [];
     this.#log.info({ bpftracePid: child.pid, program: o.program, perfRbPages: o.perfRbPages, version: o.version?.text }, "bpftrace started");
 
-    let rest = "";
-    child.stdout?.setEncoding("utf8");
-    child.stdout?.on("data", (chunk: string) => {
-      let start = 0;
-      let nl = chunk.indexOf("\n");
-      if (nl === -1) {
-        rest += chunk;
-        return;
-      }
-      if (rest.length > 0) {
-        o.onLine(rest + chunk.slice(0, nl));
-        rest = "";
-        start = nl + 1;
-        nl = chunk.indexOf("\n", start);
-      }
-      while (nl !== -1) {
-        o.onLine(chunk.slice(start, nl));
-        start = nl + 1;
-        nl = chunk.indexOf("\n", start);
-      }
-      rest = chunk.slice(start);
-    });
+    let endOutput: () => void;
+    const onChunk = o.onChunk;
+    if (onChunk) {
+      child.stdout?.on("data", (chunk: Buffer) => {
+        if (onChunk(chunk) === false) child.stdout?.pause();
+      });
+      endOutput = () => o.onOutputEnd?.();
+    } else {
+      const onLine = o.onLine;
+      const splitter = new LineSplitter((text, start, end) => onLine?.(text.slice(start, end)));
+      child.stdout?.on("data", (chunk: Buffer) => splitter.push(chunk));
+      endOutput = () => {
+        splitter.end();
+        o.onOutputEnd?.();
+      };
+    }
 
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (chunk: string) => {
@@ -141,7 +146,7 @@ export class BpftraceRunner {
     });
 
     this.#exited = child.then((r) => {
-      if (rest.length > 0) o.onLine(rest);
+      endOutput();
       if (this.#child === child) this.#child = undefined;
       if (this.#stopping) {
         this.#log.info({ exitCode: r.exitCode, signal: r.signal }, "bpftrace stopped");
@@ -167,6 +172,11 @@ export class BpftraceRunner {
     });
   }
 
+  /** Read bpftrace's output again after onChunk returned false. */
+  resumeOutput(): void {
+    this.#child?.stdout?.resume();
+  }
+
   /** Stop bpftrace (SIGINT lets it detach its probes), then SIGKILL after the grace period. */
   async stop(): Promise<void> {
     this.#stopping = true;
@@ -174,6 +184,8 @@ export class BpftraceRunner {
     this.#timer = undefined;
     const child = this.#child;
     if (child) {
+      // Output paused for a slow receiver must flow again, or the exit (which waits for stdout to end) never comes.
+      child.stdout?.resume();
       child.kill("SIGINT");
       const killer = setTimeout(() => child.kill("SIGKILL"), this.#o.stopTimeoutMs);
       await this.#exited;

@@ -1,12 +1,15 @@
 // The node agent as a service: probes → agent → EventPublisher → JetStream,
 // with the publisher's drops fed back into the event stream as GAP markers
-// and every counter exported as a Prometheus metric.
+// and every counter exported as a Prometheus metric. The agent's per-event
+// work (parse, order, attribute, encode) runs in a worker thread that hands
+// the publisher finished batches; this thread reads bpftrace and publishes.
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { Agent, type AgentOptions, type AgentStats } from "../agent/mod.js";
 import type { Logger } from "../log/logger.js";
 import type { TcptrailMetrics } from "../metrics/mod.js";
 import { preflight } from "../probes/mod.js";
+import { workerPipeline } from "./worker-pipeline.js";
 import {
   EventPublisher,
   connectNats,
@@ -27,8 +30,14 @@ export interface AgentServiceOptions {
   metrics?: TcptrailMetrics;
   /** Stream limits to create or update the streams with. Default: the transport's documented defaults. */
   streams?: StreamLimitsOverrides;
-  /** Agent settings (reorder window, perf buffer size, mesh ports and UID…). */
-  agent?: Omit<AgentOptions, "sink" | "node" | "logger" | "metrics">;
+  /**
+   * Agent settings (reorder window, perf buffer size, mesh ports and UID…). A
+   * custom `pods` resolver cannot cross to a worker thread: with one, the
+   * agent's pipeline runs in this thread.
+   */
+  agent?: Omit<AgentOptions, "sink" | "node" | "logger" | "metrics" | "pipeline">;
+  /** Where the agent's per-event work runs. Default "worker" (unless agent.pods is given). */
+  pipeline?: "worker" | "in-thread";
   /** Publisher settings (batch size and delay, queue bound…). */
   publisher?: Partial<Omit<EventPublisherOptions, "js" | "node" | "bootId" | "agentStartUs" | "onDrop" | "logger">>;
 }
@@ -65,12 +74,15 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
       logger: log,
       onDrop: (count, first, last) => agent.reportDropped(count, first, last),
     });
+    const inThread = o.pipeline === "in-thread" || o.agent?.pods !== undefined;
     const agent: Agent = new Agent({
       ...o.agent,
       node,
       logger: log,
       ...(o.metrics ? { metrics: o.metrics } : {}),
-      sink: (events) => publisher.push(events),
+      ...(inThread
+        ? { sink: (events) => publisher.push(events) }
+        : { pipeline: workerPipeline({ batching: publisher.batching, onBatch: (batch) => publisher.pushBatch(batch) }) }),
     });
     await agent.start();
 

@@ -3,4 +3,11 @@
 // store and the API.
 export { startAgentService, type AgentService, type AgentServiceOptions } from "./agent-service.js";
 export { startMainJob, type MainJob, type MainJobOptions } from "./main-job.js";
+export {
+  DEFAULT_MAX_PENDING_BYTES,
+  DEFAULT_WORKER_YOUNG_GENERATION_MB,
+  WorkerPipeline,
+  workerPipeline,
+  type WorkerPipelineOptions,
+} from "./worker-pipeline.js";
 export { onShutdown } from "./shutdown.js";
