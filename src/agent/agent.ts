@@ -65,6 +65,7 @@ export class Agent {
   #metricsTimer: NodeJS.Timeout | undefined;
   #queueDropped = 0;
   #attached: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  #metricsAt = 0;
   #reported = { linesRead: 0, eventsRead: 0, malformed: 0, kernelLost: 0, queueDropped: 0, restarts: 0, late: 0 };
 
   constructor(opts: AgentOptions) {
@@ -155,6 +156,7 @@ export class Agent {
   startClock(): void {
     this.#pipeline.startClock();
     if (this.#o.metrics && this.#metricsTimer === undefined) {
+      // The pipeline ticks on its own clock (maybe in its worker): metrics have theirs.
       this.#metricsTimer = setInterval(() => this.#reportMetrics(), METRICS_EVERY_MS);
       this.#metricsTimer.unref?.();
     }
@@ -183,9 +185,10 @@ export class Agent {
     };
   }
 
-  /** Release events older than the reorder window. */
+  /** Release events older than the reorder window (and report metrics if a second has passed). */
   tick(): void {
     this.#pipeline.tick();
+    if (Date.now() - this.#metricsAt >= METRICS_EVERY_MS) this.#reportMetrics();
   }
 
   #onBegin(): void {
@@ -208,6 +211,7 @@ export class Agent {
   #reportMetrics(): void {
     const m = this.#o.metrics;
     if (!m) return;
+    this.#metricsAt = Date.now();
     const r = this.#reported;
     const s = this.stats();
     m.probeLines.inc(s.linesRead - r.linesRead);
