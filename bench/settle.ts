@@ -38,8 +38,12 @@ export interface Settled {
 }
 
 /**
- * Scrape until every series has grown by at most `tolerance` for `quietMs`.
- * A scrape error fails at once: a tracer that died is not a settled one.
+ * Scrape until every series has grown by at most `tolerance` for `quietMs`,
+ * over at least quietMs / intervalMs scrapes: a tracer whose event loop
+ * stalls answers one slow scrape with counters from before the stall, which
+ * alone would span the window and look quiet (seen with `tcptrail run`: a
+ * 7 s scrape, then the counters moved on). A scrape error fails at once: a
+ * tracer that died is not a settled one.
  */
 export async function settle(scrape: () => Promise<MetricSamples>, o: SettleOptions): Promise<Settled> {
   const quietMs = o.quietMs ?? DEFAULT_SETTLE_QUIET_MS;
@@ -50,14 +54,21 @@ export async function settle(scrape: () => Promise<MetricSamples>, o: SettleOpti
   let samples = await scrape();
   // The quiet window starts at the last scrape that saw a series move by more than the tolerance.
   let anchor = { at: t0, samples };
+  const quietScrapesNeeded = Math.max(1, Math.ceil(quietMs / Math.max(intervalMs, 1)));
+  let quietScrapes = 0;
   for (;;) {
     const now = performance.now();
     const grewUntilMs = anchor.at === t0 ? 0 : anchor.at - t0;
-    if (now - anchor.at >= quietMs) return { samples, settled: true, waitedMs: now - t0, grewUntilMs };
+    if (now - anchor.at >= quietMs && quietScrapes >= quietScrapesNeeded) return { samples, settled: true, waitedMs: now - t0, grewUntilMs };
     if (now - t0 >= timeoutMs) return { samples, settled: false, waitedMs: now - t0, grewUntilMs };
     await new Promise((r) => setTimeout(r, intervalMs));
     samples = await scrape();
     const moved = o.series.some((s) => sample(samples, s) - sample(anchor.samples, s) > tolerance);
-    if (moved) anchor = { at: performance.now(), samples };
+    if (moved) {
+      anchor = { at: performance.now(), samples };
+      quietScrapes = 0;
+    } else {
+      quietScrapes++;
+    }
   }
 }

@@ -46,4 +46,20 @@ describe("settle", () => {
   test("a scrape that fails fails the settle", async () => {
     await expect(settle(() => Promise.reject(new Error("connection refused")), { series: [SERIES] })).rejects.toThrow(/connection refused/);
   });
+
+  test("a stalled tracer's one slow, stale answer is not taken for quiet", async () => {
+    // Grows to 100, then stalls: the next scrape takes longer than the whole
+    // quiet window and still says 100 (its counters are updated after the
+    // stall); only then does it catch up to 200, and stay there.
+    const script: Array<[delayMs: number, value: number]> = [[0, 0], [0, 100], [300, 100], [0, 200]];
+    let i = 0;
+    const scrape = async () => {
+      const [delayMs, value] = script[Math.min(i++, script.length - 1)]!;
+      if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+      return new Map([[SERIES, value]]);
+    };
+    const r = await settle(scrape, { series: [SERIES], quietMs: 200, intervalMs: 10, tolerance: 0 });
+    expect(r.settled).toBe(true);
+    expect(r.samples.get(SERIES)).toBe(200);
+  });
 });
