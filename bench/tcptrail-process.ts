@@ -1,7 +1,7 @@
 // The built CLI as users start it (`bin/tcptrail agent ...`, `bin/tcptrail
 // run ...`), as a child process the bench can wait on, scrape and stop with
 // SIGINT, so the numbers include everything the real command does.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { execa, type ResultPromise } from "execa";
 import { scrapeMetrics, type MetricSamples } from "./prometheus-text.js";
 
@@ -26,12 +26,39 @@ export const DEFAULT_SCRAPE_TIMEOUT_MS = 60_000;
 export const PROBES_ATTACHED_LOG = "probes attached";
 
 const OUTPUT_TAIL = 8192;
+/** `tcptrail run` logs the pid of the nats-server it starts (src/runtime/main-job). */
+const NATS_PID_LOG = /"natsPid":(\d+)/;
+
+/**
+ * `run` starts its nats-server in a process group of its own, so that a
+ * Ctrl-C reaches tcptrail first, and stops it on the way out; a SIGKILLed
+ * tcptrail cannot, and the server would outlive the bench. End it by pid.
+ */
+async function endOrphan(pid: number, command: string): Promise<void> {
+  // Still that process, not another that got its pid since.
+  const alive = () => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(command);
+    } catch {
+      return false;
+    }
+  };
+  if (!alive()) return;
+  process.kill(pid, "SIGTERM");
+  const deadline = performance.now() + 5000;
+  while (alive() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (alive()) process.kill(pid, "SIGKILL");
+}
 
 export interface TcptrailProcessOptions {
   /** Its /metrics port on 127.0.0.1: pass the same port in args (--metrics-port). */
   metricsPort: number;
   readyTimeoutMs?: number;
+  /** Default DEFAULT_STOP_TIMEOUT_MS. */
+  stopTimeoutMs?: number;
   env?: Record<string, string>;
+  /** The executable. Default TCPTRAIL_BIN. */
+  bin?: string;
 }
 
 export interface TcptrailProcess {
@@ -40,14 +67,14 @@ export interface TcptrailProcess {
   scrape(): Promise<MetricSamples>;
   /** The last few KiB of its stdout and stderr (its log), for error messages. */
   output(): string;
-  /** SIGINT, wait for the exit (SIGKILL after DEFAULT_STOP_TIMEOUT_MS). Idempotent. */
+  /** SIGINT, wait for the exit (SIGKILL after the stop timeout, and its nats-server with it). Idempotent. */
   stop(): Promise<TcptrailExit>;
 }
 
 export interface TcptrailExit {
   exitCode: number | undefined;
   signal: string | undefined;
-  /** It did not exit within DEFAULT_STOP_TIMEOUT_MS of SIGINT and was killed. */
+  /** It did not exit within the stop timeout of SIGINT and was killed (with the nats-server it had started). */
   killed: boolean;
   /** From SIGINT to the exit, ms. */
   stopMs: number;
@@ -59,20 +86,23 @@ export interface TcptrailExit {
  * its log in the message, when it exits or does not get there in time.
  */
 export async function startTcptrail(args: readonly string[], o: TcptrailProcessOptions): Promise<TcptrailProcess> {
-  const child: ResultPromise<{ stdin: "ignore"; reject: false; buffer: false; forceKillAfterDelay: false }> = execa(TCPTRAIL_BIN, args, {
+  const bin = o.bin ?? TCPTRAIL_BIN;
+  const child: ResultPromise<{ stdin: "ignore"; reject: false; buffer: false; forceKillAfterDelay: false }> = execa(bin, args, {
     stdin: "ignore",
     reject: false,
     buffer: false,
     forceKillAfterDelay: false,
     ...(o.env ? { env: o.env } : {}),
   });
-  if (child.pid === undefined) throw new Error(`could not start ${TCPTRAIL_BIN}`);
+  if (child.pid === undefined) throw new Error(`could not start ${bin}`);
   const pid = child.pid;
   let tail = "";
   let attached = false;
+  let natsPid: number | undefined;
   const onOutput = (d: Buffer) => {
     tail = (tail + d.toString("utf8")).slice(-OUTPUT_TAIL);
     if (!attached && tail.includes(PROBES_ATTACHED_LOG)) attached = true;
+    natsPid ??= Number(NATS_PID_LOG.exec(tail)?.[1] ?? NaN) || undefined;
   };
   // Always drained: a full pipe would stall the logger and with it the process.
   child.stdout.on("data", onOutput);
@@ -90,9 +120,11 @@ export async function startTcptrail(args: readonly string[], o: TcptrailProcessO
       const timer = setTimeout(() => {
         killed = true;
         child.kill("SIGKILL");
-      }, DEFAULT_STOP_TIMEOUT_MS);
+      }, o.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
       const r = await exited.finally(() => clearTimeout(timer));
-      return { ...r, killed, stopMs: performance.now() - t0 };
+      const stopMs = performance.now() - t0;
+      if (killed && natsPid !== undefined) await endOrphan(natsPid, "nats-server");
+      return { ...r, killed, stopMs };
     })());
   const proc: TcptrailProcess = { pid, metricsUrl, scrape: () => scrapeMetrics(metricsUrl, DEFAULT_SCRAPE_TIMEOUT_MS), output: () => tail, stop };
 

@@ -1,10 +1,12 @@
 // Starting the built CLI for the sweep: what happens when it cannot get as
 // far as attaching its probes (no bpftrace is run here).
-import { readFileSync, readdirSync } from "node:fs";
+import { chmodSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { freePort } from "../../src/transport/mod.js";
 import { TCPTRAIL_BIN, startTcptrail } from "../../bench/tcptrail-process.js";
-import { setupNats } from "../helpers/mod.js";
+import { findExecutable } from "../../src/probes/mod.js";
+import { makeTempDir, setupNats, waitFor } from "../helpers/mod.js";
 
 describe("tcptrail process", () => {
   test("the entry point is found from source as from dist", () => {
@@ -44,3 +46,51 @@ describe("tcptrail process", () => {
     }
   });
 });
+
+describe("a tracer that ignores SIGINT", () => {
+  test("is killed at the stop timeout, and the nats-server it logged is ended with it", async () => {
+    const dir = await makeTempDir("tcptrail-process");
+    try {
+      // Stands in for `tcptrail run`: starts a detached "nats-server" (a sleep
+      // under that name), logs its pid as run does, serves /metrics, and hangs on SIGINT.
+      const fakeNats = join(dir.path, "nats-server");
+      symlinkSync(findExecutable("sleep")!, fakeNats);
+      const bin = join(dir.path, "fake-tcptrail.mjs");
+      writeFileSync(
+        bin,
+        `#!/usr/bin/env node
+import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+const nats = spawn(${JSON.stringify(fakeNats)}, ["300"], { detached: true, stdio: "ignore" });
+nats.unref();
+process.on("SIGINT", () => {});
+createServer((q, s) => s.end("tcptrail_events_read_total 1\\n")).listen(Number(process.argv[2]), "127.0.0.1", () => {
+  console.error(JSON.stringify({ natsPid: nats.pid, msg: "embedded nats-server started" }));
+  console.error(JSON.stringify({ msg: "probes attached" }));
+});
+`,
+      );
+      chmodSync(bin, 0o755);
+      const metricsPort = await freePort();
+      const proc = await startTcptrail([String(metricsPort)], { metricsPort, bin, stopTimeoutMs: 300 });
+      const natsPid = Number(/"natsPid":(\d+)/.exec(proc.output())?.[1]);
+      expect(readFileSync(`/proc/${natsPid}/cmdline`, "utf8")).toContain("nats-server");
+      const exit = await proc.stop();
+      expect(exit.killed).toBe(true);
+      expect(exit.signal).toBe("SIGKILL");
+      expect(exit.stopMs).toBeGreaterThanOrEqual(300);
+      // Gone (or a zombie until init reaps it): no longer a running nats-server.
+      await waitFor(() => !isRunning(natsPid), { what: `fake nats-server ${natsPid} to end` });
+    } finally {
+      await dir.remove();
+    }
+  });
+});
+
+function isRunning(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+  } catch {
+    return false;
+  }
+}
