@@ -65,6 +65,7 @@ export class EventPipeline implements AgentPipeline {
   // Drop GAPs replaced by a later one while still in the reorder buffer: skipped on release.
   readonly #retiredGaps = new WeakSet<ParsedEvent>();
   #lastPrune = 0;
+  #tickedAt = 0;
   #s = { linesRead: 0, eventsRead: 0, eventsReleased: 0, kernelLost: 0, unattributed: 0 };
 
   constructor(o: EventPipelineOptions) {
@@ -99,6 +100,10 @@ export class EventPipeline implements AgentPipeline {
   /** In-thread the chunk is parsed at once: never asks the reader to pause. */
   feedChunk(chunk: Uint8Array): boolean {
     this.#splitter.push(chunk);
+    // A backlog of chunks can be handed over in one turn (a worker drains its
+    // whole message queue before its timers run): release on time meanwhile,
+    // or every event of the backlog would sit in the reorder buffer at once.
+    if (this.#timer !== undefined && performance.now() - this.#tickedAt >= this.#settings.tickMs) this.tick();
     return true;
   }
 
@@ -143,6 +148,7 @@ export class EventPipeline implements AgentPipeline {
   }
 
   tick(): void {
+    this.#tickedAt = performance.now();
     const windowNs = this.#settings.windowNs;
     const nowKernel = monotonicNs() + this.#kernelMinusMono;
     this.#release((this.#maxSeenTs > nowKernel ? this.#maxSeenTs : nowKernel) - windowNs);
