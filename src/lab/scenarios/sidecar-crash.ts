@@ -53,6 +53,15 @@ export const sidecarCrash: Scenario = {
         expect(h3, "server", "FIN", "app b closes on the FIN, before answering"),
         expect(h1, "server", "FIN", "sidecar a passes the FIN on to the client"),
         expect(h1, "client", "FIN", "the client closes its side, without an answer"),
+        {
+          // Seen once in three loaded CI runs (lab.test.ts, tcpdump only): after its
+          // FIN the client's kernel sent a RST towards sidecar a's listener socket.
+          // The capture keeps only SYN/FIN/RST, so the segment it answered is not
+          // in it; the reason is not confirmed. tcptrail attributes it either way
+          // (lab-ground-truth checks every wire RST against the kernel events).
+          ...expect(h1, "client", "RST", "the client's kernel may answer a late segment of sidecar a with a RST after its FIN"),
+          optional: true,
+        },
         expect(h2, "client", "FIN", "sidecar a closes upstream (the orphaned socket of the dead proxy takes it)"),
       ],
       startUs,
