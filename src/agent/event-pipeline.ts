@@ -103,7 +103,7 @@ export class EventPipeline implements AgentPipeline {
     // A backlog of chunks can be handed over in one turn (a worker drains its
     // whole message queue before its timers run): release on time meanwhile,
     // or every event of the backlog would sit in the reorder buffer at once.
-    if (this.#timer !== undefined && performance.now() - this.#tickedAt >= this.#settings.tickMs) this.tick();
+    if (this.#timer !== undefined && performance.now() - this.#tickedAt >= this.#settings.tickMs) this.#tick(true);
     return true;
   }
 
@@ -148,10 +148,20 @@ export class EventPipeline implements AgentPipeline {
   }
 
   tick(): void {
+    this.#tick(false);
+  }
+
+  #tick(inBacklog: boolean): void {
     this.#tickedAt = performance.now();
     const windowNs = this.#settings.windowNs;
     const nowKernel = monotonicNs() + this.#kernelMinusMono;
-    this.#release((this.#maxSeenTs > nowKernel ? this.#maxSeenTs : nowKernel) - windowNs);
+    // From the timer the input has been drained, so the clock bounds what can
+    // still arrive. Inside a backlog it does not: chunks queued behind this one
+    // hold events older than "now - window" when the reader is behind, and
+    // releasing by the clock would emit them late, out of order. There only the
+    // data seen so far bounds the release (per-CPU runs interleave within the window).
+    const upTo = inBacklog || this.#maxSeenTs > nowKernel ? this.#maxSeenTs : nowKernel;
+    this.#release(upTo - windowNs);
     const now = Date.now();
     if (now - this.#lastPrune > 1000) {
       this.#lastPrune = now;
