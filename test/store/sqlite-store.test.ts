@@ -153,7 +153,8 @@ describe("SqliteTraceStore.timeline", () => {
   beforeEach(async () => {
     await store.putEvents(source, [
       stateEvent({ sock: s5, tNs: birth5, local: cli, remote: srv, from: S.TCP_STATE_CLOSE, to: S.TCP_STATE_SYN_SENT }),
-      stateEvent({ sock: s6, tNs: birth6 + 50_000, local: srv, remote: cli, from: S.TCP_STATE_LISTEN, to: S.TCP_STATE_SYN_RECV }),
+      // A socket id's birth is its birth event's kernel time (src/trace/socket-registry.ts).
+      stateEvent({ sock: s6, tNs: birth6, local: srv, remote: cli, from: S.TCP_STATE_LISTEN, to: S.TCP_STATE_SYN_RECV }),
       stateEvent({ sock: s5, tNs: birth5 + 100_000, local: cli, remote: srv, from: S.TCP_STATE_SYN_SENT, to: S.TCP_STATE_ESTABLISHED }),
       resetSent({ sock: s6, tNs: birth6 + 9_000_000, local: srv, remote: cli, reason: ResetReason.RESET_REASON_TCP_ABORT_ON_CLOSE }),
       stateEvent({ sock: s5, tNs: birth5 + 9_100_000, local: cli, remote: srv, from: S.TCP_STATE_ESTABLISHED, to: S.TCP_STATE_CLOSE }),

@@ -1,6 +1,8 @@
 // One connection's events across every node, with the traces they belong to:
 // found by trace (every socket of every hop), by socket (it and its hop peer)
-// or by endpoint (either end of the connection).
+// or by endpoint (either end of the connection, exact address and port).
+// Sockets are found by their identity (node/sock/birth), never by guessing
+// from addresses: under churn many connections share a client address.
 import type { Trace } from "../../model/mod.js";
 import { BadQueryError } from "../errors.js";
 import type { Timeline, TimelineQuery } from "../store.js";
@@ -8,7 +10,7 @@ import { toStoredEvent, type EventRow, EVENT_COLUMNS } from "./event-rows.js";
 import { listTraces } from "./list.js";
 import { getTrace } from "./lookup.js";
 import { DEFAULT_TIMELINE_LIMIT, MAX_LIST_LIMIT } from "./options.js";
-import { TUPLE_MARGIN_US, socketEvents, socketIdentity, tupleEvents } from "./socket-events.js";
+import { pairedSocketEvents, socketEvents, socketIdentity, socketlessTupleEvents } from "./socket-events.js";
 import type { PreparedStatements } from "./statements.js";
 import { FOREVER_US, compareNs } from "./time-columns.js";
 
@@ -57,13 +59,12 @@ export function readTimeline(statements: PreparedStatements, q: TimelineQuery): 
     const trace = hops.length ? getTrace(statements, q.traceId) : null;
     if (trace) traces = [trace];
     for (const h of hops) {
-      for (const id of [h.client_socket, h.server_socket]) if (id) add(socketEvents(statements, id));
-      // Untraced ends have no socket id: the hop's own 4-tuple still finds what was seen.
-      if (h.client_ip && h.server_ip) {
-        const from = h.start_us - TUPLE_MARGIN_US;
-        const to = (h.end_us || until) + TUPLE_MARGIN_US;
-        add(tupleEvents(statements, h.client_ip, h.client_port, h.server_ip, h.server_port, from, to));
-      }
+      // Both ends traced: exactly their sockets' events. One end untraced: the
+      // traced end's socket also brings what shares its exact tuple during its life.
+      const both = Boolean(h.client_socket && h.server_socket);
+      for (const id of [h.client_socket, h.server_socket]) if (id) add(both ? pairedSocketEvents(statements, id) : socketEvents(statements, id));
+      // Resets no socket sent (NO_SOCKET) carry no identity: the hop's own full 4-tuple finds them.
+      add(socketlessTupleEvents(statements, h.client_ip, h.client_port, h.server_ip, h.server_port, h.start_us, h.end_us || until));
     }
   } else if (q.socketId !== undefined) {
     if (!socketIdentity(statements, q.socketId)) {
@@ -76,7 +77,9 @@ export function readTimeline(statements: PreparedStatements, q: TimelineQuery): 
       if (h.client_socket === q.socketId && h.server_socket) ids.add(h.server_socket);
       if (h.server_socket === q.socketId && h.client_socket) ids.add(h.client_socket);
     }
-    for (const id of ids) add(socketEvents(statements, id));
+    // In a trace, the hop names the peer by identity; alone, the peer is found by tuple.
+    if (ids.size > 1) for (const id of ids) add(pairedSocketEvents(statements, id));
+    else add(socketEvents(statements, q.socketId));
     traces = [...traceIds].map((id) => getTrace(statements, id)).filter((t): t is Trace => t !== null);
     traces.sort((a, b) => (b.startUs ?? 0) - (a.startUs ?? 0));
   } else if (q.ip !== undefined) {
