@@ -1,6 +1,8 @@
 // The two human-facing shapes of an alert: one JSON object (webhook bodies,
 // `alerts -o json`) and one text line (`alerts -o text`).
 import { severityName, type Alert } from "../model/mod.js";
+import { escapeControl } from "../query/escape.js";
+import { formatHumanTime, type HumanTimeOptions } from "../query/human-time.js";
 
 /** An alert as JSON: snake_case like the proto, severity as a lowercase name. */
 export interface AlertJson {
@@ -32,12 +34,16 @@ export function alertToJson(alert: Alert): AlertJson {
   };
 }
 
-/** `2025-01-02T03:04:05.678Z CRITICAL reset-from-sidecar ×3 tt-a → 10.88.0.3:8080 trace=… <explanation>` */
-export function formatAlertText(alert: Alert): string {
+/**
+ * `2025-01-02 03:04:05.678901Z CRITICAL reset-from-sidecar ×3 tt-a → 10.88.0.3:8080 trace=… <explanation>`
+ * (UTC unless `local`). One alert is one line: its pod and explanation carry
+ * names from the network, escaped.
+ */
+export function formatAlertText(alert: Alert, opts: HumanTimeOptions = {}): string {
   const count = alert.count > 1 ? ` ×${alert.count}` : "";
-  return (
-    `${isoTime(alert.timeUs)} ${severityName(alert.severity).padEnd(8)} ${alert.rule}${count} ` +
-    `${alert.sourcePod || "-"} → ${alert.destination || "-"} trace=${alert.traceId || "-"} ${alert.explanation}`
+  return escapeControl(
+    `${formatHumanTime(alert.timeUs, { ...opts, date: true })} ${severityName(alert.severity).padEnd(8)} ${alert.rule}${count} ` +
+      `${alert.sourcePod || "-"} → ${alert.destination || "-"} trace=${alert.traceId || "-"} ${alert.explanation}`,
   );
 }
 

@@ -101,6 +101,15 @@ function durationListMs(flag: string): (value: string) => number[] {
     });
 }
 
+/**
+ * `--local`: print times in the machine's local zone. Every human output
+ * prints UTC otherwise (src/query/human-time.ts), so lines from different
+ * commands and machines compare by eye; JSON is always UTC.
+ */
+export function localTimeFlag(): Option {
+  return new Option("--local", "print times in the local time zone instead of UTC");
+}
+
 /** `-o, --output <format>`: `formats` are the ones this command prints (a subset of OUTPUT_FORMATS). */
 export function outputFlag<F extends OutputFormat>(formats: readonly F[], byDefault: F): Option {
   const o = new Option("-o, --output <format>", "output format").choices(formats).default(byDefault);

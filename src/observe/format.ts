@@ -12,23 +12,26 @@ import {
   type ConnEvent,
 } from "../model/mod.js";
 import { eventToJson, type EventJson } from "../query/mod.js";
+import { escapeControl } from "../query/escape.js";
+import { formatHumanTime, type HumanTimeOptions } from "../query/human-time.js";
 
 export type OutputFormat = "compact" | "json";
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ["compact", "json"];
 
 export interface CompactOptions {
-  /** Print times in UTC instead of the local zone. Default false. */
+  /** Print times in the local zone instead of UTC (every human output's rule). Default false. */
+  local?: boolean;
+  /** @deprecated UTC is the default now; kept so older callers compile. Ignored. */
   utc?: boolean;
 }
 
-const pad = (n: number, w = 2): string => String(n).padStart(w, "0");
-
-/** "23:41:07.123456" from microseconds since the epoch. */
-export function formatClock(timeUs: number, utc = false): string {
-  const d = new Date(Math.floor(timeUs / 1000));
-  const us = ((timeUs % 1_000_000) + 1_000_000) % 1_000_000;
-  const [h, m, s] = utc ? [d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()] : [d.getHours(), d.getMinutes(), d.getSeconds()];
-  return `${pad(h)}:${pad(m)}:${pad(s)}.${pad(us, 6)}`;
+/**
+ * "23:41:07.123456" from microseconds since the epoch, UTC unless `local`.
+ * Options, not a boolean: the boolean used to mean "UTC", and an old caller
+ * passing `true` must fail to compile rather than silently get local time.
+ */
+export function formatClock(timeUs: number, opts: Pick<HumanTimeOptions, "local"> = {}): string {
+  return formatHumanTime(timeUs, { local: opts.local ?? false });
 }
 
 const SHUT_HOW = ["SHUT_RD", "SHUT_WR", "SHUT_RDWR"];
@@ -43,13 +46,13 @@ function proc(p: ConnEvent["process"]): string | undefined {
  * `23:41:07.123456 node/pod-a RESET_SENT 10.88.0.3:8080 -> 10.88.0.2:41234 reason=NO_SOCKET owner=haproxy(1234) uid=1337 role=SIDECAR/UPSTREAM`
  */
 export function formatCompact(node: string, ev: ConnEvent, opts: CompactOptions = {}): string {
-  const parts = [formatClock(ev.timeUs, opts.utc), `${node}/${ev.pod || "-"}`, kindName(ev.kind)];
+  const parts = [formatClock(ev.timeUs, { local: opts.local ?? false }), `${node}/${ev.pod || "-"}`, kindName(ev.kind)];
   const K = EventKind;
   if (ev.kind === K.EVENT_KIND_GAP) {
     parts.push(`lost=${ev.lost}`);
     if (ev.gapReason) parts.push(`reason=${ev.gapReason}`);
     if (ev.gapStartNs) parts.push(`span=${(nsBetween(ev.gapStartNs, ev.tsNs) / 1e6).toFixed(3)}ms`);
-    return parts.join(" ");
+    return escapeControl(parts.join(" "));
   }
   if (ev.local?.ip || ev.remote?.ip) parts.push(`${formatEndpoint(ev.local)} -> ${formatEndpoint(ev.remote)}`);
   switch (ev.kind) {
@@ -81,7 +84,8 @@ export function formatCompact(node: string, ev: ConnEvent, opts: CompactOptions 
   if (owner) parts.push(`owner=${owner}`);
   parts.push(`uid=${ev.uid}`);
   if (ev.role) parts.push(ev.leg ? `role=${roleName(ev.role)}/${legName(ev.leg)}` : `role=${roleName(ev.role)}`);
-  return parts.join(" ");
+  // One event is one line: node, pod and comm come from the kernel and the network.
+  return escapeControl(parts.join(" "));
 }
 
 /** The JSON shape of an event: the same one the query API serves (src/query/event-json.ts). */

@@ -1,15 +1,18 @@
 // `tcptrail traces -o table`: one line per trace.
 import { formatColumns } from "./columns.js";
 import { addr, attemptOf, originName, who } from "./describe.js";
+import { escapeStrings } from "./escape.js";
+import { formatHumanTime, zoneName, type HumanTimeOptions } from "./human-time.js";
 import { formatDurationUs } from "./time.js";
 import type { TraceJson } from "./trace-json.js";
 
-/** "10:00:00.123" in UTC, the part of the time that differs between nearby traces. */
-const clock = (t: string | null): string => (t ? t.slice(11, 23) : "-");
+/** "10:00:00.123", the part of the time that differs between nearby traces. */
+const clock = (us: number, opts: HumanTimeOptions): string => formatHumanTime(us, opts).slice(0, 12);
 
-export function renderTraceTable(traces: TraceJson[]): string {
-  if (traces.length === 0) return "no traces";
-  const rows = [["START (UTC)", "TRACE", "OUTCOME", "HOPS", "DURATION", "FROM", "TO", "ORIGIN"]];
+export function renderTraceTable(stored: TraceJson[], opts: HumanTimeOptions = {}): string {
+  if (stored.length === 0) return "no traces";
+  const traces = escapeStrings(stored);
+  const rows = [[`START (${zoneName(opts)})`, "TRACE", "OUTCOME", "HOPS", "DURATION", "FROM", "TO", "ORIGIN"]];
   for (const t of traces) {
     const first = t.hops[0];
     const last = t.hops[t.hops.length - 1];
@@ -17,7 +20,7 @@ export function renderTraceTable(traces: TraceJson[]): string {
     // "hop 5, attempt 3 of 3": which of a retrying proxy's attempts failed last.
     const where = [`hop ${t.reset_origin_hop ?? "?"}`, originHop ? attemptOf(originHop) : ""].filter(Boolean).join(", ");
     rows.push([
-      clock(t.start),
+      clock(t.start_us, opts),
       t.trace_id,
       t.outcome,
       String(t.hops.length),

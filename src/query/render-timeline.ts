@@ -3,6 +3,8 @@
 import { formatColumns } from "./columns.js";
 import type { EventJson } from "./event-json.js";
 import type { TimelineJson } from "./client.js";
+import { escapeStrings } from "./escape.js";
+import { formatHumanTime, zoneName, type HumanTimeOptions } from "./human-time.js";
 
 const ms = (us: number): string => (us / 1000).toFixed(3);
 
@@ -34,14 +36,15 @@ function detail(e: EventJson): string {
   }
 }
 
-export function renderTimeline(tl: TimelineJson): string {
-  if (tl.events.length === 0) return "no events for this connection";
+export function renderTimeline(stored: TimelineJson, opts: HumanTimeOptions = {}): string {
+  if (stored.events.length === 0) return "no events for this connection";
+  const tl = escapeStrings(stored);
   const t0 = tl.events[0]!.time_us;
   let prev = t0;
-  const rows = [["TIME", "+MS", "ΔMS", "NODE", "POD", "SOCK", "LOCAL", "REMOTE", "EVENT"]];
+  const rows = [[`TIME (${zoneName(opts)})`, "+MS", "ΔMS", "NODE", "POD", "SOCK", "LOCAL", "REMOTE", "EVENT"]];
   for (const e of tl.events) {
     rows.push([
-      e.time ? e.time.slice(11, 26) : "-",
+      formatHumanTime(e.time_us, opts),
       ms(e.time_us - t0),
       ms(e.time_us - prev),
       e.node,

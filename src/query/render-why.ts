@@ -7,6 +7,7 @@
 // a retry from the next hop of the chain.
 import { formatColumns } from "./columns.js";
 import { addr, attemptOf, hopName, isReplacedAttempt, who } from "./describe.js";
+import { escapeStrings } from "./escape.js";
 import { formatDurationUs } from "./time.js";
 import type { EndpointJson, HopJson, TraceJson } from "./trace-json.js";
 
@@ -51,7 +52,8 @@ function endOf(h: HopJson | undefined, side: string | null): EndpointJson | null
 }
 
 /** One sentence: where it began, who, and the kernel's reason. */
-export function whySentence(t: TraceJson): string {
+export function whySentence(stored: TraceJson): string {
+  const t = escapeStrings(stored);
   const originHop = t.hops.find((h) => h.index === t.reset_origin_hop);
   switch (t.outcome) {
     case "RESET_BY_CLIENT":
@@ -117,7 +119,8 @@ export function whySentence(t: TraceJson): string {
   }
 }
 
-export function renderWhy(t: TraceJson): string {
+export function renderWhy(stored: TraceJson): string {
+  const t = escapeStrings(stored);
   const n = t.hops.length;
   const dur = t.end_us && t.start_us ? `, ${formatDurationUs(t.end_us - t.start_us)}` : "";
   const head = `trace ${t.trace_id} ${t.outcome}  (${n} hop${n === 1 ? "" : "s"}${dur})`;

@@ -133,8 +133,8 @@ describe("formatting", () => {
     expect(formatCompact("n", gap, { utc: true })).toBe("23:41:07.123456 n/- GAP lost=42 reason=queue_full span=1000.000ms");
   });
   it("formats the wall clock with microseconds", () => {
-    expect(formatClock(T_US, true)).toBe("23:41:07.123456");
-    expect(formatClock(Date.UTC(2025, 0, 1) * 1000 + 7, true)).toBe("00:00:00.000007");
+    expect(formatClock(T_US)).toBe("23:41:07.123456");
+    expect(formatClock(Date.UTC(2025, 0, 1) * 1000 + 7)).toBe("00:00:00.000007");
   });
   it("prints JSON with snake_case fields, short enum names and the node (the query API's event shape)", () => {
     const j = toJsonRecord("node-1", resetSent);

@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import { NotFoundError } from "../errors.js";
 import { runCommand } from "../exit.js";
-import { apiFlag, outputFlag, sinceFlag, untilFlag } from "../flags.js";
+import { apiFlag, localTimeFlag, outputFlag, sinceFlag, untilFlag } from "../flags.js";
 import { queryApi } from "../query-api.js";
 
 export interface TimelineCommandOptions {
@@ -16,6 +16,8 @@ export interface TimelineCommandOptions {
   /** Only events before this, µs since the epoch. */
   until?: number;
   limit?: string;
+  /** Times in the local zone instead of UTC. */
+  local?: boolean;
 }
 
 /** @throws NotFoundError when nothing is stored for the target (in the window). */
@@ -30,7 +32,7 @@ export async function runTimeline(target: string, opts: TimelineCommandOptions, 
     throw new NotFoundError(`no stored events or traces for ${target}${window}`);
   }
   if (opts.output === "json") for (const e of tl.events) write(JSON.stringify(e));
-  else write(renderTimeline(tl));
+  else write(renderTimeline(tl, { local: opts.local ?? false }));
 }
 
 export function registerTimeline(program: Command): void {
@@ -41,6 +43,7 @@ export function registerTimeline(program: Command): void {
     .addOption(sinceFlag("only events after: a duration ago (30s, 5m, 1h30m), an RFC 3339 time, now, or µs since the epoch"))
     .addOption(untilFlag("only events before, same forms as --since"))
     .option("--limit <n>", "at most this many events (1-10000)")
+    .addOption(localTimeFlag())
     .addOption(apiFlag())
     .addOption(outputFlag(["table", "json"], "table"))
     .action((target: string, opts: TimelineCommandOptions, cmd: Command) =>

@@ -3,7 +3,7 @@
 // renderers are imported in the action, so other commands never load them.
 import type { Command } from "commander";
 import { runCommand } from "../exit.js";
-import { apiFlag, outputFlag, sinceFlag, untilFlag } from "../flags.js";
+import { apiFlag, localTimeFlag, outputFlag, sinceFlag, untilFlag } from "../flags.js";
 import { queryApi } from "../query-api.js";
 
 export interface TracesCommandOptions {
@@ -21,15 +21,17 @@ export interface TracesCommandOptions {
   role?: string;
   /** Default (CLI): 50. The API caps it at 1000. */
   limit?: string;
+  /** Times in the local zone instead of UTC. */
+  local?: boolean;
 }
 
 /** Writes each output line through `write`; the API validates every filter. */
 export async function runTraces(opts: TracesCommandOptions, write: (line: string) => void): Promise<void> {
   const { QueryClient, renderTraceTable } = await import("../../query/mod.js");
-  const { api, output, ...filters } = opts;
+  const { api, output, local, ...filters } = opts;
   const page = await queryApi(() => new QueryClient({ url: api }).listTraces(filters));
   if (output === "json") for (const t of page.traces) write(JSON.stringify(t));
-  else write(renderTraceTable(page.traces));
+  else write(renderTraceTable(page.traces, { local: local ?? false }));
 }
 
 export function registerTraces(program: Command): void {
@@ -44,6 +46,7 @@ export function registerTraces(program: Command): void {
     .option("--outcome <names>", "comma-separated outcomes, e.g. reset_by_server,refused")
     .option("--role <role>", "where the failure began: app or sidecar")
     .option("--limit <n>", "at most this many traces (1-1000)", "50")
+    .addOption(localTimeFlag())
     .addOption(apiFlag())
     .addOption(outputFlag(["table", "json"], "table"))
     .action((opts: TracesCommandOptions, cmd: Command) => runCommand(cmd, () => runTraces(opts, (l) => console.log(l))));
