@@ -5,7 +5,11 @@
 // so the command line loads only what the command it runs needs.
 import { Command, CommanderError } from "commander";
 import { registerCommands } from "./commands/mod.js";
-import { exitCodeOf, failureLine } from "./exit.js";
+import { EXIT_OK, exitCodeOf, failureLine } from "./exit.js";
+import { handleClosedStdout, stdoutClosed } from "./stdout.js";
+
+// `tcptrail observe | head -1`: a reader that closed the pipe ends the command quietly, status 0.
+handleClosedStdout();
 
 const program = new Command()
   .name("tcptrail")
@@ -21,6 +25,11 @@ const program = new Command()
 registerCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
+  // A command cut short because nobody reads its output any more did what was asked.
+  if (stdoutClosed().aborted) {
+    process.exitCode = EXIT_OK;
+    return;
+  }
   // Commander has printed its own errors (and the help) already; the rest get one line.
   if (!(err instanceof CommanderError)) console.error(failureLine(err));
   process.exitCode = exitCodeOf(err);

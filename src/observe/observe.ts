@@ -37,9 +37,18 @@ export interface ObserveResult {
 export const DEFAULT_LOOKBACK_MS = 60_000;
 
 function stdoutWriter(): (line: string) => Promise<void> | void {
+  const out = process.stdout;
   return (line) => {
-    if (process.stdout.write(line + "\n")) return;
-    return new Promise<void>((resolve) => process.stdout.once("drain", () => resolve()));
+    // A reader that went away (`| head -1`) never drains: the CLI's EPIPE
+    // handler (src/cli/stdout.ts) aborts the loop, which must not hang here.
+    if (out.destroyed || out.write(line + "\n")) return;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        out.off("drain", done).off("close", done);
+        resolve();
+      };
+      out.once("drain", done).once("close", done);
+    });
   };
 }
 

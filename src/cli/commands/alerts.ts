@@ -7,7 +7,8 @@ import type { Logger } from "../../log/logger.js";
 import type { Alert } from "../../model/mod.js";
 import { UsageError } from "../errors.js";
 import { runCommand } from "../exit.js";
-import { natsFlag, outputFlag, sinceFlag } from "../flags.js";
+import { localTimeFlag, natsFlag, outputFlag, sinceFlag } from "../flags.js";
+import { stdoutClosed } from "../stdout.js";
 
 /** How far back `tcptrail alerts` looks without --since. */
 export const DEFAULT_ALERTS_LOOKBACK_MS = 3_600_000;
@@ -23,6 +24,8 @@ export interface AlertsCommandOptions {
   severity?: string;
   /** Without follow: replay alerts from this time on, µs since the epoch. Default: DEFAULT_ALERTS_LOOKBACK_MS ago. */
   since?: number;
+  /** Times in the local zone instead of UTC. */
+  local?: boolean;
 }
 
 export interface AlertsCommandIo {
@@ -43,6 +46,7 @@ export function registerAlerts(program: Command): void {
     .addOption(
       new Option("--severity <level>", "show only this severity and above").choices(["info", "warning", "critical"]),
     )
+    .addOption(localTimeFlag())
     .addOption(sinceFlag("without --follow: from when (a duration ago like 30m, 1h30m, 2d, an RFC 3339 time, ...; default 1h ago)"))
     .action((opts: AlertsCommandOptions, cmd: Command) =>
       runCommand(cmd, async () => {
@@ -50,7 +54,11 @@ export function registerAlerts(program: Command): void {
         const stop = (): void => ac.abort();
         process.once("SIGINT", stop).once("SIGTERM", stop);
         try {
-          await runAlerts(opts, { write: (line) => process.stdout.write(`${line}\n`), signal: ac.signal });
+          await runAlerts(opts, {
+            write: (line) => process.stdout.write(`${line}\n`),
+            // A reader that went away (`| head`) ends a follow like Ctrl-C does.
+            signal: AbortSignal.any([ac.signal, stdoutClosed()]),
+          });
         } finally {
           process.off("SIGINT", stop).off("SIGTERM", stop);
         }
@@ -69,7 +77,7 @@ export async function runAlerts(opts: AlertsCommandOptions, io: AlertsCommandIo)
   if (opts.severity !== undefined && minSeverity === undefined) throw new UsageError(`--severity: unknown ${opts.severity}`);
   const sinceMs = opts.since !== undefined ? Math.floor(opts.since / 1_000) : Date.now() - DEFAULT_ALERTS_LOOKBACK_MS;
 
-  const print = opts.output === "json" ? (a: Alert) => JSON.stringify(alertToJson(a)) : formatAlertText;
+  const print = opts.output === "json" ? (a: Alert) => JSON.stringify(alertToJson(a)) : (a: Alert) => formatAlertText(a, { local: opts.local ?? false });
   const read: AlertReadOptions = {
     onAlert: (alert) => io.write(print(alert)),
     onMalformed: (err, subject) => log.warn({ subject, reason: err.message }, "skipped a message that is not an alert"),

@@ -1,9 +1,10 @@
 // `tcptrail observe`: print connection events from the stream, hubble-style.
 // The observe loop (and with it the NATS client) is imported in the action.
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import type { OutputFormat } from "../../observe/mod.js";
 import { runCommand } from "../exit.js";
-import { natsFlag, outputFlag, positiveInt, sinceFlag } from "../flags.js";
+import { localTimeFlag, natsFlag, outputFlag, positiveInt, sinceFlag } from "../flags.js";
+import { stdoutClosed } from "../stdout.js";
 
 interface ObserveFlags {
   nats: string;
@@ -18,7 +19,7 @@ interface ObserveFlags {
   role?: string;
   kind: string[];
   output: OutputFormat;
-  utc?: boolean;
+  local?: boolean;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -38,7 +39,9 @@ export function registerObserve(program: Command): void {
     .option("--role <role>", "app or sidecar")
     .option("--kind <kind>", "event kind, e.g. state-change, reset-sent (repeatable)", collect, [])
     .addOption(outputFlag(["compact", "json"], "compact"))
-    .option("--utc", "print times in UTC")
+    .addOption(localTimeFlag())
+    // UTC is the default now; --utc stays accepted so older scripts keep working.
+    .addOption(new Option("--utc", "print times in UTC (the default)").hideHelp())
     .action((flags: ObserveFlags, cmd: Command) => runCommand(cmd, () => observe(flags)));
 }
 
@@ -65,8 +68,9 @@ async function observe(flags: ObserveFlags): Promise<void> {
       filter,
       follow: flags.follow ?? false,
       output: flags.output,
-      compact: { utc: flags.utc ?? false },
-      signal: ac.signal,
+      compact: { local: flags.local ?? false },
+      // A reader that went away (`| head`) ends a follow like Ctrl-C does.
+      signal: AbortSignal.any([ac.signal, stdoutClosed()]),
       logger: createLogger({ name: "observe", level: process.env.TCPTRAIL_LOG_LEVEL ?? "warn" }),
       ...(flags.since !== undefined ? { since: new Date(Math.floor(flags.since / 1_000)) } : {}),
       ...(flags.last !== undefined ? { last: flags.last } : {}),
