@@ -21,6 +21,8 @@ import { FOREVER_NS, FOREVER_US } from "./time-columns.js";
 export const TUPLE_MARGIN_US = 1_000_000;
 
 const GET_SOCKET = `SELECT node, sock, CAST(birth_ns AS TEXT) AS birth_ns FROM sockets WHERE socket_id = ?`;
+const FIRST_OWN = `SELECT CAST(min(e.ts_ns) AS TEXT) AS ts FROM events e JOIN streams s ON s.id = e.stream_id
+       WHERE e.sock = ? AND s.node = ? AND e.ts_ns >= ?`;
 const NEXT_BIRTH = `SELECT CAST(min(e.ts_ns) AS TEXT) AS ts FROM events e JOIN streams s ON s.id = e.stream_id
        WHERE e.sock = @sock AND s.node = @node AND e.ts_ns > @birth AND e.kind = @kind
          AND ((e.old_state = @close AND e.new_state IN (@synSent, @listen)) OR (e.old_state = @listen AND e.new_state = @synRecv))`;
@@ -53,10 +55,15 @@ export function fullTupleOf(rows: EventRow[]): EventRow | undefined {
 export function ownSocketEvents(statements: PreparedStatements, socketId: string): EventRow[] {
   const ident = socketIdentity(statements, socketId);
   if (!ident) return [];
+  // The next connection at this address is born after this socket's first
+  // event, not after the id's birth: an id whose birth is a little before its
+  // own birth event (a fixture, an id built from another clock) still owns it.
+  const first = statements.get(FIRST_OWN).get(ident.sock, ident.node, ident.birthNs) as { ts: string | null };
+  if (first.ts === null) return [];
   const next = statements.get(NEXT_BIRTH).get({
     node: ident.node,
     sock: ident.sock,
-    birth: ident.birthNs,
+    birth: BigInt(first.ts),
     kind: EventKind.EVENT_KIND_STATE_CHANGE,
     close: TcpState.TCP_STATE_CLOSE,
     synSent: TcpState.TCP_STATE_SYN_SENT,
