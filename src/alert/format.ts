@@ -1,8 +1,8 @@
 // The two human-facing shapes of an alert: one JSON object (webhook bodies,
 // `alerts -o json`) and one text line (`alerts -o text`).
 import { severityName, type Alert } from "../model/mod.js";
-import { escapeControl } from "../query/escape.js";
-import { formatHumanTime, type HumanTimeOptions } from "../query/human-time.js";
+import { escapeControl } from "../text/escape.js";
+import { formatHumanTime, type HumanTimeOptions } from "../text/human-time.js";
 
 /** An alert as JSON: snake_case like the proto, severity as a lowercase name. */
 export interface AlertJson {

@@ -5,6 +5,7 @@
 // the guards), never its message.
 import { CommanderError, InvalidArgumentError as CommanderInvalidArgument, type Command } from "commander";
 import { isInvalidArgumentError } from "../errors/mod.js";
+import { escapeControl } from "../text/escape.js";
 import { isUsageError } from "./errors.js";
 
 export const EXIT_OK = 0;
@@ -49,7 +50,8 @@ export function exitCodeOf(err: unknown): number {
  * rather than a stack trace.
  */
 export function failureLine(err: unknown): string {
-  return `tcptrail: ${err instanceof Error ? err.message : String(err)}`;
+  // Messages quote what servers answered and what users typed: one line, no terminal controls.
+  return `tcptrail: ${escapeControl(err instanceof Error ? err.message : String(err))}`;
 }
 
 /**

@@ -103,7 +103,7 @@ function durationListMs(flag: string): (value: string) => number[] {
 
 /**
  * `--local`: print times in the machine's local zone. Every human output
- * prints UTC otherwise (src/query/human-time.ts), so lines from different
+ * prints UTC otherwise (src/text/human-time.ts), so lines from different
  * commands and machines compare by eye; JSON is always UTC.
  */
 export function localTimeFlag(): Option {

@@ -12,8 +12,8 @@ import {
   type ConnEvent,
 } from "../model/mod.js";
 import { eventToJson, type EventJson } from "../query/mod.js";
-import { escapeControl } from "../query/escape.js";
-import { formatHumanTime, type HumanTimeOptions } from "../query/human-time.js";
+import { escapeControl } from "../text/escape.js";
+import { formatHumanTime, type HumanTimeOptions } from "../text/human-time.js";
 
 export type OutputFormat = "compact" | "json";
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ["compact", "json"];

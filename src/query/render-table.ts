@@ -1,8 +1,8 @@
 // `tcptrail traces -o table`: one line per trace.
 import { formatColumns } from "./columns.js";
 import { addr, attemptOf, originName, who } from "./describe.js";
-import { escapeStrings } from "./escape.js";
-import { formatHumanTime, zoneName, type HumanTimeOptions } from "./human-time.js";
+import { escapeStrings } from "../text/escape.js";
+import { formatHumanTime, zoneName, type HumanTimeOptions } from "../text/human-time.js";
 import { formatDurationUs } from "./time.js";
 import type { TraceJson } from "./trace-json.js";
 

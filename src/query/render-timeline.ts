@@ -3,8 +3,8 @@
 import { formatColumns } from "./columns.js";
 import type { EventJson } from "./event-json.js";
 import type { TimelineJson } from "./client.js";
-import { escapeStrings } from "./escape.js";
-import { formatHumanTime, zoneName, type HumanTimeOptions } from "./human-time.js";
+import { escapeStrings } from "../text/escape.js";
+import { formatHumanTime, zoneName, type HumanTimeOptions } from "../text/human-time.js";
 
 const ms = (us: number): string => (us / 1000).toFixed(3);
 

@@ -7,7 +7,7 @@
 // a retry from the next hop of the chain.
 import { formatColumns } from "./columns.js";
 import { addr, attemptOf, hopName, isReplacedAttempt, who } from "./describe.js";
-import { escapeStrings } from "./escape.js";
+import { escapeStrings } from "../text/escape.js";
 import { formatDurationUs } from "./time.js";
 import type { EndpointJson, HopJson, TraceJson } from "./trace-json.js";
 
