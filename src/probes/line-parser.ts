@@ -35,9 +35,9 @@ export interface ParsedEvent extends ConnEventInit {
  * Field positions of the line being parsed, reused for every line: no split()
  * array and no substring per field, only for the fields that become strings.
  * Only the first FIELDS fields are located (the widest fixed layout, C, has
- * 18 before its comm); `count` is every field, as split(" ") would count them.
+ * 19 before its comm); `count` is every field, as split(" ") would count them.
  */
-const FIELDS = 19;
+const FIELDS = 20;
 
 class Fields {
   text = "";
@@ -147,10 +147,10 @@ export class LineParser {
         ev = n === 4 ? retransmit(f) : undefined;
         break;
       case 67: // C
-        ev = n >= 19 ? connect(f, out) : undefined;
+        ev = n >= 20 ? connect(f, out) : undefined;
         break;
       case 65: // A
-        ev = n >= 15 ? accept(f, out) : undefined;
+        ev = n >= 16 ? accept(f, out) : undefined;
         break;
       case 88: // X
         ev = n >= 7 ? simpleSyscall(f, EventKind.EVENT_KIND_SYSCALL_CLOSE, 6) : undefined;
@@ -535,7 +535,7 @@ function announce(f: Fields, out: ParsedEvent[], line: ParsedEvent, stateAt: num
 
 function connect(f: Fields, out: ParsedEvent[]): ParsedEvent {
   const ev = blankEvent(EventKind.EVENT_KIND_SYSCALL_CONNECT, ts64(f, 1), sock(f, 2), false);
-  ev.process = { pid: num(f, 3), tid: num(f, 4), comm: comm(f, 18) };
+  ev.process = { pid: num(f, 3), tid: num(f, 4), comm: comm(f, 19) };
   ev.ret = int(f, 5);
   ev.fd = num(f, 6);
   ev.family = family(f, 7);
@@ -544,7 +544,7 @@ function connect(f: Fields, out: ParsedEvent[]): ParsedEvent {
 }
 
 function accept(f: Fields, out: ParsedEvent[]): ParsedEvent {
-  const ev = simpleSyscall(f, EventKind.EVENT_KIND_SYSCALL_ACCEPT, 14);
+  const ev = simpleSyscall(f, EventKind.EVENT_KIND_SYSCALL_ACCEPT, 15);
   return announce(f, out, ev, 6) ? ev : withBadNumber(ev);
 }
 

@@ -17,7 +17,7 @@ const NODE = "node-1";
 const SOURCE = { node: NODE, bootId: "boot", agentStartUs: 1 };
 const lines = readFileSync(new URL("../probes/fixtures/loopback-basics.txt", import.meta.url), "utf8").split("\n");
 const BEGIN = BigInt(lines.find((l) => l.startsWith("B "))!.split(" ")[1]!);
-const TAGS = new Set(["B", "O", "S", "R", "r", "K", "C", "A", "X", "H", "D"]);
+const TAGS = new Set(["B", "O", "S", "E", "Y", "R", "r", "K", "C", "A", "X", "H", "D"]);
 
 /** The recording as if the machine had been up `shift` ns longer: every ts field moved, digit for digit. */
 function shifted(shift: bigint): string[] {
@@ -107,15 +107,15 @@ describe.each([
 
   it("a reused socket address: each generation's timeline holds its own events only", async () => {
     const far = await run(shift);
-    // ffff888121ca0940 is three sockets in the recording (accepted twice, then a refused dial): three births, three ids.
-    const gens = [...new Set(far.traces.flatMap(ids).filter((id) => id.includes("/ffff888121ca0940/")))];
+    // ffff8881c0558000 is three sockets in the recording (accepted twice, then a refused dial): three births, three ids.
+    const gens = [...new Set(far.traces.flatMap(ids).filter((id) => id.includes("/ffff8881c0558000/")))];
     expect(gens).toHaveLength(3);
     const births = gens.map((id) => parseSocketId(id)!.birthNs).sort((a, b) => (a < b ? -1 : 1));
     for (const [i, id] of gens.entries()) {
       const birth = parseSocketId(id)!.birthNs;
       const next = births.find((b) => b > birth);
       const line = await far.store.timeline({ socketId: id });
-      const own = line.events.map((e) => e.event).filter((e: ConnEvent) => e.sock === "ffff888121ca0940");
+      const own = line.events.map((e) => e.event).filter((e: ConnEvent) => e.sock === "ffff8881c0558000");
       expect(own.length, `generation ${i}`).toBeGreaterThan(1);
       for (const e of own) {
         expect(e.tsNs >= birth).toBe(true);
