@@ -9,7 +9,7 @@
 // and the FIN it sends into one line, a received RST and the ->CLOSE it
 // causes), and the parser hands those on as the events the stitcher knows,
 // each a nanosecond before the next so that their order survives reordering.
-import { openingChain } from "./folded-states.js";
+import { TCP_ESTABLISHED, openingChain } from "./folded-states.js";
 import { EventKind, parseKernelNs, resetReasonFromKernel, type ConnEventInit, type Endpoint, type KernelNs } from "../model/mod.js";
 
 export interface LineParserHandlers {
@@ -35,9 +35,9 @@ export interface ParsedEvent extends ConnEventInit {
  * Field positions of the line being parsed, reused for every line: no split()
  * array and no substring per field, only for the fields that become strings.
  * Only the first FIELDS fields are located (the widest fixed layout, C, has
- * 19 before its comm); `count` is every field, as split(" ") would count them.
+ * 21 before its comm); `count` is every field, as split(" ") would count them.
  */
-const FIELDS = 20;
+const FIELDS = 22;
 
 class Fields {
   text = "";
@@ -126,7 +126,7 @@ export class LineParser {
     const tag = f.ends[0]! - f.starts[0]! === 1 ? text.charCodeAt(start) : -1;
     switch (tag) {
       case 79: // O
-        ev = n === 13 ? stateOpen(f, out) : undefined;
+        ev = n === 15 ? stateOpen(f, out) : undefined;
         break;
       case 83: // S
         ev = n === 5 ? stateNext(f) : undefined;
@@ -141,16 +141,16 @@ export class LineParser {
         ev = n === 11 ? resetSent(f) : undefined;
         break;
       case 114: // r
-        ev = n === 13 ? resetReceived(f, out) : undefined;
+        ev = n === 15 ? resetReceived(f, out) : undefined;
         break;
       case 75: // K
         ev = n === 4 ? retransmit(f) : undefined;
         break;
       case 67: // C
-        ev = n >= 20 ? connect(f, out) : undefined;
+        ev = n >= 22 ? connect(f, out) : undefined;
         break;
       case 65: // A
-        ev = n >= 16 ? accept(f, out) : undefined;
+        ev = n >= 18 ? accept(f, out) : undefined;
         break;
       case 88: // X
         ev = n >= 7 ? simpleSyscall(f, EventKind.EVENT_KIND_SYSCALL_CLOSE, 6) : undefined;
@@ -385,8 +385,10 @@ function stateOpen(f: Fields, out: ParsedEvent[]): ParsedEvent {
   ev.netns = num(f, 10);
   ev.uid = num(f, 11);
   const bits = num(f, 12);
-  if (bits < 0) return withBadNumber(ev);
-  replayOpening(out, ev, bits, ev.oldState);
+  const born = ts64(f, 13);
+  const est = ts64(f, 14);
+  if (bits < 0 || born < 0n || est < 0n) return withBadNumber(ev);
+  replayOpening(out, ev, bits, ev.oldState, born, est);
   if (out.length > 0) {
     // The tuple belongs to the birth; the line's own transition is a later one.
     ev.hasTuple = false;
@@ -401,13 +403,22 @@ function stateOpen(f: Fields, out: ParsedEvent[]): ParsedEvent {
 
 /**
  * Push the state changes of a folded opening (births first) onto out, ending
- * in state `now`, timed just before `line`; the first carries line's tuple.
+ * in state `now`, before `line`; the first carries line's tuple. The birth
+ * and the ->ESTABLISHED keep the times the probe noted (`born`, `est`: the
+ * stitcher pairs a dialer with its accepted peer by their births); a time
+ * missing (0) or out of order becomes a nanosecond before the next event.
  */
-function replayOpening(out: ParsedEvent[], line: ParsedEvent, bits: number, now: number): void {
+function replayOpening(out: ParsedEvent[], line: ParsedEvent, bits: number, now: number, born: KernelNs, est: KernelNs): void {
   const chain = openingChain(bits, now);
   const n = chain.length - 1;
+  let prev = -1n;
   for (let i = 0; i < n; i++) {
-    const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, line.tsNs - BigInt(n - i), line.sock, i === 0);
+    // Latest time that still leaves a nanosecond for each later event of the line.
+    const latest = line.tsNs - BigInt(n - i);
+    const noted = i === 0 ? born : chain[i + 1] === TCP_ESTABLISHED ? est : 0n;
+    const at = noted > 0n && noted > prev && noted <= latest ? noted : latest;
+    prev = at;
+    const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, at, line.sock, i === 0);
     ev.oldState = chain[i];
     ev.newState = chain[i + 1];
     if (i === 0) {
@@ -477,6 +488,8 @@ function resetReceived(f: Fields, out: ParsedEvent[]): ParsedEvent {
   const from = num(f, 10);
   const bits = num(f, 11);
   const opens = num(f, 12);
+  const born = ts64(f, 13);
+  const est = ts64(f, 14);
   const rst = blankEvent(EventKind.EVENT_KIND_RESET_RECEIVED, ts - 1n, sock(f, 2), true);
   rst.family = family(f, 3);
   rst.local = endpoint(f, 4, 5);
@@ -486,7 +499,7 @@ function resetReceived(f: Fields, out: ParsedEvent[]): ParsedEvent {
   const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, ts, rst.sock, false);
   ev.oldState = from;
   ev.newState = 7;
-  if (from < 0 || bits < 0 || uid < 0 || (opens !== 0 && opens !== 1)) return withBadNumber(ev);
+  if (from < 0 || bits < 0 || uid < 0 || born < 0n || est < 0n || (opens !== 0 && opens !== 1)) return withBadNumber(ev);
   if (opens === 1) {
     const tuple = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, rst.tsNs, rst.sock, true);
     tuple.family = rst.family;
@@ -495,7 +508,7 @@ function resetReceived(f: Fields, out: ParsedEvent[]): ParsedEvent {
     tuple.netns = rst.netns;
     tuple.uid = uid;
     // Replayed from the reset's instant: the births end a nanosecond before it.
-    replayOpening(out, tuple, bits, from);
+    replayOpening(out, tuple, bits, from, born, est);
   }
   out.push(rst);
   return ev;
@@ -519,9 +532,11 @@ function comm(f: Fields, from: number): string {
 function announce(f: Fields, out: ParsedEvent[], line: ParsedEvent, stateAt: number): boolean {
   const state = num(f, stateAt);
   const bits = num(f, stateAt + 1);
-  if (state < 0 || bits < 0) return false;
+  const born = ts64(f, stateAt + 2);
+  const est = ts64(f, stateAt + 3);
+  if (state < 0 || bits < 0 || born < 0n || est < 0n) return false;
   if (bits === 0) return true;
-  const at = stateAt + 2;
+  const at = stateAt + 4;
   const tuple = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, line.tsNs, line.sock, true);
   tuple.family = family(f, at);
   tuple.local = endpoint(f, at + 1, at + 2);
@@ -529,13 +544,13 @@ function announce(f: Fields, out: ParsedEvent[], line: ParsedEvent, stateAt: num
   tuple.netns = num(f, at + 5);
   tuple.uid = num(f, at + 6);
   if (!valid(tuple)) return false;
-  replayOpening(out, tuple, bits, state);
+  replayOpening(out, tuple, bits, state, born, est);
   return true;
 }
 
 function connect(f: Fields, out: ParsedEvent[]): ParsedEvent {
   const ev = blankEvent(EventKind.EVENT_KIND_SYSCALL_CONNECT, ts64(f, 1), sock(f, 2), false);
-  ev.process = { pid: num(f, 3), tid: num(f, 4), comm: comm(f, 19) };
+  ev.process = { pid: num(f, 3), tid: num(f, 4), comm: comm(f, 21) };
   ev.ret = int(f, 5);
   ev.fd = num(f, 6);
   ev.family = family(f, 7);
@@ -544,7 +559,7 @@ function connect(f: Fields, out: ParsedEvent[]): ParsedEvent {
 }
 
 function accept(f: Fields, out: ParsedEvent[]): ParsedEvent {
-  const ev = simpleSyscall(f, EventKind.EVENT_KIND_SYSCALL_ACCEPT, 15);
+  const ev = simpleSyscall(f, EventKind.EVENT_KIND_SYSCALL_ACCEPT, 17);
   return announce(f, out, ev, 6) ? ev : withBadNumber(ev);
 }
 

@@ -217,7 +217,7 @@ describeRoot("the agent and a namespace named after its socket was first seen (r
     const agent = new Agent({ node: "node-1", sink: (evs) => out.push(...evs), pods, reorderWindowMs: 0 });
     const x = addNetns(); // a real namespace, not (yet) named in dir
     // A non-blocking connect announces the socket (its CLOSE>SYN_SENT birth replayed from bits 4), then the syscall.
-    agent.feed(`C ${T + 1000n} ffff1 7 7 -115 4 4 10.0.0.2 80 2 4 4 10.0.0.1 40000 10.0.0.2 80 ${x.ino} 0 curl`);
+    agent.feed(`C ${T + 1000n} ffff1 7 7 -115 4 4 10.0.0.2 80 2 4 0 0 4 10.0.0.1 40000 10.0.0.2 80 ${x.ino} 0 curl`);
     agent.tick();
     expect(out.map((e) => e.pod)).toEqual(["", ""]);
     bindMount(join(NETNS_DIR, x.name), join(dir, "pod-late")); // e.g. a CNI naming the sandbox's netns
