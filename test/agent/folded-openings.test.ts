@@ -8,6 +8,7 @@ import { describe, expect, test } from "vitest";
 import { Agent } from "../../src/agent/mod.js";
 import { Outcome, type ConnEventInit, type Trace } from "../../src/model/mod.js";
 import { Stitcher } from "../../src/trace/mod.js";
+import { decodeBatch, encodeBatch } from "../../src/transport/mod.js";
 
 /** One loopback connection, the server closes first; `noted` gives the folded births their times, or "0 0" each. */
 function lines(noted: boolean): string[] {
@@ -35,7 +36,9 @@ async function stitch(input: string[]): Promise<Trace[]> {
   expect(agent.stats().malformedLines).toBe(0);
   const traces: Trace[] = [];
   const stitcher = new Stitcher({ onTrace: (t) => traces.push(t) });
-  stitcher.ingest("node-1", published as Parameters<Stitcher["ingest"]>[1]);
+  // As the consumer gets them: one EventBatch, encoded and decoded.
+  const batch = decodeBatch(encodeBatch({ node: "node-1", bootId: "boot", agentStartUs: 1 }, published));
+  stitcher.ingest(batch.node, batch.events);
   stitcher.flush();
   return traces;
 }
