@@ -3,6 +3,13 @@
 // second), so it finds the fields of a line in place (no split(), no
 // substring for a number), allocates one event object per line, and never
 // throws: a line it cannot read is counted and handed to onMalformed.
+//
+// One line can stand for several events: the probe folds what it can into
+// the line that names a socket (its opening into connect/accept, a close()
+// and the FIN it sends into one line, a received RST and the ->CLOSE it
+// causes), and the parser hands those on as the events the stitcher knows,
+// each a nanosecond before the next so that their order survives reordering.
+import { TCP_ESTABLISHED, openingChain } from "./folded-states.js";
 import { EventKind, parseKernelNs, resetReasonFromKernel, type ConnEventInit, type Endpoint, type KernelNs } from "../model/mod.js";
 
 export interface LineParserHandlers {
@@ -27,10 +34,10 @@ export interface ParsedEvent extends ConnEventInit {
 /**
  * Field positions of the line being parsed, reused for every line: no split()
  * array and no substring per field, only for the fields that become strings.
- * Only the first FIELDS fields are located (the widest fixed layout, O, has
- * 12); `count` is every field, as split(" ") would count them.
+ * Only the first FIELDS fields are located (the widest fixed layout, C, has
+ * 21 before its comm); `count` is every field, as split(" ") would count them.
  */
-const FIELDS = 12;
+const FIELDS = 22;
 
 class Fields {
   text = "";
@@ -80,6 +87,8 @@ class Fields {
 export class LineParser {
   readonly #h: LineParserHandlers;
   readonly #f = new Fields();
+  // Events a line stands for before its own (reused: most lines have none).
+  readonly #out: ParsedEvent[] = [];
   #malformed = 0;
   #lines = 0;
 
@@ -110,30 +119,38 @@ export class LineParser {
     const f = this.#f;
     f.scan(text, start, end);
     const n = f.count;
+    const out = this.#out;
+    out.length = 0;
     let ev: ParsedEvent | undefined;
     // One-letter tags are told apart by their char code, without a substring.
     const tag = f.ends[0]! - f.starts[0]! === 1 ? text.charCodeAt(start) : -1;
     switch (tag) {
       case 79: // O
-        ev = n === 12 ? stateOpen(f) : undefined;
+        ev = n === 15 ? stateOpen(f, out) : undefined;
         break;
       case 83: // S
         ev = n === 5 ? stateNext(f) : undefined;
+        break;
+      case 69: // E
+        ev = n === 5 ? stateEnd(f) : undefined;
+        break;
+      case 89: // Y
+        ev = n >= 10 ? closeTransition(f, out) : undefined;
         break;
       case 82: // R
         ev = n === 11 ? resetSent(f) : undefined;
         break;
       case 114: // r
-        ev = n === 9 ? resetReceived(f) : undefined;
+        ev = n === 15 ? resetReceived(f, out) : undefined;
         break;
       case 75: // K
         ev = n === 4 ? retransmit(f) : undefined;
         break;
       case 67: // C
-        ev = n >= 11 ? connect(f) : undefined;
+        ev = n >= 22 ? connect(f, out) : undefined;
         break;
       case 65: // A
-        ev = n >= 7 ? simpleSyscall(f, EventKind.EVENT_KIND_SYSCALL_ACCEPT, 6) : undefined;
+        ev = n >= 18 ? accept(f, out) : undefined;
         break;
       case 88: // X
         ev = n >= 7 ? simpleSyscall(f, EventKind.EVENT_KIND_SYSCALL_CLOSE, 6) : undefined;
@@ -165,11 +182,13 @@ export class LineParser {
           return;
         }
     }
-    if (ev === undefined || !valid(ev)) {
+    if (ev === undefined || !valid(ev) || !out.every(valid)) {
       this.#malformed++;
       this.#h.onMalformed?.(text.slice(start, end), ev === undefined ? `unknown or short line (tag ${JSON.stringify(f.str(0))})` : "bad number or address");
       return;
     }
+    // Events folded into the line come first, in the order they happened.
+    for (let i = 0; i < out.length; i++) this.#h.onEvent(out[i]!);
     this.#h.onEvent(ev);
   }
 }
@@ -352,7 +371,11 @@ function endpoint(f: Fields, ipAt: number, portAt: number): Endpoint {
   return { ip, port: num(f, portAt) };
 }
 
-function stateOpen(f: Fields): ParsedEvent {
+/**
+ * The first printed transition of a socket not announced by connect/accept:
+ * its folded opening (from the state mask) comes first, carrying the tuple.
+ */
+function stateOpen(f: Fields, out: ParsedEvent[]): ParsedEvent {
   const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, ts64(f, 1), sock(f, 2), true);
   ev.oldState = num(f, 3);
   ev.newState = num(f, 4);
@@ -361,7 +384,79 @@ function stateOpen(f: Fields): ParsedEvent {
   ev.remote = endpoint(f, 8, 9);
   ev.netns = num(f, 10);
   ev.uid = num(f, 11);
+  const bits = num(f, 12);
+  const born = ts64(f, 13);
+  const est = ts64(f, 14);
+  if (bits < 0 || born < 0n || est < 0n) return withBadNumber(ev);
+  replayOpening(out, ev, bits, ev.oldState, born, est);
+  if (out.length > 0) {
+    // The tuple belongs to the birth; the line's own transition is a later one.
+    ev.hasTuple = false;
+    ev.family = undefined;
+    ev.local = undefined;
+    ev.remote = undefined;
+    ev.netns = undefined;
+    ev.uid = undefined;
+  }
   return ev;
+}
+
+/**
+ * Push the state changes of a folded opening (births first) onto out, ending
+ * in state `now`, before `line`; the first carries line's tuple. The birth
+ * and the ->ESTABLISHED keep the times the probe noted (`born`, `est`: the
+ * stitcher pairs a dialer with its accepted peer by their births); a time
+ * missing (0) or out of order becomes a nanosecond before the next event.
+ */
+function replayOpening(out: ParsedEvent[], line: ParsedEvent, bits: number, now: number, born: KernelNs, est: KernelNs): void {
+  const chain = openingChain(bits, now);
+  const n = chain.length - 1;
+  let prev = -1n;
+  for (let i = 0; i < n; i++) {
+    // Latest time that still leaves a nanosecond for each later event of the line.
+    const latest = line.tsNs - BigInt(n - i);
+    const noted = i === 0 ? born : chain[i + 1] === TCP_ESTABLISHED ? est : 0n;
+    const at = noted > 0n && noted > prev && noted <= latest ? noted : latest;
+    prev = at;
+    const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, at, line.sock, i === 0);
+    ev.oldState = chain[i];
+    ev.newState = chain[i + 1];
+    if (i === 0) {
+      ev.family = line.family;
+      ev.local = line.local;
+      ev.remote = line.remote;
+      ev.netns = line.netns;
+      ev.uid = line.uid;
+    }
+    out.push(ev);
+  }
+}
+
+/** A numeric field that must not be negative was: mark the event so valid() rejects it. */
+function withBadNumber(ev: ParsedEvent): ParsedEvent {
+  ev.netns = -1;
+  return ev;
+}
+
+/** ->CLOSE of an announced socket, with the mask of the states it went through. */
+function stateEnd(f: Fields): ParsedEvent {
+  const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, ts64(f, 1), sock(f, 2), false);
+  ev.oldState = num(f, 3);
+  ev.newState = 7;
+  return num(f, 4) < 0 ? withBadNumber(ev) : ev;
+}
+
+/** A transition close() caused, in the closer's context: the close, then the transition. */
+function closeTransition(f: Fields, out: ParsedEvent[]): ParsedEvent {
+  const ts = ts64(f, 1);
+  const close = blankEvent(EventKind.EVENT_KIND_SYSCALL_CLOSE, ts - 1n, sock(f, 2), false);
+  close.process = { pid: num(f, 6), tid: num(f, 7), comm: comm(f, 9) };
+  close.fd = num(f, 8);
+  out.push(close);
+  const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, ts, close.sock, false);
+  ev.oldState = num(f, 3);
+  ev.newState = num(f, 4);
+  return num(f, 5) < 0 ? withBadNumber(ev) : ev;
 }
 
 function stateNext(f: Fields): ParsedEvent {
@@ -383,12 +478,39 @@ function resetSent(f: Fields): ParsedEvent {
   return ev;
 }
 
-function resetReceived(f: Fields): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_RESET_RECEIVED, ts64(f, 1), sock(f, 2), true);
-  ev.family = family(f, 3);
-  ev.local = endpoint(f, 4, 5);
-  ev.remote = endpoint(f, 6, 7);
-  ev.netns = num(f, 8);
+/**
+ * A received RST and the ->CLOSE it always causes (folded into the line);
+ * when the line also announces the socket (opens = 1: a connect() refused
+ * inside the syscall), its folded opening comes first, carrying the tuple.
+ */
+function resetReceived(f: Fields, out: ParsedEvent[]): ParsedEvent {
+  const ts = ts64(f, 1);
+  const from = num(f, 10);
+  const bits = num(f, 11);
+  const opens = num(f, 12);
+  const born = ts64(f, 13);
+  const est = ts64(f, 14);
+  const rst = blankEvent(EventKind.EVENT_KIND_RESET_RECEIVED, ts - 1n, sock(f, 2), true);
+  rst.family = family(f, 3);
+  rst.local = endpoint(f, 4, 5);
+  rst.remote = endpoint(f, 6, 7);
+  rst.netns = num(f, 8);
+  const uid = num(f, 9);
+  const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, ts, rst.sock, false);
+  ev.oldState = from;
+  ev.newState = 7;
+  if (from < 0 || bits < 0 || uid < 0 || born < 0n || est < 0n || (opens !== 0 && opens !== 1)) return withBadNumber(ev);
+  if (opens === 1) {
+    const tuple = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, rst.tsNs, rst.sock, true);
+    tuple.family = rst.family;
+    tuple.local = rst.local;
+    tuple.remote = rst.remote;
+    tuple.netns = rst.netns;
+    tuple.uid = uid;
+    // Replayed from the reset's instant: the births end a nanosecond before it.
+    replayOpening(out, tuple, bits, from, born, est);
+  }
+  out.push(rst);
   return ev;
 }
 
@@ -403,14 +525,42 @@ function comm(f: Fields, from: number): string {
   return f.text.slice(f.starts[from], f.lineEnd);
 }
 
-function connect(f: Fields): ParsedEvent {
+/**
+ * The socket's state and tuple as a syscall returned, for a line that
+ * announces it (bits != 0): its folded opening is replayed before the syscall.
+ */
+function announce(f: Fields, out: ParsedEvent[], line: ParsedEvent, stateAt: number): boolean {
+  const state = num(f, stateAt);
+  const bits = num(f, stateAt + 1);
+  const born = ts64(f, stateAt + 2);
+  const est = ts64(f, stateAt + 3);
+  if (state < 0 || bits < 0 || born < 0n || est < 0n) return false;
+  if (bits === 0) return true;
+  const at = stateAt + 4;
+  const tuple = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, line.tsNs, line.sock, true);
+  tuple.family = family(f, at);
+  tuple.local = endpoint(f, at + 1, at + 2);
+  tuple.remote = endpoint(f, at + 3, at + 4);
+  tuple.netns = num(f, at + 5);
+  tuple.uid = num(f, at + 6);
+  if (!valid(tuple)) return false;
+  replayOpening(out, tuple, bits, state, born, est);
+  return true;
+}
+
+function connect(f: Fields, out: ParsedEvent[]): ParsedEvent {
   const ev = blankEvent(EventKind.EVENT_KIND_SYSCALL_CONNECT, ts64(f, 1), sock(f, 2), false);
-  ev.process = { pid: num(f, 3), tid: num(f, 4), comm: comm(f, 10) };
+  ev.process = { pid: num(f, 3), tid: num(f, 4), comm: comm(f, 21) };
   ev.ret = int(f, 5);
   ev.fd = num(f, 6);
   ev.family = family(f, 7);
   ev.target = endpoint(f, 8, 9);
-  return ev;
+  return announce(f, out, ev, 10) ? ev : withBadNumber(ev);
+}
+
+function accept(f: Fields, out: ParsedEvent[]): ParsedEvent {
+  const ev = simpleSyscall(f, EventKind.EVENT_KIND_SYSCALL_ACCEPT, 17);
+  return announce(f, out, ev, 6) ? ev : withBadNumber(ev);
 }
 
 function simpleSyscall(f: Fields, kind: EventKind, commAt: number): ParsedEvent {

@@ -75,7 +75,7 @@ describe("queue drops become one GAP per release", () => {
     // No reorder window: tick() releases what was seen (the kernel times here are
     // ahead of this process's monotonic clock, so a window would hold them).
     const agent = new Agent({ node: "t", sink: (evs) => out.push(...evs), pods: { resolve: () => "" }, reorderWindowMs: 0 });
-    agent.feed(`O ${T + 1000n} ffff1 7 2 4 10.0.0.1 0 10.0.0.2 80 1 0`);
+    agent.feed(`O ${T + 1000n} ffff1 7 2 4 10.0.0.1 0 10.0.0.2 80 1 0 0 0 0`);
     agent.reportDropped(5, T + 100n, T + 200n);
     agent.reportDropped(7, T + 51n, T + 300n);
     agent.tick();
@@ -94,7 +94,7 @@ describe("queue drops become one GAP per release", () => {
     const { EventKind } = await import("../../src/model/mod.js");
     const out: ConnEventInit[] = [];
     const agent = new Agent({ node: "t", sink: (evs) => out.push(...evs), pods: { resolve: () => "" } });
-    const state = (ts: bigint) => `O ${T + ts} ffff1 7 2 4 10.0.0.1 0 10.0.0.2 80 1 0`;
+    const state = (ts: bigint) => `O ${T + ts} ffff1 7 2 4 10.0.0.1 0 10.0.0.2 80 1 0 0 0 0`;
     agent.feed(state(1000n));
     agent.reportDropped(5, T + 100n, T + 200n); // GAP [100, 1000]: nothing newer had been seen
     agent.feed(state(2000n)); // buffered after the GAP, in the same run

@@ -216,15 +216,16 @@ describeRoot("the agent and a namespace named after its socket was first seen (r
     const out: ConnEventInit[] = [];
     const agent = new Agent({ node: "node-1", sink: (evs) => out.push(...evs), pods, reorderWindowMs: 0 });
     const x = addNetns(); // a real namespace, not (yet) named in dir
-    agent.feed(`O ${T + 1000n} ffff1 7 2 4 10.0.0.1 0 10.0.0.2 80 ${x.ino} 0`); // SYN_SENT, no local port yet
+    // A non-blocking connect announces the socket (its CLOSE>SYN_SENT birth replayed from bits 4), then the syscall.
+    agent.feed(`C ${T + 1000n} ffff1 7 7 -115 4 4 10.0.0.2 80 2 4 0 0 4 10.0.0.1 40000 10.0.0.2 80 ${x.ino} 0 curl`);
     agent.tick();
-    expect(out.map((e) => e.pod)).toEqual([""]);
+    expect(out.map((e) => e.pod)).toEqual(["", ""]);
     bindMount(join(NETNS_DIR, x.name), join(dir, "pod-late")); // e.g. a CNI naming the sandbox's netns
     clock.advance(50);
-    agent.feed(`O ${T + 2000n} ffff1 2 2 4 10.0.0.1 40000 10.0.0.2 80 ${x.ino} 0`); // same socket, tuple complete
-    agent.feed(`S ${T + 3000n} ffff1 2 1`); // ESTABLISHED
+    agent.feed(`S ${T + 2000n} ffff1 2 1`); // ESTABLISHED
+    agent.feed(`S ${T + 3000n} ffff1 1 8`); // CLOSE_WAIT
     agent.tick();
     await agent.stop();
-    expect(out.map((e) => e.pod)).toEqual(["", "pod-late", "pod-late"]);
+    expect(out.map((e) => e.pod)).toEqual(["", "", "pod-late", "pod-late"]);
   });
 });

@@ -17,14 +17,18 @@ const NODE = "node-1";
 const SOURCE = { node: NODE, bootId: "boot", agentStartUs: 1 };
 const lines = readFileSync(new URL("../probes/fixtures/loopback-basics.txt", import.meta.url), "utf8").split("\n");
 const BEGIN = BigInt(lines.find((l) => l.startsWith("B "))!.split(" ")[1]!);
-const TAGS = new Set(["B", "O", "S", "R", "r", "K", "C", "A", "X", "H", "D"]);
+const TAGS = new Set(["B", "O", "S", "E", "Y", "R", "r", "K", "C", "A", "X", "H", "D"]);
 
-/** The recording as if the machine had been up `shift` ns longer: every ts field moved, digit for digit. */
+/** Fields besides ts that hold kernel times (the noted birth and handshake of a folded opening; 0 when none). */
+const NOTED_TIMES: Record<string, number[]> = { O: [13, 14], r: [13, 14], C: [12, 13], A: [8, 9] };
+
+/** The recording as if the machine had been up `shift` ns longer: every kernel time moved, digit for digit. */
 function shifted(shift: bigint): string[] {
   return lines.map((l) => {
     const f = l.split(" ");
     if (!TAGS.has(f[0]!)) return l;
     f[1] = (BigInt(f[1]!) + shift).toString();
+    for (const i of NOTED_TIMES[f[0]!] ?? []) if (f[i] !== "0") f[i] = (BigInt(f[i]!) + shift).toString();
     return f.join(" ");
   });
 }
@@ -107,15 +111,15 @@ describe.each([
 
   it("a reused socket address: each generation's timeline holds its own events only", async () => {
     const far = await run(shift);
-    // ffff888121ca0940 is three sockets in the recording (accepted twice, then a refused dial): three births, three ids.
-    const gens = [...new Set(far.traces.flatMap(ids).filter((id) => id.includes("/ffff888121ca0940/")))];
+    // ffff888108980940 is three sockets in the recording (accepted twice, then a refused dial): three births, three ids.
+    const gens = [...new Set(far.traces.flatMap(ids).filter((id) => id.includes("/ffff888108980940/")))];
     expect(gens).toHaveLength(3);
     const births = gens.map((id) => parseSocketId(id)!.birthNs).sort((a, b) => (a < b ? -1 : 1));
     for (const [i, id] of gens.entries()) {
       const birth = parseSocketId(id)!.birthNs;
       const next = births.find((b) => b > birth);
       const line = await far.store.timeline({ socketId: id });
-      const own = line.events.map((e) => e.event).filter((e: ConnEvent) => e.sock === "ffff888121ca0940");
+      const own = line.events.map((e) => e.event).filter((e: ConnEvent) => e.sock === "ffff888108980940");
       expect(own.length, `generation ${i}`).toBeGreaterThan(1);
       for (const e of own) {
         expect(e.tsNs >= birth).toBe(true);

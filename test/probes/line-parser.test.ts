@@ -22,27 +22,27 @@ describe("line parser", () => {
   test("every line shape", () => {
     const { events, malformed, begins } = parseAll([
       "B 556489125975",
-      "O 602257263783 ffff888105959bc0 7 2 4 127.0.0.1 0 127.0.0.1 48467 4026531833 1337",
-      "S 602257349723 ffff888105959bc0 2 1",
+      "O 602257263783 ffff888105959bc0 7 10 4 127.0.0.1 48467 0.0.0.0 0 4026531833 1337 1024 0 0",
+      "S 602257349723 ffff888105959bc0 1 8",
+      "E 602257349724 ffff888105959bc0 9 902",
       "R 602308632220 0 0 1 4 127.0.0.1 9 127.0.0.1 46106 4026531833",
       "R 602309385619 0 0 1 6 0000:0000:0000:0000:0000:0000:0000:0001 9 0000:0000:0000:0000:0000:0000:0000:0001 36826 4026531833",
-      "r 602308659010 ffff88810595ca00 4 127.0.0.1 46106 127.0.0.1 9 4026531833",
       "K 602308659011 ffff88810595ca00 1",
-      "C 602257418693 ffff888105959bc0 7520 7521 -111 4 4 10.88.0.3 8080 python3",
-      "A 602257418694 ffff888105959bc1 7520 7520 5 haproxy",
+      "C 602257418693 ffff888105959bc0 7520 7521 -111 4 4 10.88.0.3 8080 7 0 0 0 4 0.0.0.0 0 10.88.0.3 0 4026531833 0 python3",
+      "A 602257418694 ffff888105959bc1 7520 7520 5 1 0 0 0 4 10.0.0.1 80 10.0.0.2 4000 4026531833 0 haproxy",
       "X 602257418695 ffff888105959bc1 7520 7520 5 Web Content",
       "H 602257418696 ffff888105959bc1 7520 7520 5 1 node",
       "D 602257418697 ffff888105959bc1 7520 7522 5 4 10.88.0.3 8080 haproxy",
-      "O 602309071139 ffff88810b51ce00 10 3 6 ::ffff:10.0.0.1 59317 ::1 37838 4026531833 0",
+      "O 602309071139 ffff88810b51ce00 7 10 6 ::ffff:10.0.0.1 59317 ::1 37838 4026531833 0 1024 0 0",
     ]);
     expect(malformed).toEqual([]);
     expect(begins).toEqual([556489125975n]);
     expect(events.map((e) => e.kind)).toEqual([
       EventKind.EVENT_KIND_STATE_CHANGE,
       EventKind.EVENT_KIND_STATE_CHANGE,
+      EventKind.EVENT_KIND_STATE_CHANGE,
       EventKind.EVENT_KIND_RESET_SENT,
       EventKind.EVENT_KIND_RESET_SENT,
-      EventKind.EVENT_KIND_RESET_RECEIVED,
       EventKind.EVENT_KIND_RETRANSMIT,
       EventKind.EVENT_KIND_SYSCALL_CONNECT,
       EventKind.EVENT_KIND_SYSCALL_ACCEPT,
@@ -51,21 +51,117 @@ describe("line parser", () => {
       EventKind.EVENT_KIND_SYSCALL_ORIGINAL_DST,
       EventKind.EVENT_KIND_STATE_CHANGE,
     ]);
-    const [open, next, rst4, rst6, rcv, , conn, acc, close, shut, odst, mapped] = events as ParsedEvent[] & { length: 12 };
-    expect(open).toMatchObject({ sock: "ffff888105959bc0", oldState: 7, newState: 2, family: 4, uid: 1337, netns: 4026531833, hasTuple: true });
-    expect(open!.remote).toEqual({ ip: "127.0.0.1", port: 48467 });
-    expect(next).toMatchObject({ oldState: 2, newState: 1, hasTuple: false });
+    const [open, next, end, rst4, rst6, , conn, acc, close, shut, odst, mapped] = events as ParsedEvent[] & { length: 12 };
+    expect(open).toMatchObject({ sock: "ffff888105959bc0", oldState: 7, newState: 10, family: 4, uid: 1337, netns: 4026531833, hasTuple: true });
+    expect(open!.local).toEqual({ ip: "127.0.0.1", port: 48467 });
+    expect(next).toMatchObject({ oldState: 1, newState: 8, hasTuple: false });
     expect(next!.local).toBeUndefined();
+    expect(end).toMatchObject({ oldState: 9, newState: 7, hasTuple: false });
     expect(rst4).toMatchObject({ sock: "", resetReason: ResetReason.RESET_REASON_NO_SOCKET, local: { ip: "127.0.0.1", port: 9 } });
     expect(rst6!.local).toEqual({ ip: "::1", port: 9 });
     expect(rst6!.remote).toEqual({ ip: "::1", port: 36826 });
-    expect(rcv).toMatchObject({ sock: "ffff88810595ca00", local: { ip: "127.0.0.1", port: 46106 } });
-    expect(conn).toMatchObject({ ret: -111, fd: 4, target: { ip: "10.88.0.3", port: 8080 }, process: { pid: 7520, tid: 7521, comm: "python3" } });
-    expect(acc!.process!.comm).toBe("haproxy");
+    // bits 0: the lines announce nothing (already announced, or CLOSE again), so they are their syscall only.
+    expect(conn).toMatchObject({ ret: -111, fd: 4, target: { ip: "10.88.0.3", port: 8080 }, process: { pid: 7520, tid: 7521, comm: "python3" }, hasTuple: false });
+    expect(acc).toMatchObject({ fd: 5, process: { comm: "haproxy" }, hasTuple: false });
     expect(close!.process!.comm).toBe("Web Content");
     expect(shut!.shutdownHow).toBe(1);
     expect(odst).toMatchObject({ target: { ip: "10.88.0.3", port: 8080 }, process: { tid: 7522 } });
     expect(mapped!.local).toEqual({ ip: "10.0.0.1", port: 59317 });
+  });
+
+  // What the probe folds (probes/README.md): the parser hands on the events the
+  // stitcher knows, in the order they happened, each line's own event last at
+  // the line's ts and the folded ones a nanosecond apart before it.
+  describe("folded lines become the events they stand for", () => {
+    const states = (evs: ParsedEvent[]) => evs.map((e) => (e.kind === EventKind.EVENT_KIND_STATE_CHANGE ? `${e.oldState}>${e.newState}` : EventKind[e.kind]!.replace("EVENT_KIND_", "")));
+
+    test("a blocking connect: CLOSE>SYN_SENT (with the tuple), SYN_SENT>ESTABLISHED, then the syscall", () => {
+      const { events, malformed } = parseAll(["C 1000 ffff1 7 8 0 4 4 10.0.0.2 8080 1 6 900 950 4 10.0.0.1 40000 10.0.0.2 8080 4026531833 1337 curl"]);
+      expect(malformed).toEqual([]);
+      expect(states(events)).toEqual(["7>2", "2>1", "SYSCALL_CONNECT"]);
+      // The birth and the handshake keep the times the probe noted for them.
+      expect(events.map((e) => e.tsNs)).toEqual([900n, 950n, 1000n]);
+      expect(events[0]).toMatchObject({ hasTuple: true, family: 4, local: { ip: "10.0.0.1", port: 40000 }, remote: { ip: "10.0.0.2", port: 8080 }, netns: 4026531833, uid: 1337 });
+      expect(events[1]!.hasTuple).toBe(false);
+      expect(events[2]).toMatchObject({ ret: 0, fd: 4, target: { ip: "10.0.0.2", port: 8080 }, process: { pid: 7, tid: 8, comm: "curl" } });
+    });
+
+    test("a non-blocking connect returns in SYN_SENT: only the birth is replayed", () => {
+      const { events } = parseAll(["C 1000 ffff1 7 8 -115 4 6 ::1 8080 2 4 900 0 6 ::1 40000 ::1 8080 1 0 envoy"]);
+      expect(states(events)).toEqual(["7>2", "SYSCALL_CONNECT"]);
+      expect(events[0]).toMatchObject({ tsNs: 900n, local: { ip: "::1", port: 40000 } });
+    });
+
+    test("an accepted child: LISTEN>SYN_RECV (with the tuple), SYN_RECV>ESTABLISHED, then accept", () => {
+      const { events } = parseAll(["A 2000 ffff2 9 9 5 1 10 1500 1600 4 10.0.0.2 8080 10.0.0.1 40000 4026531833 0 nginx: worker"]);
+      expect(states(events)).toEqual(["10>3", "3>1", "SYSCALL_ACCEPT"]);
+      // Born when the handshake came in, not when accept() returned: it pairs with its dialer by birth.
+      expect(events.map((e) => e.tsNs)).toEqual([1500n, 1600n, 2000n]);
+      expect(events[0]).toMatchObject({ local: { ip: "10.0.0.2", port: 8080 }, remote: { ip: "10.0.0.1", port: 40000 } });
+      expect(events[2]!.process).toEqual({ pid: 9, tid: 9, comm: "nginx: worker" });
+    });
+
+    test("a child never accepted is announced by its first printed transition, its opening replayed", () => {
+      // The client's FIN came before accept(): bits 10|1|8 = SYN_RECV, ESTABLISHED, CLOSE_WAIT.
+      const { events } = parseAll(["O 3000 ffff3 1 8 4 10.0.0.2 8080 10.0.0.1 40000 1 0 266 2000 2100"]);
+      expect(states(events)).toEqual(["10>3", "3>1", "1>8"]);
+      expect(events[0]).toMatchObject({ hasTuple: true, local: { ip: "10.0.0.2", port: 8080 } });
+      expect(events.map((e) => e.tsNs)).toEqual([2000n, 2100n, 3000n]);
+      expect(events[2]).toMatchObject({ hasTuple: false });
+    });
+
+    test("a close() that sends a FIN: the close first, then the transition", () => {
+      const { events } = parseAll(["Y 4000 ffff1 1 4 26 7 8 4 my app"]);
+      expect(states(events)).toEqual(["SYSCALL_CLOSE", "1>4"]);
+      expect(events.map((e) => e.tsNs)).toEqual([3999n, 4000n]);
+      expect(events[0]).toMatchObject({ fd: 4, process: { pid: 7, tid: 8, comm: "my app" } });
+    });
+
+    test("a received RST and the ->CLOSE it causes", () => {
+      const { events } = parseAll(["r 5000 ffff1 4 10.0.0.1 40000 10.0.0.2 8080 1 0 1 134 0 0 0"]);
+      expect(states(events)).toEqual(["RESET_RECEIVED", "1>7"]);
+      expect(events.map((e) => e.tsNs)).toEqual([4999n, 5000n]);
+      expect(events[0]).toMatchObject({ hasTuple: true, local: { ip: "10.0.0.1", port: 40000 }, netns: 1 });
+    });
+
+    test("a connect refused inside the syscall: the RST line announces the socket", () => {
+      const { events } = parseAll([
+        "r 6000 ffff1 4 127.0.0.1 50000 127.0.0.1 9 1 0 2 132 1 0 0",
+        "C 6001 ffff1 7 7 -111 4 4 127.0.0.1 9 7 0 0 0 4 0.0.0.0 0 127.0.0.1 0 1 0 python3",
+      ]);
+      expect(states(events)).toEqual(["7>2", "RESET_RECEIVED", "2>7", "SYSCALL_CONNECT"]);
+      expect(events.map((e) => e.tsNs)).toEqual([5998n, 5999n, 6000n, 6001n]);
+      expect(events[0]).toMatchObject({ hasTuple: true, local: { ip: "127.0.0.1", port: 50000 }, uid: 0 });
+    });
+
+    test("noted times that are missing or out of order become a nanosecond before the next event", () => {
+      const { events } = parseAll([
+        // est before born, born after the line: neither can be right.
+        "C 1000 ffff1 7 8 0 4 4 10.0.0.2 8080 1 6 1200 800 4 10.0.0.1 40000 10.0.0.2 8080 1 0 curl",
+        "A 2000 ffff2 9 9 5 1 10 1500 1400 4 10.0.0.2 8080 10.0.0.1 40000 1 0 nginx",
+      ]);
+      expect(events.map((e) => e.tsNs)).toEqual([998n, 999n, 1000n, 1500n, 1999n, 2000n]);
+    });
+
+    test("a listener's first line has no birth to replay", () => {
+      const { events } = parseAll(["O 7000 ffff4 7 10 4 0.0.0.0 80 0.0.0.0 0 1 0 1024 0 0"]);
+      expect(states(events)).toEqual(["7>10"]);
+      expect(events[0]!.hasTuple).toBe(true);
+    });
+
+    test("a folded line with a bad field is one malformed line and no events", () => {
+      const bad = [
+        "C 1000 ffff1 7 8 0 4 4 10.0.0.2 8080 1 6 0 0 4 not-an-ip 40000 10.0.0.2 8080 1 0 curl",
+        "A 2000 ffff2 9 9 5 1 x 0 0 4 10.0.0.2 8080 10.0.0.1 40000 1 0 nginx",
+        "Y 4000 ffff1 1 4 -1 7 8 4 app",
+        "r 5000 ffff1 4 10.0.0.1 40000 10.0.0.2 8080 1 0 1 134 2 0 0",
+        "E 1 ffff1 9",
+        "O 3000 ffff3 1 8 4 10.0.0.2 8080 10.0.0.1 40000 1 0",
+      ];
+      const { events, malformed } = parseAll(bad);
+      expect(events).toEqual([]);
+      expect(malformed).toEqual(bad);
+    });
   });
 
   test("malformed lines are counted and never throw", () => {
@@ -74,10 +170,10 @@ describe("line parser", () => {
       "O 1 2 3",
       "S notanumber ffff 1 2",
       "S 1 zzzz 1 2",
-      "O 602257263783 ffff888105959bc0 7 2 5 127.0.0.1 0 127.0.0.1 48467 4026531833 0",
-      "O 602257263783 ffff888105959bc0 7 2 4 127.0.0.1 99999 127.0.0.1 48467 4026531833 0",
-      "O 602257263783 ffff888105959bc0 7 2 4 not-an-ip 1 127.0.0.1 48467 4026531833 0",
-      "C 1 ffff 1 1 x 4 4 1.2.3.4 80 curl",
+      "O 602257263783 ffff888105959bc0 7 2 5 127.0.0.1 0 127.0.0.1 48467 4026531833 0 4 0 0",
+      "O 602257263783 ffff888105959bc0 7 2 4 127.0.0.1 99999 127.0.0.1 48467 4026531833 0 4 0 0",
+      "O 602257263783 ffff888105959bc0 7 2 4 not-an-ip 1 127.0.0.1 48467 4026531833 0 4 0 0",
+      "C 1 ffff 1 1 x 4 4 1.2.3.4 80 7 0 0 0 4 0.0.0.0 0 1.2.3.4 0 1 0 curl",
       "R 1 0 0 -1 4 1.2.3.4 1 1.2.3.4 2 3",
       "Lost many events",
       "\u0000\u0001\u0002",
@@ -97,9 +193,9 @@ describe("line parser", () => {
   test("kernel times are exact past 2^53 ns (104 days of uptime) up to u64 max", () => {
     const { events, begins, malformed } = parseAll([
       "B 9100000000000000000",
-      "O 9007199254740993 ffff888105959bc0 7 2 4 127.0.0.1 0 127.0.0.1 48467 4026531833 1337",
+      "O 9007199254740993 ffff888105959bc0 7 10 4 127.0.0.1 0 127.0.0.1 48467 4026531833 1337 1024 0 0",
       "S 9007199254740994 ffff888105959bc0 2 1",
-      "C 9100000000000000001 ffff888105959bc0 7520 7521 0 4 4 10.88.0.3 8080 curl",
+      "C 9100000000000000001 ffff888105959bc0 7520 7521 0 4 4 10.88.0.3 8080 1 0 0 0 4 10.0.0.1 1 10.88.0.3 8080 1 0 curl",
       "K 18446744073709551615 ffff888105959bc0 1",
     ]);
     expect(malformed).toEqual([]);

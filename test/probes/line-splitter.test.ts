@@ -64,7 +64,7 @@ describe("LineParser.parseRange", () => {
   };
 
   test("a recorded run read in 4 KiB chunks parses to exactly what line-by-line parsing gives", () => {
-    const extra = "Lost 3 events\ngarbage here\nC 5 ffff1 1 2 -111 4 4 10.0.0.1 80 Web Content\n";
+    const extra = "Lost 3 events\ngarbage here\nC 5 ffff1 1 2 -111 4 4 10.0.0.1 80 7 0 0 0 4 0.0.0.0 0 10.0.0.1 0 1 0 Web Content\n";
     const all = RECORDED + extra;
     const byLine = collect();
     for (const l of all.split("\n")) byLine.parser.parse(l);
@@ -84,10 +84,10 @@ describe("LineParser.parseRange", () => {
   test("numbers read in place follow the same rules as Number() on the field", () => {
     const { events, other, parser } = collect();
     // Not plain digits, yet integers to Number(): accepted as before; 16+ digits take the slow path.
-    parser.parse("O 602257263783 ffff888105959bc0 7 2 4 10.0.0.1 0x50 10.0.0.2 1e3 4026531833 0000000000000001337");
-    parser.parse("C 602257418693 ffff888105959bc0 7520 7521 -0 4 4 10.88.0.3 8080 curl");
-    parser.parse("C 602257418694 ffff888105959bc0 7520 7521 -1.5 4 4 10.88.0.3 8080 curl");
-    parser.parse("O 602257263783 ffff888105959bc0 7 2 4 1.2.3.4.5 1 10.0.0.2 1 1 0");
+    parser.parse("O 602257263783 ffff888105959bc0 7 2 4 10.0.0.1 0x50 10.0.0.2 1e3 4026531833 0000000000000001337 0 0 0");
+    parser.parse("C 602257418693 ffff888105959bc0 7520 7521 -0 4 4 10.88.0.3 8080 7 0 0 0 4 0.0.0.0 0 10.88.0.3 0 1 0 curl");
+    parser.parse("C 602257418694 ffff888105959bc0 7520 7521 -1.5 4 4 10.88.0.3 8080 7 0 0 0 4 0.0.0.0 0 10.88.0.3 0 1 0 curl");
+    parser.parse("O 602257263783 ffff888105959bc0 7 2 4 1.2.3.4.5 1 10.0.0.2 1 1 0 0 0 0");
     expect(events.map((e) => [e.local?.port, e.remote?.port, e.uid, e.ret])).toEqual([
       [80, 1000, 1337, undefined],
       [undefined, undefined, undefined, -0],

@@ -1,0 +1,37 @@
+// The probe folds the transitions no attribution needs into a per-socket
+// bitmask (bit n set: the socket passed through kernel TCP state n) and prints
+// the mask on the line that first names a socket (connect, accept, or its
+// first printed transition). This turns that line back into the opening the
+// stitcher understands: a CLOSE→SYN_SENT (dialer) or LISTEN→SYN_RECV (accepted
+// child) birth, then on to the state the line finds the socket in.
+
+export const TCP_ESTABLISHED = 1;
+export const TCP_SYN_SENT = 2;
+export const TCP_SYN_RECV = 3;
+export const TCP_CLOSE = 7;
+export const TCP_LISTEN = 10;
+
+/** A socket's state mask has state n. */
+export function hasState(bits: number, state: number): boolean {
+  return state >= 0 && state < 31 && (bits & (1 << state)) !== 0;
+}
+
+/**
+ * The states a socket announced in state `now` went through, in order, from
+ * the one it was born from; [] when the mask shows no birth (a listener, or a
+ * socket that was open before the probe started: nothing was folded). The
+ * middle is ESTABLISHED when the mask has it: what else lay between is not
+ * recoverable and no attribution reads it.
+ */
+export function openingChain(bits: number, now: number): number[] {
+  let chain: number[];
+  if (hasState(bits, TCP_SYN_SENT)) chain = [TCP_CLOSE, TCP_SYN_SENT];
+  else if (hasState(bits, TCP_SYN_RECV)) chain = [TCP_LISTEN, TCP_SYN_RECV];
+  else return [];
+  const born = chain[1]!;
+  if (now !== born) {
+    if (now !== TCP_ESTABLISHED && hasState(bits, TCP_ESTABLISHED)) chain.push(TCP_ESTABLISHED);
+    chain.push(now);
+  }
+  return chain;
+}
