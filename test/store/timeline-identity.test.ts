@@ -4,7 +4,7 @@
 // after CLOSE → SYN_SENT), so no address guess may pull in a neighbour's events.
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { v1, Outcome, ResetReason, Role, TcpState } from "../../src/model/mod.js";
+import { v1, Outcome, ResetReason, Role, TcpState, type Trace } from "../../src/model/mod.js";
 import { SqliteTraceStore, type EventSource } from "../../src/store/mod.js";
 import { makeTempDir, type TempDir } from "../helpers/mod.js";
 import { A, B, NODE, resetSent, stateEvent } from "./fixtures.js";
@@ -47,7 +47,7 @@ function connection(csock: string, ssock: string, t: number, port: number) {
   };
 }
 
-function oneHopTrace(id: string, c: { client: string; server: string }, t: number): v1.Trace {
+function oneHopTrace(id: string, c: { client: string; server: string }, t: number): Trace {
   const us = t / 1000;
   return v1.Trace.create({
     traceId: id,
@@ -85,7 +85,7 @@ describe("timeline by socket identity", () => {
   });
 
   const seqs = (tl: { events: { event: { seq: number } }[] }) => tl.events.map((e) => e.event.seq).sort((a, b) => a - b);
-  const expected = (...cs: { events: { seq?: number }[] }[]) => cs.flatMap((c) => c.events.map((e) => e.seq!)).sort((a, b) => a - b);
+  const expected = (...cs: { events: { seq?: number | null }[] }[]) => cs.flatMap((c) => c.events.map((e) => e.seq!)).sort((a, b) => a - b);
 
   it("a trace's timeline has its own sockets' events and nothing of the reused address or the neighbours", async () => {
     const tl = await store.timeline({ traceId: "mine" });
