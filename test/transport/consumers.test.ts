@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   EventPublisher,
   MalformedMessageError,
@@ -12,15 +12,9 @@ import {
 } from "../../src/transport/mod.js";
 import { v1 } from "../../src/model/mod.js";
 import { waitFor } from "../helpers/mod.js";
-import { makeEvents, range, readAll, startNatsFixture, type NatsFixture } from "./helpers.js";
+import { makeEvents, natsFixtureForFile, range, readAll } from "./helpers.js";
 
-let fx: NatsFixture;
-beforeAll(async () => {
-  fx = await startNatsFixture();
-});
-afterAll(async () => {
-  await fx?.close();
-});
+const fx = natsFixtureForFile();
 
 const origin = { node: "node-m", bootId: "b", agentStartUs: 7 };
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   EVENTS_STREAM,
   EventPublisher,
@@ -7,15 +7,9 @@ import {
   eventsSubject,
 } from "../../src/transport/mod.js";
 import { waitFor } from "../helpers/mod.js";
-import { makeEvents, range, readAll, startNatsFixture, type NatsFixture } from "./helpers.js";
+import { makeEvents, natsFixtureForFile, range, readAll } from "./helpers.js";
 
-let fx: NatsFixture;
-beforeAll(async () => {
-  fx = await startNatsFixture();
-});
-afterAll(async () => {
-  await fx?.close();
-});
+const fx = natsFixtureForFile();
 
 const origin = { node: "node-a", bootId: "boot-1", agentStartUs: 1_763_700_000_000_000 };
 

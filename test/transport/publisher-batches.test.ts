@@ -1,19 +1,11 @@
 // Batches cut and encoded elsewhere (the agent's worker thread) and handed to
 // the publisher whole: published in order, acked, and when the queue
 // overflows, shed whole with every event counted and reported.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { BatchCutter, EventPublisher, type EncodedBatch } from "../../src/transport/mod.js";
-import { makeEvents, range, readAll, startNatsFixture, type NatsFixture } from "./helpers.js";
+import { makeEvents, natsFixtureForFile, range, readAll, recordDrops, testPublisher, TINY_QUEUE } from "./helpers.js";
 
-let fx: NatsFixture;
-beforeAll(async () => {
-  fx = await startNatsFixture();
-});
-afterAll(async () => {
-  await fx?.close();
-});
-
-const fast = { publishTimeoutMs: 500, retryInitialMs: 50, retryMaxMs: 300 };
+const fx = natsFixtureForFile();
 
 /** Cut like the worker does: the publisher's own batching settings, batches kept for pushBatch. */
 function cut(pub: EventPublisher, n: number, from = 1, node = "x"): EncodedBatch[] {
@@ -29,7 +21,7 @@ function cut(pub: EventPublisher, n: number, from = 1, node = "x"): EncodedBatch
 describe("EventPublisher.pushBatch", () => {
   it("publishes batches encoded elsewhere, in order, once each", async () => {
     const node = "batches-a";
-    const pub = new EventPublisher({ js: fx.js, node, bootId: "b", agentStartUs: 1, maxBatchEvents: 250 });
+    const pub = testPublisher(fx, node, { maxBatchEvents: 250 });
     const batches = cut(pub, 5000, 1, node);
     expect(batches).toHaveLength(20);
     for (const b of batches) pub.pushBatch(b);
@@ -43,18 +35,8 @@ describe("EventPublisher.pushBatch", () => {
 
   it("while NATS is away, sheds the oldest whole batches and reports every event it shed", async () => {
     const node = "batches-b";
-    const drops: { count: number; firstTsNs: bigint; lastTsNs: bigint }[] = [];
-    const pub = new EventPublisher({
-      js: fx.js,
-      node,
-      bootId: "b",
-      agentStartUs: 2,
-      maxBatchEvents: 100,
-      maxInFlight: 2,
-      maxQueuedEvents: 500,
-      ...fast,
-      onDrop: (count, firstTsNs, lastTsNs) => drops.push({ count, firstTsNs, lastTsNs }),
-    });
+    const { drops, onDrop } = recordDrops();
+    const pub = testPublisher(fx, node, { agentStartUs: 2, ...TINY_QUEUE, onDrop });
     const batches = cut(pub, 3000, 1, node);
     await fx.server.stop();
     for (const b of batches) pub.pushBatch(b);

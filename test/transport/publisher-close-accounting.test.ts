@@ -3,18 +3,12 @@
 // whether or not the pump had looked at it yet), dropped (never acknowledged)
 // or still queued, exactly once. The server is paused with SIGSTOP to hold
 // acks back, and always resumed in `finally`.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EventPublisher, type PublisherStats } from "../../src/transport/mod.js";
+import { describe, expect, it } from "vitest";
+import type { PublisherStats } from "../../src/transport/mod.js";
 import { waitFor } from "../helpers/mod.js";
-import { makeEvents, readAll, startNatsFixture, type NatsFixture } from "./helpers.js";
+import { makeEvents, natsFixtureForFile, readAll, recordDrops, testPublisher } from "./helpers.js";
 
-let fx: NatsFixture;
-beforeAll(async () => {
-  fx = await startNatsFixture();
-});
-afterAll(async () => {
-  await fx?.close();
-});
+const fx = natsFixtureForFile();
 
 const pause = () => process.kill(fx.server.pid, "SIGSTOP");
 const resume = () => process.kill(fx.server.pid, "SIGCONT");
@@ -23,19 +17,15 @@ const accounted = (s: PublisherStats) => s.published + s.dropped + s.queued;
 describe("EventPublisher.close() at its deadline", () => {
   it("does not count a batch published during the retry of an older one as dropped too", async () => {
     const node = "close-acct-a";
-    const drops: { count: number; firstTsNs: unknown; lastTsNs: unknown }[] = [];
+    const { drops, onDrop } = recordDrops();
     // Long retry sleeps leave time to call close() between two retries.
-    const pub = new EventPublisher({
-      js: fx.js,
-      node,
-      bootId: "b",
-      agentStartUs: 1,
+    const pub = testPublisher(fx, node, {
       maxBatchEvents: 100,
       maxInFlight: 4,
       publishTimeoutMs: 300,
       retryInitialMs: 1500,
       retryMaxMs: 1500,
-      onDrop: (count, firstTsNs, lastTsNs) => drops.push({ count, firstTsNs, lastTsNs }),
+      onDrop,
     });
     pause();
     try {
@@ -58,10 +48,7 @@ describe("EventPublisher.close() at its deadline", () => {
 
   it("counts a batch whose ack arrived, but that the pump had not settled yet, as published", async () => {
     const node = "close-acct-b";
-    const pub = new EventPublisher({
-      js: fx.js,
-      node,
-      bootId: "b",
+    const pub = testPublisher(fx, node, {
       agentStartUs: 2,
       maxBatchEvents: 100,
       maxInFlight: 4,
@@ -93,10 +80,7 @@ describe("EventPublisher.close() at its deadline", () => {
     // whichever acks make it count as published, the rest as dropped.
     for (const [i, resumeAfterMs] of [150, 250, 300, 350].entries()) {
       const node = `close-acct-c${i}`;
-      const pub = new EventPublisher({
-        js: fx.js,
-        node,
-        bootId: "b",
+      const pub = testPublisher(fx, node, {
         agentStartUs: 3 + i,
         maxBatchEvents: 100,
         maxInFlight: 4,

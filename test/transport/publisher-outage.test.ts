@@ -1,22 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EventPublisher } from "../../src/transport/mod.js";
+import { describe, expect, it } from "vitest";
 import { waitFor } from "../helpers/mod.js";
-import { makeEvents, range, readAll, startNatsFixture, type NatsFixture } from "./helpers.js";
+import {
+  FAST_RETRY,
+  makeEvents,
+  natsFixtureForFile,
+  range,
+  readAll,
+  recordDrops,
+  testPublisher,
+  TINY_QUEUE,
+} from "./helpers.js";
 
-let fx: NatsFixture;
-beforeAll(async () => {
-  fx = await startNatsFixture();
-});
-afterAll(async () => {
-  await fx?.close();
-});
-
-const fast = { publishTimeoutMs: 500, retryInitialMs: 50, retryMaxMs: 300 };
+const fx = natsFixtureForFile();
 
 describe("EventPublisher across a nats-server restart", () => {
   it("queues events while NATS is away and publishes all of them, once, after it returns", async () => {
     const node = "outage-a";
-    const pub = new EventPublisher({ js: fx.js, node, bootId: "b", agentStartUs: 1, maxBatchEvents: 200, ...fast });
+    const pub = testPublisher(fx, node, { maxBatchEvents: 200, ...FAST_RETRY });
     pub.push(makeEvents(3000, 1, node));
     expect(await pub.flush(10_000)).toBe(true);
 
@@ -42,18 +42,8 @@ describe("EventPublisher across a nats-server restart", () => {
 
   it("with a tiny queue, drops the oldest, reports them via onDrop, and loses nothing else", async () => {
     const node = "outage-b";
-    const drops: { count: number; firstTsNs: bigint; lastTsNs: bigint }[] = [];
-    const pub = new EventPublisher({
-      js: fx.js,
-      node,
-      bootId: "b",
-      agentStartUs: 2,
-      maxBatchEvents: 100,
-      maxInFlight: 2,
-      maxQueuedEvents: 500,
-      ...fast,
-      onDrop: (count, firstTsNs, lastTsNs) => drops.push({ count, firstTsNs, lastTsNs }),
-    });
+    const { drops, onDrop } = recordDrops();
+    const pub = testPublisher(fx, node, { agentStartUs: 2, ...TINY_QUEUE, onDrop });
     await fx.server.stop();
     const all = makeEvents(4000, 1, node);
     for (let i = 0; i < all.length; i += 250) {
@@ -85,7 +75,7 @@ describe("EventPublisher across a nats-server restart", () => {
 
   it("close() gives up at its deadline when NATS never returns, counting the rest as dropped", async () => {
     const node = "outage-c";
-    const pub = new EventPublisher({ js: fx.js, node, bootId: "b", agentStartUs: 3, maxBatchEvents: 100, ...fast });
+    const pub = testPublisher(fx, node, { agentStartUs: 3, maxBatchEvents: 100, ...FAST_RETRY });
     await fx.server.stop();
     try {
       pub.push(makeEvents(1000, 1, node));
