@@ -2,11 +2,11 @@
 // time in order and in per-source batches, trace/socket lookups, and meta rows.
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TcpState, type ConnEventInit } from "../../src/model/mod.js";
 import { SqliteTraceStore, type EventSource, type ReplayBatch } from "../../src/store/mod.js";
-import { makeTempDir, type TempDir } from "../helpers/mod.js";
 import { meshTrace, socketIdOf } from "./fixtures.js";
+import { storeForEachTest } from "./workspace.js";
 
 const S = TcpState;
 const srcA: EventSource = { node: "a", bootId: "boot", agentStartUs: 1 };
@@ -32,29 +32,14 @@ async function collect(it: AsyncIterable<ReplayBatch>): Promise<ReplayBatch[]> {
   return out;
 }
 
-let tmp: TempDir;
-let dir: string;
-let store: SqliteTraceStore;
-
-beforeEach(async () => {
-  tmp = await makeTempDir("store-replay");
-  dir = tmp.path;
-  store = new SqliteTraceStore({ path: join(dir, "tcptrail.db") });
-});
-afterEach(async () => {
-  try {
-    await store.close();
-  } finally {
-    await tmp.remove();
-  }
-});
+const ws = storeForEachTest("store-replay");
 
 describe("replayEvents", () => {
   it("returns events at or after sinceUs in time order, batched per source run", async () => {
     // a: seq 1..4 at t=10,20,30,40; b: seq 1..2 at t=25,35
-    await store.putEvents(srcA, [ev(1, 10), ev(2, 20), ev(3, 30), ev(4, 40)]);
-    await store.putEvents(srcB, [ev(1, 25), ev(2, 35)]);
-    const batches = await collect(store.replayEvents({ sinceUs: 20 }));
+    await ws.store.putEvents(srcA, [ev(1, 10), ev(2, 20), ev(3, 30), ev(4, 40)]);
+    await ws.store.putEvents(srcB, [ev(1, 25), ev(2, 35)]);
+    const batches = await collect(ws.store.replayEvents({ sinceUs: 20 }));
     const flat = batches.map((b) => `${b.source.node}:${b.events.map((e) => e.seq).join(",")}`);
     expect(flat).toEqual(["a:2", "b:1", "a:3", "b:2", "a:4"]);
     expect(batches[0]!.source).toEqual(srcA);
@@ -63,8 +48,8 @@ describe("replayEvents", () => {
 
   it("cuts batches at batchSize and pages through more rows than one page holds", async () => {
     const events = Array.from({ length: 12_345 }, (_, i) => ev(i + 1, 1_000 + i));
-    for (let i = 0; i < events.length; i += 1000) await store.putEvents(srcA, events.slice(i, i + 1000));
-    const batches = await collect(store.replayEvents({ sinceUs: 1_000 + 100, batchSize: 700 }));
+    for (let i = 0; i < events.length; i += 1000) await ws.store.putEvents(srcA, events.slice(i, i + 1000));
+    const batches = await collect(ws.store.replayEvents({ sinceUs: 1_000 + 100, batchSize: 700 }));
     const seqs = batches.flatMap((b) => b.events.map((e) => e.seq));
     expect(seqs.length).toBe(12_345 - 100);
     expect(seqs[0]).toBe(101);
@@ -73,25 +58,25 @@ describe("replayEvents", () => {
   });
 
   it("tolerates writes between batches (no open cursor holds the connection)", async () => {
-    await store.putEvents(srcA, [ev(1, 10), ev(2, 20)]);
-    await store.putEvents(srcB, [ev(1, 15)]);
+    await ws.store.putEvents(srcA, [ev(1, 10), ev(2, 20)]);
+    await ws.store.putEvents(srcB, [ev(1, 15)]);
     let n = 0;
-    for await (const b of store.replayEvents({ sinceUs: 0 })) {
+    for await (const b of ws.store.replayEvents({ sinceUs: 0 })) {
       n += b.events.length;
-      await store.putTraces([meshTrace({ id: `t${n}`, startUs: 1_000_000 + n, k: n })]);
+      await ws.store.putTraces([meshTrace({ id: `t${n}`, startUs: 1_000_000 + n, k: n })]);
     }
     expect(n).toBe(3);
-    expect((await store.stats()).traces).toBe(3);
+    expect((await ws.store.stats()).traces).toBe(3);
   });
 });
 
 describe("trace and socket lookups", () => {
   it("existingTraceIds returns only stored ids; tracesOfSockets maps hop sockets to their trace", async () => {
-    await store.putTraces([meshTrace({ id: "t1", startUs: 5_000_000, k: 1 })]);
-    expect(await store.existingTraceIds(["t1", "nope"])).toEqual(new Set(["t1"]));
+    await ws.store.putTraces([meshTrace({ id: "t1", startUs: 5_000_000, k: 1 })]);
+    expect(await ws.store.existingTraceIds(["t1", "nope"])).toEqual(new Set(["t1"]));
     const client = socketIdOf(1, 1, 5_000_000);
     const server = socketIdOf(1, 6, 5_000_000);
-    const found = await store.tracesOfSockets([client, server, "n1/ffff/1", ""]);
+    const found = await ws.store.tracesOfSockets([client, server, "n1/ffff/1", ""]);
     expect(found.get(client)).toBe("t1");
     expect(found.get(server)).toBe("t1");
     expect(found.has("n1/ffff/1")).toBe(false);
@@ -100,27 +85,27 @@ describe("trace and socket lookups", () => {
 
 describe("meta rows", () => {
   it("set, replace and read back a value; survive reopening", async () => {
-    expect(await store.getMeta("k")).toBeNull();
-    await store.setMeta("k", "1");
-    await store.setMeta("k", "2");
-    expect(await store.getMeta("k")).toBe("2");
-    await store.close();
-    store = new SqliteTraceStore({ path: join(dir, "tcptrail.db") });
-    expect(await store.getMeta("k")).toBe("2");
+    expect(await ws.store.getMeta("k")).toBeNull();
+    await ws.store.setMeta("k", "1");
+    await ws.store.setMeta("k", "2");
+    expect(await ws.store.getMeta("k")).toBe("2");
+    await ws.store.close();
+    ws.store = new SqliteTraceStore({ path: join(ws.dir, "tcptrail.db") });
+    expect(await ws.store.getMeta("k")).toBe("2");
   });
 
   it("upgrades a version-1 database in place", async () => {
-    await store.close();
-    const path = join(dir, "tcptrail.db");
+    await ws.store.close();
+    const path = join(ws.dir, "tcptrail.db");
     // Roll the file back to what version 1 wrote: no meta table.
     const db = new Database(path);
     db.exec("DROP TABLE meta");
     db.pragma("user_version = 1");
     db.close();
     // Only the meta migration runs on top of version 1.
-    store = new SqliteTraceStore({ path });
-    await store.setMeta("k", "v");
-    expect(await store.getMeta("k")).toBe("v");
+    ws.store = new SqliteTraceStore({ path });
+    await ws.store.setMeta("k", "v");
+    expect(await ws.store.getMeta("k")).toBe("v");
     const check = new Database(path, { readonly: true });
     expect(check.pragma("user_version", { simple: true })).toBe(2);
     check.close();

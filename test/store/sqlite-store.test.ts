@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { v1, Outcome, ResetReason, Role, TcpState } from "../../src/model/mod.js";
 import {
   SqliteTraceStore,
@@ -9,80 +9,65 @@ import {
   isStoreClosedError,
   type EventSource,
 } from "../../src/store/mod.js";
-import { makeTempDir, type TempDir } from "../helpers/mod.js";
 import { A, B, NODE, meshTrace, resetSent, sockOf, socketIdOf, stateEvent } from "./fixtures.js";
+import { storeForEachTest } from "./workspace.js";
 
 const S = TcpState;
 const source: EventSource = { node: NODE, bootId: "boot-1", agentStartUs: 1_700_000_000_000_000 };
 
-let tmp: TempDir;
-let dir: string;
-let store: SqliteTraceStore;
-
-beforeEach(async () => {
-  tmp = await makeTempDir("store");
-  dir = tmp.path;
-  store = new SqliteTraceStore({ path: join(dir, "tcptrail.db") });
-});
-afterEach(async () => {
-  try {
-    await store.close();
-  } finally {
-    await tmp.remove();
-  }
-});
+const ws = storeForEachTest("store");
 
 const ids = (traces: { traceId: string }[]) => traces.map((t) => t.traceId);
 
 describe("SqliteTraceStore writes", () => {
   it("replaces a trace with the same id instead of duplicating it", async () => {
     const t1 = meshTrace({ id: "t1", startUs: 1_000_000 });
-    expect(await store.putTraces([t1])).toEqual({ written: 1, duplicates: 0 });
+    expect(await ws.store.putTraces([t1])).toEqual({ written: 1, duplicates: 0 });
     const t1b = meshTrace({ id: "t1", startUs: 1_000_000, outcome: Outcome.OUTCOME_COMPLETED });
     t1b.hops.pop();
-    expect(await store.putTraces([t1b])).toEqual({ written: 0, duplicates: 1 });
-    expect((await store.stats()).traces).toBe(1);
-    const got = await store.getTrace("t1");
+    expect(await ws.store.putTraces([t1b])).toEqual({ written: 0, duplicates: 1 });
+    expect((await ws.store.stats()).traces).toBe(1);
+    const got = await ws.store.getTrace("t1");
     expect(got?.outcome).toBe(Outcome.OUTCOME_COMPLETED);
     expect(got?.hops).toHaveLength(2);
     // The dropped hop's rows went with it: its address no longer matches.
-    expect(ids((await store.listTraces({ ip: "127.0.0.6" })).traces)).toEqual([]);
-    expect(ids((await store.listTraces({ ip: A })).traces)).toEqual(["t1"]);
+    expect(ids((await ws.store.listTraces({ ip: "127.0.0.6" })).traces)).toEqual([]);
+    expect(ids((await ws.store.listTraces({ ip: A })).traces)).toEqual(["t1"]);
   });
 
   it("returns exactly the trace that was written", async () => {
     const t = meshTrace({ id: "exact", startUs: 2_000_000 });
-    await store.putTraces([t]);
-    const got = await store.getTrace("exact");
+    await ws.store.putTraces([t]);
+    const got = await ws.store.getTrace("exact");
     expect(got).not.toBeNull();
     expect(Buffer.from(v1.Trace.encode(got!).finish())).toEqual(Buffer.from(v1.Trace.encode(t).finish()));
     expect(typeof got!.startUs).toBe("number");
     expect(got!.startUs).toBe(2_000_000);
-    expect(await store.getTrace("nope")).toBeNull();
+    expect(await ws.store.getTrace("nope")).toBeNull();
   });
 
   it("skips re-delivered events and keeps agent restarts apart", async () => {
     const evs = [1, 2, 3].map((n) =>
       stateEvent({ sock: "abc", tNs: n * 1000, local: [A, 1], remote: [B, 2], from: S.TCP_STATE_CLOSE, to: S.TCP_STATE_SYN_SENT }),
     );
-    expect(await store.putEvents(source, evs)).toEqual({ written: 3, duplicates: 0 });
-    expect(await store.putEvents(source, evs.slice(1))).toEqual({ written: 0, duplicates: 2 });
+    expect(await ws.store.putEvents(source, evs)).toEqual({ written: 3, duplicates: 0 });
+    expect(await ws.store.putEvents(source, evs.slice(1))).toEqual({ written: 0, duplicates: 2 });
     // A restarted agent numbers from 1 again: same seq, different stream.
     const restarted = { ...source, agentStartUs: source.agentStartUs + 1 };
-    expect(await store.putEvents(restarted, evs.slice(0, 1))).toEqual({ written: 1, duplicates: 0 });
-    expect((await store.stats()).events).toBe(4);
+    expect(await ws.store.putEvents(restarted, evs.slice(0, 1))).toEqual({ written: 1, duplicates: 0 });
+    expect((await ws.store.stats()).events).toBe(4);
   });
 
   it("rejects a batch atomically when one event cannot be keyed", async () => {
     const good = stateEvent({ sock: "a", tNs: 1, local: [A, 1], remote: [B, 2], from: S.TCP_STATE_CLOSE, to: S.TCP_STATE_SYN_SENT });
-    await expect(store.putEvents(source, [good, { ...good, seq: 0 }])).rejects.toThrow(/seq/);
-    expect((await store.stats()).events).toBe(0);
+    await expect(ws.store.putEvents(source, [good, { ...good, seq: 0 }])).rejects.toThrow(/seq/);
+    expect((await ws.store.stats()).events).toBe(0);
   });
 });
 
 describe("SqliteTraceStore.listTraces", () => {
   beforeEach(async () => {
-    await store.putTraces([
+    await ws.store.putTraces([
       meshTrace({ id: "a", k: 1, startUs: 1_000_000, podA: "web", podB: "api" }),
       meshTrace({ id: "b", k: 2, startUs: 2_000_000, podA: "web", podB: "db", outcome: Outcome.OUTCOME_COMPLETED }),
       meshTrace({ id: "c", k: 3, startUs: 3_000_000, podA: "cron", podB: "api", originRole: Role.ROLE_SIDECAR }),
@@ -91,51 +76,51 @@ describe("SqliteTraceStore.listTraces", () => {
   });
 
   it("lists newest first", async () => {
-    expect(ids((await store.listTraces()).traces)).toEqual(["d", "c", "b", "a"]);
+    expect(ids((await ws.store.listTraces()).traces)).toEqual(["d", "c", "b", "a"]);
   });
 
   it("filters by time window overlap", async () => {
     // Each trace lasts 12.4 ms, so since=2.005 s still catches b.
-    expect(ids((await store.listTraces({ since: 2_005_000, until: 3_000_000 })).traces)).toEqual(["c", "b"]);
-    expect(ids((await store.listTraces({ since: 3_500_000 })).traces)).toEqual(["d"]);
+    expect(ids((await ws.store.listTraces({ since: 2_005_000, until: 3_000_000 })).traces)).toEqual(["c", "b"]);
+    expect(ids((await ws.store.listTraces({ since: 3_500_000 })).traces)).toEqual(["d"]);
   });
 
   it("filters by pod on either side of any hop", async () => {
-    expect(ids((await store.listTraces({ pod: "api" })).traces)).toEqual(["c", "a"]);
-    expect(ids((await store.listTraces({ pod: "web" })).traces)).toEqual(["b", "a"]);
-    expect(ids((await store.listTraces({ pod: "none" })).traces)).toEqual([]);
+    expect(ids((await ws.store.listTraces({ pod: "api" })).traces)).toEqual(["c", "a"]);
+    expect(ids((await ws.store.listTraces({ pod: "web" })).traces)).toEqual(["b", "a"]);
+    expect(ids((await ws.store.listTraces({ pod: "none" })).traces)).toEqual([]);
   });
 
   it("filters by address, port, and both on the same endpoint", async () => {
-    expect(ids((await store.listTraces({ ip: A, port: 40002 })).traces)).toEqual(["b"]);
-    expect(ids((await store.listTraces({ port: 30003 })).traces)).toEqual(["c"]);
-    expect(ids((await store.listTraces({ ip: B })).traces)).toEqual(["d", "c", "b", "a"]);
+    expect(ids((await ws.store.listTraces({ ip: A, port: 40002 })).traces)).toEqual(["b"]);
+    expect(ids((await ws.store.listTraces({ port: 30003 })).traces)).toEqual(["c"]);
+    expect(ids((await ws.store.listTraces({ ip: B })).traces)).toEqual(["d", "c", "b", "a"]);
     // 127.0.0.6 exists and port 40002 exists, but not on one endpoint.
-    expect(ids((await store.listTraces({ ip: "127.0.0.6", port: 40002 })).traces)).toEqual([]);
+    expect(ids((await ws.store.listTraces({ ip: "127.0.0.6", port: 40002 })).traces)).toEqual([]);
   });
 
   it("filters by outcome and by the role where the failure began", async () => {
-    expect(ids((await store.listTraces({ outcome: Outcome.OUTCOME_REFUSED })).traces)).toEqual(["d"]);
+    expect(ids((await ws.store.listTraces({ outcome: Outcome.OUTCOME_REFUSED })).traces)).toEqual(["d"]);
     expect(
-      ids((await store.listTraces({ outcome: [Outcome.OUTCOME_COMPLETED, Outcome.OUTCOME_REFUSED] })).traces),
+      ids((await ws.store.listTraces({ outcome: [Outcome.OUTCOME_COMPLETED, Outcome.OUTCOME_REFUSED] })).traces),
     ).toEqual(["d", "b"]);
-    expect(ids((await store.listTraces({ role: Role.ROLE_SIDECAR })).traces)).toEqual(["c"]);
-    expect(ids((await store.listTraces({ role: Role.ROLE_APP, pod: "db" })).traces)).toEqual(["d", "b"]);
+    expect(ids((await ws.store.listTraces({ role: Role.ROLE_SIDECAR })).traces)).toEqual(["c"]);
+    expect(ids((await ws.store.listTraces({ role: Role.ROLE_APP, pod: "db" })).traces)).toEqual(["d", "b"]);
   });
 
   it("pages with a cursor without skipping or repeating", async () => {
-    const p1 = await store.listTraces({ limit: 3 });
+    const p1 = await ws.store.listTraces({ limit: 3 });
     expect(ids(p1.traces)).toEqual(["d", "c", "b"]);
     expect(p1.nextCursor).not.toBeNull();
-    const p2 = await store.listTraces({ limit: 3, cursor: p1.nextCursor! });
+    const p2 = await ws.store.listTraces({ limit: 3, cursor: p1.nextCursor! });
     expect(ids(p2.traces)).toEqual(["a"]);
     expect(p2.nextCursor).toBeNull();
   });
 
   it("rejects a malformed cursor and an out-of-range limit", async () => {
-    await expect(store.listTraces({ cursor: "garbage" })).rejects.toSatisfy(isBadQueryError);
-    await expect(store.listTraces({ limit: 0 })).rejects.toSatisfy(isBadQueryError);
-    await expect(store.listTraces({ limit: 1001 })).rejects.toSatisfy(isBadQueryError);
+    await expect(ws.store.listTraces({ cursor: "garbage" })).rejects.toSatisfy(isBadQueryError);
+    await expect(ws.store.listTraces({ limit: 0 })).rejects.toSatisfy(isBadQueryError);
+    await expect(ws.store.listTraces({ limit: 1001 })).rejects.toSatisfy(isBadQueryError);
   });
 });
 
@@ -151,7 +136,7 @@ describe("SqliteTraceStore.timeline", () => {
   const birth6 = t0 * 1000 + 6;
 
   beforeEach(async () => {
-    await store.putEvents(source, [
+    await ws.store.putEvents(source, [
       stateEvent({ sock: s5, tNs: birth5, local: cli, remote: srv, from: S.TCP_STATE_CLOSE, to: S.TCP_STATE_SYN_SENT }),
       // A socket id's birth is its birth event's kernel time (src/trace/socket-registry.ts).
       stateEvent({ sock: s6, tNs: birth6, local: srv, remote: cli, from: S.TCP_STATE_LISTEN, to: S.TCP_STATE_SYN_RECV }),
@@ -169,7 +154,7 @@ describe("SqliteTraceStore.timeline", () => {
     tl.events.map((e) => `${e.event.sock}:${e.event.newState}`);
 
   it("shows both ends of a connection by one endpoint, in time order", async () => {
-    const tl = await store.timeline({ ip: cli[0], port: cli[1] });
+    const tl = await ws.store.timeline({ ip: cli[0], port: cli[1] });
     expect(kinds(tl)).toEqual([
       `${s5}:${S.TCP_STATE_SYN_SENT}`,
       `${s6}:${S.TCP_STATE_SYN_RECV}`,
@@ -179,32 +164,32 @@ describe("SqliteTraceStore.timeline", () => {
     ]);
     expect(tl.events.every((e) => e.node === NODE)).toBe(true);
     expect(tl.truncated).toBe(false);
-    expect(await store.timeline({ ip: cli[0], port: cli[1], limit: 2 })).toMatchObject({ truncated: true });
+    expect(await ws.store.timeline({ ip: cli[0], port: cli[1], limit: 2 })).toMatchObject({ truncated: true });
   });
 
   it("follows a socket id to its own events and its peer's, not the reused pointer", async () => {
-    const tl = await store.timeline({ socketId: `${NODE}/${s5}/${birth5}` });
+    const tl = await ws.store.timeline({ socketId: `${NODE}/${s5}/${birth5}` });
     expect(kinds(tl)).toHaveLength(5);
     expect(tl.events.some((e) => e.event.remote?.port === 9999)).toBe(false);
     expect(tl.traces).toEqual([]);
-    const reused = await store.timeline({ socketId: `${NODE}/${s5}/${birth5 + 10e9}` });
+    const reused = await ws.store.timeline({ socketId: `${NODE}/${s5}/${birth5 + 10e9}` });
     expect(reused.events.map((e) => e.event.remote?.port)).toEqual([9999]);
   });
 
   it("returns every event of a trace's hops and the trace itself", async () => {
-    await store.putTraces([meshTrace({ id: "tk", k, startUs: t0 })]);
+    await ws.store.putTraces([meshTrace({ id: "tk", k, startUs: t0 })]);
     expect(socketIdOf(k, 5, t0)).toBe(`${NODE}/${s5}/${birth5}`);
-    const tl = await store.timeline({ traceId: "tk" });
+    const tl = await ws.store.timeline({ traceId: "tk" });
     expect(kinds(tl)).toHaveLength(5);
     expect(ids(tl.traces)).toEqual(["tk"]);
-    const bySocket = await store.timeline({ socketId: socketIdOf(k, 6, t0) });
+    const bySocket = await ws.store.timeline({ socketId: socketIdOf(k, 6, t0) });
     expect(ids(bySocket.traces)).toEqual(["tk"]);
     expect(kinds(bySocket)).toHaveLength(5);
   });
 
   it("rejects a timeline without a connection and a malformed socket id", async () => {
-    await expect(store.timeline({})).rejects.toSatisfy(isBadQueryError);
-    await expect(store.timeline({ socketId: "not-a-socket" })).rejects.toSatisfy(isBadQueryError);
+    await expect(ws.store.timeline({})).rejects.toSatisfy(isBadQueryError);
+    await expect(ws.store.timeline({ socketId: "not-a-socket" })).rejects.toSatisfy(isBadQueryError);
   });
 });
 
@@ -212,18 +197,18 @@ describe("SqliteTraceStore.retention", () => {
   it("deletes by age, oldest first, and keeps recent data", async () => {
     const now = Date.now() * 1000;
     const old = now - 3 * 3600e6;
-    await store.putTraces([meshTrace({ id: "old", k: 1, startUs: old }), meshTrace({ id: "new", k: 2, startUs: now })]);
-    await store.putEvents(source, [
+    await ws.store.putTraces([meshTrace({ id: "old", k: 1, startUs: old }), meshTrace({ id: "new", k: 2, startUs: now })]);
+    await ws.store.putEvents(source, [
       stateEvent({ sock: "1", tNs: old * 1000, local: [A, 1], remote: [B, 2], from: S.TCP_STATE_CLOSE, to: S.TCP_STATE_SYN_SENT }),
       stateEvent({ sock: "2", tNs: now * 1000, local: [A, 3], remote: [B, 4], from: S.TCP_STATE_CLOSE, to: S.TCP_STATE_SYN_SENT }),
     ]);
-    const r = await store.retention({ maxAgeMs: 3600e3 });
+    const r = await ws.store.retention({ maxAgeMs: 3600e3 });
     expect(r).toMatchObject({ deletedTraces: 1, deletedEvents: 1 });
-    expect(ids((await store.listTraces()).traces)).toEqual(["new"]);
-    expect(await store.getTrace("old")).toBeNull();
-    expect((await store.stats()).events).toBe(1);
+    expect(ids((await ws.store.listTraces()).traces)).toEqual(["new"]);
+    expect(await ws.store.getTrace("old")).toBeNull();
+    expect((await ws.store.stats()).events).toBe(1);
     // Its hops went too: no trace matches the old trace's client port.
-    expect(ids((await store.listTraces({ port: 40001 })).traces)).toEqual([]);
+    expect(ids((await ws.store.listTraces({ port: 40001 })).traces)).toEqual([]);
   });
 
   it("deletes the oldest data until it fits the size limit", async () => {
@@ -237,21 +222,21 @@ describe("SqliteTraceStore.retention", () => {
         const tNs = (now - 1e9 + n * 1000) * 1000;
         events.push(stateEvent({ sock: sockOf(n, 1), tNs, local: [A, n], remote: [B, 8080], from: S.TCP_STATE_CLOSE, to: S.TCP_STATE_SYN_SENT }));
       }
-      await store.putTraces(traces);
-      await store.putEvents(source, events);
+      await ws.store.putTraces(traces);
+      await ws.store.putEvents(source, events);
     }
-    const before = await store.stats();
+    const before = await ws.store.stats();
     const maxBytes = Math.floor(before.bytes / 2);
-    const r = await store.retention({ maxBytes });
+    const r = await ws.store.retention({ maxBytes });
     expect(r.bytes).toBeLessThanOrEqual(maxBytes);
-    const after = await store.stats();
+    const after = await ws.store.stats();
     expect(after.traces).toBeGreaterThan(0);
     expect(after.traces).toBeLessThan(before.traces);
     expect(after.events).toBeLessThan(before.events);
     // Oldest first: the newest trace survives, the oldest does not, and what is left is contiguous.
-    expect(await store.getTrace("t01999")).not.toBeNull();
-    expect(await store.getTrace("t00000")).toBeNull();
-    const left = ids((await store.listTraces({ limit: 1000 })).traces);
+    expect(await ws.store.getTrace("t01999")).not.toBeNull();
+    expect(await ws.store.getTrace("t00000")).toBeNull();
+    const left = ids((await ws.store.listTraces({ limit: 1000 })).traces);
     const n = after.traces;
     expect(left.slice(0, Math.min(n, 1000))).toEqual(
       Array.from({ length: Math.min(n, 1000) }, (_, i) => `t${String(1999 - i).padStart(5, "0")}`),
@@ -261,33 +246,33 @@ describe("SqliteTraceStore.retention", () => {
 
 describe("SqliteTraceStore lifecycle", () => {
   it("refuses use after close", async () => {
-    await store.close();
-    await expect(store.listTraces()).rejects.toSatisfy(isStoreClosedError);
-    await store.close();
+    await ws.store.close();
+    await expect(ws.store.listTraces()).rejects.toSatisfy(isStoreClosedError);
+    await ws.store.close();
   });
 
   it("reopens its own file and refuses a newer schema", async () => {
-    const path = join(dir, "tcptrail.db");
-    await store.putTraces([meshTrace({ id: "persist", startUs: 1 })]);
-    await store.close();
-    store = new SqliteTraceStore({ path });
-    expect((await store.getTrace("persist"))?.traceId).toBe("persist");
-    await store.close();
+    const path = join(ws.dir, "tcptrail.db");
+    await ws.store.putTraces([meshTrace({ id: "persist", startUs: 1 })]);
+    await ws.store.close();
+    ws.store = new SqliteTraceStore({ path });
+    expect((await ws.store.getTrace("persist"))?.traceId).toBe("persist");
+    await ws.store.close();
     const raw = new Database(path);
     raw.pragma("user_version = 99");
     raw.close();
     let err: unknown;
     try {
-      store = new SqliteTraceStore({ path });
+      ws.store = new SqliteTraceStore({ path });
     } catch (e) {
       err = e;
     }
     expect(isSchemaTooNewError(err)).toBe(true);
-    store = new SqliteTraceStore({ path: ":memory:" });
+    ws.store = new SqliteTraceStore({ path: ":memory:" });
   });
 
   it("creates the state directory", async () => {
-    const nested = new SqliteTraceStore({ path: join(dir, "a", "b", "t.db") });
+    const nested = new SqliteTraceStore({ path: join(ws.dir, "a", "b", "t.db") });
     expect((await nested.stats()).traces).toBe(0);
     await nested.close();
   });
