@@ -12,6 +12,7 @@ export {
 export type { NotYet, WaitForOptions } from "./wait-for.js";
 export { DEFAULT_TEMP_LABEL, makeTempDir } from "./temp-dir.js";
 export type { TempDir } from "./temp-dir.js";
+export { isProcessAlive } from "./process-alive.js";
 export { startNatsServer } from "./nats-server.js";
 export type { TestNatsOptions, TestNatsServer } from "./nats-server.js";
 export { setupNats } from "./nats-setup.js";

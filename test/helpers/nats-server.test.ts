@@ -7,15 +7,7 @@ import { describe, expect, it } from "vitest";
 import { EVENTS_STREAM, connectNats, jetstream, jetstreamManager } from "../../src/transport/mod.js";
 import { setupNats } from "./nats-setup.js";
 import { startNatsServer } from "./nats-server.js";
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { isProcessAlive } from "./process-alive.js";
 
 describe("startNatsServer", () => {
   it("runs a JetStream server in its own dir; close() kills it by pid and removes the dir", async () => {
@@ -36,7 +28,7 @@ describe("startNatsServer", () => {
       await a.close();
       await b.close();
     }
-    expect(alive(a.pid)).toBe(false);
+    expect(isProcessAlive(a.pid)).toBe(false);
     expect(existsSync(a.dir)).toBe(false);
     await a.close(); // idempotent
   });
@@ -50,7 +42,7 @@ describe("startNatsServer", () => {
       await jetstream(nc).publish("keep.a", new Uint8Array([7]));
       await nc.close();
       await s.stop();
-      expect(alive(first)).toBe(false);
+      expect(isProcessAlive(first)).toBe(false);
       await s.restart();
       expect(s.pid).not.toBe(first);
       nc = await connectNats(s.url);
@@ -77,7 +69,7 @@ describe("setupNats", () => {
       await n.close();
     }
     expect(n.nc.isClosed()).toBe(true);
-    expect(alive(n.server.pid)).toBe(false);
+    expect(isProcessAlive(n.server.pid)).toBe(false);
     expect(existsSync(n.server.dir)).toBe(false);
   });
 

@@ -14,7 +14,7 @@ import {
   startEmbeddedNats,
   tracesSubject,
 } from "../../src/transport/mod.js";
-import { makeTempDir, type TempDir } from "../helpers/mod.js";
+import { isProcessAlive, makeTempDir, type TempDir } from "../helpers/mod.js";
 
 let tmp: TempDir;
 let dir: string;
@@ -25,15 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await tmp?.remove();
 });
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe("subjects", () => {
   it("names subjects with one sanitized token", () => {
@@ -48,7 +39,7 @@ describe("startEmbeddedNats / connectNats / ensureStreams", () => {
   it("starts a JetStream server, creates then updates the streams, and stops it for good", async () => {
     const srv = await startEmbeddedNats({ stateDir: dir });
     try {
-      expect(alive(srv.pid)).toBe(true);
+      expect(isProcessAlive(srv.pid)).toBe(true);
       const nc = await connectNats(srv.url);
       try {
         const jsm = await jetstreamManager(nc);
@@ -67,7 +58,7 @@ describe("startEmbeddedNats / connectNats / ensureStreams", () => {
     } finally {
       await srv.stop();
     }
-    expect(alive(srv.pid)).toBe(false);
+    expect(isProcessAlive(srv.pid)).toBe(false);
   });
 
   it("says how to install nats-server when the binary is missing", async () => {
