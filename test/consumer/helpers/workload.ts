@@ -3,8 +3,22 @@
 // whose closes interleave (ok, app abort and refused, each to its own port).
 import type { ConnEvent } from "../../../src/model/mod.js";
 import { toConnEvent } from "../../trace/helpers/load-fixture.js";
-import { APP_UID, MeshLab, SIDECAR_UID, type Pod, type Rec, type Sock } from "../../trace/helpers/mesh-lab.js";
-import { SCENARIOS, abort, appA, appB, finFirst, finSecond, handshake, podA, podB, proxyA, proxyB } from "../../trace/helpers/scenarios.js";
+import { MeshLab, type Pod, type Rec } from "../../trace/helpers/mesh-lab.js";
+import {
+  SCENARIOS,
+  abort,
+  appA,
+  appB,
+  closeCleanly,
+  finFirst,
+  finSecond,
+  meshChain,
+  podA,
+  podB,
+  proxyA,
+  proxyB,
+  type Chain,
+} from "../../trace/helpers/scenarios.js";
 
 export const NODE = "lab";
 
@@ -34,47 +48,31 @@ export type Kind = "ok" | "abort" | "refused";
 
 interface Conn {
   kind: Kind;
-  s: Sock[];
+  chain: Chain;
 }
 
 const MS = 1_000_000;
 
 function open(lab: MeshLab, A: Pod, B: Pod, i: number, kind: Kind): Conn {
   const dst = { ip: B.ip, port: 8000 + i };
-  const base = 20_000 + i * 3;
-  const s1 = lab.sock(A, { ip: A.ip, port: base }, dst, { uid: APP_UID, role: "APP" });
-  const s2 = lab.sock(A, { ip: "127.0.0.1", port: 15001 }, { ip: A.ip, port: base }, { uid: SIDECAR_UID, role: "SIDECAR", leg: "OUTBOUND_LISTENER" });
-  const s3 = lab.sock(A, { ip: A.ip, port: base + 1 }, dst, { uid: SIDECAR_UID, role: "SIDECAR", leg: "UPSTREAM" });
-  const s4 = lab.sock(B, { ip: B.ip, port: 15006 }, { ip: A.ip, port: base + 1 }, { uid: SIDECAR_UID, role: "SIDECAR", leg: "INBOUND_LISTENER" });
-  const s5 = lab.sock(B, { ip: "127.0.0.6", port: base + 2 }, dst, { uid: SIDECAR_UID, role: "SIDECAR", leg: "INBOUND_PASSTHROUGH" });
-  const s6 = lab.sock(B, dst, { ip: "127.0.0.6", port: base + 2 }, { uid: APP_UID, role: "APP" });
-  handshake(lab, s1, s2, appA, proxyA, { target: dst, odst: dst });
-  handshake(lab, s3, s4, proxyA, proxyB, { target: dst, odst: dst });
+  const chain = meshChain(lab, A, B, dst.port, kind !== "refused", 20_000 + i * 3);
   if (kind === "refused") {
     // Nothing listens on the destination port: sidecar B's dial is refused at once.
+    const { s5 } = chain;
     lab.state(s5, "SYN_SENT", { localPort: 0 });
     lab.resetNoSocket(B, dst, s5.local);
     lab.resetReceived(s5);
     lab.state(s5, "CLOSE");
     lab.syscall(s5, "CONNECT", proxyB, { ret: -111, target: dst });
-  } else {
-    handshake(lab, s5, s6, proxyB, appB, { target: dst });
   }
-  return { kind, s: [s1, s2, s3, s4, s5, s6] };
+  return { kind, chain };
 }
 
 function close(lab: MeshLab, c: Conn): void {
-  const [s1, s2, s3, s4, s5, s6] = c.s as [Sock, Sock, Sock, Sock, Sock, Sock];
+  const { s1, s2, s3, s4, s5, s6 } = c.chain;
   lab.wait(NODE, 1 * MS);
   if (c.kind === "ok") {
-    finFirst(lab, s1, s2, appA);
-    finFirst(lab, s3, s4, proxyA, "SHUTDOWN");
-    finFirst(lab, s5, s6, proxyB, "SHUTDOWN");
-    finSecond(lab, s6, s5, appB);
-    finSecond(lab, s4, s3, proxyB);
-    finSecond(lab, s2, s1, proxyA);
-    lab.syscall(s5, "CLOSE", proxyB);
-    lab.syscall(s3, "CLOSE", proxyA);
+    closeCleanly(lab, c.chain);
   } else if (c.kind === "abort") {
     abort(lab, s6, s5, "TCP_ABORT_ON_CLOSE", appB);
     finFirst(lab, s4, s3, proxyB);

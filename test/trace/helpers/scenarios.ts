@@ -69,15 +69,25 @@ export interface Chain {
   s6: Sock;
 }
 
-/** App A → sidecar A (15001) → sidecar B (15006) → app B, established (docs/EVENTS.md). */
-export function meshChain(lab: MeshLab, A: Pod, B: Pod, port = 8080, listening = true): Chain {
+/** The chain's first ephemeral port: app A's; sidecar A's upstream and sidecar B's passthrough take the next two. */
+export const DEFAULT_CHAIN_PORT_BASE = 41001;
+
+/**
+ * App A → sidecar A (15001) → sidecar B (15006) → app B, established
+ * (docs/EVENTS.md). `listening` false leaves app B's socket unconnected, for
+ * the refused dials; `portBase` gives concurrent chains distinct tuples.
+ */
+export function meshChain(lab: MeshLab, A: Pod, B: Pod, port = 8080, listening = true, portBase = DEFAULT_CHAIN_PORT_BASE): Chain {
   const dst = { ip: B.ip, port };
-  const s1 = lab.sock(A, { ip: A.ip, port: 41001 }, dst, { uid: APP_UID, role: "APP" });
-  const s2 = lab.sock(A, { ip: "127.0.0.1", port: 15001 }, { ip: A.ip, port: 41001 }, { uid: SIDECAR_UID, role: "SIDECAR", leg: "OUTBOUND_LISTENER" });
-  const s3 = lab.sock(A, { ip: A.ip, port: 41002 }, dst, { uid: SIDECAR_UID, role: "SIDECAR", leg: "UPSTREAM" });
-  const s4 = lab.sock(B, { ip: B.ip, port: 15006 }, { ip: A.ip, port: 41002 }, { uid: SIDECAR_UID, role: "SIDECAR", leg: "INBOUND_LISTENER" });
-  const s5 = lab.sock(B, { ip: "127.0.0.6", port: 41003 }, dst, { uid: SIDECAR_UID, role: "SIDECAR", leg: "INBOUND_PASSTHROUGH" });
-  const s6 = lab.sock(B, dst, { ip: "127.0.0.6", port: 41003 }, { uid: APP_UID, role: "APP" });
+  const app = { ip: A.ip, port: portBase };
+  const upstream = { ip: A.ip, port: portBase + 1 };
+  const passthrough = { ip: "127.0.0.6", port: portBase + 2 };
+  const s1 = lab.sock(A, app, dst, { uid: APP_UID, role: "APP" });
+  const s2 = lab.sock(A, { ip: "127.0.0.1", port: 15001 }, app, { uid: SIDECAR_UID, role: "SIDECAR", leg: "OUTBOUND_LISTENER" });
+  const s3 = lab.sock(A, upstream, dst, { uid: SIDECAR_UID, role: "SIDECAR", leg: "UPSTREAM" });
+  const s4 = lab.sock(B, { ip: B.ip, port: 15006 }, upstream, { uid: SIDECAR_UID, role: "SIDECAR", leg: "INBOUND_LISTENER" });
+  const s5 = lab.sock(B, passthrough, dst, { uid: SIDECAR_UID, role: "SIDECAR", leg: "INBOUND_PASSTHROUGH" });
+  const s6 = lab.sock(B, dst, passthrough, { uid: APP_UID, role: "APP" });
   handshake(lab, s1, s2, appA, proxyA, { target: dst, odst: dst });
   handshake(lab, s3, s4, proxyA, proxyB, { target: dst, odst: dst });
   if (listening) handshake(lab, s5, s6, proxyB, appB, { target: dst });
@@ -86,8 +96,14 @@ export function meshChain(lab: MeshLab, A: Pod, B: Pod, port = 8080, listening =
 
 /** ok: app A closes after the response; each sidecar relays the FIN; everything closes cleanly. */
 export function scenarioOk(lab = new MeshLab(), A = podA(), B = podB()): Rec[] {
-  const { s1, s2, s3, s4, s5, s6 } = meshChain(lab, A, B);
+  const chain = meshChain(lab, A, B);
   lab.wait(A.node, 2 * MS);
+  closeCleanly(lab, chain);
+  return lab.records;
+}
+
+/** The ok scenario's close: app A's FIN relayed hop by hop, answered the same way back. */
+export function closeCleanly(lab: MeshLab, { s1, s2, s3, s4, s5, s6 }: Chain): void {
   finFirst(lab, s1, s2, appA);
   finFirst(lab, s3, s4, proxyA, "SHUTDOWN");
   finFirst(lab, s5, s6, proxyB, "SHUTDOWN");
@@ -97,7 +113,6 @@ export function scenarioOk(lab = new MeshLab(), A = podA(), B = podB()): Rec[] {
   // The sidecars close their upstream descriptors after the sockets died.
   lab.syscall(s5, "CLOSE", proxyB);
   lab.syscall(s3, "CLOSE", proxyA);
-  return lab.records;
 }
 
 /** app-abort: app B closes with unread data (RST); sidecar B relays as a FIN (or a RST); sidecar A resets app A. */
