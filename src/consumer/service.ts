@@ -192,11 +192,28 @@ export async function startConsumerService(o: ConsumerServiceOptions): Promise<C
     const jsm = await jetstreamManager(nc);
     await ensureStreams(jsm, o.streams);
     const js = jetstream(nc);
-    return await ConsumerRun.start(o, cfg, rules, log, nc, ownConnection, js, jsm);
+    return await ConsumerRun.start({ o, cfg, rules, log, nc, ownConnection, js, jsm });
   } catch (err) {
     if (ownConnection) await nc.close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * What a run is built from: the caller's options and their resolved form,
+ * and the NATS handles startConsumerService opened or was given. One object,
+ * so the constructor and start() cannot drift apart in what they take.
+ */
+interface RunContext {
+  o: ConsumerServiceOptions;
+  cfg: Resolved;
+  rules: readonly AlertRule[];
+  log: Logger;
+  nc: NatsConnection;
+  /** startConsumerService opened nc, so stopping the run closes it. */
+  ownConnection: boolean;
+  js: ReturnType<typeof jetstream>;
+  jsm: Awaited<ReturnType<typeof jetstreamManager>>;
 }
 
 class ConsumerRun implements ConsumerService {
@@ -226,15 +243,7 @@ class ConsumerRun implements ConsumerService {
   #lastEventUs = 0;
   #counts = { batchesConsumed: 0, eventsConsumed: 0, malformedBatches: 0, rejectedEvents: 0, replayedEvents: 0 };
 
-  private constructor(
-    o: ConsumerServiceOptions,
-    cfg: Resolved,
-    rules: readonly AlertRule[],
-    log: Logger,
-    nc: NatsConnection,
-    ownConnection: boolean,
-    js: ReturnType<typeof jetstream>,
-  ) {
+  private constructor({ o, cfg, rules, log, nc, ownConnection, js }: RunContext) {
     this.durableName = cfg.durableName;
     this.#cfg = cfg;
     this.#log = log;
@@ -271,17 +280,9 @@ class ConsumerRun implements ConsumerService {
     this.#stitcher = new Stitcher({ ...stitcherOpts, onTrace: (t) => this.#writer.push(t) });
   }
 
-  static async start(
-    o: ConsumerServiceOptions,
-    cfg: Resolved,
-    rules: readonly AlertRule[],
-    log: Logger,
-    nc: NatsConnection,
-    ownConnection: boolean,
-    js: ReturnType<typeof jetstream>,
-    jsm: Awaited<ReturnType<typeof jetstreamManager>>,
-  ): Promise<ConsumerRun> {
-    const run = new ConsumerRun(o, cfg, rules, log, nc, ownConnection, js);
+  static async start(ctx: RunContext): Promise<ConsumerRun> {
+    const { o, cfg, rules, log, js, jsm } = ctx;
+    const run = new ConsumerRun(ctx);
     try {
       run.#every(cfg.tickMs, () => run.#stitcher.tick());
       await run.#replay();
