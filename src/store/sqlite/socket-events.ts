@@ -106,7 +106,14 @@ function withTupleEvents(statements: PreparedStatements, socketId: string, peers
   }
   const { node, local_ip, local_port, remote_ip, remote_port } = withTuple;
   const ownSock = (statements.get(GET_SOCKET).get(socketId) as { sock: string } | undefined)?.sock ?? parseSocketId(socketId)?.sock;
-  const rows = tupleEvents(statements, local_ip, local_port, remote_ip, remote_port, from - TUPLE_MARGIN_US, to + TUPLE_MARGIN_US);
+  const rows = tupleEvents(statements, {
+    aIp: local_ip,
+    aPort: local_port,
+    bIp: remote_ip,
+    bPort: remote_port,
+    from: from - TUPLE_MARGIN_US,
+    to: to + TUPLE_MARGIN_US,
+  });
   const spans = socketSpans(rows);
   const overlaps = (r: TupleRow): boolean => {
     // This socket's address on its node: its own rows are already in `own`, the others are a reuse.
@@ -147,29 +154,23 @@ function socketlessWithin(rows: TupleRow[], spans: Map<string, [number, number]>
  * connection that lived [from, to] on this exact tuple: the only events a
  * tuple can add to sockets already known by identity.
  */
-export function socketlessTupleEvents(
-  statements: PreparedStatements,
-  aIp: string,
-  aPort: number,
-  bIp: string,
-  bPort: number,
-  from: number,
-  to: number,
-): EventRow[] {
-  const rows = tupleEvents(statements, aIp, aPort, bIp, bPort, from, to + TUPLE_MARGIN_US);
-  return socketlessWithin(rows, socketSpans(rows), from, to);
+export function socketlessTupleEvents(statements: PreparedStatements, w: TupleWindow): EventRow[] {
+  const rows = tupleEvents(statements, { ...w, to: w.to + TUPLE_MARGIN_US });
+  return socketlessWithin(rows, socketSpans(rows), w.from, w.to);
+}
+
+/** An exact 4-tuple (either direction) and a time window, µs: what tuple lookups match on. */
+export interface TupleWindow {
+  aIp: string;
+  aPort: number;
+  bIp: string;
+  bPort: number;
+  from: number;
+  to: number;
 }
 
 /** Events of either direction of an exact 4-tuple within [from, to]; [] when a port is unknown (0): that is no identity. */
-export function tupleEvents(
-  statements: PreparedStatements,
-  aIp: string,
-  aPort: number,
-  bIp: string,
-  bPort: number,
-  from: number,
-  to: number,
-): TupleRow[] {
+export function tupleEvents(statements: PreparedStatements, { aIp, aPort, bIp, bPort, from, to }: TupleWindow): TupleRow[] {
   if (!aIp || !bIp || !(aPort > 0) || !(bPort > 0)) return [];
   const st = statements.get(TUPLE_EVENTS);
   return (st.all(aIp, aPort, bIp, bPort, from, to) as TupleRow[]).concat(st.all(bIp, bPort, aIp, aPort, from, to) as TupleRow[]);

@@ -64,7 +64,8 @@ export function readTimeline(statements: PreparedStatements, q: TimelineQuery): 
       const both = Boolean(h.client_socket && h.server_socket);
       for (const id of [h.client_socket, h.server_socket]) if (id) add(both ? pairedSocketEvents(statements, id) : socketEvents(statements, id));
       // Resets no socket sent (NO_SOCKET) carry no identity: the hop's own full 4-tuple finds them.
-      add(socketlessTupleEvents(statements, h.client_ip, h.client_port, h.server_ip, h.server_port, h.start_us, h.end_us || until));
+      const hopWindow = { from: h.start_us, to: h.end_us || until };
+      add(socketlessTupleEvents(statements, { aIp: h.client_ip, aPort: h.client_port, bIp: h.server_ip, bPort: h.server_port, ...hopWindow }));
     }
   } else if (q.socketId !== undefined) {
     if (!socketIdentity(statements, q.socketId)) {
