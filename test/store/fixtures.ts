@@ -83,6 +83,26 @@ let seq = 0;
 /** A fresh seq for event builders (1-based, unique within a test file). */
 export const nextSeq = (): number => ++seq;
 
+interface SocketEventAt {
+  sock: string;
+  tNs: number;
+  local: [string, number];
+  remote: [string, number];
+}
+
+/** What every event builder here shares: a fresh seq, the kernel time in both clocks, an IPv4 socket and its tuple. */
+function socketEventBase(o: SocketEventAt): Omit<ConnEventInit, "kind"> {
+  return {
+    seq: nextSeq(),
+    tsNs: BigInt(o.tNs),
+    timeUs: Math.floor(o.tNs / 1000),
+    sock: o.sock,
+    family: 4,
+    local: { ip: o.local[0], port: o.local[1] },
+    remote: { ip: o.remote[0], port: o.remote[1] },
+  };
+}
+
 export function stateEvent(o: {
   sock: string;
   tNs: number;
@@ -93,30 +113,14 @@ export function stateEvent(o: {
   pod?: string;
 }): ConnEventInit {
   return {
-    seq: nextSeq(),
+    ...socketEventBase(o),
     kind: EventKind.EVENT_KIND_STATE_CHANGE,
-    tsNs: BigInt(o.tNs),
-    timeUs: Math.floor(o.tNs / 1000),
-    sock: o.sock,
     pod: o.pod ?? "",
-    family: 4,
-    local: { ip: o.local[0], port: o.local[1] },
-    remote: { ip: o.remote[0], port: o.remote[1] },
     oldState: o.from,
     newState: o.to,
   };
 }
 
 export function resetSent(o: { sock: string; tNs: number; local: [string, number]; remote: [string, number]; reason: ResetReason }): ConnEventInit {
-  return {
-    seq: nextSeq(),
-    kind: EventKind.EVENT_KIND_RESET_SENT,
-    tsNs: BigInt(o.tNs),
-    timeUs: Math.floor(o.tNs / 1000),
-    sock: o.sock,
-    family: 4,
-    local: { ip: o.local[0], port: o.local[1] },
-    remote: { ip: o.remote[0], port: o.remote[1] },
-    resetReason: o.reason,
-  };
+  return { ...socketEventBase(o), kind: EventKind.EVENT_KIND_RESET_SENT, resetReason: o.reason };
 }
