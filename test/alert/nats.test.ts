@@ -211,7 +211,7 @@ describe("tcptrail alerts --follow", () => {
     await waitFor(() => lines.some((l) => l.includes("trace=trace-live-2")), { what: "the critical alert live-2 printed" });
     ac.abort();
     const stats = await run;
-    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z WARNING  refused ×3 tt-a → 10\.88\.0\.3:8080 trace=trace-live-1 refused: test alert live-1$/);
+    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}Z WARNING  refused ×3 tt-a → 10\.88\.0\.3:8080 trace=trace-live-1 refused: test alert live-1$/);
     expect(stats.malformed).toBe(1);
     expect(stats.filtered).toBe(1);
     expect(lines.filter((l) => l.includes("live-info"))).toEqual([]);
