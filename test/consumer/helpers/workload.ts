@@ -10,13 +10,11 @@ import {
   appA,
   appB,
   closeCleanly,
-  finFirst,
-  finSecond,
   meshChain,
   podA,
   podB,
-  proxyA,
   proxyB,
+  resetDownstreamAfterFin,
   type Chain,
 } from "../../trace/helpers/scenarios.js";
 
@@ -69,21 +67,17 @@ function open(lab: MeshLab, A: Pod, B: Pod, i: number, kind: Kind): Conn {
 }
 
 function close(lab: MeshLab, c: Conn): void {
-  const { s1, s2, s3, s4, s5, s6 } = c.chain;
+  const { s1, s5, s6 } = c.chain;
   lab.wait(NODE, 1 * MS);
   if (c.kind === "ok") {
     closeCleanly(lab, c.chain);
   } else if (c.kind === "abort") {
     abort(lab, s6, s5, "TCP_ABORT_ON_CLOSE", appB);
-    finFirst(lab, s4, s3, proxyB);
-    abort(lab, s2, s1, "TCP_STATE", proxyA);
-    finSecond(lab, s3, s4, proxyA);
+    resetDownstreamAfterFin(lab, c.chain);
     lab.syscall(s5, "CLOSE", proxyB);
     lab.syscall(s1, "CLOSE", appA);
   } else {
-    finFirst(lab, s4, s3, proxyB);
-    abort(lab, s2, s1, "TCP_STATE", proxyA);
-    finSecond(lab, s3, s4, proxyA);
+    resetDownstreamAfterFin(lab, c.chain);
     lab.syscall(s1, "CLOSE", appA);
   }
 }

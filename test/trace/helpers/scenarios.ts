@@ -115,6 +115,16 @@ export function closeCleanly(lab: MeshLab, { s1, s2, s3, s4, s5, s6 }: Chain): v
   lab.syscall(s3, "CLOSE", proxyA);
 }
 
+/**
+ * Sidecar B's FIN reaches sidecar A, which resets app A instead of relaying
+ * it (the response was cut short) and then finishes the upstream close.
+ */
+export function resetDownstreamAfterFin(lab: MeshLab, { s1, s2, s3, s4 }: Pick<Chain, "s1" | "s2" | "s3" | "s4">): void {
+  finFirst(lab, s4, s3, proxyB);
+  abort(lab, s2, s1, "TCP_STATE", proxyA);
+  finSecond(lab, s3, s4, proxyA);
+}
+
 /** app-abort: app B closes with unread data (RST); sidecar B relays as a FIN (or a RST); sidecar A resets app A. */
 export function scenarioAppAbort(relay: "FIN" | "RST" = "FIN", reason = "TCP_ABORT_ON_CLOSE"): Rec[] {
   const lab = new MeshLab();
@@ -154,9 +164,7 @@ export function scenarioNoListener(connectRet: -111 | -115 = -111): Rec[] {
   if (connectRet === -111) lab.syscall(s5, "CONNECT", proxyB, { ret: ECONNREFUSED, target: { ip: B.ip, port: 9090 } });
   else lab.syscall(s5, "CLOSE", proxyB);
   lab.wait(B.node, 1 * MS);
-  finFirst(lab, s4, s3, proxyB);
-  abort(lab, s2, s1, "TCP_STATE", proxyA);
-  finSecond(lab, s3, s4, proxyA);
+  resetDownstreamAfterFin(lab, { s1, s2, s3, s4 });
   lab.syscall(s1, "CLOSE", appA);
   return lab.records;
 }
@@ -384,9 +392,7 @@ export function scenarioInboundRetries(attempts: readonly ("refused" | "ok")[]):
     lab.syscall(last.u, "CLOSE", proxyB);
     lab.syscall(s3, "CLOSE", proxyA);
   } else {
-    finFirst(lab, s4, s3, proxyB);
-    abort(lab, s2, s1, "TCP_STATE", proxyA);
-    finSecond(lab, s3, s4, proxyA);
+    resetDownstreamAfterFin(lab, { s1, s2, s3, s4 });
     lab.syscall(s1, "CLOSE", appA);
   }
   return lab.records;
