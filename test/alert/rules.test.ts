@@ -1,10 +1,10 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AlertRuleError, defaultAlertRules, isAlertRuleError, loadAlertRules, parseAlertRules } from "../../src/alert/mod.js";
 import { Outcome, Role, Severity } from "../../src/model/mod.js";
-import { makeTempDir, type TempDir } from "../helpers/mod.js";
+import { tempDirForAll } from "../helpers/mod.js";
 
 const deployRules = fileURLToPath(new URL("../../deploy/alert-rules.yaml", import.meta.url));
 
@@ -19,16 +19,7 @@ function ruleError(text: string): AlertRuleError {
 }
 
 describe("loadAlertRules", () => {
-  let tmp: TempDir;
-  let dir: string;
-  beforeAll(async () => {
-    tmp = await makeTempDir("alert-rules");
-    dir = tmp.path;
-  });
-  afterAll(async () => {
-    await tmp?.remove();
-  });
-
+  const tmp = tempDirForAll("alert-rules");
   it("returns the five default rules when no file is given", async () => {
     const rules = await loadAlertRules();
     expect(rules.map((r) => [r.name, r.severity])).toEqual([
@@ -51,7 +42,7 @@ describe("loadAlertRules", () => {
   });
 
   it("applies documented defaults for omitted dedupe, rate_limit and summary", async () => {
-    const path = join(dir, "minimal.yaml");
+    const path = join(tmp.path, "minimal.yaml");
     await writeFile(path, "rules:\n  - name: timeouts\n    severity: info\n    match: { outcome: timeout, port: [8080, 9090] }\n");
     const [rule] = await loadAlertRules(path);
     expect(rule).toEqual({
@@ -65,7 +56,7 @@ describe("loadAlertRules", () => {
   });
 
   it("names the file when it cannot be read", async () => {
-    const missing = join(dir, "nope.yaml");
+    const missing = join(tmp.path, "nope.yaml");
     await expect(loadAlertRules(missing)).rejects.toThrow(`${missing}: cannot read rules: no such file`);
     await expect(loadAlertRules(missing)).rejects.toMatchObject({ code: "ERR_ALERT_RULE", source: missing });
   });

@@ -12,6 +12,8 @@ export {
 export type { NotYet, WaitForOptions } from "./wait-for.js";
 export { DEFAULT_TEMP_LABEL, makeTempDir } from "./temp-dir.js";
 export type { TempDir } from "./temp-dir.js";
+export { tempDirForAll } from "./temp-dir-hooks.js";
+export type { SharedTempDir } from "./temp-dir-hooks.js";
 export { isProcessAlive } from "./process-alive.js";
 export { startNatsServer } from "./nats-server.js";
 export type { TestNatsOptions, TestNatsServer } from "./nats-server.js";

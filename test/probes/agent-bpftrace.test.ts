@@ -8,18 +8,17 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { Agent } from "../../src/agent/mod.js";
 import { addAgentOptions, agentSettings, type AgentCliOptions } from "../../src/cli/commands/agent.js";
 import { BPFTRACE_ENV, SLOW_BPFTRACE_WARNING } from "../../src/probes/mod.js";
-import { describeRoot, makeTempDir, type TempDir } from "../helpers/mod.js";
+import { describeRoot, tempDirForAll } from "../helpers/mod.js";
 
-let tmp: TempDir;
-let dir: string;
+const tmp = tempDirForAll("agent-bpftrace");
 
 /** A bpftrace stand-in: answers --version, records its BPFTRACE_* environment, "attaches" and waits to be stopped. */
 function fakeBpftrace(name: string, version: string): { bin: string; envFile: string } {
-  const home = join(dir, name);
+  const home = join(tmp.path, name);
   mkdirSync(home, { recursive: true });
   const bin = join(home, "bpftrace");
   const envFile = join(home, "env");
@@ -66,15 +65,6 @@ async function runAgent(opts: { bpftrace?: string; perfRbPages?: number }): Prom
   }
   return lines;
 }
-
-beforeAll(async () => {
-  tmp = await makeTempDir("agent-bpftrace");
-  dir = tmp.path;
-});
-
-afterAll(async () => {
-  await tmp?.remove();
-});
 
 describeRoot("the agent and its bpftrace", () => {
   test("bpftrace 0.23: version logged, no warning, 16384 ring-buffer pages and the BPFTRACE_MAX_* names", async () => {

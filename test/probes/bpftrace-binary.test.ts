@@ -1,7 +1,7 @@
 // Which bpftrace the agent runs, and how it treats each version.
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import {
   BPFTRACE_ENV,
   BPFTRACE_PREFIX_ENV,
@@ -14,10 +14,9 @@ import {
   isCurrentBpftrace,
   parseBpftraceVersion,
 } from "../../src/probes/mod.js";
-import { makeTempDir, type TempDir } from "../helpers/mod.js";
+import { tempDirForAll } from "../helpers/mod.js";
 
-let tmp: TempDir;
-let dir: string;
+const tmp = tempDirForAll("bpftrace-bin");
 
 /** An executable that answers --version as a bpftrace of that version would. */
 function fakeBpftrace(path: string, version: string): string {
@@ -26,15 +25,6 @@ function fakeBpftrace(path: string, version: string): string {
   chmodSync(path, 0o755);
   return path;
 }
-
-beforeAll(async () => {
-  tmp = await makeTempDir("bpftrace-bin");
-  dir = tmp.path;
-});
-
-afterAll(async () => {
-  await tmp?.remove();
-});
 
 describe("bpftrace version", () => {
   test("parsed from what bpftrace --version prints", () => {
@@ -78,13 +68,13 @@ describe("bpftrace version", () => {
   });
 
   test("read by running the binary; undefined when it fails", async () => {
-    const ok = fakeBpftrace(join(dir, "v", "bpftrace"), "v0.23.2");
+    const ok = fakeBpftrace(join(tmp.path, "v", "bpftrace"), "v0.23.2");
     expect(await bpftraceVersion(ok)).toMatchObject({ major: 0, minor: 23, patch: 2 });
-    const broken = join(dir, "broken");
+    const broken = join(tmp.path, "broken");
     writeFileSync(broken, "#!/bin/sh\necho 'error while loading shared libraries' >&2\nexit 127\n");
     chmodSync(broken, 0o755);
     expect(await bpftraceVersion(broken)).toBeUndefined();
-    expect(await bpftraceVersion(join(dir, "missing"))).toBeUndefined();
+    expect(await bpftraceVersion(join(tmp.path, "missing"))).toBeUndefined();
   });
 });
 
@@ -95,11 +85,11 @@ describe("finding bpftrace", () => {
   let fromEnv: string;
 
   beforeAll(() => {
-    prefix = join(dir, "prefix");
+    prefix = join(tmp.path, "prefix");
     fakeBpftrace(join(prefix, "bin", "bpftrace"), "v0.23.2");
-    pathDir = join(dir, "path-bin");
+    pathDir = join(tmp.path, "path-bin");
     onPath = fakeBpftrace(join(pathDir, "bpftrace"), "v0.17.0");
-    fromEnv = fakeBpftrace(join(dir, "env-bin", "bpftrace"), "v0.22.0");
+    fromEnv = fakeBpftrace(join(tmp.path, "env-bin", "bpftrace"), "v0.22.0");
   });
 
   test("an explicit binary wins over everything", () => {
@@ -120,11 +110,11 @@ describe("finding bpftrace", () => {
   });
 
   test("then PATH, when the prefix has no launcher", () => {
-    expect(findBpftrace({ env: { PATH: pathDir }, prefix: join(dir, "no-such-prefix") })).toEqual({ path: onPath, source: "path" });
+    expect(findBpftrace({ env: { PATH: pathDir }, prefix: join(tmp.path, "no-such-prefix") })).toEqual({ path: onPath, source: "path" });
   });
 
   test("a launcher that is not executable does not count", () => {
-    const halfDone = join(dir, "half-done");
+    const halfDone = join(tmp.path, "half-done");
     mkdirSync(join(halfDone, "bin"), { recursive: true });
     writeFileSync(join(halfDone, "bin", "bpftrace"), "#!/bin/sh\n");
     expect(findBpftrace({ env: { PATH: pathDir }, prefix: halfDone })).toEqual({ path: onPath, source: "path" });

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   DEFAULT_STREAM_LIMITS,
   EVENTS_STREAM,
@@ -14,18 +14,9 @@ import {
   startEmbeddedNats,
   tracesSubject,
 } from "../../src/transport/mod.js";
-import { isProcessAlive, makeTempDir, type TempDir } from "../helpers/mod.js";
+import { isProcessAlive, tempDirForAll } from "../helpers/mod.js";
 
-let tmp: TempDir;
-let dir: string;
-beforeAll(async () => {
-  tmp = await makeTempDir("lifecycle");
-  dir = tmp.path;
-});
-afterAll(async () => {
-  await tmp?.remove();
-});
-
+const tmp = tempDirForAll("lifecycle");
 describe("subjects", () => {
   it("names subjects with one sanitized token", () => {
     expect(eventsSubject("node-1")).toBe("tcptrail.v1.events.node-1");
@@ -37,7 +28,7 @@ describe("subjects", () => {
 
 describe("startEmbeddedNats / connectNats / ensureStreams", () => {
   it("starts a JetStream server, creates then updates the streams, and stops it for good", async () => {
-    const srv = await startEmbeddedNats({ stateDir: dir });
+    const srv = await startEmbeddedNats({ stateDir: tmp.path });
     try {
       expect(isProcessAlive(srv.pid)).toBe(true);
       const nc = await connectNats(srv.url);
@@ -62,7 +53,7 @@ describe("startEmbeddedNats / connectNats / ensureStreams", () => {
   });
 
   it("says how to install nats-server when the binary is missing", async () => {
-    const err = await startEmbeddedNats({ stateDir: dir, binary: join(dir, "no-such-nats-server") }).catch((e) => e);
+    const err = await startEmbeddedNats({ stateDir: tmp.path, binary: join(tmp.path, "no-such-nats-server") }).catch((e) => e);
     expect(isNatsServerMissingError(err)).toBe(true);
     expect(String(err.message)).toContain("apt-get install nats-server");
   });
