@@ -36,7 +36,7 @@ export interface ConsumerSide {
   stop(): Promise<void>;
 }
 
-export async function startConsumerSide(s: ConsumerSideSettings, logger: Logger, metrics: TcptrailMetrics): Promise<ConsumerSide> {
+export async function startConsumerSide(s: ConsumerSideSettings, logger: Logger, metrics: Pick<TcptrailMetrics, "registry">): Promise<ConsumerSide> {
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const part of stops.reverse()) await part().catch((err: unknown) => logger.error({ err }, "stop failed"));

@@ -5,7 +5,7 @@
 // consumer-thread.ts with ConsumerWorkerData.
 import { parentPort, workerData } from "node:worker_threads";
 import { createLogger } from "../log/logger.js";
-import { createMetrics } from "../metrics/mod.js";
+import { Registry } from "prom-client";
 import { startConsumerSide, type ConsumerSide } from "./consumer-side.js";
 import { errorData, isToConsumerWorker, type ConsumerWorkerData, type FromConsumerWorker } from "./consumer-protocol.js";
 
@@ -15,9 +15,11 @@ const data = workerData as ConsumerWorkerData;
 const post = (m: FromConsumerWorker) => port.postMessage(m);
 
 const logger = createLogger({ level: data.logLevel, name: data.logName ?? "tcptrail" }).child({ thread: "consumer" });
-// The worker's own registry, without the process defaults: the main thread
-// reports those once, and its /metrics appends this registry's text.
-const metrics = createMetrics({ defaultMetrics: false });
+// The worker's own registry with the consumer's families only: the main
+// thread's /metrics appends its text, so a family registered here too (the
+// agent's counters, the process defaults) would appear twice, the worker's
+// idle copy last.
+const metrics = { registry: new Registry() };
 
 let side: ConsumerSide | undefined;
 let stopping = false;
