@@ -55,6 +55,8 @@ export interface MainJobOptions {
    * option above must survive structured cloning.
    */
   consumerThread?: ConsumerThreadMode;
+  /** Worker mode: how long stop() waits for the worker's last traces before terminating it. Default DEFAULT_CONSUMER_STOP_TIMEOUT_MS (15 s). */
+  consumerStopTimeoutMs?: number;
 }
 
 export interface MainJob {
@@ -102,7 +104,12 @@ export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
       ...(o.streams ? { streams: o.streams } : {}),
     };
     if ((o.consumerThread ?? DEFAULT_CONSUMER_THREAD) === "worker") {
-      consumerWorker = await ConsumerThread.start({ settings, logger: o.logger, onCrash: (err: ConsumerWorkerError) => fail(err) });
+      consumerWorker = await ConsumerThread.start({
+        settings,
+        logger: o.logger,
+        onCrash: (err: ConsumerWorkerError) => fail(err),
+        ...(o.consumerStopTimeoutMs !== undefined ? { stopTimeoutMs: o.consumerStopTimeoutMs } : {}),
+      });
       const worker = consumerWorker;
       stops.push(() => worker.stop());
       Object.assign(endpoints, worker.endpoints);

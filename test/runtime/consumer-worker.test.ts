@@ -99,6 +99,18 @@ describe("consumer worker", () => {
     expect((await scrape(job.endpoints.metrics!)).text).toMatch(/^tcptrail_consumer_metrics_stale 0$/m);
   });
 
+  it("stop() does not wait longer than its bound for a worker whose loop is stuck", async () => {
+    job = await startMainJob({ logger: silentLogger, stateDir: tmp.path, apiPort: 0, agentEnabled: false, consumerStopTimeoutMs: 300 });
+    const worker = job.consumerWorker!;
+    worker.blockForTest(10_000);
+    await waitFor(async () => (await worker.metricsText(50)) === undefined, { what: "the worker to be blocked" });
+    const t0 = performance.now();
+    await job.stop();
+    job = undefined;
+    // 300 ms for the worker, then terminate (which ends even a busy loop) and nats-server's own stop.
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
   it("a worker that dies while running settles job.failed with its error", async () => {
     job = await start();
     const api = job.endpoints.api!;
