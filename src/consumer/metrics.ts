@@ -35,7 +35,7 @@ export class ConsumerMetrics {
   readonly #lag: Gauge;
   readonly #reported: ConsumerCounts;
 
-  constructor(metrics: TcptrailMetrics) {
+  constructor(metrics: Pick<TcptrailMetrics, "registry">) {
     const r = metrics.registry;
     this.#counters = Object.fromEntries(
       Object.entries(COUNTERS).map(([k, [name, help]]) => [k, counter(r, name, help)]),

@@ -52,7 +52,7 @@ export interface ConsumerServiceOptions {
   /** Default: silent. */
   logger?: Logger;
   /** Adds tcptrail_consumer_* metrics to this registry. Default: none. */
-  metrics?: TcptrailMetrics;
+  metrics?: Pick<TcptrailMetrics, "registry">;
   /** Alert rules. Default: rulesFile's, else the built-in rules. */
   rules?: readonly AlertRule[];
   /** YAML rules file, read when `rules` is not given. */

@@ -8,12 +8,26 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Default listen address 127.0.0.1:9464 (the OpenTelemetry Prometheus exporter's port). */
-export async function startMetricsServer(registry: Registry, opts: { host?: string; port?: number } = {}): Promise<MetricsServer> {
+export interface MetricsServerOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 9464 (the OpenTelemetry Prometheus exporter's port). */
+  port?: number;
+  /**
+   * More exposition text to append per scrape (another thread's registry).
+   * Called before `registry` is rendered, so it may set gauges there (e.g.
+   * that its text is stale). It should bound its own wait: a scrape waits for it.
+   */
+  extraText?: () => Promise<string>;
+}
+
+export async function startMetricsServer(registry: Registry, opts: MetricsServerOptions = {}): Promise<MetricsServer> {
   const app = Fastify({ logger: false });
   app.get("/metrics", async (_req, reply) => {
+    const extra = opts.extraText ? await opts.extraText() : "";
     reply.header("content-type", registry.contentType);
-    return registry.metrics();
+    const own = await registry.metrics();
+    return extra ? `${own.endsWith("\n") ? own : `${own}\n`}${extra}` : own;
   });
   const host = opts.host ?? "127.0.0.1";
   const address = await app.listen({ host, port: opts.port ?? 9464 });

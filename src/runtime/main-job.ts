@@ -1,17 +1,28 @@
 // Composes the main job of one node: an embedded nats-server (unless one is
-// given), the trace store, the trace consumer with its alerting, the query
-// API, the node agent, and the metrics endpoint. Each part is stopped in
-// reverse order, also when a later part fails to start, so the agent's last
-// events reach NATS and the consumer's last traces reach the store.
-import { join } from "node:path";
+// given), the consumer side (trace store, trace consumer with its alerting,
+// retention and query API: consumer-side.ts), the node agent, and the
+// metrics endpoint. Each part is stopped in reverse order, also when a later
+// part fails to start, so the agent's last events reach NATS and the
+// consumer's last traces reach the store.
+//
+// The consumer side runs in a worker thread by default: on the main thread
+// its stitching, SQLite writes and retention deletes starved the loop that
+// reads bpftrace (the kernel then drops events), delayed /metrics by seconds
+// and kept SIGINT waiting. The main thread now only supervises.
+import { Gauge } from "prom-client";
 import type { AgentOptions } from "../agent/mod.js";
 import type { Logger } from "../log/logger.js";
 import { createMetrics, startMetricsServer } from "../metrics/mod.js";
-import { createLiveHub, startQueryServer } from "../query/server/mod.js";
-import { SqliteTraceStore, scheduleRetention, type RetentionPolicy } from "../store/mod.js";
+import type { RetentionPolicy } from "../store/mod.js";
 import { startEmbeddedNats, type EmbeddedNatsOptions, type StreamLimitsOverrides } from "../transport/mod.js";
 import { startAgentService } from "./agent-service.js";
-import { startConsumerService, type ConsumerServiceOptions } from "../consumer/mod.js";
+import { startConsumerSide, type ConsumerSideConsumerOptions, type ConsumerSideSettings } from "./consumer-side.js";
+import { ConsumerThread } from "./consumer-thread.js";
+import type { ConsumerWorkerError } from "./errors.js";
+
+export type ConsumerThreadMode = "worker" | "in-thread";
+/** Where the consumer side runs unless told: its own worker thread. */
+export const DEFAULT_CONSUMER_THREAD: ConsumerThreadMode = "worker";
 
 export interface MainJobOptions {
   logger: Logger;
@@ -32,16 +43,33 @@ export interface MainJobOptions {
   /** Trace store retention. Default: the store's (24 h, 512 MiB), checked every minute. */
   retention?: RetentionPolicy;
   /** Consumer settings beyond the ones above (stitcher windows, the sidecars' idle timeouts, durable name...). */
-  consumer?: Omit<ConsumerServiceOptions, "nc" | "natsUrl" | "store" | "hub" | "logger" | "metrics" | "rulesFile" | "webhookUrl">;
+  consumer?: ConsumerSideConsumerOptions;
   /** Start the node agent (needs root and bpftrace). Default true. */
   agentEnabled?: boolean;
   /** JetStream stream limits, the same for the agent and the consumer (both create or update the streams). Default: the transport's (events 24 h / 1 GiB). */
   streams?: StreamLimitsOverrides;
+  /**
+   * Run the consumer side in its own worker thread ("worker", the default)
+   * or on this thread ("in-thread": options that are not plain data, such as
+   * `consumer.rules` with functions, and debugging). In worker mode every
+   * option above must survive structured cloning.
+   */
+  consumerThread?: ConsumerThreadMode;
+  /** Worker mode: how long stop() waits for the worker's last traces before terminating it. Default DEFAULT_CONSUMER_STOP_TIMEOUT_MS (15 s). */
+  consumerStopTimeoutMs?: number;
 }
 
 export interface MainJob {
   endpoints: Record<string, string>;
   stop(): Promise<void>;
+  /**
+   * Settles (resolves, never rejects) with the error when a part dies while
+   * the job runs, today the consumer worker; never settles otherwise. The
+   * job is then half-alive: stop it and fail.
+   */
+  failed: Promise<Error>;
+  /** The consumer worker in worker mode (for tests and diagnostics). */
+  consumerWorker?: ConsumerThread;
 }
 
 export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
@@ -50,6 +78,10 @@ export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch((err: unknown) => o.logger.error({ err }, "stop failed"));
   };
+  let fail!: (err: Error) => void;
+  const failed = new Promise<Error>((resolve) => (fail = resolve));
+  let consumerWorker: ConsumerThread | undefined;
+  let extraText: (() => Promise<string>) | undefined;
   try {
     let natsUrl = o.natsUrl;
     if (!natsUrl) {
@@ -61,27 +93,41 @@ export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
     endpoints.nats = natsUrl;
     const metrics = createMetrics();
 
-    const store = new SqliteTraceStore({ path: join(o.stateDir, "tcptrail.db"), log: o.logger });
-    stops.push(() => store.close());
-    endpoints.store = store.path;
-    const hub = createLiveHub({ log: o.logger });
-    const consumer = await startConsumerService({
-      ...o.consumer,
-      ...(o.streams ? { streams: o.streams } : {}),
+    const settings: ConsumerSideSettings = {
       natsUrl,
-      store,
-      hub,
-      logger: o.logger,
-      metrics,
+      stateDir: o.stateDir,
+      apiPort: o.apiPort ?? 7070,
       ...(o.rulesFile ? { rulesFile: o.rulesFile } : {}),
       ...(o.webhookUrl ? { webhookUrl: o.webhookUrl } : {}),
-    });
-    stops.push(() => consumer.stop());
-    const retention = scheduleRetention(store, { ...o.retention, log: o.logger });
-    stops.push(() => retention.stop());
-    const api = await startQueryServer({ store, hub, host: "127.0.0.1", port: o.apiPort ?? 7070, log: o.logger });
-    stops.push(() => api.close());
-    endpoints.api = api.url;
+      ...(o.retention ? { retention: o.retention } : {}),
+      ...(o.consumer ? { consumer: o.consumer } : {}),
+      ...(o.streams ? { streams: o.streams } : {}),
+    };
+    if ((o.consumerThread ?? DEFAULT_CONSUMER_THREAD) === "worker") {
+      consumerWorker = await ConsumerThread.start({
+        settings,
+        logger: o.logger,
+        onCrash: (err: ConsumerWorkerError) => fail(err),
+        ...(o.consumerStopTimeoutMs !== undefined ? { stopTimeoutMs: o.consumerStopTimeoutMs } : {}),
+      });
+      const worker = consumerWorker;
+      stops.push(() => worker.stop());
+      Object.assign(endpoints, worker.endpoints);
+      const stale = new Gauge({
+        name: "tcptrail_consumer_metrics_stale",
+        help: "1 when the consumer worker did not answer this scrape in time (its tcptrail_consumer_* metrics are missing), else 0.",
+        registers: [metrics.registry],
+      });
+      extraText = async () => {
+        const text = await worker.metricsText();
+        stale.set(text === undefined ? 1 : 0);
+        return text ?? "";
+      };
+    } else {
+      const side = await startConsumerSide(settings, o.logger, metrics);
+      stops.push(() => side.stop());
+      Object.assign(endpoints, side.endpoints);
+    }
 
     if (o.agentEnabled !== false) {
       const agent = await startAgentService({
@@ -96,11 +142,11 @@ export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
       endpoints.node = agent.node;
     }
     if (o.metricsPort !== undefined) {
-      const server = await startMetricsServer(metrics.registry, { port: o.metricsPort });
+      const server = await startMetricsServer(metrics.registry, { port: o.metricsPort, ...(extraText ? { extraText } : {}) });
       stops.push(() => server.close());
       endpoints.metrics = server.url;
     }
-    return { endpoints, stop };
+    return { endpoints, stop, failed, ...(consumerWorker ? { consumerWorker } : {}) };
   } catch (err) {
     await stop();
     throw err;

@@ -2,7 +2,14 @@
 // job that composes it with NATS, the trace consumer (src/consumer), the
 // store and the API.
 export { startAgentService, type AgentService, type AgentServiceOptions } from "./agent-service.js";
-export { startMainJob, type MainJob, type MainJobOptions } from "./main-job.js";
+export { DEFAULT_CONSUMER_THREAD, startMainJob, type ConsumerThreadMode, type MainJob, type MainJobOptions } from "./main-job.js";
+export {
+  ConsumerThread,
+  DEFAULT_CONSUMER_METRICS_TIMEOUT_MS,
+  DEFAULT_CONSUMER_STOP_TIMEOUT_MS,
+  type ConsumerThreadOptions,
+} from "./consumer-thread.js";
+export { ConsumerWorkerError, isConsumerWorkerError } from "./errors.js";
 export {
   DEFAULT_MAX_PENDING_BYTES,
   DEFAULT_WORKER_YOUNG_GENERATION_MB,

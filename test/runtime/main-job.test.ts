@@ -10,7 +10,7 @@ import { mainJobOptions, type RunCliOptions } from "../../src/cli/commands/run.j
 import { runTraces } from "../../src/cli/commands/traces.js";
 import { silentLogger } from "../../src/log/logger.js";
 import type { TraceJson } from "../../src/query/mod.js";
-import { startMainJob, type MainJob } from "../../src/runtime/mod.js";
+import { startMainJob, type ConsumerThreadMode, type MainJob } from "../../src/runtime/mod.js";
 import { EventPublisher, connectNats, freePort, jetstream, type NatsConnection } from "../../src/transport/mod.js";
 import { makeTempDir, waitFor, type TempDir } from "../helpers/mod.js";
 import { publishAll, suffix } from "../consumer/helpers/harness.js";
@@ -35,9 +35,10 @@ afterEach(async () => {
   }
 });
 
-describe("main job", () => {
+// The same behaviour whether the consumer side runs in its worker (the default) or on the main thread.
+describe.each<ConsumerThreadMode>(["worker", "in-thread"])("main job, consumer %s", (consumerThread) => {
   it("serves stitched traces to `tcptrail traces` and stops cleanly", async () => {
-    job = await startMainJob({ logger: silentLogger, stateDir: dir, apiPort: 0, agentEnabled: false });
+    job = await startMainJob({ logger: silentLogger, stateDir: dir, apiPort: 0, agentEnabled: false, consumerThread });
     expect(Object.keys(job.endpoints).sort()).toEqual(["api", "nats", "store"]);
     expect(job.endpoints.store).toBe(join(dir, "tcptrail.db"));
 
@@ -75,7 +76,7 @@ describe("main job", () => {
       { from: "user" },
     );
     // Everything but the agent (it needs root and bpftrace), as `run` would start it.
-    job = await startMainJob({ ...mainJobOptions(given!, silentLogger), agentEnabled: false });
+    job = await startMainJob({ ...mainJobOptions(given!, silentLogger), agentEnabled: false, consumerThread });
 
     nc = await connectNats(job.endpoints.nats!);
     const publisher = new EventPublisher({ js: jetstream(nc), node: NODE, bootId: `b-${suffix()}`, agentStartUs: Date.now() * 1000 });

@@ -56,6 +56,13 @@ export function registerRun(program: Command): void {
     const log = createLogger({ name: "tcptrail" });
     const job = await startMainJob(mainJobOptions(opts, log));
     log.info(job.endpoints, "tcptrail running: in another shell try `tcptrail observe -f`, `tcptrail traces`, `tcptrail alerts -f`");
-    await onShutdown(log, () => job.stop());
+    // A part that dies while running (the consumer worker) must not leave
+    // `run` half-alive: stop the rest and fail, so a supervisor restarts it.
+    const died = await Promise.race([onShutdown(log, () => job.stop()).then(() => undefined), job.failed]);
+    if (died) {
+      log.error({ err: died }, "tcptrail run failed: stopping");
+      await job.stop();
+      throw died;
+    }
   });
 }

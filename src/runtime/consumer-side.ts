@@ -1,0 +1,69 @@
+// The consumer side of the main job: the trace store, the live hub, the trace
+// consumer with its alerting, the store's retention schedule and the query
+// API. One composition, run either on the main thread or inside the consumer
+// worker (consumer-worker.ts), so both modes start and stop the same parts in
+// the same order.
+import { join } from "node:path";
+import type { ConsumerServiceOptions } from "../consumer/mod.js";
+import { startConsumerService } from "../consumer/mod.js";
+import type { Logger } from "../log/logger.js";
+import type { TcptrailMetrics } from "../metrics/mod.js";
+import { createLiveHub, startQueryServer } from "../query/server/mod.js";
+import { SqliteTraceStore, scheduleRetention, type RetentionPolicy } from "../store/mod.js";
+import type { StreamLimitsOverrides } from "../transport/mod.js";
+
+/** Consumer settings the main job passes through (everything but what the side builds itself). */
+export type ConsumerSideConsumerOptions = Omit<
+  ConsumerServiceOptions,
+  "nc" | "natsUrl" | "store" | "hub" | "logger" | "metrics" | "rulesFile" | "webhookUrl"
+>;
+
+/** Plain data only: in worker mode these cross to the worker by structured clone. */
+export interface ConsumerSideSettings {
+  natsUrl: string;
+  stateDir: string;
+  apiPort: number;
+  rulesFile?: string;
+  webhookUrl?: string;
+  retention?: RetentionPolicy;
+  consumer?: ConsumerSideConsumerOptions;
+  streams?: StreamLimitsOverrides;
+}
+
+export interface ConsumerSide {
+  endpoints: { store: string; api: string };
+  /** Stops the API, retention, consumer and store, in that order; logs (never throws) a part's failure. */
+  stop(): Promise<void>;
+}
+
+export async function startConsumerSide(s: ConsumerSideSettings, logger: Logger, metrics: Pick<TcptrailMetrics, "registry">): Promise<ConsumerSide> {
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const part of stops.reverse()) await part().catch((err: unknown) => logger.error({ err }, "stop failed"));
+  };
+  try {
+    const store = new SqliteTraceStore({ path: join(s.stateDir, "tcptrail.db"), log: logger });
+    stops.push(() => store.close());
+    const hub = createLiveHub({ log: logger });
+    const consumer = await startConsumerService({
+      ...s.consumer,
+      ...(s.streams ? { streams: s.streams } : {}),
+      natsUrl: s.natsUrl,
+      store,
+      hub,
+      logger,
+      metrics,
+      ...(s.rulesFile ? { rulesFile: s.rulesFile } : {}),
+      ...(s.webhookUrl ? { webhookUrl: s.webhookUrl } : {}),
+    });
+    stops.push(() => consumer.stop());
+    const retention = scheduleRetention(store, { ...s.retention, log: logger });
+    stops.push(() => retention.stop());
+    const api = await startQueryServer({ store, hub, host: "127.0.0.1", port: s.apiPort, log: logger });
+    stops.push(() => api.close());
+    return { endpoints: { store: store.path, api: api.url }, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
