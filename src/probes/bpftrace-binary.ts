@@ -108,10 +108,38 @@ export function parseBpftraceVersion(output: string): BpftraceVersion | undefine
 
 /** Runs `bpftrace --version`; undefined when it does not run or prints no version. */
 export async function bpftraceVersion(bpftrace: string, timeoutMs = 10_000): Promise<BpftraceVersion | undefined> {
-  const r = await execa(bpftrace, ["--version"], { reject: false, timeout: timeoutMs, stdin: "ignore" });
-  if (r.exitCode !== 0) return undefined;
-  return parseBpftraceVersion(`${String(r.stdout)}\n${String(r.stderr)}`);
+  return (await probeBpftraceVersion(bpftrace, timeoutMs)).version;
 }
+
+/** What `bpftrace --version` said: the version, or why there is none (for the error a user reads). */
+export interface BpftraceVersionProbe {
+  version?: BpftraceVersion;
+  /** "exit 127: error while loading shared libraries: …", "timed out after 10000 ms", "spawn … ENOENT". */
+  failure?: string;
+  /** The failure may pass on its own (timed out or killed on a loaded machine): worth one more try. */
+  transient?: boolean;
+}
+
+export async function probeBpftraceVersion(bpftrace: string, timeoutMs = 10_000): Promise<BpftraceVersionProbe> {
+  const r = await execa(bpftrace, ["--version"], { reject: false, timeout: timeoutMs, stdin: "ignore" });
+  const printed = `${String(r.stdout ?? "")}\n${String(r.stderr ?? "")}`;
+  if (r.exitCode === 0) {
+    const version = parseBpftraceVersion(printed);
+    return version ? { version } : { failure: `printed no version: ${lastLine(printed) || "nothing"}` };
+  }
+  const said = lastLine(String(r.stderr ?? ""));
+  if (r.timedOut) return { failure: `timed out after ${timeoutMs} ms`, transient: true };
+  if (r.signal) return { failure: `killed by ${r.signal}${said ? `: ${said}` : ""}`, transient: true };
+  if (r.exitCode === undefined) return { failure: r.shortMessage ?? "could not be started" };
+  return { failure: `exit ${r.exitCode}${said ? `: ${said}` : ""}` };
+}
+
+const lastLine = (text: string): string =>
+  text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .at(-1) ?? "";
 
 /** True for 0.21 and newer. An unknown version counts as old: a needless warning beats a silent 80k events/s cap. */
 export function isCurrentBpftrace(v: BpftraceVersion | undefined): boolean {

@@ -5,7 +5,7 @@ import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { BpftraceMissingError, BpftraceUnusableError, NotRootError, TracefsUnmountedError, TracepointMissingError } from "./errors.js";
-import { BPFTRACE_ENV, bpftraceVersion, findBpftrace, isCurrentBpftrace, isExecutable, type BpftraceSource, type BpftraceVersion, type FindBpftraceOptions } from "./bpftrace-binary.js";
+import { BPFTRACE_ENV, probeBpftraceVersion, findBpftrace, isCurrentBpftrace, isExecutable, type BpftraceSource, type BpftraceVersion, type FindBpftraceOptions } from "./bpftrace-binary.js";
 
 export const TRACEFS = "/sys/kernel/tracing";
 const MOUNT_FIX = `mount -t tracefs tracefs ${TRACEFS}`;
@@ -73,9 +73,15 @@ export async function preflight(opts: PreflightOptions = {}): Promise<ProbeFeatu
     }
   }
   // Last: the cheap checks above answer first when the machine is not ready.
-  const version = await bpftraceVersion(bpftrace);
+  let probe = await probeBpftraceVersion(bpftrace);
+  // A loaded machine can time out or kill the first start of a 290 MB bpftrace
+  // (cold page cache): one more try before telling the user the install is broken.
+  if (!probe.version && probe.transient) probe = await probeBpftraceVersion(bpftrace);
+  const version = probe.version;
   if (!version) {
-    throw new BpftraceUnusableError(`\`${bpftrace} --version\` failed (${describeSource(found.source)}): run deploy/setup.sh to reinstall bpftrace.`);
+    throw new BpftraceUnusableError(
+      `\`${bpftrace} --version\` failed (${describeSource(found.source)}; ${probe.failure ?? "no version"}): run deploy/setup.sh to reinstall bpftrace.`,
+    );
   }
   return {
     bpftrace,
