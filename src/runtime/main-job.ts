@@ -85,7 +85,7 @@ export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
   try {
     let natsUrl = o.natsUrl;
     if (!natsUrl) {
-      const nats = await startEmbeddedNats(o.embeddedNats ?? { stateDir: `${o.stateDir}/nats` });
+      const nats = await startEmbeddedNats({ stateDir: `${o.stateDir}/nats`, log: o.logger, ...o.embeddedNats });
       stops.push(() => nats.stop());
       natsUrl = nats.url;
       o.logger.info({ url: nats.url, natsPid: nats.pid }, "embedded nats-server started");

@@ -1,35 +1,58 @@
 // A private nats-server with JetStream, for single-node installs and tests:
 // same binary and protocol as a real deployment, state kept under stateDir.
+// It is supervised: restarted on the same port when it dies (clients
+// reconnect by themselves and the agent's bounded queue holds events
+// meanwhile, deduplicated by message id when they flow again), killed with
+// tcptrail, and a server left by a crashed run is replaced at start.
 import { constants } from "node:fs";
 import { access, mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
-import { execa, type ResultPromise } from "execa";
-import { NatsServerMissingError, NatsServerStartError } from "./errors.js";
+import { silentLogger, type Logger } from "../log/logger.js";
+import { spawnNatsProcess, type NatsProcess, type NatsProcessSpec } from "./embedded/nats-process.js";
+import { replaceStaleServer } from "./embedded/stale-server.js";
+import { NatsServerMissingError } from "./errors.js";
+
+/** First wait before restarting a server that died; doubles up to DEFAULT_RESTART_MAX_MS. */
+export const DEFAULT_RESTART_MIN_MS = 100;
+export const DEFAULT_RESTART_MAX_MS = 5000;
+/** How long to wait for "Server is ready". */
+export const DEFAULT_NATS_READY_TIMEOUT_MS = 10_000;
+/** SIGTERM grace for a stale server found at start. */
+const STALE_GRACE_MS = 5000;
 
 export interface EmbeddedNatsOptions {
-  /** JetStream data goes to `<stateDir>/jetstream`. Created if missing. */
+  /** JetStream data goes to `<stateDir>/jetstream`, the pid file to `<stateDir>/nats-server.pid`. Created if missing. */
   stateDir: string;
-  /** Client port. Default: a free port picked at start. */
+  /** Client port. Default: a free port picked at start (and kept across restarts). */
   port?: number;
   /** Listen address. Default 127.0.0.1 (never exposed beyond loopback unless asked). */
   host?: string;
   /** nats-server binary. Default: /usr/sbin/nats-server, else `nats-server` on PATH. */
   binary?: string;
-  /** How long to wait for "Server is ready". Default 10 000 ms. */
+  /** How long to wait for "Server is ready". Default DEFAULT_NATS_READY_TIMEOUT_MS (10 000 ms). */
   readyTimeoutMs?: number;
+  /** Restart the server when it dies. Default true. */
+  restart?: boolean;
+  /** Backoff between restart attempts, ms. Default DEFAULT_RESTART_MIN_MS (100) doubling to DEFAULT_RESTART_MAX_MS (5000). */
+  restartMinMs?: number;
+  restartMaxMs?: number;
+  /** Default: silent. */
+  log?: Logger;
 }
 
 export interface EmbeddedNats {
   url: string;
   port: number;
-  pid: number;
-  /** SIGTERM, then SIGKILL after graceMs (default 5000). Idempotent. */
+  /** The running server's pid (changes when it is restarted). */
+  readonly pid: number;
+  /** Times the server was restarted after dying. */
+  readonly restarts: number;
+  /** The pid of a server left by an earlier run that was stopped at start, if any. */
+  readonly replacedStalePid: number | undefined;
+  /** SIGTERM, then SIGKILL after graceMs (default 5000); no restart after. Idempotent. */
   stop(graceMs?: number): Promise<void>;
 }
-
-const READY = "Server is ready";
-const STDERR_TAIL = 4096;
 
 async function isExecutable(path: string): Promise<boolean> {
   try {
@@ -63,101 +86,110 @@ export function freePort(host = "127.0.0.1"): Promise<number> {
 }
 
 /**
- * Start nats-server with JetStream and resolve once it accepts clients. The
- * process is killed if this Node process exits (execa's cleanup), and by stop().
+ * Start nats-server with JetStream and resolve once it accepts clients.
  * @throws NatsServerMissingError, NatsServerStartError
  */
 export async function startEmbeddedNats(opts: EmbeddedNatsOptions): Promise<EmbeddedNats> {
   const binary = await findBinary(opts.binary);
+  const log = opts.log ?? silentLogger;
   const host = opts.host ?? "127.0.0.1";
   const storeDir = join(opts.stateDir, "jetstream");
+  const pidFile = join(opts.stateDir, "nats-server.pid");
   await mkdir(storeDir, { recursive: true });
+  const stale = await replaceStaleServer(pidFile, storeDir, STALE_GRACE_MS);
+  if (stale) {
+    log.warn({ pid: stale.pid }, `stopped nats-server pid ${stale.pid}, left running on ${opts.stateDir} by an earlier tcptrail run that did not stop it`);
+  }
+  const readyTimeoutMs = opts.readyTimeoutMs ?? DEFAULT_NATS_READY_TIMEOUT_MS;
   // A picked port can be taken by someone else before nats-server binds it: retry then.
   const attempts = opts.port === undefined ? 3 : 1;
+  let first: { proc: NatsProcess; spec: NatsProcessSpec } | undefined;
   let last: unknown;
-  for (let i = 0; i < attempts; i++) {
-    const port = opts.port ?? (await freePort(host));
+  for (let i = 0; i < attempts && !first; i++) {
+    const spec = { binary, storeDir, pidFile, host, port: opts.port ?? (await freePort(host)), readyTimeoutMs };
     try {
-      return await spawnServer(binary, storeDir, host, port, opts.readyTimeoutMs ?? 10_000);
+      first = { proc: await spawnNatsProcess(spec), spec };
     } catch (e) {
       last = e;
     }
   }
-  throw last;
+  if (!first) throw last;
+  return supervise(first.proc, first.spec, opts, log, stale?.pid);
 }
 
-async function spawnServer(
-  binary: string,
-  storeDir: string,
-  host: string,
-  port: number,
-  readyTimeoutMs: number,
-): Promise<EmbeddedNats> {
-  const child: ResultPromise<{ stdin: "ignore"; stdout: "ignore"; stderr: "pipe"; reject: false; detached: true }> =
-    execa(binary, ["-js", "-sd", storeDir, "-a", host, "-p", String(port)], {
-      stdin: "ignore",
-      stdout: "ignore",
-      stderr: "pipe",
-      reject: false,
-      // Its own process group: a Ctrl-C meant for tcptrail must not kill the
-      // server before the agent has flushed its last batch; stop() ends it in
-      // order, and the exit hook below if tcptrail dies first.
-      detached: true,
-      // stop() does its own escalation; don't let execa race it.
-      forceKillAfterDelay: false,
-      buffer: false,
-    });
-  const pid = child.pid;
-  const killOnExit = () => child.kill("SIGKILL");
-  process.once("exit", killOnExit);
-  let stderr = "";
-  let exited = false;
-  const exit = child.then((r) => {
-    exited = true;
-    process.off("exit", killOnExit);
-    return r;
-  });
+function supervise(
+  initial: NatsProcess,
+  spec: NatsProcessSpec,
+  opts: EmbeddedNatsOptions,
+  log: Logger,
+  replacedStalePid: number | undefined,
+): EmbeddedNats {
+  const minMs = opts.restartMinMs ?? DEFAULT_RESTART_MIN_MS;
+  const maxMs = opts.restartMaxMs ?? DEFAULT_RESTART_MAX_MS;
+  let current = initial;
+  let restarts = 0;
+  let stopped = false;
+  let restarting: Promise<void> = Promise.resolve();
+  let wake: (() => void) | undefined;
 
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new NatsServerStartError(`nats-server not ready after ${readyTimeoutMs} ms`, { stderr })), readyTimeoutMs);
-    const onData = (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString("utf8")).slice(-STDERR_TAIL);
-      if (stderr.includes(READY)) done();
-    };
-    const done = () => {
-      clearTimeout(timer);
-      child.stderr.off("data", onData);
-      // Keep draining so a chatty server never blocks on a full pipe.
-      child.stderr.resume();
-      resolve();
-    };
-    const fail = (e: Error) => {
-      clearTimeout(timer);
-      child.stderr.off("data", onData);
-      child.kill("SIGKILL");
-      reject(e);
-    };
-    child.stderr.on("data", onData);
-    void exit.then((r) => {
-      if (!stderr.includes(READY)) fail(new NatsServerStartError(`nats-server exited (${r.exitCode ?? r.signal})`, { stderr }));
+  const watch = (proc: NatsProcess): void => {
+    void proc.exited.then((r) => {
+      if (stopped || opts.restart === false) return;
+      log.error(
+        { pid: proc.pid, exitCode: r.exitCode, signal: r.signal, stderr: r.stderr.trim().split("\n").slice(-3).join(" | ") },
+        "embedded nats-server died; restarting it",
+      );
+      restarting = restart();
     });
-  });
-  if (pid === undefined) throw new NatsServerStartError("nats-server did not start", { stderr });
+  };
 
-  let stopping: Promise<void> | undefined;
+  const restart = async (): Promise<void> => {
+    let delay = minMs;
+    while (!stopped) {
+      // Interruptible: stop() must not wait out a 5 s backoff.
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, delay);
+        wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+      wake = undefined;
+      if (stopped) return;
+      try {
+        const proc = await spawnNatsProcess(spec);
+        if (stopped) {
+          await proc.stop(1000);
+          return;
+        }
+        current = proc;
+        restarts++;
+        log.warn({ pid: proc.pid, restarts, port: spec.port }, "embedded nats-server restarted");
+        watch(proc);
+        return;
+      } catch (err) {
+        log.error({ err, retryInMs: Math.min(delay * 2, maxMs) }, "restarting the embedded nats-server failed");
+        delay = Math.min(delay * 2, maxMs);
+      }
+    }
+  };
+
+  watch(initial);
   return {
-    url: `nats://${host.includes(":") ? `[${host}]` : host}:${port}`,
-    port,
-    pid,
-    stop(graceMs = 5000): Promise<void> {
-      stopping ??= (async () => {
-        if (exited) return;
-        child.kill("SIGTERM");
-        const t = setTimeout(() => child.kill("SIGKILL"), graceMs);
-        await exit;
-        clearTimeout(t);
-      })();
-      return stopping;
+    url: `nats://${spec.host.includes(":") ? `[${spec.host}]` : spec.host}:${spec.port}`,
+    port: spec.port,
+    get pid() {
+      return current.pid;
+    },
+    get restarts() {
+      return restarts;
+    },
+    replacedStalePid,
+    async stop(graceMs = 5000): Promise<void> {
+      stopped = true;
+      wake?.();
+      await restarting;
+      await current.stop(graceMs);
     },
   };
 }
