@@ -21,6 +21,7 @@ import {
   type ParsedEvent,
 } from "../src/probes/mod.js";
 import { startAgentService, workerPipeline } from "../src/runtime/mod.js";
+import { replayLines } from "./replay-lines.js";
 import {
   EventPublisher,
   connectNats,
@@ -111,20 +112,7 @@ const cpuMs = (since: NodeJS.CpuUsage): number => {
 
 /** Replay recorded lines (repeated to at least `minLines`) through the agent pipeline. */
 export async function benchReplay(recorded: string[], minLines = 1_000_000): Promise<ReplayResult> {
-  // Repeat the recording, shifting each copy later in time so the replay looks
-  // like one long run (the reorder buffer would otherwise see time go backwards).
-  // Kernel ns, exact: a recording from a machine up 104+ days is past 2^53.
-  const tsOf = (l: string) => BigInt(l.split(" ", 2)[1]!);
-  const stamped = recorded.filter((l) => /^[OSRrKCAXHD] \d+ /.test(l));
-  const span = stamped.length ? tsOf(stamped[stamped.length - 1] as string) - tsOf(stamped[0] as string) + 1000n : 0n;
-  const lines: string[] = [];
-  for (let rep = 0; lines.length < minLines; rep++) {
-    for (const l of stamped) {
-      const sp = l.indexOf(" ", 2);
-      lines.push(rep === 0 ? l : `${l.slice(0, 2)}${tsOf(l) + BigInt(rep) * span}${l.slice(sp)}`);
-    }
-    if (stamped.length === 0) break;
-  }
+  const lines = replayLines(recorded, minLines);
 
   // 1. parse only
   let n = 0;

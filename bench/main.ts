@@ -5,7 +5,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { benchBpftrace, benchChurn, benchEventLatency, benchReplay, buildChurn, recordProbeOutput } from "./agent-bench.js";
+import { benchBpftrace, benchChurn, benchEventLatency, benchReplay, buildChurn, loadRecording, recordProbeOutput, saveRecording } from "./agent-bench.js";
+import { AGENT_FLAGS, agentOptions, type AgentBenchOptions } from "./agent-options.js";
 import { parseBenchArgs } from "./bench-args.js";
 import { benchCloseToQueryable } from "./consumer-bench.js";
 import { buildPacedChurn } from "./paced-churn.js";
@@ -14,20 +15,42 @@ import { SWEEP_ENV, sweepOptions, type SweepOptions } from "./sweep-options.js";
 import { formatSweep } from "./sweep-report.js";
 import { benchStitch } from "./stitch-bench.js";
 import { benchStore } from "./store-bench.js";
+import { synthesizeChurnRecording } from "./synthetic-churn.js";
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const vs = (got: number, target: number, higherIsBetter = true) =>
   `${higherIsBetter ? (got / target).toFixed(2) : (target / got).toFixed(2)}× target`;
 
-async function agent(dir: string): Promise<void> {
-  const churnBin = await buildChurn(dir);
-  if (!churnBin) throw new Error("gcc is needed to build the loopback churn (deploy/setup.sh installs it)");
-
+/** The probe output to replay: recorded from bpftrace now, a saved recording, or a synthetic churn. */
+async function replayInput(o: AgentBenchOptions, churnBin: () => Promise<string>): Promise<string[]> {
+  if (o.replay.kind === "file") {
+    const lines = loadRecording(o.replay.path);
+    console.log(`replaying ${fmt(lines.length)} lines recorded earlier (${o.replay.path})`);
+    return lines;
+  }
+  if (o.replay.kind === "synthetic") {
+    // 2 s of the churn at its traced rate: the same size as a live recording.
+    const lines = synthesizeChurnRecording({ pairs: 40_000 });
+    console.log(`replaying ${fmt(lines.length)} lines of a synthetic churn recording (bench/synthetic-churn.ts; no bpftrace run)`);
+    return lines;
+  }
   const b = await benchBpftrace();
   console.log(`bpftrace ${b.version?.text ?? "(unknown version)"} at ${b.path}, BPFTRACE_PERF_RB_PAGES=${b.env.BPFTRACE_PERF_RB_PAGES} (TCPTRAIL_BPFTRACE chooses another)\n`);
+  const lines = await recordProbeOutput(await churnBin(), 2);
+  console.log(`recorded ${fmt(lines.length)} lines of real bpftrace output during a 2 s loopback churn`);
+  return lines;
+}
+
+async function agent(dir: string, o: AgentBenchOptions): Promise<void> {
+  let built: string | undefined;
+  const buildChurnBin = async (): Promise<string> => {
+    built ??= await buildChurn(dir);
+    if (!built) throw new Error("gcc is needed to build the loopback churn (deploy/setup.sh installs it)");
+    return built;
+  };
   console.log("== agent: replay of recorded probe output (one core) ==");
-  const recorded = await recordProbeOutput(churnBin, 2);
-  console.log(`recorded ${fmt(recorded.length)} lines of real bpftrace output during a 2 s loopback churn`);
+  const recorded = await replayInput(o, buildChurnBin);
+  if (o.saveRecording) saveRecording(recorded, o.saveRecording);
   const r = await benchReplay(recorded);
   console.log(`lines replayed               ${fmt(r.lines)} (malformed: ${r.malformed})`);
   console.log(`parse                        ${fmt(r.parsePerSec)} events/s`);
@@ -35,6 +58,10 @@ async function agent(dir: string): Promise<void> {
   console.log(`protobuf encode (batches)    ${fmt(r.encodePerSec)} events/s`);
   console.log(`parse → encode → publish     ${fmt(r.endToEndPerSec)} events/s acked by JetStream, in-thread pipeline (${fmt(r.endToEndPerCpuSec)} per CPU-second)`);
   console.log(`  with the worker pipeline   ${fmt(r.workerEndToEndPerSec)} events/s acked by JetStream, as the agent service runs it (${fmt(r.workerEndToEndPerCpuSec)} per CPU-second, all threads; target ≥ 400,000: ${vs(r.workerEndToEndPerSec, 4e5)})`);
+
+  // The rest needs bpftrace: a replay of saved or synthetic output is all there is to measure without it.
+  if (o.replay.kind !== "bpftrace") return;
+  const churnBin = await buildChurnBin();
 
   console.log("\n== agent: connect() → event decoded by a JetStream subscriber (what observe -f sees) ==");
   const l = await benchEventLatency(50);
@@ -85,14 +112,17 @@ async function main(): Promise<void> {
   const { parts: only, flags } = parseBenchArgs(process.argv.slice(2));
   const unknown = [...only].filter((p) => !PARTS.includes(p));
   if (unknown.length > 0) throw new Error(`unknown bench part ${unknown.join(", ")}: the parts are ${PARTS.join(", ")}`);
-  const badFlags = [...flags.keys()].filter((f) => !(f in SWEEP_ENV));
-  if (badFlags.length > 0) throw new Error(`unknown flag --${badFlags.join(", --")}: the sweep takes --${Object.keys(SWEEP_ENV).join(", --")}`);
+  const badFlags = [...flags.keys()].filter((f) => !(f in SWEEP_ENV) && !(AGENT_FLAGS as readonly string[]).includes(f));
+  if (badFlags.length > 0) {
+    throw new Error(`unknown flag --${badFlags.join(", --")}: the sweep takes --${Object.keys(SWEEP_ENV).join(", --")}, the agent --${AGENT_FLAGS.join(", --")}`);
+  }
   const want = (name: string) => only.size === 0 || only.has(name);
   // Checked before any part runs: a typo in a rate should not cost the minutes before the sweep.
   const sweepOpts = want("sweep") ? sweepOptions(flags) : undefined;
+  const agentOpts = agentOptions(flags);
   const dir = mkdtempSync(join(tmpdir(), "tcptrail-bench-"));
   try {
-    if (want("agent")) await agent(dir);
+    if (want("agent")) await agent(dir, agentOpts);
     if (want("stitch")) await stitcher();
     if (want("store")) await store();
     if (want("consumer")) await consumer();
