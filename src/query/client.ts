@@ -3,6 +3,8 @@
 import { ApiResponseError, ApiUnreachableError } from "./errors.js";
 import type { EventJson } from "./event-json.js";
 import { API_PREFIX } from "./api-path.js";
+import { API_TOKEN_SYNTAX, isApiTokenSyntax } from "./api-token.js";
+import { InvalidArgumentError } from "../errors/mod.js";
 import type { TraceJson } from "./trace-json.js";
 
 export const DEFAULT_API_URL = "http://127.0.0.1:7070";
@@ -12,6 +14,8 @@ export interface QueryClientOptions {
   url?: string;
   /** Per-request timeout, ms. Default 10000. */
   timeoutMs?: number;
+  /** Sent as `Authorization: Bearer <token>` when the API has one. Default: none. */
+  token?: string;
 }
 
 export type Params = Record<string, string | number | undefined>;
@@ -30,10 +34,14 @@ export interface TimelineJson {
 export class QueryClient {
   readonly url: string;
   readonly #timeoutMs: number;
+  readonly #headers: Record<string, string>;
 
   constructor(opts: QueryClientOptions = {}) {
     this.url = (opts.url ?? DEFAULT_API_URL).replace(/\/+$/, "");
     this.#timeoutMs = opts.timeoutMs ?? 10_000;
+    // Here rather than in fetch, whose TypeError would read as "cannot reach the API".
+    if (opts.token !== undefined && !isApiTokenSyntax(opts.token)) throw InvalidArgumentError.format("token", `must be ${API_TOKEN_SYNTAX}`);
+    this.#headers = { accept: "application/json", ...(opts.token !== undefined ? { authorization: `Bearer ${opts.token}` } : {}) };
   }
 
   listTraces(params: Params = {}): Promise<TraceListJson> {
@@ -59,7 +67,7 @@ export class QueryClient {
     for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== "") u.searchParams.set(k, String(v));
     let res: Response;
     try {
-      res = await fetch(u, { signal: AbortSignal.timeout(this.#timeoutMs), headers: { accept: "application/json" } });
+      res = await fetch(u, { signal: AbortSignal.timeout(this.#timeoutMs), headers: this.#headers });
     } catch (cause) {
       throw new ApiUnreachableError(`cannot reach the tcptrail API at ${this.url}: is \`tcptrail run\` running?`, { url: this.url, cause });
     }

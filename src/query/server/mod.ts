@@ -5,4 +5,8 @@ export { startQueryServer, buildQueryApp, type QueryServer, type QueryServerOpti
 export { createLiveHub, type LiveHub, type LiveHubOptions, type TraceListener, type EventListener } from "./live-hub.js";
 export { traceMatches, eventMatches, type LiveTraceFilter, type LiveEventFilter } from "./match.js";
 export { MAX_TIMELINE_LIMIT } from "./params.js";
+export { type ApiAccessOptions } from "./access.js";
+export { DEFAULT_API_HOST, DEFAULT_API_PORT, checkListen } from "./listen-policy.js";
+export { UnprotectedListenError, isUnprotectedListenError } from "./errors.js";
+export { isLoopbackHost } from "./loopback.js";
 export { DEFAULT_SSE_HEARTBEAT_MS, DEFAULT_SSE_MAX_BUFFERED_BYTES, resolveSseOptions, type SseOptions } from "./sse.js";

@@ -1,20 +1,27 @@
 // The HTTP query API under /api/v1 (fastify). Every parameter is checked by a
 // JSON schema and then semantically; any failure is a 400 naming the parameter.
+// Who may ask is access.ts (Host check, bearer token); where it may listen
+// without a token is listen-policy.ts.
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from "fastify";
 import { isBadQueryError, type TraceStore } from "../../store/mod.js";
 import type { Logger } from "../../log/logger.js";
 import { API_PREFIX, isBadParameterError } from "../mod.js";
+import { installAccessControl, type ApiAccessOptions } from "./access.js";
 import { createLiveHub, type LiveHub } from "./live-hub.js";
+import { DEFAULT_API_HOST, DEFAULT_API_PORT, checkListen } from "./listen-policy.js";
 import { healthRoutes, streamRoutes, timelineRoutes, tracesRoutes, type RouteDeps } from "./routes/mod.js";
 import { resolveSseOptions, type SseConnection, type SseOptions } from "./sse.js";
 
-export interface QueryServerOptions {
+export interface QueryServerOptions extends ApiAccessOptions {
   store: TraceStore;
   /** Source of the live streams. Default: a hub nobody publishes into. */
   hub?: LiveHub;
-  /** Default "127.0.0.1": the API has no authentication, so it stays local unless asked. */
+  /**
+   * Address (or name) to listen on. Default DEFAULT_API_HOST (127.0.0.1).
+   * Anything but loopback needs `token`: the server refuses to start otherwise.
+   */
   host?: string;
-  /** Default 7070; 0 picks a free port. */
+  /** Default DEFAULT_API_PORT (7070); 0 picks a free port. */
   port?: number;
   /** SSE heartbeat and back-pressure limits (see SseOptions for defaults). */
   sse?: SseOptions;
@@ -37,9 +44,15 @@ interface AjvError {
   parentSchema?: { description?: string };
 }
 
-/** The fastify app without listening: what tests drive with `inject`. */
-export async function buildQueryApp(opts: Omit<QueryServerOptions, "host" | "port">): Promise<FastifyInstance> {
+/**
+ * The fastify app without listening: what tests drive with `inject`. `host`
+ * is where it will listen (for the Host check and the listen policy).
+ * @throws UnprotectedListenError for a non-loopback host without a token.
+ */
+export async function buildQueryApp(opts: Omit<QueryServerOptions, "port">): Promise<FastifyInstance> {
   // Before anything is built: a bad option throws with nothing to clean up.
+  const host = opts.host ?? DEFAULT_API_HOST;
+  checkListen(host, opts.token !== undefined);
   const sse = resolveSseOptions(opts.sse);
   const app = Fastify({
     ...(opts.log ? { loggerInstance: opts.log } : { logger: false }),
@@ -76,6 +89,7 @@ export async function buildQueryApp(opts: Omit<QueryServerOptions, "host" | "por
   app.setNotFoundHandler((req, reply) =>
     reply.code(404).send({ error: "NOT_FOUND", message: `no route ${req.method} ${req.url.split("?")[0]}` }),
   );
+  installAccessControl(app, host, opts);
   // SSE responses never finish by themselves; end them so close() does not wait forever.
   app.addHook("preClose", async () => {
     for (const s of deps.streams) s.close();
@@ -95,10 +109,15 @@ export async function buildQueryApp(opts: Omit<QueryServerOptions, "host" | "por
 
 export async function startQueryServer(opts: QueryServerOptions): Promise<QueryServer> {
   const app = await buildQueryApp(opts);
-  const host = opts.host ?? "127.0.0.1";
-  await app.listen({ host, port: opts.port ?? 7070 });
+  const host = opts.host ?? DEFAULT_API_HOST;
+  try {
+    await app.listen({ host, port: opts.port ?? DEFAULT_API_PORT });
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
   const addr = app.server.address();
-  const port = typeof addr === "object" && addr ? addr.port : (opts.port ?? 7070);
+  const port = typeof addr === "object" && addr ? addr.port : (opts.port ?? DEFAULT_API_PORT);
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   return { url, app, close: () => app.close() };
 }
