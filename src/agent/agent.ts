@@ -5,7 +5,17 @@
 import { hostname } from "node:os";
 import { InvalidArgumentError } from "../errors/mod.js";
 import type { ConnEventInit, KernelNs } from "../model/mod.js";
-import { BpftraceRunner, ProbeAttachError, SLOW_BPFTRACE_WARNING, defaultProgramPath, preflight, type CrashInfo, type ProbeFeatures } from "../probes/mod.js";
+import {
+  BpftraceRunner,
+  ProbeAttachError,
+  SLOW_BPFTRACE_WARNING,
+  defaultProgramPath,
+  preflight,
+  selfExclusionArgs,
+  type CrashInfo,
+  type ProbeFeatures,
+  type SelfExclusion,
+} from "../probes/mod.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import type { TcptrailMetrics } from "../metrics/mod.js";
 import type { MeshRoleOptions } from "./role.js";
@@ -29,6 +39,12 @@ export interface AgentOptions {
   pipeline?: AgentPipelineFactory;
   /** bpftrace program. Default: probes/tcptrail.bt of this installation. */
   program?: string;
+  /**
+   * tcptrail's own sockets, skipped in the kernel: this process and the ports
+   * given. Default { pid: process.pid, ports: [] }; false traces everything
+   * (`--trace-self`).
+   */
+  exclude?: SelfExclusion | false;
   /** bpftrace binary. Default: $TCPTRAIL_BPFTRACE, else deploy/setup.sh's private install (DEFAULT_BPFTRACE_PREFIX), else PATH. */
   bpftrace?: string;
   /** bpftrace output buffer pages (BPFTRACE_PERF_RB_PAGES). Default: 16384 for bpftrace 0.21+, 2048 before. */
@@ -130,6 +146,7 @@ export class Agent {
       bpftrace: features.bpftrace,
       version,
       program: this.#o.program ?? defaultProgramPath(),
+      programArgs: selfExclusionArgs(this.#o.exclude === false ? undefined : (this.#o.exclude ?? { pid: process.pid, ports: [] })),
       ...(this.#o.perfRbPages !== undefined ? { perfRbPages: this.#o.perfRbPages } : {}),
       logger: this.#log,
       // Raw chunks: the pipeline splits lines itself, in whichever thread it runs.

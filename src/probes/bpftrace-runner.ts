@@ -13,6 +13,8 @@ export interface BpftraceRunnerOptions {
   bpftrace: string;
   /** Path of the .bt program. */
   program: string;
+  /** Positional parameters ($1, $2, ...) for the program. Default none. */
+  programArgs?: readonly string[];
   /** Its `--version` (preflight found it): picks the limits' variable names and the buffer size. Default: unknown, treated as old. */
   version?: BpftraceVersion;
   /**
@@ -77,6 +79,7 @@ export class BpftraceRunner {
       restartMaxMs: 30_000,
       stableAfterMs: 60_000,
       stopTimeoutMs: 5_000,
+      programArgs: [],
       ...opts,
       perfRbPages: opts.perfRbPages ?? defaultPerfRbPages(opts.version),
     };
@@ -100,7 +103,7 @@ export class BpftraceRunner {
   #spawn(): void {
     const o = this.#o;
     const startedAt = Date.now();
-    const child = execa(o.bpftrace, [o.program], {
+    const child = execa(o.bpftrace, [o.program, ...(o.programArgs ?? [])], {
       stdin: "ignore",
       buffer: false,
       reject: false,

@@ -44,3 +44,4 @@ export {
   type TracepointMissingOptions,
 } from "./errors.js";
 export { defaultProgramPath } from "./program.js";
+export { MAX_SELF_PORTS, selfExclusionArgs, type SelfExclusion } from "./self-exclusion.js";

@@ -3,9 +3,10 @@
 // and every counter exported as a Prometheus metric. The agent's per-event
 // work (parse, order, attribute, encode) runs in a worker thread that hands
 // the publisher finished batches; this thread reads bpftrace and publishes.
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { Agent, type AgentOptions, type AgentStats } from "../agent/mod.js";
+import type { SelfExclusion } from "../probes/mod.js";
 import type { Logger } from "../log/logger.js";
 import type { TcptrailMetrics } from "../metrics/mod.js";
 import { preflight } from "../probes/mod.js";
@@ -57,6 +58,35 @@ function bootId(): string {
   }
 }
 
+/** The inode of this process's network namespace; 0 (any) when it cannot be read. */
+function ownNetns(): number {
+  try {
+    return statSync("/proc/self/ns/net").ino;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * What the probe skips as ours: this process, the ports the caller names (API,
+ * metrics) and the NATS server's port when it is on loopback (the embedded
+ * one). false (--trace-self) traces everything.
+ */
+export function ownSockets(given: SelfExclusion | false | undefined, natsUrl: string): SelfExclusion | false {
+  if (given === false) return false;
+  const ports: number[] = [];
+  for (const server of natsUrl.split(",")) {
+    try {
+      const u = new URL(server.trim().replace(/^(nats|tls):\/\//, "http://"));
+      const host = u.hostname.replace(/^\[|\]$/g, "");
+      if (host === "localhost" || host === "::1" || host.startsWith("127.")) ports.push(Number(u.port || 4222));
+    } catch {
+      // Not a URL we can read: nothing to skip for it.
+    }
+  }
+  return { pid: given?.pid ?? process.pid, ports: [...ports, ...(given?.ports ?? [])], netns: given?.netns ?? ownNetns() };
+}
+
 export async function startAgentService(o: AgentServiceOptions): Promise<AgentService> {
   const node = o.node ?? hostname();
   const log = o.logger;
@@ -77,6 +107,7 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
     const inThread = o.pipeline === "in-thread" || o.agent?.pods !== undefined;
     const agent: Agent = new Agent({
       ...o.agent,
+      exclude: ownSockets(o.agent?.exclude, o.natsUrl),
       node,
       logger: log,
       ...(o.metrics ? { metrics: o.metrics } : {}),

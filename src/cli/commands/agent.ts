@@ -18,6 +18,7 @@ export interface AgentCliOptions {
   sidecarUid: number;
   metricsPort: number;
   metrics: boolean;
+  traceSelf?: boolean;
 }
 
 export function addAgentOptions(cmd: Command): Command {
@@ -30,7 +31,8 @@ export function addAgentOptions(cmd: Command): Command {
     .option("--metrics-port <port>", "Prometheus /metrics port on 127.0.0.1", portOption, 9464)
     .option("--events-max-age-hours <h>", "events stream retention: drop events older than this", intOption(1, 24 * 365), 24)
     .option("--events-max-mib <n>", "events stream retention: total size bound in MiB", intOption(1, 1 << 20), 1024)
-    .option("--no-metrics", "do not serve /metrics");
+    .option("--no-metrics", "do not serve /metrics")
+    .option("--trace-self", "also trace tcptrail's own connections (its NATS, API and metrics traffic, CLI calls)");
 }
 
 /** The agent's settings from the command line; unset flags leave the agent's own defaults (which depend on the bpftrace found). */
@@ -40,6 +42,7 @@ export function agentSettings(opts: Omit<AgentCliOptions, "nats">): NonNullable<
     ...(opts.perfRbPages !== undefined ? { perfRbPages: opts.perfRbPages } : {}),
     reorderWindowMs: opts.reorderWindowMs,
     mesh: { sidecarUid: opts.sidecarUid },
+    ...(opts.traceSelf ? { exclude: false as const } : {}),
   };
 }
 
@@ -66,7 +69,10 @@ export function registerAgent(program: Command): void {
       logger: log,
       metrics,
       streams: eventsStreamLimits(opts),
-      agent: agentSettings(opts),
+      agent: {
+        ...agentSettings(opts),
+        ...(opts.traceSelf ? {} : { exclude: { pid: process.pid, ports: opts.metrics ? [opts.metricsPort] : [] } }),
+      },
     });
     const server = opts.metrics ? await startMetricsServer(metrics.registry, { port: opts.metricsPort }) : undefined;
     log.info({ node: service.node, nats: opts.nats, metrics: server?.url }, "agent running");
