@@ -19,6 +19,8 @@ export interface RunCliOptions extends Omit<AgentCliOptions, "nats"> {
   webhook?: string;
   /** The sidecars' idle timeouts in ms, from --proxy-idle-timeout. */
   proxyIdleTimeout?: number[];
+  /** false with --no-agent: no agent in this process (a cluster runs its agents as a DaemonSet). */
+  agent?: boolean;
 }
 
 /** The main job's options from `run`'s command line; unset flags leave each part's own defaults. */
@@ -35,6 +37,7 @@ export function mainJobOptions(opts: RunCliOptions, logger: Logger): MainJobOpti
     ...(opts.rules ? { rulesFile: opts.rules } : {}),
     ...(opts.webhook ? { webhookUrl: opts.webhook } : {}),
     ...(opts.proxyIdleTimeout ? { consumer: { stitcher: { proxyIdleTimeoutMs: opts.proxyIdleTimeout } } } : {}),
+    ...(opts.agent === false ? { agentEnabled: false } : {}),
   };
 }
 
@@ -49,7 +52,11 @@ export function registerRun(program: Command): void {
       .option("--api-port <port>", "query API port on 127.0.0.1", portOption, 7070)
       .option("--rules <file>", "alert rules YAML (default: built-in rules, see deploy/alert-rules.yaml)")
       .option("--webhook <url>", "also POST alerts to this URL")
-      .addOption(proxyIdleTimeoutFlag()),
+      .addOption(proxyIdleTimeoutFlag())
+      // A cluster runs one agent per node (a DaemonSet) and the consumer side
+      // once, beside the NATS cluster: this is that consumer side. Without
+      // the agent it needs neither root nor bpftrace.
+      .option("--no-agent", "run without the node agent: consumer, store, query API and alerts only (the agents run elsewhere, e.g. as a DaemonSet)"),
   ).action(async (opts: RunCliOptions) => {
     const { createLogger } = await import("../../log/logger.js");
     const { onShutdown, startMainJob } = await import("../../runtime/mod.js");
