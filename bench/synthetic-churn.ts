@@ -119,14 +119,21 @@ export function synthesizeChurnRecording(o: SyntheticChurnOptions): string[] {
   return interleaveCpus(lines, o.cpuRun ?? 64);
 }
 
-/** Each CPU's lines in time order, printed as alternating runs of `run` lines. */
+/**
+ * Each CPU's lines in time order, printed as runs of `run` lines: the reader
+ * takes a run from the CPU whose oldest line is oldest, so the CPUs never
+ * drift further apart than a run (as bpftrace's reader drains busy buffers).
+ */
 function interleaveCpus(lines: Line[], run: number): string[] {
   const byCpu: Line[][] = [[], []];
   for (const l of lines) byCpu[l.cpu]!.push(l);
   for (const cpu of byCpu) cpu.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
   const out: string[] = [];
   const next = [0, 0];
-  for (let cpu = 0; next[0]! < byCpu[0]!.length || next[1]! < byCpu[1]!.length; cpu = 1 - cpu) {
+  for (;;) {
+    const heads = byCpu.map((list, cpu) => list[next[cpu]!]);
+    if (heads[0] === undefined && heads[1] === undefined) break;
+    const cpu = heads[1] === undefined || (heads[0] !== undefined && heads[0].ts <= heads[1].ts) ? 0 : 1;
     const list = byCpu[cpu]!;
     const end = Math.min(list.length, next[cpu]! + run);
     for (let i = next[cpu]!; i < end; i++) out.push(list[i]!.text);
