@@ -8,6 +8,7 @@
 // are repeated here as plain strings (test/cli/flags.test.ts holds them equal
 // to their owners' constants) rather than loading a NATS client or the API
 // client just to print --help.
+import { isIP } from "node:net";
 import { Option } from "commander";
 import { DURATION_SYNTAX, durationUs, isInvalidTimeError, parseTimeUs } from "../timefmt/mod.js";
 import { BadFlagValueError } from "./exit.js";
@@ -126,4 +127,71 @@ export function positiveInt(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new BadFlagValueError(`expected a positive integer, got "${value}"`);
   return n;
+}
+
+/** = query server's DEFAULT_API_HOST:DEFAULT_API_PORT: where `tcptrail run` listens unless told. */
+export const DEFAULT_API_LISTEN = "127.0.0.1:7070";
+
+/** An address to listen on, as --listen gives it. */
+export interface ListenAddress {
+  /** IPv4, IPv6 (without brackets) or a host name. */
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+}
+
+const LISTEN_SYNTAX = "ADDRESS:PORT, e.g. 127.0.0.1:7070, [::1]:7070, 0.0.0.0:7070 or localhost:7070";
+// RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens.
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+/** "127.0.0.1:7070", "[::1]:7070", "localhost:0" → host and port. */
+export function parseListenAddress(value: string): ListenAddress {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
+  const host = m?.[1] ?? m?.[2];
+  const port = Number(m?.[3]);
+  const hostOk = host !== undefined && (m?.[1] !== undefined ? isIP(host) === 6 : isIP(host) === 4 || HOST_NAME.test(host));
+  if (!m || !hostOk || port > 65535) throw new BadFlagValueError(`--listen must be ${LISTEN_SYNTAX}; got "${value}"`);
+  return { host: host!, port };
+}
+
+/**
+ * `--listen <address:port>`: where `run` serves the query API. Loopback by
+ * default; any other address needs a token (--api-token-file or
+ * TCPTRAIL_API_TOKEN), or `run` refuses to start.
+ */
+export function listenFlag(): Option {
+  return new Option(
+    "--listen <address:port>",
+    "query API address; anything but loopback (127.0.0.0/8, ::1, localhost) needs --api-token-file or TCPTRAIL_API_TOKEN",
+  )
+    .argParser(parseListenAddress)
+    .default(parseListenAddress(DEFAULT_API_LISTEN), DEFAULT_API_LISTEN);
+}
+
+/** Env TCPTRAIL_API_TOKEN: the API's bearer token itself, for `run` and the query commands alike (src/cli/api-token.ts reads it). */
+export const API_TOKEN_ENV = `${ENV_PREFIX}API_TOKEN`;
+
+/**
+ * `--api-token-file <path>`: a file holding the query API's bearer token. The
+ * same flag in `run` (the API requires it) and in the query commands (they
+ * send it); it wins over TCPTRAIL_API_TOKEN. The file must not be readable by
+ * group or others.
+ */
+export function apiTokenFileFlag(): Option {
+  return new Option("--api-token-file <path>", `file holding the query API's bearer token (mode 600; default: $${API_TOKEN_ENV})`);
+}
+
+/**
+ * `--api-allowed-host <name>`, repeatable: a name clients may address the API
+ * by (its Host header) besides loopback and the listen address, e.g. the
+ * node's DNS name. Every other Host is refused (the DNS-rebinding defence).
+ */
+export function apiAllowedHostFlag(): Option {
+  return new Option("--api-allowed-host <name>", "a Host name the query API answers to besides loopback and its listen address (repeatable)").argParser(
+    (value: string, previous: string[] | undefined): string[] => {
+      const name = value.startsWith("[") && value.endsWith("]") ? value.slice(1, -1) : value;
+      if (isIP(name) === 0 && !HOST_NAME.test(name)) throw new BadFlagValueError(`--api-allowed-host must be a host name or an IP address; got "${value}"`);
+      return [...(previous ?? []), name];
+    },
+  );
 }

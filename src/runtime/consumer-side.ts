@@ -22,7 +22,11 @@ export type ConsumerSideConsumerOptions = Omit<
 export interface ConsumerSideSettings {
   natsUrl: string;
   stateDir: string;
+  apiHost: string;
   apiPort: number;
+  /** The API's bearer token (a secret: it crosses to the worker in workerData, never logged). */
+  apiToken?: string;
+  apiAllowedHosts?: string[];
   rulesFile?: string;
   webhookUrl?: string;
   retention?: RetentionPolicy;
@@ -59,7 +63,15 @@ export async function startConsumerSide(s: ConsumerSideSettings, logger: Logger,
     stops.push(() => consumer.stop());
     const retention = scheduleRetention(store, { ...s.retention, log: logger });
     stops.push(() => retention.stop());
-    const api = await startQueryServer({ store, hub, host: "127.0.0.1", port: s.apiPort, log: logger });
+    const api = await startQueryServer({
+      store,
+      hub,
+      host: s.apiHost,
+      port: s.apiPort,
+      ...(s.apiToken !== undefined ? { token: s.apiToken } : {}),
+      ...(s.apiAllowedHosts ? { allowedHosts: s.apiAllowedHosts } : {}),
+      log: logger,
+    });
     stops.push(() => api.close());
     return { endpoints: { store: store.path, api: api.url }, stop };
   } catch (err) {

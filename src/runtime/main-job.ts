@@ -13,6 +13,7 @@ import { Gauge } from "prom-client";
 import type { AgentOptions } from "../agent/mod.js";
 import type { Logger } from "../log/logger.js";
 import { createMetrics, startMetricsServer } from "../metrics/mod.js";
+import { DEFAULT_API_HOST, DEFAULT_API_PORT, checkListen } from "../query/server/mod.js";
 import type { RetentionPolicy } from "../store/mod.js";
 import { startEmbeddedNats, type EmbeddedNatsOptions, type StreamLimitsOverrides } from "../transport/mod.js";
 import { startAgentService } from "./agent-service.js";
@@ -34,8 +35,18 @@ export interface MainJobOptions {
   agent?: Omit<AgentOptions, "sink" | "node" | "logger" | "metrics">;
   /** Serve Prometheus metrics on 127.0.0.1:<port>; undefined: none. */
   metricsPort?: number | undefined;
-  /** Query API on 127.0.0.1:<port>. Default 7070; 0 picks a free port. */
+  /** Query API port. Default DEFAULT_API_PORT (7070); 0 picks a free port. */
   apiPort?: number;
+  /**
+   * Query API address. Default DEFAULT_API_HOST (127.0.0.1). Anything but
+   * loopback needs apiToken: the job refuses to start otherwise, before it
+   * starts anything.
+   */
+  apiHost?: string;
+  /** Bearer token the API requires on every route but /healthz. Default: none. */
+  apiToken?: string;
+  /** Host header names the API answers to besides loopback and apiHost (DNS-rebinding defence). Default: none. */
+  apiAllowedHosts?: string[];
   /** Alert rules YAML. Default: the built-in rules. */
   rulesFile?: string;
   /** Also POST alerts here. Default: none. */
@@ -82,6 +93,9 @@ export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
   const failed = new Promise<Error>((resolve) => (fail = resolve));
   let consumerWorker: ConsumerThread | undefined;
   let extraText: (() => Promise<string>) | undefined;
+  const apiHost = o.apiHost ?? DEFAULT_API_HOST;
+  // Here as well as in the server: a refused listen address must not start NATS and a worker first.
+  checkListen(apiHost, o.apiToken !== undefined);
   try {
     let natsUrl = o.natsUrl;
     if (!natsUrl) {
@@ -96,7 +110,10 @@ export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
     const settings: ConsumerSideSettings = {
       natsUrl,
       stateDir: o.stateDir,
-      apiPort: o.apiPort ?? 7070,
+      apiHost,
+      apiPort: o.apiPort ?? DEFAULT_API_PORT,
+      ...(o.apiToken !== undefined ? { apiToken: o.apiToken } : {}),
+      ...(o.apiAllowedHosts?.length ? { apiAllowedHosts: o.apiAllowedHosts } : {}),
       ...(o.rulesFile ? { rulesFile: o.rulesFile } : {}),
       ...(o.webhookUrl ? { webhookUrl: o.webhookUrl } : {}),
       ...(o.retention ? { retention: o.retention } : {}),

@@ -8,7 +8,8 @@ import { NotFoundError, UsageError } from "../../src/cli/errors.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitCodeOf, failureLine } from "../../src/cli/exit.js";
 import { InvalidArgumentError as OurInvalidArgument } from "../../src/errors/mod.js";
 import { parseDurationUs } from "../../src/timefmt/mod.js";
-import { DEFAULT_API_URL, DEFAULT_NATS_URL, ENV_PREFIX, OUTPUT_FORMATS } from "../../src/cli/flags.js";
+import { DEFAULT_API_LISTEN, DEFAULT_API_URL, DEFAULT_NATS_URL, ENV_PREFIX, OUTPUT_FORMATS, parseListenAddress } from "../../src/cli/flags.js";
+import { DEFAULT_API_HOST, DEFAULT_API_PORT } from "../../src/query/server/listen-policy.js";
 import { DEFAULT_API_URL as QUERY_DEFAULT_API_URL } from "../../src/query/mod.js";
 import { NatsUnreachableError, DEFAULT_NATS_URL as TRANSPORT_DEFAULT_NATS_URL } from "../../src/transport/mod.js";
 
@@ -136,5 +137,51 @@ describe("exit codes", () => {
     expect(new UsageError("x").code).toBe("ERR_CLI_USAGE");
     expect(new NotFoundError("x").code).toBe("ERR_CLI_NOT_FOUND");
     expect(failureLine(new NotFoundError("no trace with id x"))).toBe("tcptrail: no trace with id x");
+  });
+});
+
+describe("the API's access flags", () => {
+  it("--api-token-file is in every command that has --api, and in run", () => {
+    const withApi = withFlag("--api").map(([c]) => c);
+    expect(withFlag("--api-token-file").map(([c]) => c).sort()).toEqual([...withApi, "run"].sort());
+    expect(withFlag("--listen").map(([c]) => c)).toEqual(["run"]);
+    expect(withFlag("--api-allowed-host").map(([c]) => c)).toEqual(["run"]);
+  });
+
+  it("--listen defaults to the server's own default, loopback", () => {
+    expect(DEFAULT_API_LISTEN).toBe(`${DEFAULT_API_HOST}:${DEFAULT_API_PORT}`);
+    expect(withFlag("--listen")[0]![1].defaultValue).toEqual({ host: DEFAULT_API_HOST, port: DEFAULT_API_PORT });
+  });
+
+  it.each([
+    ["127.0.0.1:7070", { host: "127.0.0.1", port: 7070 }],
+    ["0.0.0.0:0", { host: "0.0.0.0", port: 0 }],
+    ["[::1]:7070", { host: "::1", port: 7070 }],
+    ["[::]:80", { host: "::", port: 80 }],
+    ["localhost:7070", { host: "localhost", port: 7070 }],
+    ["node-1.example.com:443", { host: "node-1.example.com", port: 443 }],
+  ])("--listen reads %s", (value, want) => {
+    expect(parseListenAddress(value)).toEqual(want);
+  });
+
+  it.each(["127.0.0.1", ":7070", "::1:7070", "[::1]", "[127.0.0.1]:80", "1.2.3.4:65536", "host_name:80", "a b:80", "[::1]:x", "http://h:80"])(
+    "--listen refuses %j as a usage error",
+    (value) => {
+      let err: unknown;
+      try {
+        parseListenAddress(value);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(InvalidArgumentError);
+      expect(exitCodeOf(err)).toBe(EXIT_USAGE);
+    },
+  );
+
+  it("--api-allowed-host collects names and addresses, repeated", () => {
+    const o = withFlag("--api-allowed-host")[0]![1];
+    const first = o.parseArg!<string[]>("node-1.example", undefined as unknown as string[]);
+    expect(o.parseArg!<string[]>("[fd00::2]", first)).toEqual(["node-1.example", "fd00::2"]);
+    expect(() => o.parseArg!("evil.example:80", undefined as unknown as string[])).toThrow(/must be a host name or an IP address/);
   });
 });

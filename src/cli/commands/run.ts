@@ -3,10 +3,10 @@
 // so `tcptrail observe` in another shell finds it with no flags. The runtime
 // is imported in the action, so other commands never load it.
 import { join } from "node:path";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import type { Logger } from "../../log/logger.js";
 import type { MainJobOptions } from "../../runtime/mod.js";
-import { natsFlag, proxyIdleTimeoutFlag, stateDirFlag } from "../flags.js";
+import { apiAllowedHostFlag, apiTokenFileFlag, listenFlag, natsFlag, proxyIdleTimeoutFlag, stateDirFlag, type ListenAddress } from "../flags.js";
 import { portOption } from "../options.js";
 import { addAgentOptions, agentSettings, eventsStreamLimits, type AgentCliOptions } from "./agent.js";
 
@@ -14,7 +14,14 @@ export interface RunCliOptions extends Omit<AgentCliOptions, "nats"> {
   nats?: string;
   stateDir: string;
   natsPort: number;
-  apiPort: number;
+  /** Where the query API listens (--listen). */
+  listen: ListenAddress;
+  /** --api-port, the older spelling of `--listen 127.0.0.1:<port>`; commander refuses it together with --listen. */
+  apiPort?: number;
+  /** --api-token-file; without it $TCPTRAIL_API_TOKEN. */
+  apiTokenFile?: string;
+  /** --api-allowed-host, repeatable. */
+  apiAllowedHost?: string[];
   rules?: string;
   webhook?: string;
   /** The sidecars' idle timeouts in ms, from --proxy-idle-timeout. */
@@ -23,8 +30,13 @@ export interface RunCliOptions extends Omit<AgentCliOptions, "nats"> {
   agent?: boolean;
 }
 
-/** The main job's options from `run`'s command line; unset flags leave each part's own defaults. */
-export function mainJobOptions(opts: RunCliOptions, logger: Logger): MainJobOptions {
+/**
+ * The main job's options from `run`'s command line; unset flags leave each
+ * part's own defaults. `apiToken` is what readApiToken (../api-token.ts) made
+ * of --api-token-file or TCPTRAIL_API_TOKEN: read by the action, so --help
+ * loads nothing of the query layer.
+ */
+export function mainJobOptions(opts: RunCliOptions, logger: Logger, apiToken?: string): MainJobOptions {
   return {
     logger,
     stateDir: opts.stateDir,
@@ -32,13 +44,20 @@ export function mainJobOptions(opts: RunCliOptions, logger: Logger): MainJobOpti
     ...(opts.node ? { node: opts.node } : {}),
     agent: agentSettings(opts),
     metricsPort: opts.metrics ? opts.metricsPort : undefined,
-    apiPort: opts.apiPort,
+    ...apiListen(opts),
+    ...(apiToken !== undefined ? { apiToken } : {}),
+    ...(opts.apiAllowedHost ? { apiAllowedHosts: opts.apiAllowedHost } : {}),
     streams: eventsStreamLimits(opts),
     ...(opts.rules ? { rulesFile: opts.rules } : {}),
     ...(opts.webhook ? { webhookUrl: opts.webhook } : {}),
     ...(opts.proxyIdleTimeout ? { consumer: { stitcher: { proxyIdleTimeoutMs: opts.proxyIdleTimeout } } } : {}),
     ...(opts.agent === false ? { agentEnabled: false } : {}),
   };
+}
+
+function apiListen(opts: Pick<RunCliOptions, "listen" | "apiPort">): { apiHost: string; apiPort: number } {
+  if (opts.apiPort !== undefined) return { apiHost: "127.0.0.1", apiPort: opts.apiPort };
+  return { apiHost: opts.listen.host, apiPort: opts.listen.port };
 }
 
 export function registerRun(program: Command): void {
@@ -49,7 +68,11 @@ export function registerRun(program: Command): void {
       .addOption(natsFlag({ description: "use this NATS server instead of starting one", noDefault: true }))
       .addOption(stateDirFlag("where the embedded NATS and the trace store keep data"))
       .option("--nats-port <port>", "port of the embedded nats-server on 127.0.0.1", portOption, 4222)
-      .option("--api-port <port>", "query API port on 127.0.0.1", portOption, 7070)
+      .addOption(listenFlag())
+      .addOption(apiTokenFileFlag())
+      .addOption(apiAllowedHostFlag())
+      // Kept so existing scripts keep working; --listen says the same and more.
+      .addOption(new Option("--api-port <port>", "query API port on 127.0.0.1 (= --listen 127.0.0.1:<port>)").argParser(portOption).conflicts("listen").hideHelp())
       .option("--rules <file>", "alert rules YAML (default: built-in rules, see deploy/alert-rules.yaml)")
       .option("--webhook <url>", "also POST alerts to this URL")
       .addOption(proxyIdleTimeoutFlag())
@@ -60,8 +83,11 @@ export function registerRun(program: Command): void {
   ).action(async (opts: RunCliOptions) => {
     const { createLogger } = await import("../../log/logger.js");
     const { onShutdown, startMainJob } = await import("../../runtime/mod.js");
+    const { readApiToken } = await import("../api-token.js");
+    // Before the logger: a bad token file is a usage error, with nothing started.
+    const apiToken = readApiToken(opts);
     const log = createLogger({ name: "tcptrail" });
-    const job = await startMainJob(mainJobOptions(opts, log));
+    const job = await startMainJob(mainJobOptions(opts, log, apiToken));
     log.info(job.endpoints, "tcptrail running: in another shell try `tcptrail observe -f`, `tcptrail traces`, `tcptrail alerts -f`");
     // A part that dies while running (the consumer worker) must not leave
     // `run` half-alive: stop the rest and fail, so a supervisor restarts it.

@@ -4,12 +4,14 @@
 import type { Command } from "commander";
 import { NotFoundError } from "../errors.js";
 import { runCommand } from "../exit.js";
-import { apiFlag, localTimeFlag, outputFlag, sinceFlag, untilFlag } from "../flags.js";
+import { apiFlag, apiTokenFileFlag, localTimeFlag, outputFlag, sinceFlag, untilFlag } from "../flags.js";
 import { queryApi } from "../query-api.js";
 
 export interface TimelineCommandOptions {
   /** API base URL. Default (CLI): $TCPTRAIL_API, else http://127.0.0.1:7070. */
   api: string;
+  /** File holding the API's bearer token. Default: $TCPTRAIL_API_TOKEN, else none. */
+  apiTokenFile?: string;
   output: "table" | "json";
   /** Only events after this, µs since the epoch. */
   since?: number;
@@ -23,7 +25,8 @@ export interface TimelineCommandOptions {
 /** @throws NotFoundError when nothing is stored for the target (in the window). */
 export async function runTimeline(target: string, opts: TimelineCommandOptions, write: (line: string) => void): Promise<void> {
   const { QueryClient, parseTarget, renderTimeline, targetParams } = await import("../../query/mod.js");
-  const client = new QueryClient({ url: opts.api });
+  const { apiClientOptions } = await import("../api-token.js");
+  const client = new QueryClient(apiClientOptions(opts));
   const tl = await queryApi(() =>
     client.timeline({ ...targetParams(parseTarget(target)), since: opts.since, until: opts.until, limit: opts.limit }),
   );
@@ -45,6 +48,7 @@ export function registerTimeline(program: Command): void {
     .option("--limit <n>", "at most this many events (1-10000)")
     .addOption(localTimeFlag())
     .addOption(apiFlag())
+    .addOption(apiTokenFileFlag())
     .addOption(outputFlag(["table", "json"], "table"))
     .action((target: string, opts: TimelineCommandOptions, cmd: Command) =>
       runCommand(cmd, () => runTimeline(target, opts, (l) => console.log(l))),

@@ -3,12 +3,14 @@
 // renderers are imported in the action, so other commands never load them.
 import type { Command } from "commander";
 import { runCommand } from "../exit.js";
-import { apiFlag, localTimeFlag, outputFlag, sinceFlag, untilFlag } from "../flags.js";
+import { apiFlag, apiTokenFileFlag, localTimeFlag, outputFlag, sinceFlag, untilFlag } from "../flags.js";
 import { queryApi } from "../query-api.js";
 
 export interface TracesCommandOptions {
   /** API base URL. Default (CLI): $TCPTRAIL_API, else http://127.0.0.1:7070. */
   api: string;
+  /** File holding the API's bearer token. Default: $TCPTRAIL_API_TOKEN, else none. */
+  apiTokenFile?: string;
   output: "table" | "json";
   /** Window start, µs since the epoch (the CLI parses --since into this). */
   since?: number;
@@ -28,8 +30,10 @@ export interface TracesCommandOptions {
 /** Writes each output line through `write`; the API validates every filter. */
 export async function runTraces(opts: TracesCommandOptions, write: (line: string) => void): Promise<void> {
   const { QueryClient, renderTraceTable } = await import("../../query/mod.js");
-  const { api, output, local, ...filters } = opts;
-  const page = await queryApi(() => new QueryClient({ url: api }).listTraces(filters));
+  const { apiClientOptions } = await import("../api-token.js");
+  const { api, apiTokenFile, output, local, ...filters } = opts;
+  const client = new QueryClient(apiClientOptions({ api, apiTokenFile }));
+  const page = await queryApi(() => client.listTraces(filters));
   if (output === "json") for (const t of page.traces) write(JSON.stringify(t));
   else write(renderTraceTable(page.traces, { local: local ?? false }));
 }
@@ -48,6 +52,7 @@ export function registerTraces(program: Command): void {
     .option("--limit <n>", "at most this many traces (1-1000)", "50")
     .addOption(localTimeFlag())
     .addOption(apiFlag())
+    .addOption(apiTokenFileFlag())
     .addOption(outputFlag(["table", "json"], "table"))
     .action((opts: TracesCommandOptions, cmd: Command) => runCommand(cmd, () => runTraces(opts, (l) => console.log(l))));
 }

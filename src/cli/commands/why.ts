@@ -5,12 +5,14 @@ import type { Command } from "commander";
 import type { QueryClient, TraceJson } from "../../query/mod.js";
 import { NotFoundError } from "../errors.js";
 import { runCommand } from "../exit.js";
-import { apiFlag, outputFlag, sinceFlag, untilFlag } from "../flags.js";
+import { apiFlag, apiTokenFileFlag, outputFlag, sinceFlag, untilFlag } from "../flags.js";
 import { queryApi } from "../query-api.js";
 
 export interface WhyCommandOptions {
   /** API base URL. Default (CLI): $TCPTRAIL_API, else http://127.0.0.1:7070. */
   api: string;
+  /** File holding the API's bearer token. Default: $TCPTRAIL_API_TOKEN, else none. */
+  apiTokenFile?: string;
   output: "table" | "json";
   /** For an ip:port target, only traces in this window (µs since the epoch; default: any). */
   since?: number;
@@ -32,7 +34,9 @@ async function resolve(client: QueryClient, target: string, opts: WhyCommandOpti
 /** @throws NotFoundError when no stored trace matches the target. */
 export async function runWhy(target: string, opts: WhyCommandOptions, write: (line: string) => void): Promise<void> {
   const { QueryClient, renderWhy } = await import("../../query/mod.js");
-  const trace = await queryApi(() => resolve(new QueryClient({ url: opts.api }), target, opts));
+  const { apiClientOptions } = await import("../api-token.js");
+  const client = new QueryClient(apiClientOptions(opts));
+  const trace = await queryApi(() => resolve(client, target, opts));
   write(opts.output === "json" ? JSON.stringify(trace) : renderWhy(trace));
 }
 
@@ -44,6 +48,7 @@ export function registerWhy(program: Command): void {
     .addOption(sinceFlag("for ip:port: only traces in this window, e.g. 10m (same forms as for traces)"))
     .addOption(untilFlag("for ip:port: only traces before this"))
     .addOption(apiFlag())
+    .addOption(apiTokenFileFlag())
     .addOption(outputFlag(["table", "json"], "table"))
     .action((target: string, opts: WhyCommandOptions, cmd: Command) => runCommand(cmd, () => runWhy(target, opts, (l) => console.log(l))));
 }
