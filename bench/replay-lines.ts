@@ -23,10 +23,11 @@ const TIME_FIELDS: Readonly<Record<string, readonly number[]>> = {
 
 /**
  * The event lines of `recorded` (not B: one clock calibration is enough, nor
- * bpftrace's own lines) repeated to at least `minLines`, each copy shifted.
- * Kernel ns stay exact (bigint): a recording from a machine up 104+ days is past 2^53.
+ * bpftrace's own lines) repeated to at least `minLines`, each copy shifted;
+ * with `startNs`, the whole replay is moved to begin there. Kernel ns stay
+ * exact (bigint): a recording from a machine up 104+ days is past 2^53.
  */
-export function replayLines(recorded: readonly string[], minLines: number): string[] {
+export function replayLines(recorded: readonly string[], minLines: number, startNs?: bigint): string[] {
   const events = recorded.filter((l) => TIME_FIELDS[l.charAt(0)] !== undefined && /^. \d+ /.test(l));
   if (events.length === 0) return [];
   let min = -1n;
@@ -38,8 +39,10 @@ export function replayLines(recorded: readonly string[], minLines: number): stri
   }
   const span = max - min + 1000n;
   const lines: string[] = [];
+  const from = startNs === undefined ? 0n : startNs - min;
   for (let rep = 0n; lines.length < minLines; rep++) {
-    for (const l of events) lines.push(rep === 0n ? l : shifted(l, rep * span));
+    const by = from + rep * span;
+    for (const l of events) lines.push(by === 0n ? l : shifted(l, by));
   }
   return lines;
 }

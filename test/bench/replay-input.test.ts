@@ -76,3 +76,25 @@ describe("agent bench options", () => {
     expect(() => agentOptions(new Map([["replay", " "]]))).toThrow(/--replay/);
   });
 });
+
+describe("replay placement and CPU drift", () => {
+  test("the replay can be moved to start at a given kernel time, every time field with it", () => {
+    const lines = replayLines(["S 5000 ffff1 1 4", "A 7000 ffff2 1 1 5 1 1034 4000 0 4 127.0.0.1 80 127.0.0.1 5 1 0 c"], 4, 1_000_000n);
+    expect(lines[0]).toBe("S 1000000 ffff1 1 4");
+    expect(lines[1]).toBe("A 1002000 ffff2 1 1 5 1 1034 999000 0 4 127.0.0.1 80 127.0.0.1 5 1 0 c");
+    expect(lines[2]).toBe("S 1003000 ffff1 1 4");
+  });
+
+  test("the synthetic CPUs never drift further apart than a run of lines", () => {
+    const lines = synthesizeChurnRecording({ pairs: 20_000, cpuRun: 64 });
+    let max = 0n;
+    let worst = 0n;
+    for (const l of lines) {
+      const ts = BigInt(l.split(" ")[1]!);
+      if (ts > max) max = ts;
+      else if (max - ts > worst) worst = max - ts;
+    }
+    // 64 lines of one CPU span well under 5 ms of the churn; the window is 100 ms.
+    expect(worst).toBeLessThan(5_000_000n);
+  });
+});
