@@ -15,6 +15,7 @@ const MAX_TIME_US = 7_258_118_400_000_000;
 // keeps them in SQLite's int64, so the top half of u64 (292+ years of uptime)
 // is no real clock either.
 const MAX_TS_NS = (1n << 63n) - 1n;
+const MAX_OFFSET_NS = BigInt(Number.MAX_SAFE_INTEGER);
 
 const inEnum = (v: number, max: number): boolean => Number.isInteger(v) && v >= 0 && v <= max;
 const safe = (v: number): boolean => Number.isSafeInteger(v) && v >= 0;
@@ -33,11 +34,18 @@ function saneEndpoint(ep: Endpoint | null | undefined): boolean {
 
 /** Why `ev` cannot be a real event, or null when it can. */
 export function insaneReason(ev: ConnEvent): string | null {
+  // The store keys an event by its stream and seq: protobufjs rounds a uint64
+  // past 2^53, so two such seqs could collide and one event vanish as a "duplicate".
+  if (!safe(ev.seq) || ev.seq === 0) return "seq";
   if (!inEnum(ev.kind, MAX_KIND) || ev.kind === 0) return "kind";
   if (typeof ev.tsNs !== "bigint" || ev.tsNs <= 0n || ev.tsNs > MAX_TS_NS) return "ts_ns";
   if (!safe(ev.timeUs) || (ev.timeUs !== 0 && (ev.timeUs < MIN_TIME_US || ev.timeUs > MAX_TIME_US))) return "time_us";
   if (!safe(ev.netns) || !safe(ev.lost)) return "uint64";
   if (typeof ev.gapStartNs !== "bigint" || ev.gapStartNs < 0n || ev.gapStartNs > MAX_TS_NS) return "gap_start_ns";
+  // The store keeps the gap start as an offset from the event's own ts (a
+  // double, exact to 2^53): one farther away makes every write of the batch
+  // throw, and the consumer would retry it forever. No gap spans 104 days.
+  if (ev.gapStartNs !== 0n && (ev.gapStartNs - ev.tsNs > MAX_OFFSET_NS || ev.tsNs - ev.gapStartNs > MAX_OFFSET_NS)) return "gap_start_ns";
   if (ev.sock.length > MAX_SOCK || !/^[0-9a-f]*$/.test(ev.sock)) return "sock";
   if (ev.pod.length > MAX_NAME) return "pod";
   if (!saneEndpoint(ev.local) || !saneEndpoint(ev.remote) || !saneEndpoint(ev.target)) return "endpoint";
