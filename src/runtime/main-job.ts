@@ -153,7 +153,14 @@ export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
         logger: o.logger,
         metrics,
         ...(o.streams ? { streams: o.streams } : {}),
-        ...(o.agent ? { agent: o.agent } : {}),
+        // The API and /metrics are ours too: a CLI call must not become a trace.
+        agent: {
+          ...o.agent,
+          exclude:
+            o.agent?.exclude === false
+              ? false
+              : { pid: process.pid, ports: [settings.apiPort, ...(o.metricsPort !== undefined ? [o.metricsPort] : [])] },
+        },
       });
       stops.push(() => agent.stop());
       endpoints.node = agent.node;
