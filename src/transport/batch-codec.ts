@@ -1,22 +1,22 @@
-// EventBatch wire format: encode with the generated static code (no reflection),
-// decode defensively because anything can be published on a subject. Kernel
-// times travel as offsets from the batch's base second (event.proto): the
-// encoder picks the base, the decoder gives every event back its exact bigint
-// tsNs/gapStartNs, so nothing past this file sees offsets.
-import protobuf from "protobufjs/minimal.js";
+// EventBatch wire format: encoded by event-encoder.ts straight from the
+// agent's events (the field numbers of event.proto, the generated encoder's
+// bytes), decoded defensively with the generated static code because anything
+// can be published on a subject. Kernel times travel as offsets from the
+// batch's base second (event.proto): the encoder picks the base, the decoder
+// gives every event back its exact bigint tsNs/gapStartNs, so nothing past
+// this file sees offsets.
 import {
   v1,
   baseNsOf,
-  emptyWireEvent,
   baseSecondsOf,
-  toWireEvent,
   withKernelTimes,
   type ConnEvent,
   type ConnEventInit,
   type EventBatch,
-  type WireEventInit,
 } from "../model/mod.js";
 import { MalformedMessageError } from "./errors.js";
+import { writeBatchHeader, writeEvent } from "./event-encoder.js";
+import { WireWriter } from "./wire-writer.js";
 
 /** A decoded batch: its events are full ConnEvent messages (every scalar present). */
 export type DecodedBatch = Omit<EventBatch, "events"> & { events: ConnEvent[] };
@@ -28,12 +28,9 @@ export interface BatchOrigin {
   agentStartUs: number;
 }
 
-// One writer and one wire event for every batch: encoding is synchronous, so
-// they are never shared by two batches at once (each thread has its own).
-const writer = protobuf.Writer.create();
-const wireEvent = emptyWireEvent();
-const oneEvent: WireEventInit[] = [wireEvent];
-const eventsOnly = { events: oneEvent };
+// One writer for every batch: encoding is synchronous, so it is never shared
+// by two batches at once (each thread has its own).
+const writer = new WireWriter();
 
 /**
  * Encode one batch. The base is the earliest kernel time of the batch rounded
@@ -42,10 +39,10 @@ const eventsOnly = { events: oneEvent };
  * offset. Offsets then stay within the batch's span: 1-5 byte varints instead
  * of the 8-9 bytes of absolute ns.
  *
- * The generated encoder writes the header, then each event as a one-event
- * EventBatch appended to the same writer: a repeated field may come in any
- * number of pieces, and every decoder merges them. So no wire object per
- * event and no array of them is made, only the bytes.
+ * The header comes first, then each event as one piece of the repeated field
+ * (a repeated field may come in any number of pieces, and every decoder
+ * merges them), written from the event itself (event-encoder.ts): the bytes
+ * are the generated encoder's, without a wire object per event.
  * @throws RangeError when the batch spans more than 2^53 ns (104 days), which
  * no agent queue holds
  */
@@ -57,31 +54,14 @@ export function encodeBatch(origin: BatchOrigin, events: readonly ConnEventInit[
   }
   const baseS = baseSecondsOf(earliest);
   const baseNs = BigInt(baseS) * 1_000_000_000n;
+  const baseNum = baseNs <= MAX_SAFE_NS ? Number(baseNs) : -1;
   writer.reset();
-  try {
-    v1.EventBatch.encode(
-      {
-        node: origin.node,
-        bootId: origin.bootId,
-        agentStartUs: origin.agentStartUs,
-        firstSeq: events[0]?.seq ?? 0,
-        baseS,
-      },
-      writer,
-    );
-    for (let i = 0; i < events.length; i++) {
-      toWireEvent(events[i]!, baseNs, wireEvent);
-      v1.EventBatch.encode(eventsOnly, writer);
-    }
-    return writer.finish();
-  } finally {
-    // The wire event must not keep the last batch's strings and sub-messages alive.
-    toWireEvent(EMPTY_EVENT, 0n, wireEvent);
-    writer.reset();
-  }
+  writeBatchHeader(writer, { node: origin.node, bootId: origin.bootId, agentStartUs: origin.agentStartUs, firstSeq: events[0]?.seq ?? 0, baseS });
+  for (let i = 0; i < events.length; i++) writeEvent(writer, events[i]!, baseNs, baseNum);
+  return writer.finish();
 }
 
-const EMPTY_EVENT: ConnEventInit = { tsNs: 0n };
+const MAX_SAFE_NS = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * The JetStream message id of a batch. Deterministic so that a retried publish

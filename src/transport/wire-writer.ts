@@ -1,0 +1,179 @@
+// A protobuf wire writer over one growable byte buffer, reused for every
+// batch: varints, strings and length-delimited sub-messages written in place,
+// with no object per field (protobufjs's Writer builds a LongBits per 64-bit
+// value, and its generated encoders test hasOwnProperty per field). The
+// values are written exactly as protobufjs writes them (tested byte for byte
+// against the generated encoders), so the bytes do not depend on which wrote them.
+import protobuf from "protobufjs/minimal.js";
+
+/** Starting size of the buffer: a batch of 1000 events is ~120 KiB; it grows by doubling. */
+export const DEFAULT_WIRE_WRITER_BYTES = 256 * 1024;
+
+const TWO_32 = 4294967296;
+const utf8 = protobuf.util.utf8;
+
+export class WireWriter {
+  #buf: Uint8Array;
+  #pos = 0;
+
+  constructor(initialBytes = DEFAULT_WIRE_WRITER_BYTES) {
+    this.#buf = new Uint8Array(initialBytes);
+  }
+
+  /** Bytes written since the last reset. */
+  get length(): number {
+    return this.#pos;
+  }
+
+  reset(): void {
+    this.#pos = 0;
+  }
+
+  /** The bytes written, in an ArrayBuffer of their own (transferable to another thread as is). */
+  finish(): Uint8Array {
+    return this.#buf.slice(0, this.#pos);
+  }
+
+  /** A field's key: its number and wire type (0 varint, 2 length-delimited). */
+  tag(field: number, wireType: number): void {
+    this.uint32((field << 3) | wireType);
+  }
+
+  uint32(value: number): void {
+    this.#reserve(5);
+    let v = value >>> 0;
+    const buf = this.#buf;
+    let pos = this.#pos;
+    while (v > 127) {
+      buf[pos++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    buf[pos++] = v;
+    this.#pos = pos;
+  }
+
+  /** int32 (and enums): a negative value takes 10 bytes, sign-extended, as the spec says. */
+  int32(value: number): void {
+    const v = value | 0;
+    if (v < 0) this.#varint64(v >>> 0, 0xffffffff);
+    else this.uint32(v);
+  }
+
+  sint32(value: number): void {
+    this.uint32(((value << 1) ^ (value >> 31)) >>> 0);
+  }
+
+  /** uint64 from a number (exact up to 2^53; a negative one as its two's complement, as protobufjs does). */
+  uint64(value: number): void {
+    const neg = value < 0;
+    const abs = neg ? -value : value;
+    let lo = abs >>> 0;
+    let hi = ((abs - lo) / TWO_32) >>> 0;
+    if (neg) {
+      hi = ~hi >>> 0;
+      lo = ~lo >>> 0;
+      if (++lo > 0xffffffff) {
+        lo = 0;
+        if (++hi > 0xffffffff) hi = 0;
+      }
+    }
+    this.#varint64(lo, hi);
+  }
+
+  /** sint64 (zigzag) from a number, exact within ±2^53. */
+  sint64(value: number): void {
+    const neg = value < 0;
+    const abs = neg ? -value : value;
+    let lo = abs >>> 0;
+    let hi = ((abs - lo) / TWO_32) >>> 0;
+    if (neg) {
+      hi = ~hi >>> 0;
+      lo = ~lo >>> 0;
+      if (++lo > 0xffffffff) {
+        lo = 0;
+        if (++hi > 0xffffffff) hi = 0;
+      }
+    }
+    const mask = hi >> 31;
+    this.#varint64(((lo << 1) ^ mask) >>> 0, (((hi << 1) | (lo >>> 31)) ^ mask) >>> 0);
+  }
+
+  /** A string field's value: its UTF-8 length, then the bytes. */
+  string(value: string): void {
+    const n = value.length;
+    // The length prefix comes first; ASCII (nearly every comm, pod, address) needs no measuring pass.
+    this.#reserve(n * 3 + 5);
+    let ascii = true;
+    for (let i = 0; i < n; i++) {
+      if (value.charCodeAt(i) >= 128) {
+        ascii = false;
+        break;
+      }
+    }
+    if (!ascii) {
+      this.uint32(utf8.length(value));
+      this.#pos += utf8.write(value, this.#buf, this.#pos);
+      return;
+    }
+    this.uint32(n);
+    const buf = this.#buf;
+    let pos = this.#pos;
+    for (let i = 0; i < n; i++) buf[pos++] = value.charCodeAt(i);
+    this.#pos = pos;
+  }
+
+  /**
+   * Start a length-delimited value (a sub-message): returns where it starts,
+   * for ldelim. One byte is kept for the length; a longer one moves the
+   * value up, as protobufjs does.
+   */
+  fork(): number {
+    this.#reserve(1);
+    return this.#pos++;
+  }
+
+  ldelim(start: number): void {
+    const len = this.#pos - start - 1;
+    if (len < 128) {
+      this.#buf[start] = len;
+      return;
+    }
+    const n = len < 16384 ? 2 : len < 2097152 ? 3 : len < 268435456 ? 4 : 5;
+    this.#reserve(n - 1);
+    const buf = this.#buf;
+    buf.copyWithin(start + n, start + 1, start + 1 + len);
+    let v = len;
+    let pos = start;
+    while (v > 127) {
+      buf[pos++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    buf[pos] = v;
+    this.#pos = start + n + len;
+  }
+
+  #varint64(lo: number, hi: number): void {
+    this.#reserve(10);
+    const buf = this.#buf;
+    let pos = this.#pos;
+    while (hi) {
+      buf[pos++] = (lo & 127) | 128;
+      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+      hi >>>= 7;
+    }
+    while (lo > 127) {
+      buf[pos++] = (lo & 127) | 128;
+      lo >>>= 7;
+    }
+    buf[pos++] = lo;
+    this.#pos = pos;
+  }
+
+  #reserve(n: number): void {
+    const need = this.#pos + n;
+    if (need <= this.#buf.length) return;
+    const grown = new Uint8Array(Math.max(need, this.#buf.length * 2));
+    grown.set(this.#buf.subarray(0, this.#pos));
+    this.#buf = grown;
+  }
+}
