@@ -71,7 +71,16 @@ export function parseAlertRules(text: string, source: string): AlertRule[] {
     const what = (first.message.split("\n")[0] ?? first.message).replace(/ at line \d+, column \d+:?$/, "");
     throw new AlertRuleError(`invalid YAML${at}: ${what}`, { source, cause: first });
   }
-  return validateRuleSet(doc.toJS(), source);
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (e) {
+    // Aliases are resolved only here, and the yaml package throws a plain
+    // ReferenceError for one that names no anchor or expands too far (a
+    // "billion laughs" file): still a broken file, to be reported as one.
+    throw new AlertRuleError(`invalid YAML: ${(e as Error).message}`, { source, cause: e });
+  }
+  return validateRuleSet(value, source);
 }
 
 /**

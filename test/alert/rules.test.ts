@@ -84,6 +84,16 @@ describe("loadAlertRules", () => {
     ["rate: { threshold: 5 }", "rate.window", /is required/],
     ["dedupe: { key: [rule, pod] }", "dedupe.key", /unknown key field "pod"/],
     ["rate_limit: { max: 0 }", "rate_limit.max", /positive integer \(got 0\)/],
+    // Found by fuzzing (test/fuzz/alert-rules.test.ts): counts the engine would
+    // allocate per key, windows no clock reaches, and YAML's .nan/.inf, which
+    // the messages used to call null.
+    ["rate: { threshold: 1000000000, window: 60s }", "rate.threshold", /must be at most 100000 \(got 1000000000\)/],
+    ["rate_limit: { max: 5000000000 }", "rate_limit.max", /must be at most 100000 \(got 5000000000\)/],
+    ["dedupe: { window: 1e300 }", "dedupe.window", /must be a duration under 285 000 years \(got 1e\+300\)/],
+    ["severity: .nan", "severity", /must be one of info, warning, critical \(got NaN\)/],
+    ["match: { port: .inf }", "match.port", /1-65535 \(got Infinity\)/],
+    ["rate: { threshold: 5, window: .inf }", "rate.window", /must be a positive duration \(got Infinity\)/],
+    ["dedupe: { window: [.nan] }", "dedupe.window", /or a number of seconds \(got a list\)/],
   ])("names rule and field for %s", (line, field, message) => {
     const base = { severity: "severity: warning", match: "match: { outcome: refused }" };
     const lines = ["name: bad-rule", base.severity, base.match].filter((l) => l.split(":")[0] !== line.split(":")[0]);
@@ -102,6 +112,21 @@ describe("loadAlertRules", () => {
       "rules:\n  - {name: a, severity: info, match: {outcome: open}}\n  - {name: a, severity: info, match: {outcome: open}}\n",
     );
     expect(dup.message).toBe('test.yaml: rule "a": field name: duplicate rule name');
+  });
+
+  // Found by fuzzing: the yaml package resolves aliases in toJS() and throws a
+  // plain ReferenceError there, which named neither the file nor YAML.
+  it.each([
+    ["an alias to no anchor", "rules: [ *x ]\n", /^test\.yaml: invalid YAML: Unresolved alias/],
+    [
+      "an exponential alias expansion",
+      `a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 6 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(", ")}]`).join("\n")}\nrules: *a6\n`,
+      /^test\.yaml: invalid YAML: Excessive alias count/,
+    ],
+  ])("reports %s as invalid YAML of the file", (_what, text, message) => {
+    const e = ruleError(text);
+    expect(e.message).toMatch(message);
+    expect(e.source).toBe("test.yaml");
   });
 
   it("rejects documents that are not a rules mapping", () => {
