@@ -20,6 +20,7 @@ export {
   DEFAULT_RATE_KEY,
   DEFAULT_RATE_LIMIT,
   KEY_FIELDS,
+  MAX_RATE_COUNT,
   validateRuleSet,
   type AlertRule,
   type DedupeSpec,

@@ -4,7 +4,10 @@
 import { InvalidArgumentError } from "../errors/mod.js";
 
 export class RateWindow {
-  readonly #times: number[];
+  // Grown as hits come, up to capacity: a key that sees three hits costs
+  // three slots, whatever threshold the rule allows.
+  readonly #times: number[] = [];
+  readonly #capacity: number;
   readonly #windowMs: number;
   // Index of the oldest stored hit; the ring is full once `#size` reaches capacity.
   #head = 0;
@@ -14,15 +17,16 @@ export class RateWindow {
   constructor(capacity: number, windowMs: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw InvalidArgumentError.format("capacity", `must be a positive integer, got ${capacity}`);
     if (!(windowMs > 0)) throw InvalidArgumentError.format("windowMs", `must be positive, got ${windowMs}`);
-    this.#times = new Array<number>(capacity).fill(0);
+    this.#capacity = capacity;
     this.#windowMs = windowMs;
   }
 
   /** Records a hit at `now` (ms), forgetting the oldest once `capacity` are stored. */
   record(now: number): void {
-    const cap = this.#times.length;
+    const cap = this.#capacity;
     if (this.#size < cap) {
-      this.#times[(this.#head + this.#size) % cap] = now;
+      // Not full yet, so the oldest is still at 0: the next slot is the end.
+      this.#times.push(now);
       this.#size++;
     } else {
       this.#times[this.#head] = now;
@@ -32,7 +36,7 @@ export class RateWindow {
 
   /** Hits within (now - windowMs, now], at most `capacity`. */
   count(now: number): number {
-    const cap = this.#times.length;
+    const cap = this.#capacity;
     const since = now - this.#windowMs;
     let n = 0;
     for (let i = 0; i < this.#size; i++) if ((this.#times[(this.#head + i) % cap] ?? 0) > since) n++;
@@ -42,7 +46,7 @@ export class RateWindow {
   /** Whether every remembered hit has left the window, so the key can be dropped. */
   idle(now: number): boolean {
     if (this.#size === 0) return true;
-    const newest = this.#times[(this.#head + this.#size - 1) % this.#times.length] ?? 0;
+    const newest = this.#times[(this.#head + this.#size - 1) % this.#capacity] ?? 0;
     return newest <= now - this.#windowMs;
   }
 }

@@ -60,6 +60,12 @@ export const DEFAULT_DEDUPE_KEY: readonly KeyField[] = ["rule", "source_pod", "d
 export const DEFAULT_RATE_KEY: readonly KeyField[] = ["source_pod", "destination"];
 export const DEFAULT_DEDUPE_WINDOW_MS = 5 * 60_000;
 export const DEFAULT_RATE_LIMIT: RateLimitSpec = { max: 1, perMs: 60_000 };
+/**
+ * Largest rate.threshold and rate_limit.max: the engine remembers that many
+ * hit times per key, so a typo of a few zeros must be an error in the file,
+ * not gigabytes (or an "Invalid array length" throw at the first match).
+ */
+export const MAX_RATE_COUNT = 100_000;
 
 const RULE_NAME = /^[a-z0-9][a-z0-9_.-]*$/;
 const SEVERITIES = ["info", "warning", "critical"];
@@ -168,6 +174,7 @@ function validateRate(raw: unknown, fail: Fail): RateSpec {
   if (!Number.isInteger(threshold) || (threshold as number) < 1) {
     fail("rate.threshold", `must be a positive integer (got ${describe(threshold)})`);
   }
+  if ((threshold as number) > MAX_RATE_COUNT) fail("rate.threshold", `must be at most ${MAX_RATE_COUNT} (got ${describe(threshold)})`);
   return {
     threshold: threshold as number,
     windowMs: duration(raw.window, "rate.window", fail),
@@ -191,6 +198,7 @@ function validateRateLimit(raw: unknown, fail: Fail): RateLimitSpec {
   rejectUnknown(raw, ["max", "per"], "rate_limit.", fail);
   const max = raw.max ?? DEFAULT_RATE_LIMIT.max;
   if (!Number.isInteger(max) || (max as number) < 1) fail("rate_limit.max", `must be a positive integer (got ${describe(max)})`);
+  if ((max as number) > MAX_RATE_COUNT) fail("rate_limit.max", `must be at most ${MAX_RATE_COUNT} (got ${describe(max)})`);
   return {
     max: max as number,
     perMs: raw.per === undefined ? DEFAULT_RATE_LIMIT.perMs : duration(raw.per, "rate_limit.per", fail),
@@ -241,5 +249,7 @@ function describe(v: unknown): string {
   if (v === undefined) return "nothing";
   if (Array.isArray(v)) return "a list";
   if (v === null) return "null";
+  // JSON has no NaN or Infinity and would print YAML's .nan and .inf as "null".
+  if (typeof v === "number" || typeof v === "bigint") return String(v);
   return typeof v === "object" ? "a mapping" : JSON.stringify(v);
 }
