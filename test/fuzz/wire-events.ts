@@ -119,6 +119,18 @@ export const fieldOverride: fc.Arbitrary<FieldOverride> = fc.oneof(
   ),
 );
 
+/**
+ * An event's two kernel times at the far ends of what the wire carries
+ * exactly (offsets of ±(2^53-1) from base_s): the edges where a consumer's
+ * arithmetic on them breaks, which random overrides reach only rarely.
+ */
+export const kernelTimeEdges: fc.Arbitrary<FieldOverride[]> = fc
+  .tuple(fc.nat({ max: 7 }), fc.constantFrom(0, 1, 2 ** 53 - 1), fc.constantFrom(-(2 ** 53 - 1), -1, 0, 1, 2 ** 53 - 1))
+  .map(([event, ts, gap]) => [
+    { event, field: "tsOffsetNs", value: ts },
+    { event, field: "gapStartOffsetNs", value: gap },
+  ]);
+
 export type WireBatchProps = Record<string, unknown> & { events: Record<string, unknown>[] };
 
 /** The message properties of an agent's batch, for overrides to break. */
