@@ -20,7 +20,8 @@ export const HANG_MS = 1_000;
  * fast-check settings for `numRuns` runs. The seed is random so every CI run
  * explores new cases; fast-check prints the seed, the path and the shrunk
  * counterexample on failure, and FUZZ_SEED (with FUZZ_PATH) replays exactly
- * that run: `FUZZ_SEED=-123 FUZZ_PATH="4:2" npx vitest run test/fuzz`.
+ * that run of the one property named with -t:
+ * `FUZZ_SEED=-123 FUZZ_PATH="4:2" npx vitest run test/fuzz/probe-lines.test.ts -t "forbids"`.
  */
 export function fuzzParams<Ts>(numRuns: number): fc.Parameters<Ts> {
   const seed = process.env.FUZZ_SEED;
