@@ -1,10 +1,14 @@
-// Cuts the agent's ordered events into EventBatch messages, encoded at once:
-// a batch closes when it holds maxBatchEvents or its first event has waited
-// maxBatchDelayMs. It runs wherever the events are (the agent's worker thread
-// or the publisher's), so what crosses to the publisher is bytes, not
-// thousands of event objects.
-import type { ConnEventInit, KernelNs } from "../model/mod.js";
-import { batchMsgId, encodeBatch, type BatchOrigin } from "./batch-codec.js";
+// Cuts the agent's ordered events into EventBatch messages: a batch closes
+// when it holds maxBatchEvents or its first event has waited maxBatchDelayMs.
+// It runs wherever the events are (the agent's worker thread or the
+// publisher's), so what crosses to the publisher is bytes, not thousands of
+// event objects. Each event is encoded the moment it is pushed, into the open
+// batch's reused writer: the cutter keeps no event, so the agent can reuse
+// the objects for the next lines, and a batch costs one copy of its bytes.
+import { baseSecondsOf, type ConnEventInit, type KernelNs } from "../model/mod.js";
+import { batchMsgId, type BatchOrigin } from "./batch-codec.js";
+import { writeBatchHeader, writeEvent } from "./event-encoder.js";
+import { WireWriter } from "./wire-writer.js";
 
 /** An EventBatch ready to publish, with what the publisher needs to account for it. */
 export interface EncodedBatch {
@@ -29,10 +33,21 @@ export interface BatchCutterOptions {
   onBatch(batch: EncodedBatch): void;
 }
 
+const NS_PER_S = 1_000_000_000n;
+const MAX_SAFE_NS = BigInt(Number.MAX_SAFE_INTEGER);
+
 export class BatchCutter {
   readonly #o: BatchCutterOptions;
-  #open: ConnEventInit[] = [];
+  readonly #writer = new WireWriter();
   #timer: NodeJS.Timeout | undefined;
+  // The open batch: its events are already bytes in #writer.
+  #count = 0;
+  #firstSeq = 0;
+  #firstTsNs: KernelNs = 0n;
+  #lastTsNs: KernelNs = 0n;
+  #baseS = 0;
+  #baseNs: KernelNs = 0n;
+  #baseNum = 0;
 
   constructor(o: BatchCutterOptions) {
     this.#o = o;
@@ -40,21 +55,28 @@ export class BatchCutter {
 
   /** Events in the batch not closed yet. */
   get size(): number {
-    return this.#open.length;
+    return this.#count;
   }
 
-  /** Add events (in seq order); full batches are encoded and handed on now. */
+  /**
+   * Add events (in seq order); full batches are handed on now. The events
+   * are encoded before this returns and not kept: the caller may reuse them.
+   */
   push(events: readonly ConnEventInit[]): void {
     const max = this.#o.maxBatchEvents;
-    let open = this.#open;
     for (let i = 0; i < events.length; i++) {
-      open.push(events[i]!);
-      if (open.length >= max) {
-        this.#close();
-        open = this.#open;
-      }
+      const ev = events[i]!;
+      // The base is the batch's earliest second (as encodeBatch picks it), and
+      // offsets are unsigned: an event the agent released late, from before
+      // that second, starts a batch of its own.
+      if (this.#count > 0 && ev.tsNs < this.#baseNs) this.#close();
+      if (this.#count === 0) this.#open(ev);
+      writeEvent(this.#writer, ev, this.#baseNs, this.#baseNum);
+      this.#count++;
+      this.#lastTsNs = ev.tsNs;
+      if (this.#count >= max) this.#close();
     }
-    if (open.length > 0 && this.#timer === undefined) {
+    if (this.#count > 0 && this.#timer === undefined) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
         this.flush();
@@ -66,7 +88,7 @@ export class BatchCutter {
 
   /** Close the open batch now, however small. */
   flush(): void {
-    if (this.#open.length > 0) this.#close();
+    if (this.#count > 0) this.#close();
   }
 
   /** Stop the delay timer (the open batch, if any, stays: flush() first). */
@@ -75,20 +97,31 @@ export class BatchCutter {
     this.#timer = undefined;
   }
 
+  #open(first: ConnEventInit): void {
+    this.#firstSeq = first.seq ?? 0;
+    this.#firstTsNs = first.tsNs;
+    this.#baseS = baseSecondsOf(first.tsNs);
+    this.#baseNs = BigInt(this.#baseS) * NS_PER_S;
+    this.#baseNum = this.#baseNs <= MAX_SAFE_NS ? Number(this.#baseNs) : -1;
+    this.#writer.reset();
+    // Everything the header says is known from the first event: the bytes are encodeBatch's.
+    writeBatchHeader(this.#writer, { ...this.#o.origin, firstSeq: this.#firstSeq, baseS: this.#baseS });
+  }
+
   #close(): void {
-    const events = this.#open;
-    this.#open = [];
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const first = events[0]!;
-    const firstSeq = first.seq ?? 0;
-    this.#o.onBatch({
-      firstSeq,
-      count: events.length,
-      firstTsNs: first.tsNs,
-      lastTsNs: events[events.length - 1]!.tsNs,
-      msgID: batchMsgId(this.#o.origin, firstSeq),
-      bytes: encodeBatch(this.#o.origin, events),
-    });
+    const w = this.#writer;
+    const batch: EncodedBatch = {
+      firstSeq: this.#firstSeq,
+      count: this.#count,
+      firstTsNs: this.#firstTsNs,
+      lastTsNs: this.#lastTsNs,
+      msgID: batchMsgId(this.#o.origin, this.#firstSeq),
+      bytes: w.finish(),
+    };
+    this.#count = 0;
+    w.reset();
+    this.#o.onBatch(batch);
   }
 }

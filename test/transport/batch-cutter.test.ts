@@ -100,3 +100,39 @@ describe("BatchQueue", () => {
     expect(q.size).toBe(0);
   });
 });
+
+describe("BatchCutter encodes as events arrive", () => {
+  test("its batches are encodeBatch's bytes, and it keeps no event: the caller may reuse them at once", () => {
+    const out: EncodedBatch[] = [];
+    const cutter = new BatchCutter({ origin, maxBatchEvents: 100, maxBatchDelayMs: 60_000, onBatch: (b) => out.push(b) });
+    const events = makeEvents(250);
+    const reused = makeEvents(1)[0]!;
+    for (const e of events) {
+      // One object pushed again and again, changed between pushes, as a pooling agent does.
+      Object.assign(reused, e);
+      cutter.push([reused]);
+    }
+    cutter.flush();
+    cutter.stop();
+    expect(out.map((b) => b.count)).toEqual([100, 100, 50]);
+    for (const b of out) {
+      const sent = events.slice(b.firstSeq - 1, b.firstSeq - 1 + b.count);
+      expect(Buffer.from(b.bytes).equals(Buffer.from(encodeBatch(origin, sent)))).toBe(true);
+      expect([b.firstTsNs, b.lastTsNs]).toEqual([sent[0]!.tsNs, sent.at(-1)!.tsNs]);
+    }
+  });
+
+  test("an event released late, from before the open batch's base second, starts a batch of its own", () => {
+    const out: EncodedBatch[] = [];
+    const cutter = new BatchCutter({ origin, maxBatchEvents: 100, maxBatchDelayMs: 60_000, onBatch: (b) => out.push(b) });
+    const events = makeEvents(4).map((e, i) => ({ ...e, tsNs: 7_000_000_000n + BigInt(i) }));
+    events[2]!.tsNs = 6_999_999_999n; // a nanosecond before the batch's second
+    events[3]!.tsNs = 7_500_000_000n; // later again: no new batch needed
+    cutter.push(events);
+    cutter.flush();
+    expect(out.map((b) => b.count)).toEqual([2, 2]);
+    const got = out.flatMap((b) => decodeBatch(b.bytes).events);
+    expect(got.map((e) => e.tsNs)).toEqual(events.map((e) => e.tsNs));
+    expect(got.map((e) => e.seq)).toEqual(events.map((e) => e.seq));
+  });
+});
