@@ -32,6 +32,12 @@ export interface AgentOptions {
    */
   sink?: (events: ConnEventInit[]) => void;
   /**
+   * `sink` keeps nothing of the events once it returns (a publisher's push:
+   * its cutter encodes them as they come), so the in-thread pipeline reuses
+   * their objects. Default false.
+   */
+  reuseEvents?: boolean;
+  /**
    * Builds the pipeline that parses, orders and attributes (and delivers what
    * it releases its own way, e.g. encoded batches from a worker thread).
    * Default: an EventPipeline in this thread, releasing to `sink`.
@@ -106,7 +112,7 @@ export class Agent {
       this.#pipeline = opts.pipeline(ctx);
     } else {
       if (!opts.sink) throw InvalidArgumentError.format("sink", "is needed when no pipeline is given");
-      this.#pipeline = new EventPipeline({ ...ctx, sink: opts.sink });
+      this.#pipeline = new EventPipeline({ ...ctx, sink: opts.sink, reuseEvents: opts.reuseEvents ?? false });
     }
   }
 

@@ -25,6 +25,13 @@ export interface EventPipelineOptions {
   settings: PipelineSettings;
   /** Called with each released run of ordered events (a publisher's push, a batch cutter). */
   sink: (events: ConnEventInit[]) => void;
+  /**
+   * The sink keeps nothing of the events once it returns (a BatchCutter
+   * encodes them as they come): their objects are then reused for the next
+   * lines, so that a busy node's events cost no garbage. Default false: the
+   * sink owns what it is given.
+   */
+  reuseEvents?: boolean;
   /** Names network namespaces. Default: named namespaces under /run/netns, the host as the node name (closed on stop). */
   pods?: PodResolver;
   logger?: Logger;
@@ -42,6 +49,7 @@ const PROCESS_CONTEXT = new Set<number>([
 export class EventPipeline implements AgentPipeline {
   readonly #settings: ResolvedPipelineSettings;
   readonly #sink: (events: ConnEventInit[]) => void;
+  readonly #reuseEvents: boolean;
   readonly #log: Logger;
   readonly #onBegin: ((tsNs: KernelNs) => void) | undefined;
   readonly #parser: LineParser;
@@ -71,6 +79,7 @@ export class EventPipeline implements AgentPipeline {
   constructor(o: EventPipelineOptions) {
     this.#settings = resolvePipelineSettings(o.settings);
     this.#sink = o.sink;
+    this.#reuseEvents = o.reuseEvents ?? false;
     this.#log = o.logger ?? silentLogger;
     this.#onBegin = o.hooks?.onBegin;
     this.#ownPods = o.pods === undefined;
@@ -239,6 +248,10 @@ export class EventPipeline implements AgentPipeline {
     if (out.length > 0) {
       this.#s.eventsReleased += out.length;
       this.#sink(out);
+      if (this.#reuseEvents) {
+        // GAPs stay: a pending drop GAP is still looked at after its release.
+        for (let i = 0; i < out.length; i++) if (out[i]!.kind !== EventKind.EVENT_KIND_GAP) this.#parser.recycle(out[i] as ParsedEvent);
+      }
     }
   }
 

@@ -1,8 +1,11 @@
 // Parses tcptrail.bt's line grammar (probes/README.md) into connection events.
 // It sits on the hottest path of the agent (hundreds of thousands of lines a
 // second), so it finds the fields of a line in place (no split(), no
-// substring for a number), allocates one event object per line, and never
-// throws: a line it cannot read is counted and handed to onMalformed.
+// substring for a number), takes repeated strings (socket addresses, process
+// names, addresses) and processes from intern tables instead of cutting them
+// out of each line, reuses the event objects its owner hands back
+// (recycle()), and never throws: a line it cannot read is counted and handed
+// to onMalformed.
 //
 // One line can stand for several events: the probe folds what it can into
 // the line that names a socket (its opening into connect/accept, a close()
@@ -10,7 +13,8 @@
 // causes), and the parser hands those on as the events the stitcher knows,
 // each a nanosecond before the next so that their order survives reordering.
 import { TCP_ESTABLISHED, openingChain } from "./folded-states.js";
-import { EventKind, parseKernelNs, resetReasonFromKernel, type ConnEventInit, type Endpoint, type KernelNs } from "../model/mod.js";
+import { StringInterner } from "./string-interner.js";
+import { EventKind, parseKernelNs, resetReasonFromKernel, type ConnEventInit, type Endpoint, type KernelNs, type Process } from "../model/mod.js";
 
 export interface LineParserHandlers {
   /** A kernel event, with the fields the line carries (tuple only on first sighting). */
@@ -39,6 +43,9 @@ export interface ParsedEvent extends ConnEventInit {
  */
 const FIELDS = 22;
 
+/** Events handed back and not reused yet, at most: a burst must not leave a pool that never shrinks. */
+export const DEFAULT_EVENT_POOL_SIZE = 65_536;
+
 class Fields {
   text = "";
   count = 0;
@@ -46,6 +53,17 @@ class Fields {
   lineEnd = 0;
   readonly starts = new Int32Array(FIELDS);
   readonly ends = new Int32Array(FIELDS);
+  readonly socks = new StringInterner();
+  readonly words = new StringInterner();
+  readonly processes = new Map<number, Process>();
+  /** Events handed back by the parser's owner (recycle), reused before new ones are made. */
+  readonly pool: ParsedEvent[] = [];
+
+  /** An event with every field unset but these: reused from the pool when it has one. */
+  event(kind: EventKind, tsNs: KernelNs, sockHex: string, hasTuple: boolean): ParsedEvent {
+    const ev = this.pool.pop();
+    return ev === undefined ? blankEvent(kind, tsNs, sockHex, hasTuple) : resetEvent(ev, kind, tsNs, sockHex, hasTuple);
+  }
 
   /** Locate the fields of text[start, end), separated by single spaces (empty fields count, as in split). */
   scan(text: string, start: number, end: number): void {
@@ -102,6 +120,17 @@ export class LineParser {
 
   get lines(): number {
     return this.#lines;
+  }
+
+  /**
+   * Hand an event back once nothing refers to it any more (it was released
+   * and encoded): the next lines reuse it instead of making new objects. Its
+   * sub-objects (endpoints, processes) are shared, never changed, so they
+   * stay valid wherever they were copied to.
+   */
+  recycle(ev: ParsedEvent): void {
+    const pool = this.#f.pool;
+    if (pool.length < DEFAULT_EVENT_POOL_SIZE) pool.push(ev);
   }
 
   /** Parse one line (without its newline). */
@@ -229,6 +258,37 @@ export function blankEvent(kind: EventKind, tsNs: KernelNs, sockHex: string, has
   };
 }
 
+/** blankEvent(), in an event made before: every field set again, in the same order (the same hidden class). */
+function resetEvent(ev: ParsedEvent, kind: EventKind, tsNs: KernelNs, sockHex: string, hasTuple: boolean): ParsedEvent {
+  ev.seq = undefined;
+  ev.kind = kind;
+  ev.tsNs = tsNs;
+  ev.timeUs = undefined;
+  ev.sock = sockHex;
+  ev.netns = undefined;
+  ev.pod = undefined;
+  ev.family = undefined;
+  ev.local = undefined;
+  ev.remote = undefined;
+  ev.oldState = undefined;
+  ev.newState = undefined;
+  ev.resetReason = undefined;
+  ev.uid = undefined;
+  ev.process = undefined;
+  ev.owner = undefined;
+  ev.role = undefined;
+  ev.leg = undefined;
+  ev.ret = undefined;
+  ev.target = undefined;
+  ev.shutdownHow = undefined;
+  ev.fd = undefined;
+  ev.lost = undefined;
+  ev.gapReason = undefined;
+  ev.gapStartNs = undefined;
+  ev.hasTuple = hasTuple;
+  return ev;
+}
+
 /**
  * Digits of text[a, b) as a number, when they are 1 to 15 plain decimal
  * digits (below 2^53, so exact); -1 otherwise, and the caller falls back to
@@ -293,7 +353,7 @@ function sock(f: Fields, i: number): string {
     const c = text.charCodeAt(k);
     if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return "!";
   }
-  return b - a === 1 && text.charCodeAt(a) === 48 ? "" : text.slice(a, b);
+  return b - a === 1 && text.charCodeAt(a) === 48 ? "" : f.socks.intern(text, a, b);
 }
 
 function valid(ev: ParsedEvent): boolean {
@@ -366,7 +426,7 @@ function endpoint(f: Fields, ipAt: number, portAt: number): Endpoint {
     const a = f.starts[ipAt]!;
     const b = f.ends[ipAt]!;
     // IPv4 as printed needs no normalizing: the common case skips the regexes.
-    ip = isV4(f.text, a, b) ? f.text.slice(a, b) : normalizeIp(f.text.slice(a, b));
+    ip = isV4(f.text, a, b) ? f.words.intern(f.text, a, b) : normalizeIp(f.text.slice(a, b));
   }
   return { ip, port: num(f, portAt) };
 }
@@ -376,7 +436,7 @@ function endpoint(f: Fields, ipAt: number, portAt: number): Endpoint {
  * its folded opening (from the state mask) comes first, carrying the tuple.
  */
 function stateOpen(f: Fields, out: ParsedEvent[]): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, ts64(f, 1), sock(f, 2), true);
+  const ev = f.event(EventKind.EVENT_KIND_STATE_CHANGE, ts64(f, 1), sock(f, 2), true);
   ev.oldState = num(f, 3);
   ev.newState = num(f, 4);
   ev.family = family(f, 5);
@@ -388,7 +448,7 @@ function stateOpen(f: Fields, out: ParsedEvent[]): ParsedEvent {
   const born = ts64(f, 13);
   const est = ts64(f, 14);
   if (bits < 0 || born < 0n || est < 0n) return withBadNumber(ev);
-  replayOpening(out, ev, bits, ev.oldState, born, est);
+  replayOpening(f, out, ev, bits, ev.oldState, born, est);
   if (out.length > 0) {
     // The tuple belongs to the birth; the line's own transition is a later one.
     ev.hasTuple = false;
@@ -408,7 +468,7 @@ function stateOpen(f: Fields, out: ParsedEvent[]): ParsedEvent {
  * stitcher pairs a dialer with its accepted peer by their births); a time
  * missing (0) or out of order becomes a nanosecond before the next event.
  */
-function replayOpening(out: ParsedEvent[], line: ParsedEvent, bits: number, now: number, born: KernelNs, est: KernelNs): void {
+function replayOpening(f: Fields, out: ParsedEvent[], line: ParsedEvent, bits: number, now: number, born: KernelNs, est: KernelNs): void {
   const chain = openingChain(bits, now);
   const n = chain.length - 1;
   let prev = -1n;
@@ -418,7 +478,7 @@ function replayOpening(out: ParsedEvent[], line: ParsedEvent, bits: number, now:
     const noted = i === 0 ? born : chain[i + 1] === TCP_ESTABLISHED ? est : 0n;
     const at = noted > 0n && noted > prev && noted <= latest ? noted : latest;
     prev = at;
-    const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, at, line.sock, i === 0);
+    const ev = f.event(EventKind.EVENT_KIND_STATE_CHANGE, at, line.sock, i === 0);
     ev.oldState = chain[i];
     ev.newState = chain[i + 1];
     if (i === 0) {
@@ -440,7 +500,7 @@ function withBadNumber(ev: ParsedEvent): ParsedEvent {
 
 /** ->CLOSE of an announced socket, with the mask of the states it went through. */
 function stateEnd(f: Fields): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, ts64(f, 1), sock(f, 2), false);
+  const ev = f.event(EventKind.EVENT_KIND_STATE_CHANGE, ts64(f, 1), sock(f, 2), false);
   ev.oldState = num(f, 3);
   ev.newState = 7;
   return num(f, 4) < 0 ? withBadNumber(ev) : ev;
@@ -449,25 +509,25 @@ function stateEnd(f: Fields): ParsedEvent {
 /** A transition close() caused, in the closer's context: the close, then the transition. */
 function closeTransition(f: Fields, out: ParsedEvent[]): ParsedEvent {
   const ts = ts64(f, 1);
-  const close = blankEvent(EventKind.EVENT_KIND_SYSCALL_CLOSE, ts - 1n, sock(f, 2), false);
-  close.process = { pid: num(f, 6), tid: num(f, 7), comm: comm(f, 9) };
+  const close = f.event(EventKind.EVENT_KIND_SYSCALL_CLOSE, ts - 1n, sock(f, 2), false);
+  close.process = processOf(f, 6, 9);
   close.fd = num(f, 8);
   out.push(close);
-  const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, ts, close.sock, false);
+  const ev = f.event(EventKind.EVENT_KIND_STATE_CHANGE, ts, close.sock, false);
   ev.oldState = num(f, 3);
   ev.newState = num(f, 4);
   return num(f, 5) < 0 ? withBadNumber(ev) : ev;
 }
 
 function stateNext(f: Fields): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, ts64(f, 1), sock(f, 2), false);
+  const ev = f.event(EventKind.EVENT_KIND_STATE_CHANGE, ts64(f, 1), sock(f, 2), false);
   ev.oldState = num(f, 3);
   ev.newState = num(f, 4);
   return ev;
 }
 
 function resetSent(f: Fields): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_RESET_SENT, ts64(f, 1), sock(f, 2), true);
+  const ev = f.event(EventKind.EVENT_KIND_RESET_SENT, ts64(f, 1), sock(f, 2), true);
   const reason = num(f, 4);
   ev.oldState = num(f, 3);
   ev.resetReason = reason < 0 ? -1 : resetReasonFromKernel(reason);
@@ -490,39 +550,58 @@ function resetReceived(f: Fields, out: ParsedEvent[]): ParsedEvent {
   const opens = num(f, 12);
   const born = ts64(f, 13);
   const est = ts64(f, 14);
-  const rst = blankEvent(EventKind.EVENT_KIND_RESET_RECEIVED, ts - 1n, sock(f, 2), true);
+  const rst = f.event(EventKind.EVENT_KIND_RESET_RECEIVED, ts - 1n, sock(f, 2), true);
   rst.family = family(f, 3);
   rst.local = endpoint(f, 4, 5);
   rst.remote = endpoint(f, 6, 7);
   rst.netns = num(f, 8);
   const uid = num(f, 9);
-  const ev = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, ts, rst.sock, false);
+  const ev = f.event(EventKind.EVENT_KIND_STATE_CHANGE, ts, rst.sock, false);
   ev.oldState = from;
   ev.newState = 7;
   if (from < 0 || bits < 0 || uid < 0 || born < 0n || est < 0n || (opens !== 0 && opens !== 1)) return withBadNumber(ev);
   if (opens === 1) {
-    const tuple = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, rst.tsNs, rst.sock, true);
+    const tuple = f.event(EventKind.EVENT_KIND_STATE_CHANGE, rst.tsNs, rst.sock, true);
     tuple.family = rst.family;
     tuple.local = rst.local;
     tuple.remote = rst.remote;
     tuple.netns = rst.netns;
     tuple.uid = uid;
     // Replayed from the reset's instant: the births end a nanosecond before it.
-    replayOpening(out, tuple, bits, from, born, est);
+    replayOpening(f, out, tuple, bits, from, born, est);
+    f.pool.push(tuple); // only carried the tuple: nothing refers to it
   }
   out.push(rst);
   return ev;
 }
 
 function retransmit(f: Fields): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_RETRANSMIT, ts64(f, 1), sock(f, 2), false);
+  const ev = f.event(EventKind.EVENT_KIND_RETRANSMIT, ts64(f, 1), sock(f, 2), false);
   ev.oldState = num(f, 3);
   return ev;
 }
 
 /** comm is everything from field `from` on (it may contain spaces). */
 function comm(f: Fields, from: number): string {
-  return f.text.slice(f.starts[from], f.lineEnd);
+  return f.words.intern(f.text, f.starts[from]!, f.lineEnd);
+}
+
+/**
+ * The process of a syscall line, the same object for the same thread while
+ * its pid and name stay: processes are shared by every event (and socket
+ * owner) that names them, never changed.
+ */
+function processOf(f: Fields, pidAt: number, commAt: number): Process {
+  const pid = num(f, pidAt);
+  const tid = num(f, pidAt + 1);
+  const name = comm(f, commAt);
+  const known = f.processes.get(tid);
+  if (known !== undefined && known.pid === pid && known.comm === name) return known;
+  const p: Process = { pid, tid, comm: name };
+  // Bounded like the interners: threads come and go.
+  if (f.processes.size >= DEFAULT_EVENT_POOL_SIZE) f.processes.clear();
+  f.processes.set(tid, p);
+  return p;
 }
 
 /**
@@ -537,20 +616,21 @@ function announce(f: Fields, out: ParsedEvent[], line: ParsedEvent, stateAt: num
   if (state < 0 || bits < 0 || born < 0n || est < 0n) return false;
   if (bits === 0) return true;
   const at = stateAt + 4;
-  const tuple = blankEvent(EventKind.EVENT_KIND_STATE_CHANGE, line.tsNs, line.sock, true);
+  const tuple = f.event(EventKind.EVENT_KIND_STATE_CHANGE, line.tsNs, line.sock, true);
   tuple.family = family(f, at);
   tuple.local = endpoint(f, at + 1, at + 2);
   tuple.remote = endpoint(f, at + 3, at + 4);
   tuple.netns = num(f, at + 5);
   tuple.uid = num(f, at + 6);
-  if (!valid(tuple)) return false;
-  replayOpening(out, tuple, bits, state, born, est);
-  return true;
+  const ok = valid(tuple);
+  if (ok) replayOpening(f, out, tuple, bits, state, born, est);
+  f.pool.push(tuple); // only carried the tuple: nothing refers to it
+  return ok;
 }
 
 function connect(f: Fields, out: ParsedEvent[]): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_SYSCALL_CONNECT, ts64(f, 1), sock(f, 2), false);
-  ev.process = { pid: num(f, 3), tid: num(f, 4), comm: comm(f, 21) };
+  const ev = f.event(EventKind.EVENT_KIND_SYSCALL_CONNECT, ts64(f, 1), sock(f, 2), false);
+  ev.process = processOf(f, 3, 21);
   ev.ret = int(f, 5);
   ev.fd = num(f, 6);
   ev.family = family(f, 7);
@@ -564,8 +644,8 @@ function accept(f: Fields, out: ParsedEvent[]): ParsedEvent {
 }
 
 function simpleSyscall(f: Fields, kind: EventKind, commAt: number): ParsedEvent {
-  const ev = blankEvent(kind, ts64(f, 1), sock(f, 2), false);
-  ev.process = { pid: num(f, 3), tid: num(f, 4), comm: comm(f, commAt) };
+  const ev = f.event(kind, ts64(f, 1), sock(f, 2), false);
+  ev.process = processOf(f, 3, commAt);
   ev.fd = num(f, 5);
   return ev;
 }
@@ -577,8 +657,8 @@ function shutdown(f: Fields): ParsedEvent {
 }
 
 function originalDst(f: Fields): ParsedEvent {
-  const ev = blankEvent(EventKind.EVENT_KIND_SYSCALL_ORIGINAL_DST, ts64(f, 1), sock(f, 2), false);
-  ev.process = { pid: num(f, 3), tid: num(f, 4), comm: comm(f, 9) };
+  const ev = f.event(EventKind.EVENT_KIND_SYSCALL_ORIGINAL_DST, ts64(f, 1), sock(f, 2), false);
+  ev.process = processOf(f, 3, 9);
   ev.fd = num(f, 5);
   ev.family = family(f, 6);
   ev.target = endpoint(f, 7, 8);

@@ -112,7 +112,7 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
       logger: log,
       ...(o.metrics ? { metrics: o.metrics } : {}),
       ...(inThread
-        ? { sink: (events) => publisher.push(events) }
+        ? { sink: (events) => publisher.push(events), reuseEvents: true }
         : { pipeline: workerPipeline({ batching: publisher.batching, onBatch: (batch) => publisher.pushBatch(batch) }) }),
     });
     await agent.start();

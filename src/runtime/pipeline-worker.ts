@@ -5,6 +5,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { pino } from "pino";
 import { EventPipeline, type PipelineStats } from "../agent/mod.js";
+import { createPodResolver } from "../agent/cri/mod.js";
 import { BatchCutter, type EncodedBatch } from "../transport/mod.js";
 import { isToWorker, transferable, type FromWorker, type PipelineWorkerData } from "./pipeline-protocol.js";
 
@@ -26,9 +27,14 @@ const cutter = new BatchCutter({
     post({ type: "batch", batch: { ...batch, bytes: view } }, [buffer]);
   },
 });
+// Built here, in the thread that resolves: its background resyncs (CRI calls) run on this thread's loop.
+const pods = data.pods ? createPodResolver(data.pods, data.settings.node, logger) : undefined;
 const pipeline = new EventPipeline({
   settings: data.settings,
+  ...(pods ? { pods } : {}),
   sink: (events) => cutter.push(events),
+  // The cutter encodes each event as it is pushed and keeps none.
+  reuseEvents: true,
   logger,
   hooks: { onBegin: (tsNs) => post({ type: "begin", tsNs }) },
 });
@@ -78,6 +84,7 @@ port.on("message", (m: unknown) => {
     case "stop": {
       clearInterval(progressTimer);
       pipeline.stopSync();
+      pods?.close?.();
       cutter.flush();
       cutter.stop();
       post({ type: "stopped", stats: pipeline.stats(), consumedBytes });
