@@ -11,6 +11,7 @@ import type { Logger } from "../log/logger.js";
 import type { TcptrailMetrics } from "../metrics/mod.js";
 import { preflight } from "../probes/mod.js";
 import { workerPipeline } from "./worker-pipeline.js";
+import { choosePodResolver, createPodResolver, type PodResolverChoice } from "../agent/cri/mod.js";
 import {
   EventPublisher,
   connectNats,
@@ -36,12 +37,19 @@ export interface AgentServiceOptions {
    * custom `pods` resolver cannot cross to a worker thread: with one, the
    * agent's pipeline runs in this thread.
    */
-  agent?: Omit<AgentOptions, "sink" | "node" | "logger" | "metrics" | "pipeline">;
+  agent?: AgentServiceSettings;
   /** Where the agent's per-event work runs. Default "worker" (unless agent.pods is given). */
   pipeline?: "worker" | "in-thread";
   /** Publisher settings (batch size and delay, queue bound…). */
   publisher?: Partial<Omit<EventPublisherOptions, "js" | "node" | "bootId" | "agentStartUs" | "onDrop" | "logger">>;
 }
+
+/**
+ * The agent's settings as the service takes them: the Agent's own, and which
+ * pod resolver to use (`--pod-resolver`, `--cri-socket`), decided at start.
+ * An explicit `pods` resolver wins over the choice.
+ */
+export type AgentServiceSettings = Omit<AgentOptions, "sink" | "node" | "logger" | "metrics" | "pipeline"> & { podResolver?: PodResolverChoice };
 
 export interface AgentService {
   node: string;
@@ -104,18 +112,29 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
       logger: log,
       onDrop: (count, first, last) => agent.reportDropped(count, first, last),
     });
-    const inThread = o.pipeline === "in-thread" || o.agent?.pods !== undefined;
+    const { podResolver, ...agentOptions } = o.agent ?? {};
+    const inThread = o.pipeline === "in-thread" || agentOptions.pods !== undefined;
+    // A socket that answers now is the one used; one that stops answering later
+    // only delays names (the resolver keeps what it knew and logs the outage).
+    const pods = agentOptions.pods === undefined ? await choosePodResolver(podResolver, { logger: log }) : undefined;
+    const ownPods = inThread && pods ? createPodResolver(pods, node, log) : undefined;
     const agent: Agent = new Agent({
-      ...o.agent,
+      ...agentOptions,
+      ...(ownPods ? { pods: ownPods } : {}),
       exclude: ownSockets(o.agent?.exclude, o.natsUrl),
       node,
       logger: log,
       ...(o.metrics ? { metrics: o.metrics } : {}),
       ...(inThread
         ? { sink: (events) => publisher.push(events), reuseEvents: true }
-        : { pipeline: workerPipeline({ batching: publisher.batching, onBatch: (batch) => publisher.pushBatch(batch) }) }),
+        : { pipeline: workerPipeline({ batching: publisher.batching, onBatch: (batch) => publisher.pushBatch(batch), ...(pods ? { pods } : {}) }) }),
     });
-    await agent.start();
+    try {
+      await agent.start();
+    } catch (err) {
+      ownPods?.close?.();
+      throw err;
+    }
 
     // Publisher counters reach Prometheus once a second, off the event path.
     let reported = { published: 0, dropped: 0 };
@@ -134,6 +153,7 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
       async stop() {
         clearInterval(timer);
         await agent.stop();
+        ownPods?.close?.();
         const s = await publisher.close(5000);
         log.info({ agent: agent.stats(), publisher: s }, "agent stopped");
         await nc.drain().catch(() => nc.close());

@@ -3,6 +3,7 @@
 // parses, orders, attributes and encodes. Big payloads cross by transfer,
 // never by copy: raw stdout chunks one way, encoded batches the other.
 import type { PipelineSettings, PipelineStats } from "../agent/mod.js";
+import type { PodResolverSpec } from "../agent/cri/mod.js";
 import type { KernelNs } from "../model/mod.js";
 import type { EncodedBatch, BatchOrigin } from "../transport/mod.js";
 
@@ -12,6 +13,8 @@ export interface PipelineWorkerData {
   batching: { origin: BatchOrigin; maxBatchEvents: number; maxBatchDelayMs: number };
   /** The main thread's log level: the worker forwards only what would be logged. */
   logLevel: string;
+  /** Which pod resolver the worker builds (a resolver cannot cross threads, its description can). Default: named namespaces under /run/netns. */
+  pods?: PodResolverSpec;
 }
 
 export type ToWorker =

@@ -14,6 +14,7 @@ import {
   type PipelineHooks,
   type PipelineStats,
 } from "../agent/mod.js";
+import type { PodResolverSpec } from "../agent/cri/mod.js";
 import { InvalidArgumentError } from "../errors/mod.js";
 import type { Logger } from "../log/logger.js";
 import type { KernelNs } from "../model/mod.js";
@@ -44,6 +45,8 @@ export interface WorkerPipelineOptions {
   maxPendingBytes?: number;
   /** The worker's young generation in MB. Default DEFAULT_WORKER_YOUNG_GENERATION_MB (64). */
   youngGenerationMb?: number;
+  /** The pod resolver the worker builds for itself (choosePodResolver's answer). Default: named namespaces under /run/netns. */
+  pods?: PodResolverSpec;
 }
 
 /** An Agent `pipeline` option: the pipeline runs in a worker and delivers encoded batches to `onBatch`. */
@@ -67,13 +70,13 @@ export class WorkerPipeline implements AgentPipeline {
   #gone = false;
 
   constructor(ctx: PipelineContext, o: WorkerPipelineOptions) {
-    if (ctx.pods) throw InvalidArgumentError.format("pods", "cannot cross to a worker thread: give a custom PodResolver to the in-thread pipeline");
+    if (ctx.pods) throw InvalidArgumentError.format("pods", "cannot cross to a worker thread: give a custom PodResolver to the in-thread pipeline, or a PodResolverSpec to workerPipeline");
     resolvePipelineSettings(ctx.settings); // fails here, not in the worker
     this.#hooks = ctx.hooks;
     this.#log = ctx.logger;
     this.#onBatch = o.onBatch;
     this.#maxPending = o.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
-    const data: PipelineWorkerData = { settings: ctx.settings, batching: o.batching, logLevel: ctx.logger.level };
+    const data: PipelineWorkerData = { settings: ctx.settings, batching: o.batching, logLevel: ctx.logger.level, ...(o.pods ? { pods: o.pods } : {}) };
     this.#worker = startModuleWorker(import.meta.url, "pipeline-worker", {
       workerData: data,
       resourceLimits: { maxYoungGenerationSizeMb: o.youngGenerationMb ?? DEFAULT_WORKER_YOUNG_GENERATION_MB },
