@@ -10,13 +10,12 @@
 // reads bpftrace (the kernel then drops events), delayed /metrics by seconds
 // and kept SIGINT waiting. The main thread now only supervises.
 import { Gauge } from "prom-client";
-import type { AgentOptions } from "../agent/mod.js";
 import type { Logger } from "../log/logger.js";
 import { createMetrics, startMetricsServer } from "../metrics/mod.js";
 import { DEFAULT_API_HOST, DEFAULT_API_PORT, checkListen } from "../query/server/mod.js";
 import type { RetentionPolicy } from "../store/mod.js";
 import { startEmbeddedNats, type EmbeddedNatsOptions, type StreamLimitsOverrides } from "../transport/mod.js";
-import { startAgentService } from "./agent-service.js";
+import { startAgentService, type AgentServiceSettings } from "./agent-service.js";
 import { startConsumerSide, type ConsumerSideConsumerOptions, type ConsumerSideSettings } from "./consumer-side.js";
 import { ConsumerThread } from "./consumer-thread.js";
 import type { ConsumerWorkerError } from "./errors.js";
@@ -32,7 +31,8 @@ export interface MainJobOptions {
   natsUrl?: string;
   embeddedNats?: EmbeddedNatsOptions;
   node?: string;
-  agent?: Omit<AgentOptions, "sink" | "node" | "logger" | "metrics">;
+  /** The agent's settings, its pod resolver choice included. */
+  agent?: AgentServiceSettings;
   /** Serve Prometheus metrics on 127.0.0.1:<port>; undefined: none. */
   metricsPort?: number | undefined;
   /** Query API port. Default DEFAULT_API_PORT (7070); 0 picks a free port. */

@@ -1,7 +1,7 @@
 // `tcptrail agent`: only the node agent, publishing to an existing NATS. The
 // agent, metrics and runtime are imported in the action, so other commands
 // never load them.
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import type { AgentServiceOptions } from "../../runtime/mod.js";
 import type { StreamLimitsOverrides } from "../../transport/mod.js";
 import { natsFlag } from "../flags.js";
@@ -19,6 +19,8 @@ export interface AgentCliOptions {
   metricsPort: number;
   metrics: boolean;
   traceSelf?: boolean;
+  podResolver: "auto" | "netns" | "cri";
+  criSocket?: string;
 }
 
 export function addAgentOptions(cmd: Command): Command {
@@ -32,7 +34,14 @@ export function addAgentOptions(cmd: Command): Command {
     .option("--events-max-age-hours <h>", "events stream retention: drop events older than this", intOption(1, 24 * 365), 24)
     .option("--events-max-mib <n>", "events stream retention: total size bound in MiB", intOption(1, 1 << 20), 1024)
     .option("--no-metrics", "do not serve /metrics")
-    .option("--trace-self", "also trace tcptrail's own connections (its NATS, API and metrics traffic, CLI calls)");
+    .option("--trace-self", "also trace tcptrail's own connections (its NATS, API and metrics traffic, CLI calls)")
+    .addOption(
+      // Literals here, not imported: --help must not load the resolver (and gRPC).
+      new Option("--pod-resolver <how>", "how pods are named: cri asks the container runtime (namespace/pod), netns names the namespaces under /run/netns, auto uses CRI when a socket answers")
+        .choices(["auto", "netns", "cri"])
+        .default("auto"),
+    )
+    .option("--cri-socket <path>", "the container runtime's CRI socket (default: /run/containerd/containerd.sock, then /var/run/crio/crio.sock)");
 }
 
 /** The agent's settings from the command line; unset flags leave the agent's own defaults (which depend on the bpftrace found). */
@@ -43,6 +52,7 @@ export function agentSettings(opts: Omit<AgentCliOptions, "nats">): NonNullable<
     reorderWindowMs: opts.reorderWindowMs,
     mesh: { sidecarUid: opts.sidecarUid },
     ...(opts.traceSelf ? { exclude: false as const } : {}),
+    podResolver: { mode: opts.podResolver, ...(opts.criSocket ? { criSocket: opts.criSocket } : {}) },
   };
 }
 
