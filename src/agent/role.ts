@@ -14,11 +14,21 @@ export interface MeshRoleOptions {
 }
 
 export interface MeshRole {
-  role: Role;
-  leg: SidecarLeg;
+  readonly role: Role;
+  readonly leg: SidecarLeg;
 }
 
 const TCP_LISTEN = 10;
+
+// Every socket of a role shares one frozen answer: classify runs for each
+// socket (and again as its tuple completes) on the agent's hot path.
+const role = (r: Role, leg: SidecarLeg): MeshRole => Object.freeze({ role: r, leg });
+const OUTBOUND_LISTENER = role(Role.ROLE_SIDECAR, SidecarLeg.SIDECAR_LEG_OUTBOUND_LISTENER);
+const INBOUND_LISTENER = role(Role.ROLE_SIDECAR, SidecarLeg.SIDECAR_LEG_INBOUND_LISTENER);
+const INBOUND_PASSTHROUGH = role(Role.ROLE_SIDECAR, SidecarLeg.SIDECAR_LEG_INBOUND_PASSTHROUGH);
+const SIDECAR_OTHER = role(Role.ROLE_SIDECAR, SidecarLeg.SIDECAR_LEG_OTHER);
+const SIDECAR_UPSTREAM = role(Role.ROLE_SIDECAR, SidecarLeg.SIDECAR_LEG_UPSTREAM);
+const APP = role(Role.ROLE_APP, SidecarLeg.SIDECAR_LEG_UNSPECIFIED);
 
 export class MeshRoleClassifier {
   readonly sidecarUid: number;
@@ -38,15 +48,14 @@ export class MeshRoleClassifier {
     // The redirect listeners and the passthrough source are the sidecar's by
     // construction, whatever UID it was (mis)configured to run as.
     if (state !== TCP_LISTEN) {
-      if (port === this.outboundPort) return { role: Role.ROLE_SIDECAR, leg: SidecarLeg.SIDECAR_LEG_OUTBOUND_LISTENER };
-      if (port === this.inboundPort) return { role: Role.ROLE_SIDECAR, leg: SidecarLeg.SIDECAR_LEG_INBOUND_LISTENER };
+      if (port === this.outboundPort) return OUTBOUND_LISTENER;
+      if (port === this.inboundPort) return INBOUND_LISTENER;
     }
-    if (local?.ip === this.passthroughIp) return { role: Role.ROLE_SIDECAR, leg: SidecarLeg.SIDECAR_LEG_INBOUND_PASSTHROUGH };
+    if (local?.ip === this.passthroughIp) return INBOUND_PASSTHROUGH;
     if (uid === this.sidecarUid) {
       // A dialed socket has an ephemeral local port; listeners and accepted admin sockets are "other".
-      const leg = state === TCP_LISTEN || state === 0 ? SidecarLeg.SIDECAR_LEG_OTHER : SidecarLeg.SIDECAR_LEG_UPSTREAM;
-      return { role: Role.ROLE_SIDECAR, leg };
+      return state === TCP_LISTEN || state === 0 ? SIDECAR_OTHER : SIDECAR_UPSTREAM;
     }
-    return { role: Role.ROLE_APP, leg: SidecarLeg.SIDECAR_LEG_UNSPECIFIED };
+    return APP;
   }
 }

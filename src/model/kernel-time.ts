@@ -55,8 +55,17 @@ export function nsSpan(ns: number): bigint {
   return BigInt(Math.round(ns));
 }
 
-/** Whole µs since boot: exact in a double for 285 years of uptime, so wall-clock maths stays in numbers. */
+/**
+ * Whole µs since boot: exact in a double for 285 years of uptime, so wall-clock
+ * maths stays in numbers. Below 2^53 ns (104 days) the division is done in
+ * doubles, exactly (x - x % 1000 is a multiple of 1000 a double holds), without
+ * the BigInt a bigint division makes: the agent asks once per event.
+ */
 export function kernelUs(ns: KernelNs): number {
+  if (ns >= 0n && ns <= MAX_SAFE) {
+    const x = Number(ns);
+    return (x - (x % 1000)) / 1000;
+  }
   return Number(ns / NS_PER_US);
 }
 

@@ -21,17 +21,29 @@ export function hasState(bits: number, state: number): boolean {
  * the one it was born from; [] when the mask shows no birth (a listener, or a
  * socket that was open before the probe started: nothing was folded). The
  * middle is ESTABLISHED when the mask has it: what else lay between is not
- * recoverable and no attribution reads it.
+ * recoverable and no attribution reads it. The arrays are shared and frozen:
+ * a few dozen distinct chains cover every socket.
  */
-export function openingChain(bits: number, now: number): number[] {
-  let chain: number[];
-  if (hasState(bits, TCP_SYN_SENT)) chain = [TCP_CLOSE, TCP_SYN_SENT];
-  else if (hasState(bits, TCP_SYN_RECV)) chain = [TCP_LISTEN, TCP_SYN_RECV];
-  else return [];
-  const born = chain[1]!;
-  if (now !== born) {
-    if (now !== TCP_ESTABLISHED && hasState(bits, TCP_ESTABLISHED)) chain.push(TCP_ESTABLISHED);
-    chain.push(now);
+export function openingChain(bits: number, now: number): readonly number[] {
+  let born: number;
+  if (hasState(bits, TCP_SYN_SENT)) born = TCP_SYN_SENT;
+  else if (hasState(bits, TCP_SYN_RECV)) born = TCP_SYN_RECV;
+  else return NO_CHAIN;
+  const viaEst = now !== born && now !== TCP_ESTABLISHED && hasState(bits, TCP_ESTABLISHED);
+  const key = now * 4 + (born === TCP_SYN_SENT ? 0 : 2) + (viaEst ? 1 : 0);
+  let chain = chains.get(key);
+  if (chain === undefined) {
+    const c = born === TCP_SYN_SENT ? [TCP_CLOSE, TCP_SYN_SENT] : [TCP_LISTEN, TCP_SYN_RECV];
+    if (now !== born) {
+      if (viaEst) c.push(TCP_ESTABLISHED);
+      c.push(now);
+    }
+    chain = Object.freeze(c);
+    // Bounded: `now` comes from the line, and a hostile one could name any number.
+    if (chains.size < 1024) chains.set(key, chain);
   }
   return chain;
 }
+
+const NO_CHAIN: readonly number[] = Object.freeze([]);
+const chains = new Map<number, readonly number[]>();

@@ -36,7 +36,9 @@ export class WireWriter {
 
   /** A field's key: its number and wire type (0 varint, 2 length-delimited). */
   tag(field: number, wireType: number): void {
-    this.uint32((field << 3) | wireType);
+    const key = (field << 3) | wireType;
+    if (key < 128 && this.#pos < this.#buf.length) this.#buf[this.#pos++] = key;
+    else this.uint32(key);
   }
 
   uint32(value: number): void {
@@ -101,25 +103,28 @@ export class WireWriter {
   /** A string field's value: its UTF-8 length, then the bytes. */
   string(value: string): void {
     const n = value.length;
-    // The length prefix comes first; ASCII (nearly every comm, pod, address) needs no measuring pass.
     this.#reserve(n * 3 + 5);
-    let ascii = true;
-    for (let i = 0; i < n; i++) {
-      if (value.charCodeAt(i) >= 128) {
-        ascii = false;
-        break;
+    const buf = this.#buf;
+    if (n < 128) {
+      // One pass for ASCII (nearly every comm, pod, address): the length is n,
+      // one byte; the first other character sends it to the general path.
+      const start = this.#pos;
+      let pos = start + 1;
+      for (let i = 0; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 128) return this.#utf8(value);
+        buf[pos++] = c;
       }
-    }
-    if (!ascii) {
-      this.uint32(utf8.length(value));
-      this.#pos += utf8.write(value, this.#buf, this.#pos);
+      buf[start] = n;
+      this.#pos = pos;
       return;
     }
-    this.uint32(n);
-    const buf = this.#buf;
-    let pos = this.#pos;
-    for (let i = 0; i < n; i++) buf[pos++] = value.charCodeAt(i);
-    this.#pos = pos;
+    this.#utf8(value);
+  }
+
+  #utf8(value: string): void {
+    this.uint32(utf8.length(value));
+    this.#pos += utf8.write(value, this.#buf, this.#pos);
   }
 
   /**
