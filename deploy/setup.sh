@@ -13,7 +13,9 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 # 1. System packages. python3, make and g++ build better-sqlite3 when no prebuilt binary can be fetched.
-packages=(bpftrace nats-server haproxy iptables tcpdump iproute2 procps curl python3 make g++ ca-certificates)
+# containerd (with its CRI plugin), runc, containernetworking-plugins and gcc: the CRI pod resolver's
+# tests run a private containerd with a pause image built here (test/agent/cri).
+packages=(bpftrace nats-server haproxy iptables tcpdump iproute2 procps curl python3 make g++ ca-certificates containerd runc containernetworking-plugins gcc)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -28,6 +30,12 @@ fi
 # starts its own nats-server and the lab its own HAProxy instances.
 if command -v systemctl >/dev/null && systemctl is-active --quiet nats-server 2>/dev/null; then
   systemctl disable --now nats-server >/dev/null 2>&1 || true
+fi
+# A containerd this script installed is for the tests, which start their own: left running, it
+# would answer on /run/containerd/containerd.sock and `--pod-resolver auto` would ask it, not
+# /run/netns, for pod names. One that was installed before is the node's runtime: left alone.
+if [[ " ${missing[*]} " == *" containerd "* ]] && command -v systemctl >/dev/null && systemctl is-active --quiet containerd 2>/dev/null; then
+  systemctl disable --now containerd >/dev/null 2>&1 || true
 fi
 
 # 2. Node.js 20 or newer.
