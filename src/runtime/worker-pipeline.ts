@@ -30,15 +30,13 @@ import { isFromWorker, transferable, type FromWorker, type PipelineWorkerData, t
  */
 export const DEFAULT_MAX_PENDING_BYTES = 32 * 1024 * 1024;
 /**
- * The worker's young generation: what lives through the reorder window
- * (100 ms, tens of thousands of events on a busy node: their kernel times,
- * owner records, new sockets) must be a small share of what a scavenge finds,
- * or each scavenge copies it and promotes it. Measured on the replay bench
- * (2M events, 2 cores): the worker thread spent 5.9-6.4 s of CPU at 16 and
- * 64 MB, 3.9-5.0 s at 128 MB, no less at 256. It is an upper bound: a quiet
- * node's worker never grows it.
+ * The worker's young generation: events live through the reorder window
+ * (100 ms, tens of thousands of them on a busy node); a nursery that holds
+ * them lets most die young instead of being promoted and collected again.
+ * (Now that events are reused, 128 MB was tried: alternating runs on the
+ * replay bench showed no difference beyond the machine's noise.)
  */
-export const DEFAULT_WORKER_YOUNG_GENERATION_MB = 128;
+export const DEFAULT_WORKER_YOUNG_GENERATION_MB = 64;
 
 export interface WorkerPipelineOptions {
   /** How to cut and encode: the publisher's settings (EventPublisher.batching). */
