@@ -324,9 +324,23 @@ function num(f: Fields, i: number): number {
   const b = f.ends[i]!;
   const v = shortDecimal(f.text, a, b);
   if (v >= 0) return v;
-  if (b === a || b - a > 20) return -1;
-  const n = Number(f.text.slice(a, b));
-  return Number.isInteger(n) && n >= 0 ? n : -1;
+  return longDecimal(f.text, a, b);
+}
+
+/**
+ * 16-20 plain decimal digits, -1 otherwise: the probe prints only digits, so
+ * "1e3", "0x1", "+1", "1.0" or "-0" are not numbers (Number() read them), and
+ * a value past 2^53 would be rounded, so it is malformed rather than wrong
+ * (found by fuzzing).
+ */
+function longDecimal(text: string, a: number, b: number): number {
+  if (b - a < 16 || b - a > 20) return -1;
+  for (let i = a; i < b; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+  }
+  const n = Number(text.slice(a, b));
+  return n <= Number.MAX_SAFE_INTEGER ? n : -1;
 }
 
 /** Signed decimal (syscall return values), NaN when malformed. */
@@ -338,8 +352,8 @@ function int(f: Fields, i: number): number {
   const neg = f.text.charCodeAt(a) === 45; // "-"
   const v = shortDecimal(f.text, neg ? a + 1 : a, b);
   if (v >= 0) return neg ? -v : v;
-  const n = Number(f.text.slice(a, b));
-  return Number.isInteger(n) ? n : NaN;
+  const long = longDecimal(f.text, neg ? a + 1 : a, b);
+  return long >= 0 ? (neg ? -long : long) : NaN;
 }
 
 /** Socket address: 1-16 lowercase hex digits; "0" (no socket) is ""; "!" (malformed) otherwise. */

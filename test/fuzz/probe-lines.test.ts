@@ -273,16 +273,14 @@ describe("probe line parser under fuzzing", () => {
 // is not a plain decimal but that Number() reads ("0x1f", "1e3", "+7", "1.0",
 // "-0", "0b1") is taken as that number, and one past 2^53 is taken rounded
 // (a netns of 99999999999999999999 becomes 1e20). The README's grammar has
-// unsigned decimals; such a line should be counted malformed. The parser is
-// being rewritten for speed in parallel (another engineer owns that file),
-// so these are marked .fails until the fix lands there: remove .fails then.
-describe("numbers the grammar does not allow (known parser defect)", () => {
+// unsigned decimals; such a line is counted malformed.
+describe("numbers the grammar does not allow", () => {
   const notPlainDecimal = fc.oneof(
     fc.constantFrom("0x1f", "1e3", "+7", "1.0", "-0", "0b1", "0o7", "1.", ".5e1"),
     fc.bigInt({ min: 2n ** 53n + 1n, max: 10n ** 20n - 1n }).map(String),
   );
 
-  test.fails("a numeric field that is not a plain, exact decimal makes the line malformed", () => {
+  test("a numeric field that is not a plain, exact decimal makes the line malformed", () => {
     const r = new Recorder();
     const line = fc
       .tuple(grammarLine, notPlainDecimal)
@@ -302,8 +300,8 @@ describe("numbers the grammar does not allow (known parser defect)", () => {
     );
   });
 
-  // The shrunk counterexamples, for whoever fixes num().
-  test.fails.each([
+  // The shrunk counterexamples fuzzing found.
+  test.each([
     ["S 1000 ffff1 0x1 1e0"],
     ["S 1000 ffff1 +1 1.0"],
     ["K 1000 ffff1 -0"],

@@ -81,10 +81,13 @@ describe("LineParser.parseRange", () => {
     expect(byChunk.events.at(-1)?.process?.comm).toBe("Web Content");
   });
 
-  test("numbers read in place follow the same rules as Number() on the field", () => {
+  test("numbers read in place are plain decimals only, exact or malformed", () => {
     const { events, other, parser } = collect();
-    // Not plain digits, yet integers to Number(): accepted as before; 16+ digits take the slow path.
-    parser.parse("O 602257263783 ffff888105959bc0 7 2 4 10.0.0.1 0x50 10.0.0.2 1e3 4026531833 0000000000000001337 0 0 0");
+    // Not plain digits, though integers to Number(): malformed (the probe prints digits only).
+    parser.parse("O 602257263783 ffff888105959bc0 7 2 4 10.0.0.1 0x50 10.0.0.2 1e3 4026531833 1337 0 0 0");
+    // 16+ digits take the slow path: exact below 2^53, malformed beyond.
+    parser.parse("O 602257263783 ffff888105959bc0 7 2 4 10.0.0.1 80 10.0.0.2 1000 4026531833 0000000000000001337 0 0 0");
+    parser.parse("O 602257263783 ffff888105959bc0 7 2 4 10.0.0.1 80 10.0.0.2 1000 99999999999999999999 1337 0 0 0");
     parser.parse("C 602257418693 ffff888105959bc0 7520 7521 -0 4 4 10.88.0.3 8080 7 0 0 0 4 0.0.0.0 0 10.88.0.3 0 1 0 curl");
     parser.parse("C 602257418694 ffff888105959bc0 7520 7521 -1.5 4 4 10.88.0.3 8080 7 0 0 0 4 0.0.0.0 0 10.88.0.3 0 1 0 curl");
     parser.parse("O 602257263783 ffff888105959bc0 7 2 4 1.2.3.4.5 1 10.0.0.2 1 1 0 0 0 0");
@@ -92,6 +95,6 @@ describe("LineParser.parseRange", () => {
       [80, 1000, 1337, undefined],
       [undefined, undefined, undefined, -0],
     ]);
-    expect(other.map((o) => (o as string[])[0])).toEqual(["malformed", "malformed"]);
+    expect(other.map((o) => (o as string[])[0])).toEqual(["malformed", "malformed", "malformed", "malformed"]);
   });
 });
