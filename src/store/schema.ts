@@ -122,6 +122,77 @@ const migrations: readonly string[] = [
     value TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 3: compact storage (issue 9). Raw events are kept one row per received
+  // batch, in a ring bounded on its own, instead of one indexed row per event
+  // (~350 B each); traces live in compressed blocks of thousands, found by a
+  // key index and per-block summaries, instead of a row per trace, hop and
+  // socket (~1.3 KB). Stored traces move to the hot table and are sealed into
+  // blocks like new ones; stored raw events are dropped (the JetStream events
+  // stream holds them).
+  `
+  -- Raw events: one row per batch the consumer received (the transport's
+  -- EventBatch encoding, kernel times as offsets from the batch base). The
+  -- replay after a restart and the live timelines read these.
+  CREATE TABLE event_batches (
+    id        INTEGER PRIMARY KEY,
+    stream_id INTEGER NOT NULL,
+    first_seq INTEGER NOT NULL,
+    last_seq  INTEGER NOT NULL,
+    first_us  INTEGER NOT NULL,
+    last_us   INTEGER NOT NULL,
+    -- Kernel ns of the first and last event: exact as 64-bit integers.
+    first_ns  INTEGER NOT NULL,
+    last_ns   INTEGER NOT NULL,
+    count     INTEGER NOT NULL,
+    body      BLOB    NOT NULL,
+    UNIQUE (stream_id, first_seq)
+  );
+  CREATE INDEX event_batches_last_us ON event_batches (last_us);
+  CREATE INDEX event_batches_ns      ON event_batches (stream_id, last_ns);
+  DROP TABLE events;
+  DROP TABLE sockets;
+
+  -- Traces written since the last seal: plain protobuf, one row each, so a
+  -- trace is queryable as soon as putTraces returns.
+  CREATE TABLE hot_traces (
+    trace_id TEXT    PRIMARY KEY,
+    start_us INTEGER NOT NULL,
+    end_us   INTEGER NOT NULL,
+    last_us  INTEGER NOT NULL,
+    body     BLOB    NOT NULL
+  ) WITHOUT ROWID;
+  INSERT INTO hot_traces (trace_id, start_us, end_us, last_us, body)
+    SELECT trace_id, start_us, end_us, last_us, body FROM traces;
+  DROP TABLE hops;
+  DROP TABLE traces;
+
+  -- Sealed traces: a compressed block of many, with what lets a query skip
+  -- the block without decompressing it.
+  CREATE TABLE trace_blocks (
+    id           INTEGER PRIMARY KEY,
+    count        INTEGER NOT NULL,
+    min_start_us INTEGER NOT NULL,
+    max_start_us INTEGER NOT NULL,
+    min_last_us  INTEGER NOT NULL,
+    max_last_us  INTEGER NOT NULL,
+    -- Bit i set: some trace in the block has outcome i / reset origin role i.
+    outcomes     INTEGER NOT NULL,
+    roles        INTEGER NOT NULL,
+    -- A Bloom filter over the block's pods, addresses, ports and socket ids.
+    filter       BLOB    NOT NULL,
+    body         BLOB    NOT NULL
+  );
+  CREATE INDEX trace_blocks_start ON trace_blocks (max_start_us);
+  CREATE INDEX trace_blocks_last  ON trace_blocks (max_last_us);
+
+  -- Which block holds a trace: a 48-bit hash of its id (collisions only cost
+  -- a block decoded in vain).
+  CREATE TABLE trace_keys (
+    key   INTEGER NOT NULL,
+    block INTEGER NOT NULL,
+    PRIMARY KEY (key, block)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

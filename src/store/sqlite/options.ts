@@ -8,8 +8,12 @@ import { silentLogger, type Logger } from "../../log/logger.js";
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 /** RetentionPolicy.maxAgeMs: 24 h. */
 export const DEFAULT_MAX_AGE_MS = 24 * 3600 * 1000;
-/** RetentionPolicy.maxBytes: 512 MiB. */
+/** RetentionPolicy.maxBytes: 512 MiB (to be sized from measured bytes per connection, issue 9). */
 export const DEFAULT_MAX_BYTES = 512 * 1024 * 1024;
+/** RetentionPolicy.eventsMaxAgeMs: raw events are a short ring for live timelines and replay: 15 min. */
+export const DEFAULT_EVENTS_MAX_AGE_MS = 15 * 60 * 1000;
+/** RetentionPolicy.eventsMaxBytes: 1 GiB. */
+export const DEFAULT_EVENTS_MAX_BYTES = 1024 * 1024 * 1024;
 /** TraceFilter.limit. */
 export const DEFAULT_LIST_LIMIT = 100;
 /** The largest TraceFilter.limit accepted: one page is decoded in memory at once. */
