@@ -132,23 +132,32 @@ const migrations: readonly string[] = [
   `
   -- Raw events: one row per batch the consumer received (the transport's
   -- EventBatch encoding, kernel times as offsets from the batch base). The
-  -- replay after a restart and the live timelines read these.
+  -- replay after a restart and the live timelines read these. A row claims
+  -- the seqs [first_seq, last_seq] of its stream (rows never overlap) and
+  -- spans at most MAX_ROW_SPAN_US (sqlite/event-rows.ts), which makes a time
+  -- window one range of the last_us index.
   CREATE TABLE event_batches (
     id        INTEGER PRIMARY KEY,
     stream_id INTEGER NOT NULL,
     first_seq INTEGER NOT NULL,
     last_seq  INTEGER NOT NULL,
+    -- Wall µs of the earliest and latest event (not the first and last in
+    -- seq order: an event released late may sit anywhere in the batch).
     first_us  INTEGER NOT NULL,
     last_us   INTEGER NOT NULL,
-    -- Kernel ns of the first and last event: exact as 64-bit integers.
+    -- Kernel ns of the earliest and latest event: exact as 64-bit integers.
     first_ns  INTEGER NOT NULL,
     last_ns   INTEGER NOT NULL,
     count     INTEGER NOT NULL,
     body      BLOB    NOT NULL,
     UNIQUE (stream_id, first_seq)
   );
-  CREATE INDEX event_batches_last_us ON event_batches (last_us);
-  CREATE INDEX event_batches_ns      ON event_batches (stream_id, last_ns);
+  -- Covering for window queries (last_us range, first_us filter) and retention.
+  CREATE INDEX event_batches_last_us  ON event_batches (last_us, first_us);
+  -- Replay's order (first_us, id) and the ring's oldest event.
+  CREATE INDEX event_batches_first_us ON event_batches (first_us);
+  -- A socket with no stored trace, found from its birth in kernel time.
+  CREATE INDEX event_batches_ns       ON event_batches (stream_id, last_ns);
   DROP TABLE events;
   DROP TABLE sockets;
 

@@ -1,26 +1,92 @@
-// The shape in which timeline queries read stored events: the columns they
-// join and filter on, the body, and the exact kernel time (TS_NS).
+// Raw events as the store keeps them: one event_batches row per received
+// batch, its body the transport's EventBatch encoding. This file is the row
+// format both ways: the bound on a row's time span that every time-window
+// query relies on, the decoded shape the timeline and replay work with, and
+// the byte needles that let a reader skip a row without decoding it.
+import { decodeBatch } from "../../transport/batch-codec.js";
+import type { ConnEvent } from "../../model/mod.js";
 import type { StoredEvent } from "../store.js";
-import { decodeEvent } from "../plain.js";
-import { TS_NS } from "./time-columns.js";
 
+/**
+ * The widest span, in wall µs and in kernel ns, of one row's events. A row
+ * overlaps [from, to] only if its last_us lies in [from, to + MAX_ROW_SPAN_US],
+ * so window queries are one index range instead of a scan of everything newer.
+ * Agents cut batches after 50 ms, so real batches are far narrower; a batch
+ * that is not (a test's, an agent's backlog) is written as several rows.
+ */
+export const MAX_ROW_SPAN_US = 5_000_000;
+export const MAX_ROW_SPAN_NS = BigInt(MAX_ROW_SPAN_US) * 1000n;
+
+/**
+ * What a row costs beyond its body, for size accounting: the row's ten
+ * integer columns and record header (~50 B) and its entries in the four
+ * indexes (~60 B), rounded up. Per batch of hundreds of events it is noise;
+ * it matters only to keep a ring of tiny batches within its limit.
+ */
+export const ROW_OVERHEAD_BYTES = 128;
+
+/** One decoded event with where it came from: its node, and its stream (seq is unique within it). */
 export interface EventRow {
   node: string;
-  stream_id: number;
-  seq: number;
-  time_us: number;
-  /** Decimal text (TS_NS): exact. */
-  ts_ns: string;
-  local_ip: string;
-  local_port: number;
-  remote_ip: string;
-  remote_port: number;
-  body: Buffer;
+  streamId: number;
+  event: ConnEvent;
 }
 
-/** SELECT list for EventRow, from `events e JOIN streams s`. */
-export const EVENT_COLUMNS = `s.node, e.stream_id, e.seq, e.time_us, ${TS_NS}, e.local_ip, e.local_port, e.remote_ip, e.remote_port, e.body`;
+/** The event's identity in the store: the same event is reached from several sockets and tuples. */
+export const eventKey = (r: EventRow): string => `${r.streamId}:${r.event.seq}`;
 
-export function toStoredEvent(r: EventRow): StoredEvent {
-  return { node: r.node, event: decodeEvent(r.body, BigInt(r.ts_ns)) };
+export const toStoredEvent = (r: EventRow): StoredEvent => ({ node: r.node, event: r.event });
+
+/**
+ * A row's events with their exact kernel times. The body was encoded by this
+ * store, so a decode failure means a damaged file: the caller skips the row
+ * (one bad page must not take every timeline down with it).
+ */
+export function decodeRowEvents(body: Uint8Array): ConnEvent[] {
+  return decodeBatch(body).events;
+}
+
+/** Wall-clock order, then (on one node) the exact kernel order, then the stream position. */
+export function compareEventRows(a: EventRow, b: EventRow): number {
+  const ea = a.event;
+  const eb = b.event;
+  if (ea.timeUs !== eb.timeUs) return ea.timeUs - eb.timeUs;
+  if (a.node !== b.node) return a.node < b.node ? -1 : 1;
+  if (ea.tsNs !== eb.tsNs) return ea.tsNs < eb.tsNs ? -1 : 1;
+  return a.streamId - b.streamId || ea.seq - eb.seq;
+}
+
+// Needles: the exact bytes protobufjs writes for a field, so that a row whose
+// body lacks them cannot hold a matching event and is never decoded. The
+// encoder writes fields in number order and strings as tag, length, UTF-8
+// bytes, so an event's socket and endpoints appear in the body verbatim.
+// A needle can match by accident (then the row is decoded in vain), never miss.
+
+/** ConnEvent.sock (field 5, length-delimited) equal to `sock`. */
+export function sockNeedle(sock: string): Buffer {
+  const bytes = Buffer.from(sock, "utf8");
+  return Buffer.concat([Buffer.from([(5 << 3) | 2]), varint(bytes.length), bytes]);
+}
+
+/**
+ * An Endpoint (local, remote or target) with this address and, when given
+ * (> 0), this port: Endpoint.ip is field 1, Endpoint.port field 2 (varint),
+ * written in that order with nothing between them.
+ */
+export function endpointNeedle(ip: string, port?: number): Buffer {
+  const bytes = Buffer.from(ip, "utf8");
+  const parts = [Buffer.from([(1 << 3) | 2]), varint(bytes.length), bytes];
+  if (port !== undefined && port > 0) parts.push(Buffer.from([(2 << 3) | 0]), varint(port));
+  return Buffer.concat(parts);
+}
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  let v = n;
+  while (v > 0x7f) {
+    out.push((v & 0x7f) | 0x80);
+    v = Math.floor(v / 128);
+  }
+  out.push(v);
+  return Buffer.from(out);
 }

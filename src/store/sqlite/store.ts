@@ -29,6 +29,7 @@ import { PreparedStatements } from "./statements.js";
 import { storeStats } from "./stats.js";
 import { readTimeline } from "./timeline.js";
 import { StoreWriter } from "./write.js";
+import { EventWriter } from "./write-events.js";
 
 export class SqliteTraceStore implements TraceStore {
   readonly path: string;
@@ -36,6 +37,7 @@ export class SqliteTraceStore implements TraceStore {
   // Null once closed: every entry point checks it so use-after-close is a clear error.
   #statements: PreparedStatements | null;
   readonly #writer: StoreWriter;
+  readonly #events: EventWriter;
 
   constructor(opts: SqliteStoreOptions = {}) {
     const { path, busyTimeoutMs, log } = resolveSqliteStoreOptions(opts);
@@ -43,6 +45,7 @@ export class SqliteTraceStore implements TraceStore {
     this.#log = log;
     this.#statements = new PreparedStatements(openDatabase(path, busyTimeoutMs));
     this.#writer = new StoreWriter(this.#statements);
+    this.#events = new EventWriter(this.#statements);
     this.#log.debug({ path }, "trace store opened");
   }
 
@@ -53,7 +56,7 @@ export class SqliteTraceStore implements TraceStore {
 
   async putEvents(source: EventSource, events: (ConnEvent | ConnEventInit)[]): Promise<PutResult> {
     this.#open();
-    return this.#writer.putEvents(source, events);
+    return this.#events.putEvents(source, events);
   }
 
   async listTraces(filter: TraceFilter = {}): Promise<TracePage> {
@@ -73,7 +76,7 @@ export class SqliteTraceStore implements TraceStore {
   }
 
   async stats(): Promise<StoreStats> {
-    return storeStats(this.#open());
+    return storeStats(this.#open(), this.path);
   }
 
   replayEvents(query: ReplayQuery): AsyncIterable<ReplayBatch> {

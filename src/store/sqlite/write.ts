@@ -1,27 +1,14 @@
-// Writing events and traces, one transaction per batch. Both are idempotent,
-// because the durable JetStream consumer re-delivers whatever it did not ack:
-// an event is keyed by (stream, seq), so a second copy is skipped; a trace is
-// keyed by its id, so a second copy replaces the first, hops and all.
+// Writing traces, one transaction per batch. Idempotent, because the durable
+// JetStream consumer re-delivers whatever it did not ack: a trace is keyed by
+// its id, so a second copy replaces the first, hops and all. (Raw events are
+// written by write-events.ts.)
 import type Database from "better-sqlite3";
 import { InvalidArgumentError } from "../../errors/mod.js";
-import {
-  v1,
-  toWireEvent,
-  parseSocketId,
-  type ConnEvent,
-  type ConnEventInit,
-  type HopEndpoint,
-  type Trace,
-  type TraceInit,
-} from "../../model/mod.js";
-import type { EventSource, PutResult } from "../store.js";
+import { v1, parseSocketId, type HopEndpoint, type Trace, type TraceInit } from "../../model/mod.js";
+import type { PutResult } from "../store.js";
 import { traceExists } from "./lookup.js";
 import type { PreparedStatements } from "./statements.js";
 
-const INSERT_STREAM = `INSERT OR IGNORE INTO streams (node, boot_id, agent_start_us) VALUES (?, ?, ?)`;
-const STREAM_ID = `SELECT id FROM streams WHERE node = ? AND boot_id = ? AND agent_start_us = ?`;
-const INSERT_EVENT = `INSERT OR IGNORE INTO events (stream_id, seq, time_us, ts_ns, kind, sock, old_state, new_state,
-         local_ip, local_port, remote_ip, remote_port, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const DELETE_HOPS = `DELETE FROM hops WHERE trace_id = ?`;
 const UPSERT_TRACE = `INSERT OR REPLACE INTO traces (trace_id, start_us, end_us, last_us, outcome, origin_role, origin_pod,
          hop_count, explanation, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
@@ -36,67 +23,16 @@ const UPSERT_SOCKET = `INSERT INTO sockets (socket_id, node, sock, birth_ns, ip,
 
 export class StoreWriter {
   readonly #statements: PreparedStatements;
-  // Stream ids never change once assigned, and every batch names its stream.
-  readonly #streamIds = new Map<string, number>();
   readonly #writeTraces: Database.Transaction<(traces: (Trace | TraceInit)[]) => PutResult>;
-  readonly #writeEvents: Database.Transaction<(streamId: number, events: (ConnEvent | ConnEventInit)[]) => PutResult>;
 
   constructor(statements: PreparedStatements) {
     this.#statements = statements;
-    // A batch is all or nothing: one event that cannot be keyed rolls back the rest.
+    // A batch is all or nothing: one trace that cannot be keyed rolls back the rest.
     this.#writeTraces = statements.db.transaction((traces: (Trace | TraceInit)[]) => this.#insertTraces(traces));
-    this.#writeEvents = statements.db.transaction((streamId: number, events: (ConnEvent | ConnEventInit)[]) =>
-      this.#insertEvents(streamId, events),
-    );
   }
 
   putTraces(traces: (Trace | TraceInit)[]): PutResult {
     return this.#writeTraces(traces);
-  }
-
-  putEvents(source: EventSource, events: (ConnEvent | ConnEventInit)[]): PutResult {
-    if (events.length === 0) return { written: 0, duplicates: 0 };
-    return this.#writeEvents(this.#streamId(source), events);
-  }
-
-  #streamId(src: EventSource): number {
-    const key = `${src.node}\0${src.bootId}\0${src.agentStartUs ?? 0}`;
-    let id = this.#streamIds.get(key);
-    if (id === undefined) {
-      const args = [src.node, src.bootId, src.agentStartUs ?? 0];
-      this.#statements.get(INSERT_STREAM).run(...args);
-      id = (this.#statements.get(STREAM_ID).get(...args) as { id: number }).id;
-      this.#streamIds.set(key, id);
-    }
-    return id;
-  }
-
-  #insertEvents(streamId: number, events: (ConnEvent | ConnEventInit)[]): PutResult {
-    const insertEvent = this.#statements.get(INSERT_EVENT);
-    let written = 0;
-    for (const e of events) {
-      const seq = e.seq ?? 0;
-      if (seq <= 0) {
-        throw new InvalidArgumentError("an event without seq cannot be stored idempotently", { property: "seq" });
-      }
-      written += insertEvent.run(
-        streamId,
-        seq,
-        e.timeUs ?? 0,
-        e.tsNs,
-        e.kind ?? 0,
-        e.sock ?? "",
-        e.oldState ?? 0,
-        e.newState ?? 0,
-        e.local?.ip ?? "",
-        e.local?.port ?? 0,
-        e.remote?.ip ?? "",
-        e.remote?.port ?? 0,
-        // The body's kernel times are relative to the row's own ts_ns (see decodeEvent).
-        v1.ConnEvent.encode(toWireEvent(e, e.tsNs)).finish(),
-      ).changes;
-    }
-    return { written, duplicates: events.length - written };
   }
 
   #insertTraces(traces: (Trace | TraceInit)[]): PutResult {
