@@ -6,7 +6,8 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import type { Logger } from "../../log/logger.js";
 import type { MainJobOptions } from "../../runtime/mod.js";
-import { natsFlag, proxyIdleTimeoutFlag, stateDirFlag } from "../flags.js";
+import type { RetentionPolicy } from "../../store/mod.js";
+import { natsFlag, proxyIdleTimeoutFlag, stateDirFlag, storeRetentionFlags } from "../flags.js";
 import { portOption } from "../options.js";
 import { addAgentOptions, agentSettings, eventsStreamLimits, type AgentCliOptions } from "./agent.js";
 
@@ -19,6 +20,16 @@ export interface RunCliOptions extends Omit<AgentCliOptions, "nats"> {
   webhook?: string;
   /** The sidecars' idle timeouts in ms, from --proxy-idle-timeout. */
   proxyIdleTimeout?: number[];
+  /** The trace store's retention per kind, ms and bytes, from --traces-max-age, --traces-max-size, --events-max-age, --events-max-size. */
+  tracesMaxAge: number;
+  tracesMaxSize: number;
+  eventsMaxAge: number;
+  eventsMaxSize: number;
+}
+
+/** The trace store's retention from the command line: traces and the raw-event ring, each by age and size. */
+export function storeRetention(opts: Pick<RunCliOptions, "tracesMaxAge" | "tracesMaxSize" | "eventsMaxAge" | "eventsMaxSize">): RetentionPolicy {
+  return { maxAgeMs: opts.tracesMaxAge, maxBytes: opts.tracesMaxSize, eventsMaxAgeMs: opts.eventsMaxAge, eventsMaxBytes: opts.eventsMaxSize };
 }
 
 /** The main job's options from `run`'s command line; unset flags leave each part's own defaults. */
@@ -32,6 +43,7 @@ export function mainJobOptions(opts: RunCliOptions, logger: Logger): MainJobOpti
     metricsPort: opts.metrics ? opts.metricsPort : undefined,
     apiPort: opts.apiPort,
     streams: eventsStreamLimits(opts),
+    retention: storeRetention(opts),
     ...(opts.rules ? { rulesFile: opts.rules } : {}),
     ...(opts.webhook ? { webhookUrl: opts.webhook } : {}),
     ...(opts.proxyIdleTimeout ? { consumer: { stitcher: { proxyIdleTimeoutMs: opts.proxyIdleTimeout } } } : {}),
@@ -39,7 +51,7 @@ export function mainJobOptions(opts: RunCliOptions, logger: Logger): MainJobOpti
 }
 
 export function registerRun(program: Command): void {
-  addAgentOptions(
+  const run = addAgentOptions(
     program
       .command("run")
       .description("the main job: agent, embedded NATS (unless --nats), trace consumer, store, query API and alerts")
@@ -50,7 +62,9 @@ export function registerRun(program: Command): void {
       .option("--rules <file>", "alert rules YAML (default: built-in rules, see deploy/alert-rules.yaml)")
       .option("--webhook <url>", "also POST alerts to this URL")
       .addOption(proxyIdleTimeoutFlag()),
-  ).action(async (opts: RunCliOptions) => {
+  );
+  for (const o of storeRetentionFlags()) run.addOption(o);
+  run.action(async (opts: RunCliOptions) => {
     const { createLogger } = await import("../../log/logger.js");
     const { onShutdown, startMainJob } = await import("../../runtime/mod.js");
     const log = createLogger({ name: "tcptrail" });
