@@ -15,7 +15,7 @@ import { DEFAULT_MAX_BATCH_DELAY_MS, DEFAULT_MAX_BATCH_EVENTS } from "./event-pu
 
 /** How far back the events stream reaches by default: 1 h. */
 export const DEFAULT_EVENTS_HORIZON_MS = 3_600_000;
-/** The node's expected sustained event rate by default, events/s (about 800 mesh connections/s at 6 events per connection pair). */
+/** The node's expected sustained event rate by default, events/s: about 800 plain connections/s (6 events each, both ends) or 110 through two sidecars (46 events each). */
 export const DEFAULT_EVENTS_RATE = 5000;
 
 /**
