@@ -6,9 +6,10 @@ import { SchemaTooNewError } from "./errors.js";
 
 /**
  * Each entry runs once, in its own transaction, in order. Never edit a shipped
- * entry: append a new one.
+ * entry: append a new one. Exported so tests can build a file as an older
+ * tcptrail wrote it and open it with this one.
  */
-const migrations: readonly string[] = [
+export const migrations: readonly string[] = [
   // 1: streams, events, traces, hops, sockets.
   `
   -- One row per agent run: event seq numbers restart with each agent, so
