@@ -8,30 +8,83 @@
 // timeline finds its copy's events. Nothing is kept per copy: connection n is
 // rebuilt from (template, n) alone, which is what lets a bench store 100M
 // connections in constant memory and ask for any of them afterwards.
+//
+// What can be worked out once per template connection (parsed socket ids,
+// stretched time offsets, which end of a hop a socket is) is, in "plans":
+// a copy is then object literals, a few additions and one sha256, which keeps
+// generating 10M connections to well under the time storing them takes.
 import type { ConnEvent, ConnEventInit, HopEndpoint, Trace, TraceInit } from "../src/model/mod.js";
-import { formatSocketId, parseSocketId } from "../src/model/mod.js";
+import { parseSocketId } from "../src/model/mod.js";
 import { traceId } from "../src/trace/mod.js";
 import type { TrafficTemplate } from "./traffic-template.js";
 
 /** New connections per second: the rate the store's defaults are sized for (issue 9). */
 export const DEFAULT_CLONE_RATE = 1000;
-/** Kernel clock of the first copy's first event on every node (~17 min of uptime). */
-export const DEFAULT_CLONE_BOOT_NS = 1_000_000_000_000n;
+/** Kernel clock of the first copy's first event on every node, ns (~17 min of uptime). */
+export const DEFAULT_CLONE_BOOT_NS = 1_000_000_000_000;
 
 export interface CloneOptions {
+  /** Connections that will be made (sets where connection 0 starts). */
+  count: number;
   /** Connections per second across the copies. Default DEFAULT_CLONE_RATE. */
   ratePerSec?: number;
   /** Wall µs where connection `count - 1` starts (the newest); default now. */
   endUs?: number;
-  /** Connections that will be made (sets where connection 0 starts). */
-  count: number;
 }
 
 const SOCK_ADDRESS_SPACE = 2 ** 32;
 const SOCK_ALIGN = 64;
+/** Sock addresses move in their low 32 bits (8 hex digits), as slab addresses of one node do. */
+const SOCK_LOW_DIGITS = 8;
 
 /** Which end of its hop a socket is: a client's local port, a server's remote port is ephemeral. */
 type End = "client" | "server";
+
+/** A struct sock address split into what stays and what moves. */
+interface SockPlan {
+  head: string;
+  low: number;
+}
+
+/** A socket id "node/sock/birth" whose sock and birth move per copy; null for an id that does not parse (kept verbatim). */
+interface SocketIdPlan {
+  /** "node/" + the sock's head. */
+  head: string;
+  low: number;
+  /** Birth, ns after the template's first event, stretched. */
+  birthNs: number;
+}
+
+interface EndpointPlan {
+  ep: HopEndpoint;
+  end: End;
+  socket: SocketIdPlan | null;
+}
+
+interface TracePlan {
+  t: Trace;
+  /** Stretched wall µs offsets of the trace's and each hop's start and end (null: unset, stays 0). */
+  startUs: number | null;
+  endUs: number | null;
+  hops: { startUs: number | null; endUs: number | null; client: EndpointPlan | null; server: EndpointPlan | null }[];
+  resetOrigin: EndpointPlan | null;
+  resetReceiver: EndpointPlan | null;
+}
+
+interface EventPlan {
+  e: ConnEvent;
+  relUs: number;
+  relNs: number;
+  end: End | undefined;
+  sock: SockPlan | null;
+}
+
+function sockPlan(sock: string): SockPlan {
+  const digits = Math.min(SOCK_LOW_DIGITS, sock.length);
+  return { head: sock.slice(0, sock.length - digits), low: Number.parseInt(sock.slice(sock.length - digits) || "0", 16) };
+}
+
+const hex8 = (n: number) => n.toString(16).padStart(SOCK_LOW_DIGITS, "0");
 
 /**
  * Builds connection n of `count` from a template. Times are stretched so
@@ -46,8 +99,8 @@ export class TraceCloner {
   readonly firstUs: number;
   /** Wall µs one copy of the template spans (T / rate). */
   readonly periodUs: number;
-  readonly #tmplFirstUs: number;
   readonly #stretch: number;
+  readonly #tmplFirstUs: number;
   readonly #tmplFirstNs: bigint;
   readonly #sockStride: number;
   readonly #portLo: number;
@@ -55,13 +108,15 @@ export class TraceCloner {
   readonly #portStride: number;
   /** "node/sock" of every template socket → the end of its hop. */
   readonly #ends = new Map<string, End>();
+  readonly #traces: TracePlan[];
+  readonly #events: EventPlan[][];
 
   constructor(template: TrafficTemplate, o: CloneOptions) {
-    if (template.traces.length === 0) throw new Error("an empty template cannot be cloned");
+    const T = template.traces.length;
+    if (T === 0) throw new Error("an empty template cannot be cloned");
     this.template = template;
     this.count = o.count;
     this.ratePerSec = o.ratePerSec ?? DEFAULT_CLONE_RATE;
-    const T = template.traces.length;
     this.periodUs = (T / this.ratePerSec) * 1e6;
 
     let firstUs = Infinity;
@@ -78,27 +133,30 @@ export class TraceCloner {
     this.#tmplFirstNs = firstNs ?? 0n;
     // One more event's worth of span, so that the last event of a copy stays before the next copy's first.
     this.#stretch = this.periodUs / (lastUs - firstUs + 2);
+    const lastNs = DEFAULT_CLONE_BOOT_NS + (Math.ceil(o.count / T) + 1) * this.periodUs * 1000;
+    if (lastNs > Number.MAX_SAFE_INTEGER) throw new RangeError(`${o.count} connections at ${this.ratePerSec}/s outrun the exact kernel ns of a number`);
 
     let lowSock = Infinity;
     let highSock = -Infinity;
     let lo = Infinity;
     let hi = -Infinity;
-    const note = (ep: HopEndpoint | null | undefined, end: End) => {
-      const id = ep?.socketId ? parseSocketId(ep.socketId) : null;
-      if (!id) return;
-      this.#ends.set(`${id.node}/${id.sock}`, end);
-      const low = Number.parseInt(id.sock.slice(-8), 16);
-      lowSock = Math.min(lowSock, low);
-      highSock = Math.max(highSock, low);
-      if (end === "client" && ep?.port) {
-        lo = Math.min(lo, ep.port);
-        hi = Math.max(hi, ep.port);
-      }
-    };
     for (const t of template.traces) {
       for (const h of t.hops) {
-        note(h.client, "client");
-        note(h.server, "server");
+        for (const [ep, end] of [
+          [h.client, "client"],
+          [h.server, "server"],
+        ] as const) {
+          const id = ep?.socketId ? parseSocketId(ep.socketId) : null;
+          if (!id) continue;
+          this.#ends.set(`${id.node}/${id.sock}`, end);
+          const { low } = sockPlan(id.sock);
+          lowSock = Math.min(lowSock, low);
+          highSock = Math.max(highSock, low);
+          if (end === "client" && ep?.port) {
+            lo = Math.min(lo, ep.port);
+            hi = Math.max(hi, ep.port);
+          }
+        }
       }
     }
     this.#sockStride = Number.isFinite(highSock) ? Math.ceil((highSock - lowSock + SOCK_ALIGN) / SOCK_ALIGN) * SOCK_ALIGN : SOCK_ALIGN;
@@ -106,6 +164,9 @@ export class TraceCloner {
     this.#portRange = Number.isFinite(hi) ? hi - lo + 1 : 1;
     // Each copy moves its ports by the template's size: consecutive copies reuse a port as late as the range allows.
     this.#portStride = T % this.#portRange;
+
+    this.#traces = template.traces.map((t) => this.#tracePlan(t));
+    this.#events = template.nodes.map(({ node, events }) => events.map((e) => this.#eventPlan(e, node)));
 
     const endUs = o.endUs ?? Date.now() * 1000;
     const last = Math.max(0, o.count - 1);
@@ -115,27 +176,32 @@ export class TraceCloner {
 
   /** Template connections. */
   get size(): number {
-    return this.template.traces.length;
+    return this.#traces.length;
   }
 
   /** Connection n's trace. */
   trace(n: number): TraceInit {
-    const T = this.size;
-    const k = Math.floor(n / T);
-    const t = this.template.traces[n % T]!;
-    return this.#trace(t, k);
+    const T = this.#traces.length;
+    return this.#trace(this.#traces[n % T]!, Math.floor(n / T));
   }
 
-  /** Connection n's trace id, as trace(n).traceId. */
+  /** Connection n's trace id, as trace(n).traceId, without building the trace. */
   traceId(n: number): string {
-    return this.trace(n).traceId!;
+    const T = this.#traces.length;
+    const p = this.#traces[n % T]!;
+    const k = Math.floor(n / T);
+    const first = p.hops[0];
+    const root = first?.client?.ep.socketId ? first.client : first?.server?.ep.socketId ? first.server : null;
+    return this.#id(p, root ? this.#socketId(root, k) : "", k);
   }
 
   /** Copy k of one node's template events, seqs continuing from copy k - 1. */
   events(k: number, node: number): ConnEventInit[] {
-    const { node: name, events } = this.template.nodes[node]!;
-    const seqBase = k * events.length;
-    return events.map((e) => this.#event(e, k, seqBase, name));
+    const plans = this.#events[node]!;
+    const seqBase = k * plans.length;
+    const out = new Array<ConnEventInit>(plans.length);
+    for (let i = 0; i < plans.length; i++) out[i] = this.#event(plans[i]!, k, seqBase);
+    return out;
   }
 
   /** Wall µs of a template time, relative to connection 0's first event. */
@@ -143,20 +209,21 @@ export class TraceCloner {
     return (us - this.#tmplFirstUs) * this.#stretch;
   }
 
-  #us(us: number, k: number): number {
+  #rel(us: number | null | undefined): number | null {
     // 0 means "not set" (an open trace's end): it stays so.
-    return us === 0 ? 0 : Math.round(this.firstUs + k * this.periodUs + this.#wallOffset(us));
+    return us ? this.#wallOffset(us) : null;
   }
 
-  #ns(ns: bigint, k: number): bigint {
-    const rel = Number(ns - this.#tmplFirstNs) * this.#stretch + k * this.periodUs * 1000;
-    return DEFAULT_CLONE_BOOT_NS + BigInt(Math.round(rel));
+  #us(rel: number | null, k: number): number {
+    return rel === null ? 0 : Math.round(this.firstUs + k * this.periodUs + rel);
   }
 
-  #sock(sock: string, k: number): string {
-    const low = Number.parseInt(sock.slice(-8), 16);
-    const moved = (low + k * this.#sockStride) % SOCK_ADDRESS_SPACE;
-    return sock.slice(0, -8) + moved.toString(16).padStart(8, "0");
+  #ns(relNs: number, k: number): number {
+    return DEFAULT_CLONE_BOOT_NS + Math.round(relNs + k * this.periodUs * 1000);
+  }
+
+  #lowSock(low: number, k: number): number {
+    return (low + k * this.#sockStride) % SOCK_ADDRESS_SPACE;
   }
 
   #port(port: number, k: number): number {
@@ -164,25 +231,60 @@ export class TraceCloner {
     return this.#portLo + ((port - this.#portLo + k * this.#portStride) % this.#portRange);
   }
 
-  #socketId(id: string, k: number): string {
-    const s = parseSocketId(id);
-    // An id that does not parse is kept as it is: the store must keep it verbatim too.
-    if (!s) return id;
-    return formatSocketId({ node: s.node, sock: this.#sock(s.sock, k), birthNs: this.#ns(s.birthNs, k) });
-  }
-
-  /** The end of its hop the socket behind `ep` is; `fallback` for an endpoint without a (known) socket. */
-  #endOf(ep: HopEndpoint | null | undefined, fallback: End): End {
-    const id = ep?.socketId ? parseSocketId(ep.socketId) : null;
-    return (id && this.#ends.get(`${id.node}/${id.sock}`)) || fallback;
-  }
-
-  #endpoint(ep: HopEndpoint | null | undefined, k: number, fallback: End): HopEndpoint | null {
+  #endpointPlan(ep: HopEndpoint | null | undefined, fallback: End): EndpointPlan | null {
     if (!ep) return null;
-    const end = this.#endOf(ep, fallback);
+    const id = ep.socketId ? parseSocketId(ep.socketId) : null;
+    // A reset's origin and receiver are hop endpoints too: their sockets say which end they are.
+    const end = (id && this.#ends.get(`${id.node}/${id.sock}`)) || fallback;
+    if (!id) return { ep, end, socket: null };
+    const s = sockPlan(id.sock);
+    return { ep, end, socket: { head: `${id.node}/${s.head}`, low: s.low, birthNs: Number(id.birthNs - this.#tmplFirstNs) * this.#stretch } };
+  }
+
+  #tracePlan(t: Trace): TracePlan {
+    return {
+      t,
+      startUs: this.#rel(t.startUs),
+      endUs: this.#rel(t.endUs),
+      hops: t.hops.map((h) => ({
+        startUs: this.#rel(h.startUs),
+        endUs: this.#rel(h.endUs),
+        client: this.#endpointPlan(h.client, "client"),
+        server: this.#endpointPlan(h.server, "server"),
+      })),
+      resetOrigin: this.#endpointPlan(t.resetOrigin, "server"),
+      resetReceiver: this.#endpointPlan(t.resetReceiver, "client"),
+    };
+  }
+
+  #eventPlan(e: ConnEvent, node: string): EventPlan {
+    return {
+      e,
+      relUs: this.#wallOffset(e.timeUs),
+      relNs: Number(e.tsNs - this.#tmplFirstNs) * this.#stretch,
+      end: e.sock ? this.#ends.get(`${node}/${e.sock}`) : undefined,
+      sock: e.sock ? sockPlan(e.sock) : null,
+    };
+  }
+
+  #socketId(p: EndpointPlan, k: number): string {
+    const s = p.socket;
+    // An id that does not parse is kept as it is: the store must keep it verbatim too.
+    if (!s) return p.ep.socketId ?? "";
+    return `${s.head}${hex8(this.#lowSock(s.low, k))}/${this.#ns(s.birthNs, k)}`;
+  }
+
+  #id(p: TracePlan, root: string, k: number): string {
+    // A template trace without a root socket (none today) keeps a distinct id per copy all the same.
+    return root ? traceId(root) : `${p.t.traceId}-${k}`;
+  }
+
+  #endpoint(p: EndpointPlan | null, k: number): HopEndpoint | null {
+    if (!p) return null;
+    const { ep } = p;
     return {
       ip: ep.ip,
-      port: end === "client" && ep.port ? this.#port(ep.port, k) : ep.port,
+      port: p.end === "client" && ep.port ? this.#port(ep.port, k) : ep.port,
       pod: ep.pod,
       netns: ep.netns,
       role: ep.role,
@@ -191,56 +293,57 @@ export class TraceCloner {
       comm: ep.comm,
       uid: ep.uid,
       node: ep.node,
-      socketId: ep.socketId ? this.#socketId(ep.socketId, k) : ep.socketId,
+      socketId: p.socket ? this.#socketId(p, k) : ep.socketId,
     };
   }
 
-  #trace(t: Trace, k: number): TraceInit {
-    const hops = t.hops.map((h) => ({
-      index: h.index,
-      client: this.#endpoint(h.client, k, "client"),
-      server: this.#endpoint(h.server, k, "server"),
-      originalDestination: h.originalDestination,
-      openedBy: h.openedBy,
-      firstFinBy: h.firstFinBy,
-      resetBy: h.resetBy,
-      resetReason: h.resetReason,
-      outcome: h.outcome,
-      startUs: this.#us(h.startUs ?? 0, k),
-      endUs: this.#us(h.endUs ?? 0, k),
-      link: h.link,
-      attempt: h.attempt,
-      attempts: h.attempts,
-    }));
+  #trace(p: TracePlan, k: number): TraceInit {
+    const { t } = p;
+    const hops = t.hops.map((h, i) => {
+      const hp = p.hops[i]!;
+      return {
+        index: h.index,
+        client: this.#endpoint(hp.client, k),
+        server: this.#endpoint(hp.server, k),
+        originalDestination: h.originalDestination,
+        openedBy: h.openedBy,
+        firstFinBy: h.firstFinBy,
+        resetBy: h.resetBy,
+        resetReason: h.resetReason,
+        outcome: h.outcome,
+        startUs: this.#us(hp.startUs, k),
+        endUs: this.#us(hp.endUs, k),
+        link: h.link,
+        attempt: h.attempt,
+        attempts: h.attempts,
+      };
+    });
     const first = hops[0];
-    const root = first?.client?.socketId || first?.server?.socketId || "";
     return {
-      // A template trace whose id is not its root's hash (none today) keeps a distinct id per copy all the same.
-      traceId: root ? traceId(root) : `${t.traceId}-${k}`,
+      traceId: this.#id(p, first?.client?.socketId || first?.server?.socketId || "", k),
       outcome: t.outcome,
       hops,
-      // A reset's origin and receiver are hop endpoints: their sockets say which end they are.
-      resetOrigin: this.#endpoint(t.resetOrigin, k, "server"),
+      resetOrigin: this.#endpoint(p.resetOrigin, k),
       resetOriginHop: t.resetOriginHop,
       explanation: t.explanation,
-      startUs: this.#us(t.startUs, k),
-      endUs: this.#us(t.endUs, k),
-      resetReceiver: this.#endpoint(t.resetReceiver, k, "client"),
+      startUs: this.#us(p.startUs, k),
+      endUs: this.#us(p.endUs, k),
+      resetReceiver: this.#endpoint(p.resetReceiver, k),
       firstCloseHop: t.firstCloseHop,
       firstCloseBy: t.firstCloseBy,
     };
   }
 
-  #event(e: ConnEvent, k: number, seqBase: number, node: string): ConnEventInit {
-    const end = e.sock ? this.#ends.get(`${node}/${e.sock}`) : undefined;
+  #event(p: EventPlan, k: number, seqBase: number): ConnEventInit {
+    const { e, end } = p;
     const local = e.local ? { ip: e.local.ip, port: end === "client" && e.local.port ? this.#port(e.local.port, k) : e.local.port } : null;
     const remote = e.remote ? { ip: e.remote.ip, port: end === "server" && e.remote.port ? this.#port(e.remote.port, k) : e.remote.port } : null;
     return {
       seq: seqBase + e.seq,
       kind: e.kind,
-      tsNs: this.#ns(e.tsNs, k),
-      timeUs: this.#us(e.timeUs, k),
-      sock: e.sock ? this.#sock(e.sock, k) : e.sock,
+      tsNs: BigInt(this.#ns(p.relNs, k)),
+      timeUs: this.#us(p.relUs, k),
+      sock: p.sock ? p.sock.head + hex8(this.#lowSock(p.sock.low, k)) : e.sock,
       netns: e.netns,
       pod: e.pod,
       family: e.family,

@@ -35,6 +35,7 @@ describe("TraceCloner", () => {
     for (let n = 0; n < count; n++) {
       const t = cloner.trace(n);
       expect(t.traceId).toBe(traceId(t.hops![0]!.client!.socketId!));
+      expect(cloner.traceId(n)).toBe(t.traceId);
       ids.add(t.traceId!);
       for (const h of t.hops!) for (const ep of [h.client!, h.server!]) sockets.add(ep.socketId!);
     }
