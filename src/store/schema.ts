@@ -150,6 +150,10 @@ export const migrations: readonly string[] = [
     first_ns  INTEGER NOT NULL,
     last_ns   INTEGER NOT NULL,
     count     INTEGER NOT NULL,
+    -- A Bloom filter over the row's socket addresses, endpoints and
+    -- addresses: a timeline skips the row without reading its body. Before
+    -- body, so reading it never walks the body's overflow pages.
+    filter    BLOB    NOT NULL,
     body      BLOB    NOT NULL,
     UNIQUE (stream_id, first_seq)
   );
@@ -158,33 +162,42 @@ export const migrations: readonly string[] = [
   -- Replay's order (first_us, id) and the ring's oldest event.
   CREATE INDEX event_batches_first_us ON event_batches (first_us);
   -- A socket with no stored trace, found from its birth in kernel time.
-  CREATE INDEX event_batches_ns       ON event_batches (stream_id, last_ns);
+  CREATE INDEX event_batches_ns       ON event_batches (stream_id, last_ns, first_ns);
   DROP TABLE events;
   DROP TABLE sockets;
 
   -- Traces written since the last seal: plain protobuf, one row each, so a
-  -- trace is queryable as soon as putTraces returns.
+  -- trace is queryable as soon as putTraces returns. outcome and origin_role
+  -- (the reset origin's role, 0 when none) let listTraces filter without
+  -- decoding; the start index gives its order.
   CREATE TABLE hot_traces (
-    trace_id TEXT    PRIMARY KEY,
-    start_us INTEGER NOT NULL,
-    end_us   INTEGER NOT NULL,
-    last_us  INTEGER NOT NULL,
-    body     BLOB    NOT NULL
+    trace_id    TEXT    PRIMARY KEY,
+    start_us    INTEGER NOT NULL,
+    end_us      INTEGER NOT NULL,
+    last_us     INTEGER NOT NULL,
+    outcome     INTEGER NOT NULL,
+    origin_role INTEGER NOT NULL,
+    body        BLOB    NOT NULL
   ) WITHOUT ROWID;
-  INSERT INTO hot_traces (trace_id, start_us, end_us, last_us, body)
-    SELECT trace_id, start_us, end_us, last_us, body FROM traces;
+  CREATE INDEX hot_traces_start ON hot_traces (start_us, trace_id);
+  INSERT INTO hot_traces (trace_id, start_us, end_us, last_us, outcome, origin_role, body)
+    SELECT trace_id, start_us, end_us, last_us, outcome, origin_role, body FROM traces;
   DROP TABLE hops;
   DROP TABLE traces;
 
-  -- Sealed traces: a compressed block of many, with what lets a query skip
-  -- the block without decompressing it.
+  -- Sealed traces: a compressed block of many (src/store/blocks/), with what
+  -- lets a query skip the block without decompressing it. AUTOINCREMENT: an
+  -- id is never reused, so a reader's cache of decoded blocks by id is never
+  -- stale. max_end_us is the latest end, 2^53 - 1 while a trace is open (a
+  -- since filter skips by it); max_last_us drives age retention.
   CREATE TABLE trace_blocks (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     count        INTEGER NOT NULL,
     min_start_us INTEGER NOT NULL,
     max_start_us INTEGER NOT NULL,
     min_last_us  INTEGER NOT NULL,
     max_last_us  INTEGER NOT NULL,
+    max_end_us   INTEGER NOT NULL,
     -- Bit i set: some trace in the block has outcome i / reset origin role i.
     outcomes     INTEGER NOT NULL,
     roles        INTEGER NOT NULL,
@@ -201,6 +214,15 @@ export const migrations: readonly string[] = [
     key   INTEGER NOT NULL,
     block INTEGER NOT NULL,
     PRIMARY KEY (key, block)
+  ) WITHOUT ROWID;
+
+  -- A sealed trace written again later (re-delivery after a restart): the
+  -- new copy is in hot_traces or a newer block, and reads skip this one by
+  -- its position in its block. Deleted with the block.
+  CREATE TABLE trace_dead (
+    block INTEGER NOT NULL,
+    idx   INTEGER NOT NULL,
+    PRIMARY KEY (block, idx)
   ) WITHOUT ROWID;
   `,
 ];

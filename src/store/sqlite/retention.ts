@@ -17,6 +17,7 @@ import type { RetentionPolicy, RetentionResult } from "../store.js";
 import { eventRetention } from "./event-retention.js";
 import type { PreparedStatements } from "./statements.js";
 import { usedBytes } from "./stats.js";
+import { traceRetention } from "./trace-kind.js";
 
 export interface RetentionContext {
   /** The database file: an in-memory database has no WAL to checkpoint. */
@@ -24,16 +25,13 @@ export interface RetentionContext {
   log: Logger;
 }
 
-// S1 (traces): replace with traceRetention(statements, { maxAgeMs, maxBytes }) once it is exported.
-const traceRetentionPending = (_statements: PreparedStatements, _policy: RetentionPolicy): { deleted: number } => ({ deleted: 0 });
-
 export function applyRetention(
   statements: PreparedStatements,
   policy: RetentionPolicy,
   { path, log }: RetentionContext,
 ): RetentionResult {
   const { db } = statements;
-  const deletedTraces = traceRetentionPending(statements, { maxAgeMs: policy.maxAgeMs, maxBytes: policy.maxBytes }).deleted;
+  const deletedTraces = traceRetention(statements, { maxAgeMs: policy.maxAgeMs, maxBytes: policy.maxBytes }).deleted;
   const deletedEvents = eventRetention(statements, { eventsMaxAgeMs: policy.eventsMaxAgeMs, eventsMaxBytes: policy.eventsMaxBytes }).deleted;
   db.pragma("incremental_vacuum");
   if (path !== ":memory:") db.pragma("wal_checkpoint(TRUNCATE)");

@@ -1,9 +1,10 @@
 // How much is stored: what stats() reports, per kind (each kind's module
 // measures its own bytes the way its retention counts them) and for the file.
 import { statSync } from "node:fs";
-import type { KindStats, StoreStats } from "../store.js";
+import type { StoreStats } from "../store.js";
 import { eventKindStats } from "./event-retention.js";
 import type { PreparedStatements } from "./statements.js";
+import { traceKindStats } from "./trace-kind.js";
 
 /** Bytes in live pages: the file's size minus the pages retention freed and the file keeps for reuse. */
 export function usedBytes(statements: PreparedStatements): number {
@@ -27,11 +28,8 @@ export function fileBytes(path: string): number {
   return size(path) + size(`${path}-wal`);
 }
 
-// S1 (traces): replace with traceKindStats(statements) once it is exported.
-const traceKindStatsPending = (_statements: PreparedStatements): KindStats => ({ count: 0, bytes: 0, oldestUs: null });
-
 export function storeStats(statements: PreparedStatements, path: string): StoreStats {
-  const traces = traceKindStatsPending(statements);
+  const traces = traceKindStats(statements);
   const events = eventKindStats(statements);
   return {
     traces: traces.count,

@@ -1,0 +1,35 @@
+// A block as the store writes it and reads it back: the traces sorted by
+// start time (then id), encoded, compressed, summarized and keyed.
+import type { Trace } from "../../model/mod.js";
+import { summarize, type BlockSummary } from "./block-summary.js";
+import { compressBlock, decompressBlock } from "./compress.js";
+import { decodeBlock } from "./decode-block.js";
+import { encodeBlock } from "./encode-block.js";
+import { traceKey } from "./trace-key.js";
+
+export interface SealedBlock extends BlockSummary {
+  /** The compressed TraceBlock. */
+  body: Buffer;
+  /** traceKey of every trace, in block order. */
+  keys: number[];
+}
+
+/** Oldest first by start time, then by trace id: the block order (listTraces walks it backwards). */
+export function compareByStart(a: Trace, b: Trace): number {
+  return a.startUs - b.startUs || (a.traceId < b.traceId ? -1 : a.traceId > b.traceId ? 1 : 0);
+}
+
+/** Seal `traces` (sorted here; the array is left as it was given). */
+export function sealBlock(traces: readonly Trace[]): SealedBlock {
+  const sorted = [...traces].sort(compareByStart);
+  return {
+    ...summarize(sorted),
+    body: compressBlock(encodeBlock(sorted)),
+    keys: sorted.map((t) => traceKey(t.traceId)),
+  };
+}
+
+/** The traces of a sealed body, in block order (by start, then id). */
+export function openBlock(body: Uint8Array): Trace[] {
+  return decodeBlock(decompressBlock(body));
+}
