@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import { EventKind, TcpState, type ConnEventInit } from "../../src/model/mod.js";
 import type { EventSource, ReplayBatch } from "../../src/store/mod.js";
 import { EVENTS_HORIZON_KEY } from "../../src/store/sqlite/event-retention.js";
-import { endpointNeedle, MAX_ROW_SPAN_US, ROW_OVERHEAD_BYTES, sockNeedle } from "../../src/store/sqlite/event-rows.js";
+import { buildBloom } from "../../src/store/blocks/bloom.js";
+import { endpointNeedle, MAX_ROW_SPAN_US, ROW_OVERHEAD_BYTES, rowFilterKeys, sockNeedle } from "../../src/store/sqlite/event-rows.js";
 import { encodeBatch } from "../../src/transport/batch-codec.js";
 import { DEFAULT_DB_NAME, storeForEachTest } from "./workspace.js";
 
@@ -172,8 +173,12 @@ describe("event retention", () => {
     for (let b = 0; b < 50; b++) await ws.store.putEvents(src, run(1 + b * 200, 200, now - 60e6 + b * 10_000));
     const before = (await ws.store.stats()).kinds.events;
     expect(before.count).toBe(10_000);
-    // The body of a row is the transport's encoding of its events: stats count exactly that plus the overhead.
-    const bodyBytes = Array.from({ length: 50 }, (_, b) => encodeBatch(src, run(1 + b * 200, 200, now - 60e6 + b * 10_000)).length);
+    // A row's body is the transport's encoding of its events, its filter a Bloom filter of their
+    // sockets and endpoints: stats count exactly those plus the overhead.
+    const bodyBytes = Array.from({ length: 50 }, (_, b) => {
+      const events = run(1 + b * 200, 200, now - 60e6 + b * 10_000);
+      return encodeBatch(src, events).length + buildBloom(rowFilterKeys(events)).length;
+    });
     expect(before.bytes).toBe(bodyBytes.reduce((a, n) => a + n, 0) + 50 * ROW_OVERHEAD_BYTES);
     const limit = Math.floor(before.bytes * 0.4);
     const r = await ws.store.retention({ eventsMaxBytes: limit });

@@ -17,12 +17,12 @@ export const EVENTS_HORIZON_KEY = "store.events_horizon_us";
 const SIZE_PAGE = 1000;
 
 const KIND_TOTALS = `SELECT count(*) AS rows, coalesce(sum(count), 0) AS events,
-       coalesce(sum(length(body)), 0) AS body_bytes FROM event_batches`;
+       coalesce(sum(length(filter) + length(body)), 0) AS body_bytes FROM event_batches`;
 const OLDEST_US = `SELECT min(first_us) AS us FROM event_batches`;
 const AGED = `SELECT count(*) AS rows, coalesce(sum(count), 0) AS events, max(last_us) AS last_us
        FROM event_batches WHERE last_us < ?`;
 const DELETE_AGED = `DELETE FROM event_batches WHERE last_us < ?`;
-const OLDEST_ROWS = `SELECT id, last_us, count, length(body) AS body_bytes FROM event_batches
+const OLDEST_ROWS = `SELECT id, last_us, count, length(filter) + length(body) AS body_bytes FROM event_batches
        WHERE last_us > @us OR (last_us = @us AND id > @id) ORDER BY last_us, id LIMIT @limit`;
 const DELETE_UP_TO = `DELETE FROM event_batches WHERE last_us < @us OR (last_us = @us AND id <= @id)`;
 const SET_HORIZON = `INSERT INTO meta (key, value) VALUES (@key, @us)
@@ -35,8 +35,8 @@ export interface EventRetentionPolicy {
 
 /**
  * Delete rows whose newest event is older than eventsMaxAgeMs, then the
- * oldest rows until the ring's bytes (bodies plus ROW_OVERHEAD_BYTES a row,
- * see eventKindStats) fit eventsMaxBytes. One transaction: a reader sees the
+ * oldest rows until the ring's bytes (bodies and filters plus
+ * ROW_OVERHEAD_BYTES a row, see eventKindStats) fit eventsMaxBytes. One transaction: a reader sees the
  * ring before or after, never a horizon that does not match it.
  * @returns how many events (not rows) were deleted
  */
@@ -81,7 +81,7 @@ export function eventRetention(
   })();
 }
 
-/** Bytes the ring takes: its bodies and ROW_OVERHEAD_BYTES per row (columns and index entries). */
+/** Bytes the ring takes: its bodies, filters and ROW_OVERHEAD_BYTES per row (columns and index entries). */
 function ringBytes(statements: PreparedStatements): number {
   const t = statements.get(KIND_TOTALS).get() as { rows: number; body_bytes: number };
   return t.body_bytes + t.rows * ROW_OVERHEAD_BYTES;

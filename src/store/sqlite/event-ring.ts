@@ -1,35 +1,43 @@
 // Reading the raw-event ring by time for one timeline query. Rows are found
 // by the (last_us, first_us) index (a row spans at most MAX_ROW_SPAN_US, so
-// rows overlapping a window are one index range), a row is decoded only when
-// its body holds the needle of what the query looks for, and decoded rows are
-// kept for the rest of the query: a trace's sockets and tuples look at the
-// same few seconds again and again.
+// rows overlapping a window are one index range); a row's body is read only
+// when its Bloom filter may hold the probe's key, decoded only when its bytes
+// hold the probe's needle, and kept decoded for the rest of the query: a
+// trace's sockets and tuples look at the same few seconds again and again.
 //
-// A query reads at most `rowBudget` rows; past it the ring stops answering
-// and says so (`cut`), so the timeline is marked truncated rather than a
-// long-open connection turning one query into a scan of the whole ring.
-import { decodeRowEvents, MAX_ROW_SPAN_NS, MAX_ROW_SPAN_US, type EventRow } from "./event-rows.js";
+// A query looks at most `rowBudget` rows; past it the ring stops answering
+// and says so (`cut`), so the timeline is marked truncated rather than one
+// query (a long-open connection, a rare endpoint) reading the whole ring.
+import { bloomMayHave } from "../blocks/bloom.js";
+import { decodeRowEvents, MAX_ROW_SPAN_NS, MAX_ROW_SPAN_US, type EventRow, type RowProbe } from "./event-rows.js";
 import type { PreparedStatements } from "./statements.js";
 
-/** Rows one timeline query may read: ~20 s of the ring at 240k events/s in batches of 1000, minutes at ordinary rates. */
-export const DEFAULT_RING_ROW_BUDGET = 5000;
+/**
+ * Rows one timeline query may look at. Looking is reading a ~0.5 KB filter
+ * (~25 MB at most); bodies are read only for rows that may match. At 240k
+ * events/s in batches of 1000 that is 3.5 min of the ring, far more at
+ * ordinary rates.
+ */
+export const DEFAULT_RING_ROW_BUDGET = 50_000;
 
-const ROWS_OVERLAPPING = `SELECT id, stream_id, first_us, last_us, body FROM event_batches
+const ROWS_OVERLAPPING = `SELECT id, stream_id, first_us, last_us, filter FROM event_batches
        WHERE last_us >= @from AND last_us <= @lastMax AND first_us <= @to ORDER BY last_us, id`;
-const ROWS_OVERLAPPING_DESC = `SELECT id, stream_id, first_us, last_us, body FROM event_batches
+const ROWS_OVERLAPPING_DESC = `SELECT id, stream_id, first_us, last_us, filter FROM event_batches
        WHERE last_us >= @from AND last_us <= @lastMax AND first_us <= @to ORDER BY last_us DESC, id DESC`;
-const ROWS_FROM_NS = `SELECT id, stream_id, first_us, last_us, body FROM event_batches
-       WHERE stream_id = ? AND last_ns >= ? AND last_ns <= ? ORDER BY last_ns, id`;
+const ROWS_BY_NS = `SELECT id, stream_id, first_us, last_us, filter FROM event_batches
+       WHERE stream_id = @stream AND last_ns >= @from AND last_ns <= @lastMax AND first_ns <= @to ORDER BY last_ns, id`;
+const BODY = `SELECT body FROM event_batches WHERE id = ?`;
 const NEWEST_US = `SELECT max(last_us) AS us FROM event_batches`;
 const NODE_OF_STREAM = `SELECT node FROM streams WHERE id = ?`;
 const STREAMS_OF_NODE = `SELECT id FROM streams WHERE node = ?`;
 
+/** A row as the ring looks at it before deciding to read its body. */
 export interface RingRow {
   id: number;
   stream_id: number;
   first_us: number;
   last_us: number;
-  body: Buffer;
+  filter: Buffer;
 }
 
 export class EventRing {
@@ -55,13 +63,13 @@ export class EventRing {
   }
 
   /**
-   * Every event of the rows overlapping [from, to] whose body holds `needle`,
-   * oldest row first. Events outside the window come along (a row is decoded
-   * whole): the caller filters by what it matches on, time included.
+   * Every event of the rows overlapping [from, to] that may hold what `probe`
+   * looks for, oldest row first. Other events of those rows come along (a
+   * row is decoded whole): the caller filters by what it matches on, time included.
    */
-  find(from: number, to: number, needle: Buffer): EventRow[] {
+  find(from: number, to: number, probe: RowProbe): EventRow[] {
     const out: EventRow[] = [];
-    this.scan({ from, to }, needle, (rows) => {
+    this.scan({ from, to }, probe, (rows) => {
       if (rows) for (const r of rows) out.push(r);
       return true;
     });
@@ -71,47 +79,42 @@ export class EventRing {
   /**
    * Visit each row overlapping [from, to] (to defaults to the newest) in
    * last_us order (newest first with `newestFirst`), with its decoded events
-   * when its body holds `needle` and null when it does not (the visitor may
-   * still want to stop there), until `visit` returns false or the budget runs out.
+   * when it may hold what `probe` looks for and null when it cannot (the
+   * visitor may still want to stop there), until `visit` returns false or
+   * the budget runs out.
    */
   scan(
     w: { from: number; to?: number; newestFirst?: boolean },
-    needle: Buffer,
+    probe: RowProbe,
     visit: (rows: EventRow[] | null, row: RingRow) => boolean,
   ): void {
     const to = w.to ?? Number.MAX_SAFE_INTEGER;
     const lastMax = Math.min(Number.MAX_SAFE_INTEGER, to + MAX_ROW_SPAN_US);
     const sql = w.newestFirst ? ROWS_OVERLAPPING_DESC : ROWS_OVERLAPPING;
     // Iterating holds a cursor, which is fine: a timeline query runs to its
-    // end synchronously, with no write in between.
+    // end synchronously and only reads (better-sqlite3 refuses writes meanwhile).
     for (const row of this.#statements.get(sql).iterate({ from: w.from, lastMax, to }) as Iterable<RingRow>) {
       if (!this.#spend()) return;
-      if (!visit(this.#eventsIf(row, needle), row)) return;
+      if (!visit(this.#eventsIf(row, probe), row)) return;
     }
   }
 
   /**
-   * Visit, per stream of `node`, the rows holding `needle` with an event in
-   * kernel time [fromNs, toNs], in kernel-time order: how a socket with no
+   * Visit, per stream of `node`, the rows that may hold `probe` with an event
+   * in kernel time [fromNs, toNs], in kernel-time order: how a socket with no
    * stored trace is found from its birth (streams of another boot of the
    * node simply hold nothing there). `visit` returns false to move on to the
    * next stream.
    */
-  scanNodeByNs(
-    node: string,
-    fromNs: bigint,
-    toNs: bigint,
-    needle: Buffer,
-    visit: (rows: EventRow[], row: RingRow) => boolean,
-  ): void {
+  scanNodeByNs(node: string, fromNs: bigint, toNs: bigint, probe: RowProbe, visit: (rows: EventRow[], row: RingRow) => boolean): void {
     const streams = this.#statements.get(STREAMS_OF_NODE).all(node) as { id: number }[];
     // A row spans at most MAX_ROW_SPAN_NS: one ending later than that past toNs starts after it.
     const lastMax = toNs + MAX_ROW_SPAN_NS;
     for (const { id } of streams) {
-      for (const row of this.#statements.get(ROWS_FROM_NS).iterate(id, fromNs, lastMax) as Iterable<RingRow>) {
+      for (const row of this.#statements.get(ROWS_BY_NS).iterate({ stream: id, from: fromNs, lastMax, to: toNs }) as Iterable<RingRow>) {
         if (!this.#spend()) return;
-        const rows = this.#eventsIf(row, needle);
-        if (rows && !visit(rows, row)) break;
+        const events = this.#eventsIf(row, probe);
+        if (events && !visit(events, row)) break;
       }
     }
   }
@@ -125,14 +128,16 @@ export class EventRing {
     return true;
   }
 
-  #eventsIf(row: RingRow, needle: Buffer): EventRow[] | null {
+  #eventsIf(row: RingRow, probe: RowProbe): EventRow[] | null {
     const cached = this.#decoded.get(row.id);
     if (cached) return cached;
-    if (row.body.indexOf(needle) === -1) return null;
+    if (!bloomMayHave(row.filter, probe.key)) return null;
+    const body = (this.#statements.get(BODY).get(row.id) as { body: Buffer } | undefined)?.body;
+    if (!body || body.indexOf(probe.needle) === -1) return null;
     const node = this.#node(row.stream_id);
     let rows: EventRow[];
     try {
-      rows = decodeRowEvents(row.body).map((event) => ({ node, streamId: row.stream_id, event }));
+      rows = decodeRowEvents(body).map((event) => ({ node, streamId: row.stream_id, event }));
     } catch {
       // Only a damaged row gets here: skip it, keep the rest of the timeline.
       rows = [];

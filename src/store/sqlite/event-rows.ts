@@ -1,10 +1,11 @@
 // Raw events as the store keeps them: one event_batches row per received
-// batch, its body the transport's EventBatch encoding. This file is the row
-// format both ways: the bound on a row's time span that every time-window
-// query relies on, the decoded shape the timeline and replay work with, and
-// the byte needles that let a reader skip a row without decoding it.
+// batch, its body the transport's EventBatch encoding, its filter a Bloom
+// filter over what timelines look for. This file is the row format both
+// ways: the bound on a row's time span that every time-window query relies
+// on, the decoded shape the timeline and replay work with, and the probes
+// (filter key, body bytes) that let a reader skip a row without decoding it.
 import { decodeBatch } from "../../transport/batch-codec.js";
-import type { ConnEvent } from "../../model/mod.js";
+import type { ConnEvent, ConnEventInit } from "../../model/mod.js";
 import type { StoredEvent } from "../store.js";
 
 /**
@@ -18,10 +19,10 @@ export const MAX_ROW_SPAN_US = 5_000_000;
 export const MAX_ROW_SPAN_NS = BigInt(MAX_ROW_SPAN_US) * 1000n;
 
 /**
- * What a row costs beyond its body, for size accounting: the row's ten
- * integer columns and record header (~50 B) and its entries in the four
- * indexes (~60 B), rounded up. Per batch of hundreds of events it is noise;
- * it matters only to keep a ring of tiny batches within its limit.
+ * What a row costs beyond its body and filter, for size accounting: the
+ * row's ten integer columns and record header (~50 B) and its entries in the
+ * four indexes (~70 B), rounded up. Per batch of hundreds of events it is
+ * noise; it matters only to keep a ring of tiny batches within its limit.
  */
 export const ROW_OVERHEAD_BYTES = 128;
 
@@ -54,6 +55,61 @@ export function compareEventRows(a: EventRow, b: EventRow): number {
   if (a.node !== b.node) return a.node < b.node ? -1 : 1;
   if (ea.tsNs !== eb.tsNs) return ea.tsNs < eb.tsNs ? -1 : 1;
   return a.streamId - b.streamId || ea.seq - eb.seq;
+}
+
+/**
+ * What a timeline looks for in the ring, asked in two steps: the row's Bloom
+ * filter (`key`; a ~0.5 KB read instead of the ~100 KB body) and then the
+ * body's bytes (`needle`, before decoding). Either can say yes by accident
+ * (a row decoded in vain), neither ever says no to a row that matches.
+ */
+export interface RowProbe {
+  key: string;
+  needle: Buffer;
+}
+
+// Filter keys, one namespace per kind of value (the filter is the row's own).
+const sockKey = (sock: string): string => `s:${sock}`;
+const addrKey = (ip: string, port: number): string => `a:${ip}:${port}`;
+const ipKey = (ip: string): string => `i:${ip}`;
+
+/** Events of this struct sock address (on any node). */
+export const sockProbe = (sock: string): RowProbe => ({ key: sockKey(sock), needle: sockNeedle(sock) });
+
+/** Events with this endpoint, or this address when no port (or 0) is given, at either end. */
+export const endpointProbe = (ip: string, port?: number): RowProbe => ({
+  key: port !== undefined && port > 0 ? addrKey(ip, port) : ipKey(ip),
+  needle: endpointNeedle(ip, port),
+});
+
+/**
+ * The filter keys of a row's events: every socket address, and every local
+ * and remote endpoint and address. Consecutive events mostly repeat them, so
+ * a key is only built when a value differs from the previous event's.
+ */
+export function rowFilterKeys(events: readonly ConnEventInit[]): Set<string> {
+  const keys = new Set<string>();
+  let sock: string | null = null;
+  let local = "";
+  let remote = "";
+  for (const e of events) {
+    if (e.sock && e.sock !== sock) {
+      sock = e.sock;
+      keys.add(sockKey(sock));
+    }
+    for (const [ep, isLocal] of [[e.local, true], [e.remote, false]] as const) {
+      const ip = ep?.ip;
+      if (!ip) continue;
+      const port = ep.port ?? 0;
+      const id = `${ip}:${port}`;
+      if (id === (isLocal ? local : remote)) continue;
+      if (isLocal) local = id;
+      else remote = id;
+      keys.add(ipKey(ip));
+      if (port > 0) keys.add(addrKey(ip, port));
+    }
+  }
+  return keys;
 }
 
 // Needles: the exact bytes protobufjs writes for a field, so that a row whose

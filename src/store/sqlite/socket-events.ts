@@ -17,7 +17,7 @@
 // the socket lived and the ring decodes only the rows of that window that
 // hold the socket's address or the tuple's endpoint.
 import { EventKind, TcpState, type KernelNs, type SocketIdentity } from "../../model/mod.js";
-import { endpointNeedle, sockNeedle, type EventRow } from "./event-rows.js";
+import { endpointProbe, sockProbe, type EventRow } from "./event-rows.js";
 import type { EventRing } from "./event-ring.js";
 import { FOREVER_NS, FOREVER_US } from "./time-columns.js";
 
@@ -58,7 +58,7 @@ export const isOwn = (r: EventRow, ident: SocketIdentity, fromNs: KernelNs): boo
 
 /** A socket's own events within its window, from its birth until its address is reused; [] when none are there. */
 export function ownSocketEvents(ring: EventRing, ident: SocketIdentity, w: SocketWindow): EventRow[] {
-  const rows = ring.find(w.from, w.to, sockNeedle(ident.sock)).filter((r) => isOwn(r, ident, ident.birthNs));
+  const rows = ring.find(w.from, w.to, sockProbe(ident.sock)).filter((r) => isOwn(r, ident, ident.birthNs));
   if (rows.length === 0) return [];
   // The next connection at this address is born after this socket's first
   // event, not after the id's birth: an id whose birth is a little before its
@@ -171,7 +171,7 @@ export function tupleEvents(ring: EventRing, { aIp, aPort, bIp, bPort, from, to 
   const is = (ep: { ip?: string | null; port?: number | null } | null | undefined, ip: string, port: number): boolean =>
     ep?.ip === ip && ep.port === port;
   // Either direction holds endpoint a, as local or as remote: one needle finds both.
-  return ring.find(from, to, endpointNeedle(aIp, aPort)).filter((r) => {
+  return ring.find(from, to, endpointProbe(aIp, aPort)).filter((r) => {
     const e = r.event;
     if (e.timeUs < from || e.timeUs > to) return false;
     return (is(e.local, aIp, aPort) && is(e.remote, bIp, bPort)) || (is(e.local, bIp, bPort) && is(e.remote, aIp, aPort));

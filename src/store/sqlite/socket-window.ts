@@ -8,7 +8,7 @@
 // its birth: the id carries the kernel ns of its first event, and each of its
 // node's streams is indexed by kernel time (stream_id, last_ns).
 import { TcpState, type SocketIdentity, type Trace } from "../../model/mod.js";
-import { MAX_ROW_SPAN_US, sockNeedle } from "./event-rows.js";
+import { MAX_ROW_SPAN_US, sockProbe } from "./event-rows.js";
 import type { EventRing } from "./event-ring.js";
 import { isBirth, isOwn, TUPLE_MARGIN_US, type SocketWindow } from "./socket-events.js";
 
@@ -56,12 +56,12 @@ export function windowFromHops(hops: readonly StoredHop[], openEndUs: number): S
  * the ring's row budget runs out. Null when the ring holds none of its events.
  */
 export function windowFromBirth(ring: EventRing, ident: SocketIdentity): SocketWindow | null {
-  const needle = sockNeedle(ident.sock);
+  const probe = sockProbe(ident.sock);
   // Written by the visitor below: an object, so the compiler does not narrow it to its initial value.
   const birth: { us: number; ns: bigint | null } = { us: 0, ns: null };
   // The id's birth is its first event's kernel time; allow an id minted a little before it.
   const latestNs = ident.birthNs + BigInt(TUPLE_MARGIN_US) * 1000n;
-  ring.scanNodeByNs(ident.node, ident.birthNs, latestNs, needle, (rows) => {
+  ring.scanNodeByNs(ident.node, ident.birthNs, latestNs, probe, (rows) => {
     let found = false;
     for (const r of rows) {
       if (!isOwn(r, ident, ident.birthNs) || r.event.tsNs > latestNs) continue;
@@ -79,7 +79,7 @@ export function windowFromBirth(ring: EventRing, ident: SocketIdentity): SocketW
   let lastUs = birth.us;
   // Where the socket's life is known to have ended: another birth or a close (wall µs).
   let endUs: number | null = null;
-  ring.scan({ from: birth.us }, needle, (rows, row) => {
+  ring.scan({ from: birth.us }, probe, (rows, row) => {
     if (endUs !== null && row.last_us > endUs + MAX_ROW_SPAN_US) return false;
     for (const r of rows ?? []) {
       if (!isOwn(r, ident, first)) continue;

@@ -14,7 +14,7 @@ import { BadQueryError } from "../errors.js";
 import type { Timeline, TimelineQuery } from "../store.js";
 import { EventRing } from "./event-ring.js";
 import { eventsHorizonUs } from "./event-retention.js";
-import { compareEventRows, endpointNeedle, eventKey, MAX_ROW_SPAN_US, toStoredEvent, type EventRow } from "./event-rows.js";
+import { compareEventRows, endpointProbe, eventKey, MAX_ROW_SPAN_US, toStoredEvent, type EventRow, type RowProbe } from "./event-rows.js";
 import { summarizeHopEnd } from "./hop-summary.js";
 import { listTraces } from "./list.js";
 import { getTrace, tracesOfSocket } from "./lookup.js";
@@ -106,7 +106,7 @@ export function readTimeline(statements: PreparedStatements, q: TimelineQuery): 
         ? local?.ip === ip || remote?.ip === ip
         : (local?.ip === ip && local.port === port) || (remote?.ip === ip && remote.port === port);
     };
-    add(endpointEvents(ring, endpointNeedle(ip, port), matches, { since, until, limit, newestFirst }));
+    add(endpointEvents(ring, endpointProbe(ip, port), matches, { since, until, limit, newestFirst }));
     traces = listTraces(statements, { ip, port, since: q.since, until: q.until, limit: MAX_LIST_LIMIT }).traces;
     const own = [...found.values()];
     for (const t of traces) {
@@ -171,14 +171,14 @@ class Summary {
  */
 function endpointEvents(
   ring: EventRing,
-  needle: Buffer,
+  probe: RowProbe,
   matches: (r: EventRow) => boolean,
   o: { since: number; until: number; limit: number; newestFirst: boolean },
 ): EventRow[] {
   const out: EventRow[] = [];
   // Once limit + 1 events are in, the (limit+1)-th best time: rows beyond it cannot improve the answer.
   let bound: number | null = null;
-  ring.scan({ from: o.since, to: o.until, newestFirst: o.newestFirst }, needle, (rows, row) => {
+  ring.scan({ from: o.since, to: o.until, newestFirst: o.newestFirst }, probe, (rows, row) => {
     if (bound !== null && (o.newestFirst ? row.last_us < bound : row.last_us > bound + MAX_ROW_SPAN_US)) return false;
     for (const r of rows ?? []) if (r.event.timeUs >= o.since && r.event.timeUs <= o.until && matches(r)) out.push(r);
     if (bound === null && out.length > o.limit) {

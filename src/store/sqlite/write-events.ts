@@ -12,7 +12,8 @@ import { InvalidArgumentError } from "../../errors/mod.js";
 import type { ConnEvent, ConnEventInit } from "../../model/mod.js";
 import { encodeBatch } from "../../transport/batch-codec.js";
 import type { EventSource, PutResult } from "../store.js";
-import { MAX_ROW_SPAN_NS, MAX_ROW_SPAN_US } from "./event-rows.js";
+import { buildBloom } from "../blocks/bloom.js";
+import { MAX_ROW_SPAN_NS, MAX_ROW_SPAN_US, rowFilterKeys } from "./event-rows.js";
 import type { PreparedStatements } from "./statements.js";
 
 const INSERT_STREAM = `INSERT OR IGNORE INTO streams (node, boot_id, agent_start_us) VALUES (?, ?, ?)`;
@@ -22,8 +23,8 @@ const STREAM_ID = `SELECT id FROM streams WHERE node = ? AND boot_id = ? AND age
 const STORED_RANGES = `SELECT first_seq, last_seq FROM event_batches
        WHERE stream_id = ? AND first_seq <= ? ORDER BY first_seq DESC`;
 const INSERT_BATCH = `INSERT OR IGNORE INTO event_batches
-       (stream_id, first_seq, last_seq, first_us, last_us, first_ns, last_ns, count, body)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+       (stream_id, first_seq, last_seq, first_us, last_us, first_ns, last_ns, count, filter, body)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 type AnyEvent = ConnEvent | ConnEventInit;
 
@@ -67,6 +68,7 @@ export class EventWriter {
         span.minNs,
         span.maxNs,
         run.length,
+        buildBloom(rowFilterKeys(run)),
         body,
       ).changes;
       if (changes > 0) written += run.length;
