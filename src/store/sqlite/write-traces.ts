@@ -26,6 +26,9 @@ const INSERT_BLOCK = `INSERT INTO trace_blocks (count, min_start_us, max_start_u
 const INSERT_KEY = `INSERT OR IGNORE INTO trace_keys (key, block) VALUES (?, ?)`;
 const MARK_DEAD = `INSERT OR IGNORE INTO trace_dead (block, idx) VALUES (?, ?)`;
 
+/** Blocks one write may seal (each ~4096 traces, tens of ms). */
+const MAX_SEALS_PER_WRITE = 4;
+
 export interface TraceWriterOptions {
   /** Seal once this many traces are hot. */
   sealTraces: number;
@@ -76,13 +79,20 @@ export class TraceWriter {
     return sealed;
   }
 
-  /** Seal one block when enough traces are hot or the oldest waited long enough; the rest waits for later puts. */
+  /**
+   * Seal when enough traces are hot or the oldest waited long enough: a few
+   * blocks at most per write, so that a hot table grown large (a file
+   * upgraded from schema 2 moves every stored trace there) is worked off
+   * over several writes instead of stalling one.
+   */
   #sealIfDue(): void {
-    const n = this.#hotCount();
-    if (n === 0) return;
-    if (n >= this.#sealTraces || (this.#hotSinceMs !== null && this.#now() - this.#hotSinceMs >= this.#sealAfterMs)) {
+    for (let i = 0; i < MAX_SEALS_PER_WRITE; i++) {
+      const n = this.#hotCount();
+      if (n === 0) return;
+      const aged = this.#hotSinceMs !== null && this.#now() - this.#hotSinceMs >= this.#sealAfterMs;
+      if (n < this.#sealTraces && !aged) return;
       this.#sealOne(this.#blockSize(n));
-      this.#hotSinceMs = this.#hotCount() > 0 ? this.#now() : null;
+      this.#hotSinceMs = this.#hotCount() > 0 ? (aged ? this.#hotSinceMs : this.#now()) : null;
     }
   }
 
