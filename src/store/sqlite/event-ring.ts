@@ -131,9 +131,10 @@ export class EventRing {
   #eventsIf(row: RingRow, probe: RowProbe): EventRow[] | null {
     const cached = this.#decoded.get(row.id);
     if (cached) return cached;
-    if (!bloomMayHave(row.filter, probe.key)) return null;
+    for (const key of probe.keys) if (!bloomMayHave(row.filter, key)) return null;
     const body = (this.#statements.get(BODY).get(row.id) as { body: Buffer } | undefined)?.body;
-    if (!body || body.indexOf(probe.needle) === -1) return null;
+    if (!body) return null;
+    for (const needle of probe.needles) if (body.indexOf(needle) === -1) return null;
     const node = this.#node(row.stream_id);
     let rows: EventRow[];
     try {

@@ -59,13 +59,14 @@ export function compareEventRows(a: EventRow, b: EventRow): number {
 
 /**
  * What a timeline looks for in the ring, asked in two steps: the row's Bloom
- * filter (`key`; a ~0.5 KB read instead of the ~100 KB body) and then the
- * body's bytes (`needle`, before decoding). Either can say yes by accident
- * (a row decoded in vain), neither ever says no to a row that matches.
+ * filter (every key in `keys`; a ~0.5 KB read instead of the ~100 KB body)
+ * and then the body's bytes (every needle in `needles`, before decoding).
+ * Either can say yes by accident (a row decoded in vain), neither ever says
+ * no to a row that matches.
  */
 export interface RowProbe {
-  key: string;
-  needle: Buffer;
+  keys: string[];
+  needles: Buffer[];
 }
 
 // Filter keys, one namespace per kind of value (the filter is the row's own).
@@ -74,12 +75,22 @@ const addrKey = (ip: string, port: number): string => `a:${ip}:${port}`;
 const ipKey = (ip: string): string => `i:${ip}`;
 
 /** Events of this struct sock address (on any node). */
-export const sockProbe = (sock: string): RowProbe => ({ key: sockKey(sock), needle: sockNeedle(sock) });
+export const sockProbe = (sock: string): RowProbe => ({ keys: [sockKey(sock)], needles: [sockNeedle(sock)] });
 
 /** Events with this endpoint, or this address when no port (or 0) is given, at either end. */
 export const endpointProbe = (ip: string, port?: number): RowProbe => ({
-  key: port !== undefined && port > 0 ? addrKey(ip, port) : ipKey(ip),
-  needle: endpointNeedle(ip, port),
+  keys: [port !== undefined && port > 0 ? addrKey(ip, port) : ipKey(ip)],
+  needles: [endpointNeedle(ip, port)],
+});
+
+/**
+ * Events of a 4-tuple: a row holding one has both endpoints. Asking for both
+ * matters: a server's endpoint is in nearly every row of a busy ring, the
+ * client's ephemeral one in a few.
+ */
+export const tupleProbe = (aIp: string, aPort: number, bIp: string, bPort: number): RowProbe => ({
+  keys: [addrKey(aIp, aPort), addrKey(bIp, bPort)],
+  needles: [endpointNeedle(aIp, aPort), endpointNeedle(bIp, bPort)],
 });
 
 /**

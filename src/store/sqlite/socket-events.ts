@@ -17,7 +17,7 @@
 // the socket lived and the ring decodes only the rows of that window that
 // hold the socket's address or the tuple's endpoint.
 import { EventKind, TcpState, type KernelNs, type SocketIdentity } from "../../model/mod.js";
-import { endpointProbe, sockProbe, type EventRow } from "./event-rows.js";
+import { sockProbe, tupleProbe, type EventRow } from "./event-rows.js";
 import type { EventRing } from "./event-ring.js";
 import { FOREVER_NS, FOREVER_US } from "./time-columns.js";
 
@@ -170,8 +170,8 @@ export function tupleEvents(ring: EventRing, { aIp, aPort, bIp, bPort, from, to 
   if (!aIp || !bIp || !(aPort > 0) || !(bPort > 0)) return [];
   const is = (ep: { ip?: string | null; port?: number | null } | null | undefined, ip: string, port: number): boolean =>
     ep?.ip === ip && ep.port === port;
-  // Either direction holds endpoint a, as local or as remote: one needle finds both.
-  return ring.find(from, to, endpointProbe(aIp, aPort)).filter((r) => {
+  // Either direction holds both endpoints, as local and remote: one probe finds both.
+  return ring.find(from, to, tupleProbe(aIp, aPort, bIp, bPort)).filter((r) => {
     const e = r.event;
     if (e.timeUs < from || e.timeUs > to) return false;
     return (is(e.local, aIp, aPort) && is(e.remote, bIp, bPort)) || (is(e.local, bIp, bPort) && is(e.remote, aIp, aPort));
