@@ -10,6 +10,10 @@ import type { EventSource, ReplayBatch } from "../../src/store/mod.js";
 import { EVENTS_HORIZON_KEY } from "../../src/store/sqlite/event-retention.js";
 import { buildBloom } from "../../src/store/blocks/bloom.js";
 import { endpointNeedle, MAX_ROW_SPAN_US, ROW_OVERHEAD_BYTES, rowFilterKeys, sockNeedle } from "../../src/store/sqlite/event-rows.js";
+import { EventRing } from "../../src/store/sqlite/event-ring.js";
+import { openDatabase } from "../../src/store/sqlite/open.js";
+import { tupleEvents } from "../../src/store/sqlite/socket-events.js";
+import { PreparedStatements } from "../../src/store/sqlite/statements.js";
 import { encodeBatch } from "../../src/transport/batch-codec.js";
 import { DEFAULT_DB_NAME, storeForEachTest } from "./workspace.js";
 
@@ -197,6 +201,26 @@ describe("event retention", () => {
     await ws.store.putEvents(src, run(1, 100, 1_000_000));
     const s = await ws.store.stats();
     expect(s.fileBytes).toBeGreaterThanOrEqual(s.bytes);
+  });
+});
+
+describe("reading the ring for a timeline", () => {
+  it("decodes only the rows that may hold a tuple, even when one end is in every row", async () => {
+    // 200 rows, each a connection from a new client port to the same server endpoint.
+    for (let i = 0; i < 200; i++) {
+      const e = ev(i + 1, 1_000_000 + i * 1000, { local: { ip: "10.0.0.9", port: 8080 }, remote: { ip: "10.0.0.1", port: 30_000 + i } });
+      await ws.store.putEvents(src, [e]);
+    }
+    const db = openDatabase(join(ws.dir, DEFAULT_DB_NAME), 1000);
+    try {
+      const ring = new EventRing(new PreparedStatements(db));
+      const rows = tupleEvents(ring, { aIp: "10.0.0.9", aPort: 8080, bIp: "10.0.0.1", bPort: 30_123, from: 0, to: 2_000_000 });
+      expect(rows.map((r) => r.event.seq)).toEqual([124]);
+      expect(ring.decodedRows).toBeLessThanOrEqual(2);
+      expect(ring.cut).toBe(false);
+    } finally {
+      db.close();
+    }
   });
 });
 

@@ -57,6 +57,11 @@ export class EventRing {
     return this.#cut;
   }
 
+  /** Rows decoded so far: what the filters and needles did not spare. */
+  get decodedRows(): number {
+    return this.#decoded.size;
+  }
+
   /** Wall µs of the newest event in the ring; null when it is empty. */
   newestUs(): number | null {
     return (this.#statements.get(NEWEST_US).get() as { us: number | null }).us;
