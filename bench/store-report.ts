@@ -42,7 +42,7 @@ export function formatStoreRun(r: StoreBenchResult): string[] {
     latencyLine("put → queryable by ip:port", r.queries.putToQueryable),
     `  horizon at ${fmt(h.ratePerSec)} conns/s     ${mib(h.maxBytes)} / (${b(r.traceBytesPerConnection)} B × ${fmt(h.ratePerSec)}/s) = ${h.hours.toFixed(1)} h of traces (age limit ${fmt(h.maxAgeHours)} h); ` +
       `the raw-event ring's size limit lasts ${h.eventsMinutes.toFixed(0)} min (age limit ${fmt(h.eventsMaxAgeMinutes)} min); a day of traces and one ring: ${b(h.dayBytesPerConnection)} B/connection`,
-    `  took                     ${fmt(r.totalSeconds)} s`,
+    `  took                     ${fmt(r.totalSeconds)} s; writing ${fmt(r.fillSeconds)} s, of which generating connections ${fmt(r.fillSeconds - r.traceInserts.seconds - r.eventInserts.seconds)} s`,
   ];
 }
 
@@ -93,7 +93,7 @@ export function formatSoak(r: SoakResult, maxRows = 12): string[] {
   lines.push(`file size                    max ${mib1(r.maxBytes)} of the defaults' ${mib1(r.limitBytes)} (traces ${mib1(DEFAULT_MAX_BYTES)} + raw events ${mib1(DEFAULT_EVENTS_MAX_BYTES)})`);
   const step = Math.max(1, Math.ceil(r.sizes.length / maxRows));
   const rows = r.sizes.filter((_, i) => i % step === 0 || i === r.sizes.length - 1);
-  for (const x of rows) lines.push(`  ${x.atS.toFixed(0).padStart(6)} s  ${mib1(x.bytes).padStart(12)}`);
+  for (const x of rows) lines.push(`  ${x.atS.toFixed(0).padStart(6)} s  ${mib1(x.bytes).padStart(12)}${x.afterStop ? "  (after run stopped)" : ""}`);
   if (r.exit) lines.push(`stop                         ${r.exit.killed ? "killed after the stop timeout" : `exit ${r.exit.exitCode ?? r.exit.signal}`} ${fmt(r.exit.stopMs)} ms after SIGINT`);
   if (r.error) lines.push(`ERROR: ${r.error}`);
   return lines;

@@ -37,6 +37,8 @@ export interface SizeSample {
   atS: number;
   /** Database file and WAL. */
   bytes: number;
+  /** Taken after `run` stopped (sealed and checkpointed on the way out). */
+  afterStop?: boolean;
 }
 
 export interface SoakResult {
@@ -130,7 +132,7 @@ export async function benchStoreSoak(churnBin: string, o: SoakOptions, progress:
       out.exit = await proc.stop();
       if (out.exit.killed || out.exit.exitCode !== 0) out.error ??= `tcptrail run did not stop cleanly on SIGINT; its log ends:\n${proc.output().trimEnd().split("\n").slice(-6).join("\n")}`;
       // After the stop: run sealed its hot traces on the way out, and nobody writes any more.
-      out.sizes.push({ atS: out.sizes.at(-1)?.atS ?? 0, bytes: fileBytes(db) });
+      out.sizes.push({ atS: out.sizes.at(-1)?.atS ?? 0, bytes: fileBytes(db), afterStop: true });
       out.maxBytes = Math.max(out.maxBytes, fileBytes(db));
       try {
         const store = new SqliteTraceStore({ path: db });
