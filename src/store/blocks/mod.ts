@@ -5,9 +5,9 @@
 export { DEFAULT_BLOOM_BITS_PER_KEY, bloomKey, bloomMayHave, buildBloom } from "./bloom.js";
 export { addTraceKeys, summarize, type BlockSummary } from "./block-summary.js";
 export { DEFAULT_BLOCK_QUALITY, compressBlock, decompressBlock } from "./compress.js";
-export { decodeBlock } from "./decode-block.js";
+export { decodeBlock, findInBlock } from "./decode-block.js";
 export { encodeBlock, sameEndpoint } from "./encode-block.js";
 export { impliedTraceId, rootSocketId } from "./implied-trace-id.js";
-export { compareByStart, openBlock, sealBlock, type SealedBlock } from "./sealed-block.js";
+export { compareByStart, findInSealed, openBlock, sealBlock, type SealedBlock } from "./sealed-block.js";
 export { traceKey } from "./trace-key.js";
 export { OPEN_END_US, maskBit, traceEndForOverlap, traceLastUs } from "./trace-times.js";

@@ -3,7 +3,7 @@
 import type { Trace } from "../../model/mod.js";
 import { summarize, type BlockSummary } from "./block-summary.js";
 import { compressBlock, decompressBlock } from "./compress.js";
-import { decodeBlock } from "./decode-block.js";
+import { decodeBlock, findInBlock } from "./decode-block.js";
 import { encodeBlock } from "./encode-block.js";
 import { traceKey } from "./trace-key.js";
 
@@ -32,4 +32,9 @@ export function sealBlock(traces: readonly Trace[]): SealedBlock {
 /** The traces of a sealed body, in block order (by start, then id). */
 export function openBlock(body: Uint8Array): Trace[] {
   return decodeBlock(decompressBlock(body));
+}
+
+/** The trace with this id in a sealed body, and its position in block order; null when the block does not hold it. */
+export function findInSealed(body: Uint8Array, traceId: string): { index: number; trace: Trace } | null {
+  return findInBlock(decompressBlock(body), traceId);
 }

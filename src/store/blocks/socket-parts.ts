@@ -127,12 +127,17 @@ export class SocketCursor {
 
   /** The socket of `node` at these deltas from its previous one; moves the cursor. */
   partsAt(node: string, d: SocketDelta): SocketParts {
+    const p = this.peek(node, d);
+    this.#prev.set(node, p);
+    return p;
+  }
+
+  /** What partsAt would return, without moving the cursor. */
+  peek(node: string, d: SocketDelta): SocketParts {
     const prev = this.#prev.get(node) ?? this.#base;
     const [sockHi, sockLo] = advance(prev.sockHi, prev.sockLo, d.sock, TWO_32);
     const [birthHi, birthLo] = advance(prev.birthHi, prev.birthLo, d.birth, E9);
-    const p = { node, sockHi, sockLo, birthHi, birthLo };
-    this.#prev.set(node, p);
-    return p;
+    return { node, sockHi, sockLo, birthHi, birthLo };
   }
 
   /** A socket kept verbatim that still parses: the next delta of its node starts from it, on both sides. */

@@ -5,7 +5,7 @@
 // never stale; which of its traces were superseded later (trace_dead) can
 // change, so that is read from the table on every use, not cached.
 import type { Trace } from "../../model/mod.js";
-import { openBlock } from "../blocks/mod.js";
+import { findInSealed, openBlock } from "../blocks/mod.js";
 import type { PreparedStatements } from "./statements.js";
 
 /**
@@ -68,6 +68,11 @@ class BlockCache {
     this.#capacity = capacity;
   }
 
+  /** The block if it is cached, without reading it (and without counting as a use). */
+  peek(id: number): OpenedBlock | null {
+    return this.#blocks.get(id) ?? null;
+  }
+
   get(statements: PreparedStatements, id: number): OpenedBlock | null {
     const hit = this.#blocks.get(id);
     if (hit) {
@@ -75,9 +80,9 @@ class BlockCache {
       this.#blocks.set(id, hit);
       return hit;
     }
-    const row = statements.get(BLOCK_BODY).get(id) as { body: Buffer } | undefined;
-    if (!row) return null;
-    const block = new OpenedBlock(id, openBlock(row.body));
+    const body = statements.get(BLOCK_BODY).pluck().get(id) as Buffer | undefined;
+    if (!body) return null;
+    const block = new OpenedBlock(id, openBlock(body));
     this.#blocks.set(id, block);
     if (this.#blocks.size > this.#capacity) this.#blocks.delete(this.#blocks.keys().next().value!);
     return block;
@@ -88,14 +93,33 @@ class BlockCache {
 // reaches it through the PreparedStatements it already takes.
 const caches = new WeakMap<PreparedStatements, BlockCache>();
 
-/** The decoded block `id`, from this connection's cache or the table; null when it is gone. */
-export function readBlock(statements: PreparedStatements, id: number): OpenedBlock | null {
+function cacheOf(statements: PreparedStatements): BlockCache {
   let cache = caches.get(statements);
   if (!cache) {
     cache = new BlockCache(DEFAULT_BLOCK_CACHE_BLOCKS);
     caches.set(statements, cache);
   }
-  return cache.get(statements, id);
+  return cache;
+}
+
+/** The decoded block `id`, from this connection's cache or the table; null when it is gone. */
+export function readBlock(statements: PreparedStatements, id: number): OpenedBlock | null {
+  return cacheOf(statements).get(statements, id);
+}
+
+/**
+ * The trace with this id in block `id` and its position, or null. A point
+ * read: from the cache when the block is there, else by building only that
+ * trace from the block's body (findInSealed), which leaves the cache alone.
+ */
+export function findInBlockById(statements: PreparedStatements, id: number, traceId: string): { index: number; trace: Trace } | null {
+  const cached = cacheOf(statements).peek(id);
+  if (cached) {
+    const index = cached.indexOf(traceId);
+    return index >= 0 ? { index, trace: cached.traces[index]! } : null;
+  }
+  const body = statements.get(BLOCK_BODY).pluck().get(id) as Buffer | undefined;
+  return body ? findInSealed(body, traceId) : null;
 }
 
 /** Positions in block `id` of traces superseded by a later write of the same id. */

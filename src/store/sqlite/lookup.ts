@@ -6,7 +6,7 @@
 import type { Trace } from "../../model/mod.js";
 import { bloomKey, bloomMayHave, traceKey } from "../blocks/mod.js";
 import { decodeTrace } from "../plain.js";
-import { deadIndexes, readBlock } from "./block-cache.js";
+import { deadIndexes, findInBlockById, readBlock } from "./block-cache.js";
 import type { PreparedStatements } from "./statements.js";
 
 const GET_HOT = `SELECT body FROM hot_traces WHERE trace_id = ?`;
@@ -17,18 +17,19 @@ const ALL_HOT = `SELECT body FROM hot_traces`;
 const BLOCKS_NEWEST_FIRST = `SELECT id FROM trace_blocks ORDER BY id DESC`;
 const BLOCK_FILTER = `SELECT filter FROM trace_blocks WHERE id = ?`;
 
-/** Where a sealed trace lives. */
+/** Where a sealed trace lives, and the trace. */
 export interface SealedPlace {
   block: number;
   index: number;
+  trace: Trace;
 }
 
-/** The live sealed copy of `traceId` (not superseded), or null. */
+/** The live sealed copy of `traceId` (not superseded), or null. `blocks`: the candidates, when the caller has read the keys already. */
 export function findSealed(statements: PreparedStatements, traceId: string, blocks?: readonly number[]): SealedPlace | null {
   const candidates = blocks ?? (statements.get(BLOCKS_OF_KEY).pluck().all(traceKey(traceId)) as number[]);
   for (const id of candidates) {
-    const index = readBlock(statements, id)?.indexOf(traceId) ?? -1;
-    if (index >= 0 && !deadIndexes(statements, id).has(index)) return { block: id, index };
+    const found = findInBlockById(statements, id, traceId);
+    if (found && !deadIndexes(statements, id).has(found.index)) return { block: id, ...found };
   }
   return null;
 }
@@ -36,8 +37,7 @@ export function findSealed(statements: PreparedStatements, traceId: string, bloc
 export function getTrace(statements: PreparedStatements, traceId: string): Trace | null {
   const row = statements.get(GET_HOT).get(traceId) as { body: Buffer } | undefined;
   if (row) return decodeTrace(row.body);
-  const place = findSealed(statements, traceId);
-  return place ? (readBlock(statements, place.block)?.traces[place.index] ?? null) : null;
+  return findSealed(statements, traceId)?.trace ?? null;
 }
 
 /**

@@ -3,7 +3,7 @@
 // traces, and seeded random ones with every odd value a producer may send.
 import { describe, expect, it } from "vitest";
 import { v1, type Trace } from "../../../src/model/mod.js";
-import { compareByStart, decodeBlock, encodeBlock, openBlock, sealBlock } from "../../../src/store/blocks/mod.js";
+import { compareByStart, decodeBlock, encodeBlock, findInBlock, openBlock, sealBlock } from "../../../src/store/blocks/mod.js";
 import { SCENARIOS, scenarioInboundRetries, scenarioRejectRetries } from "../../trace/helpers/scenarios.js";
 import { stitch } from "../../trace/helpers/stitch.js";
 import { asObject, prng, randomTrace } from "./random-traces.js";
@@ -73,5 +73,24 @@ describe("trace blocks", () => {
     const derived = encodeBlock([t]).length;
     expect(encodeBlock([other]).length).toBe(derived + 2 + other.traceId.length);
     expect(decodeBlock(encodeBlock([other]))[0]!.traceId).toBe("not-derived");
+  });
+
+  it("find one trace by id without decoding the others, at its block position", () => {
+    for (let seed = 21; seed <= 24; seed++) {
+      const r = prng(seed);
+      const byId = new Map<string, Trace>();
+      for (let n = 0; byId.size < 200; n++) {
+        const t = randomTrace(r, n);
+        if (t.traceId && !byId.has(t.traceId)) byId.set(t.traceId, t);
+      }
+      const sorted = [...byId.values()].sort(compareByStart);
+      const bytes = encodeBlock(sorted);
+      sorted.forEach((t, i) => {
+        const found = findInBlock(bytes, t.traceId);
+        expect(found?.index).toBe(i);
+        expect(asObject(found!.trace)).toEqual(asObject(t));
+      });
+      expect(findInBlock(bytes, "absent")).toBeNull();
+    }
   });
 });
