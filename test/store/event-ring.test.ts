@@ -9,7 +9,7 @@ import { EventKind, TcpState, type ConnEventInit } from "../../src/model/mod.js"
 import type { EventSource, ReplayBatch } from "../../src/store/mod.js";
 import { EVENTS_HORIZON_KEY } from "../../src/store/sqlite/event-retention.js";
 import { buildBloom } from "../../src/store/blocks/bloom.js";
-import { endpointNeedle, MAX_ROW_SPAN_US, ROW_OVERHEAD_BYTES, rowFilterKeys, sockNeedle } from "../../src/store/sqlite/event-rows.js";
+import { endpointNeedle, MAX_ROW_SPAN_US, packBody, ROW_OVERHEAD_BYTES, rowFilterKeys, sockNeedle } from "../../src/store/sqlite/event-rows.js";
 import { EventRing } from "../../src/store/sqlite/event-ring.js";
 import { openDatabase } from "../../src/store/sqlite/open.js";
 import { tupleEvents } from "../../src/store/sqlite/socket-events.js";
@@ -177,22 +177,23 @@ describe("event retention", () => {
     for (let b = 0; b < 50; b++) await ws.store.putEvents(src, run(1 + b * 200, 200, now - 60e6 + b * 10_000));
     const before = (await ws.store.stats()).kinds.events;
     expect(before.count).toBe(10_000);
-    // A row's body is the transport's encoding of its events, its filter a Bloom filter of their
-    // sockets and endpoints: stats count exactly those plus the overhead.
+    // A row's body is the transport's encoding of its events (deflated), its filter a Bloom filter
+    // of their sockets and endpoints: stats count exactly those plus the overhead.
     const bodyBytes = Array.from({ length: 50 }, (_, b) => {
       const events = run(1 + b * 200, 200, now - 60e6 + b * 10_000);
-      return encodeBatch(src, events).length + buildBloom(rowFilterKeys(events)).length;
+      return packBody(encodeBatch(src, events)).length + buildBloom(rowFilterKeys(events)).length;
     });
     expect(before.bytes).toBe(bodyBytes.reduce((a, n) => a + n, 0) + 50 * ROW_OVERHEAD_BYTES);
     const limit = Math.floor(before.bytes * 0.4);
     const r = await ws.store.retention({ eventsMaxBytes: limit });
     const after = (await ws.store.stats()).kinds.events;
     expect(after.bytes).toBeLessThanOrEqual(limit);
-    // Not more than needed: one row more would have fit.
-    expect(after.bytes + bodyBytes[0]! + ROW_OVERHEAD_BYTES).toBeGreaterThan(limit);
     expect(r.deletedEvents).toBe(before.count - after.count);
     // Oldest first: what is left is the newest rows, contiguous.
     const left = rows();
+    // Not more than needed: keeping the newest deleted row would not have fit.
+    const newestDeleted = 50 - left.length - 1;
+    expect(after.bytes + bodyBytes[newestDeleted]! + ROW_OVERHEAD_BYTES).toBeGreaterThan(limit);
     expect(left[left.length - 1]!.last_seq).toBe(10_000);
     expect(left[0]!.first_seq).toBe(10_000 - after.count + 1);
   });

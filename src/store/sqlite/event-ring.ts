@@ -1,15 +1,15 @@
 // Reading the raw-event ring by time for one timeline query. Rows are found
 // by the (last_us, first_us) index (a row spans at most MAX_ROW_SPAN_US, so
 // rows overlapping a window are one index range); a row's body is read only
-// when its Bloom filter may hold the probe's key, decoded only when its bytes
-// hold the probe's needle, and kept decoded for the rest of the query: a
+// when its Bloom filter may hold the probe's keys, decoded only when its
+// inflated bytes hold the probe's needles, and kept decoded for the rest of the query: a
 // trace's sockets and tuples look at the same few seconds again and again.
 //
 // A query looks at most `rowBudget` rows; past it the ring stops answering
 // and says so (`cut`), so the timeline is marked truncated rather than one
 // query (a long-open connection, a rare endpoint) reading the whole ring.
 import { bloomMayHave } from "../blocks/bloom.js";
-import { decodeRowEvents, MAX_ROW_SPAN_NS, MAX_ROW_SPAN_US, type EventRow, type RowProbe } from "./event-rows.js";
+import { decodeRowEvents, MAX_ROW_SPAN_NS, MAX_ROW_SPAN_US, unpackBody, type EventRow, type RowProbe } from "./event-rows.js";
 import type { PreparedStatements } from "./statements.js";
 
 /**
@@ -139,13 +139,20 @@ export class EventRing {
     for (const key of probe.keys) if (!bloomMayHave(row.filter, key)) return null;
     const body = (this.#statements.get(BODY).get(row.id) as { body: Buffer } | undefined)?.body;
     if (!body) return null;
-    for (const needle of probe.needles) if (body.indexOf(needle) === -1) return null;
+    let encoded: Buffer;
+    try {
+      encoded = unpackBody(body);
+    } catch {
+      // Only a damaged row gets here: skip it, keep the rest of the timeline.
+      this.#decoded.set(row.id, []);
+      return [];
+    }
+    for (const needle of probe.needles) if (encoded.indexOf(needle) === -1) return null;
     const node = this.#node(row.stream_id);
     let rows: EventRow[];
     try {
-      rows = decodeRowEvents(body).map((event) => ({ node, streamId: row.stream_id, event }));
+      rows = decodeRowEvents(encoded).map((event) => ({ node, streamId: row.stream_id, event }));
     } catch {
-      // Only a damaged row gets here: skip it, keep the rest of the timeline.
       rows = [];
     }
     this.#decoded.set(row.id, rows);

@@ -1,9 +1,10 @@
 // Raw events as the store keeps them: one event_batches row per received
-// batch, its body the transport's EventBatch encoding, its filter a Bloom
+// batch, its body the transport's EventBatch encoding (deflated), its filter a Bloom
 // filter over what timelines look for. This file is the row format both
 // ways: the bound on a row's time span that every time-window query relies
 // on, the decoded shape the timeline and replay work with, and the probes
 // (filter key, body bytes) that let a reader skip a row without decoding it.
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { decodeBatch } from "../../transport/batch-codec.js";
 import type { ConnEvent, ConnEventInit } from "../../model/mod.js";
 import type { StoredEvent } from "../store.js";
@@ -38,13 +39,31 @@ export const eventKey = (r: EventRow): string => `${r.streamId}:${r.event.seq}`;
 
 export const toStoredEvent = (r: EventRow): StoredEvent => ({ node: r.node, event: r.event });
 
+// A row's body is the transport's EventBatch encoding compressed with raw
+// deflate at level 1. Measured on 200k churn events in batches of 1000: 114
+// B/event plain, 16 B/event deflated (level 6: 12.6 B but 6x the CPU; brotli
+// quality 1: 18.5 B), 0.4 µs/event to compress and 0.3 µs/event to inflate,
+// against ~2 µs to encode and ~1 µs to decode. So the default 1 GiB ring
+// holds ~7x the minutes of raw events for under a tenth more write CPU.
+const BODY_DEFLATE_LEVEL = 1;
+
+/** The stored body of a batch's encoding. */
+export function packBody(encoded: Uint8Array): Buffer {
+  return deflateRawSync(encoded, { level: BODY_DEFLATE_LEVEL });
+}
+
+/** The batch encoding back from a stored body; the needles (below) are looked for in it. */
+export function unpackBody(body: Uint8Array): Buffer {
+  return inflateRawSync(body);
+}
+
 /**
- * A row's events with their exact kernel times. The body was encoded by this
- * store, so a decode failure means a damaged file: the caller skips the row
- * (one bad page must not take every timeline down with it).
+ * A batch encoding's events with their exact kernel times. The body was
+ * written by this store, so a decode failure means a damaged file: the
+ * caller skips the row (one bad page must not take every timeline down with it).
  */
-export function decodeRowEvents(body: Uint8Array): ConnEvent[] {
-  return decodeBatch(body).events;
+export function decodeRowEvents(encoded: Uint8Array): ConnEvent[] {
+  return decodeBatch(encoded).events;
 }
 
 /** Wall-clock order, then (on one node) the exact kernel order, then the stream position. */

@@ -9,7 +9,7 @@
 import { InvalidArgumentError } from "../../errors/mod.js";
 import type { ConnEvent } from "../../model/mod.js";
 import type { EventSource, ReplayBatch, ReplayQuery } from "../store.js";
-import { decodeRowEvents, MAX_ROW_SPAN_US } from "./event-rows.js";
+import { decodeRowEvents, MAX_ROW_SPAN_US, unpackBody } from "./event-rows.js";
 import { DEFAULT_REPLAY_BATCH } from "./options.js";
 import type { PreparedStatements } from "./statements.js";
 
@@ -69,7 +69,7 @@ export async function* replayEvents(open: () => PreparedStatements, query: Repla
       }
       let events: ConnEvent[];
       try {
-        events = decodeRowEvents(r.body);
+        events = decodeRowEvents(unpackBody(r.body));
       } catch {
         // Only a damaged row gets here: the rest of the replay is still worth having.
         continue;

@@ -1,5 +1,5 @@
 // Writing raw events: one event_batches row per putEvents call, its body the
-// transport's batch encoding, so the consumer's write costs one insert per
+// transport's batch encoding (deflated, see event-rows.ts), so the consumer's write costs one insert per
 // received batch instead of one indexed row per event.
 //
 // Idempotent, because the durable JetStream consumer re-delivers whatever it
@@ -13,7 +13,7 @@ import type { ConnEvent, ConnEventInit } from "../../model/mod.js";
 import { encodeBatch } from "../../transport/batch-codec.js";
 import type { EventSource, PutResult } from "../store.js";
 import { buildBloom } from "../blocks/bloom.js";
-import { MAX_ROW_SPAN_NS, MAX_ROW_SPAN_US, rowFilterKeys } from "./event-rows.js";
+import { MAX_ROW_SPAN_NS, MAX_ROW_SPAN_US, packBody, rowFilterKeys } from "./event-rows.js";
 import type { PreparedStatements } from "./statements.js";
 
 const INSERT_STREAM = `INSERT OR IGNORE INTO streams (node, boot_id, agent_start_us) VALUES (?, ?, ?)`;
@@ -58,7 +58,7 @@ export class EventWriter {
     let written = 0;
     for (const run of fresh(sorted, stored)) {
       const span = spanOf(run);
-      const body = encodeBatch(source, run);
+      const body = packBody(encodeBatch(source, run));
       const changes = insert.run(
         streamId,
         run[0]!.seq,
