@@ -198,6 +198,30 @@ describe("event retention", () => {
     expect(left[0]!.first_seq).toBe(10_000 - after.count + 1);
   });
 
+  it("leaves a file within 5% of eventsMaxBytes after a run (freed pages given back, WAL truncated)", async () => {
+    const now = Date.now() * 1000;
+    // Random socket addresses and ports compress poorly: a ring of ~2.8 MB in 80 batches of 1000.
+    const rand = (n: number) => Math.floor(Math.random() * n);
+    for (let b = 0; b < 80; b++) {
+      const batch = Array.from({ length: 1000 }, (_, i) =>
+        ev(1 + b * 1000 + i, now - 60e6 + b * 1000 + i, {
+          sock: `ffff${rand(2 ** 32).toString(16)}${rand(2 ** 16).toString(16)}`,
+          local: { ip: `10.${rand(256)}.${rand(256)}.${rand(256)}`, port: 1 + rand(65_535) },
+        }),
+      );
+      await ws.store.putEvents(src, batch);
+    }
+    const before = await ws.store.stats();
+    expect(before.kinds.events.bytes).toBeGreaterThan(2 * 1024 * 1024);
+    const limit = 1024 * 1024;
+    await ws.store.retention({ eventsMaxBytes: limit });
+    const after = await ws.store.stats();
+    expect(after.kinds.events.bytes).toBeLessThanOrEqual(limit);
+    // The file holds the ring (as counted) and a few pages of schema, streams and meta; no WAL left.
+    expect(after.fileBytes).toBeLessThanOrEqual(limit * 1.05 + 64 * 1024);
+    expect(after.fileBytes).toBeLessThan(before.fileBytes / 2);
+  });
+
   it("reports the file and its WAL on disk", async () => {
     await ws.store.putEvents(src, run(1, 100, 1_000_000));
     const s = await ws.store.stats();

@@ -4,14 +4,15 @@
 // disk use, not only on rows.
 //
 // How far the file may exceed maxBytes + eventsMaxBytes: each kind counts
-// its bytes as its rows and an estimate of their index entries, so right
-// after a run the file is within those limits plus (1) page slack: B-tree
-// pages are not full and a batch body's last overflow page is partly empty,
-// which ROW_OVERHEAD_BYTES (event-rows.ts) covers for the ring, (2) the
-// schema, streams and meta (a few pages), and (3) a WAL the checkpoint could
-// not truncate because a reader held it (at most until the reader finishes).
-// Between two runs it grows by what is written in one interval (60 s by
-// default: at 240k events/s, ~1 GiB of ring), which the next run removes.
+// its bytes as its rows and an estimate of their index entries and page
+// slack (for the ring ROW_OVERHEAD_BYTES, measured), so right after a run the
+// file is within those limits plus (1) what the estimates miss (a few % of
+// the limits), (2) the schema, streams and meta (a few pages), and (3) a WAL
+// the checkpoint could not truncate because a reader held it (until the
+// reader finishes; otherwise at most the 4 MB auto-checkpoint size). Between
+// two runs it grows by what is written in one interval (60 s by default: at
+// 240k events/s ~250 MB of ring), which the next run removes. Stated margin:
+// 5% of the limits + 8 MB + one interval of writes.
 import type { Logger } from "../../log/logger.js";
 import type { RetentionPolicy, RetentionResult } from "../store.js";
 import { eventRetention } from "./event-retention.js";
