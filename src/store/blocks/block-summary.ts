@@ -20,18 +20,47 @@ export interface BlockSummary {
   filter: Uint8Array;
 }
 
-/** Every Bloom key of a trace's hop endpoints (an absent endpoint reads as the empty one, as listTraces matches it). */
-export function addTraceKeys(t: TraceInit, keys: Set<string>): void {
-  for (const h of t.hops ?? []) {
-    for (const e of [h.client, h.server]) {
-      const ip = e?.ip ?? "";
-      const port = e?.port ?? 0;
-      keys.add(bloomKey.pod(e?.pod ?? ""));
-      keys.add(bloomKey.ip(ip));
-      keys.add(bloomKey.port(port));
-      keys.add(bloomKey.addr(ip, port));
-      if (e?.socketId) keys.add(bloomKey.sock(e.socketId));
+/**
+ * The distinct values a block's Bloom keys are made of, gathered per kind so
+ * that a key string is built once per distinct value, not once per endpoint
+ * (pods and addresses repeat in every trace of a pod pair).
+ */
+export class TraceKeyValues {
+  readonly #pods = new Set<string>();
+  readonly #ips = new Set<string>();
+  readonly #ports = new Set<number>();
+  readonly #addrs = new Map<string, Set<number>>();
+  readonly #socks = new Set<string>();
+
+  /** A trace's hop endpoints (an absent endpoint reads as the empty one, as listTraces matches it). */
+  add(t: TraceInit): void {
+    for (const h of t.hops ?? []) {
+      this.#endpoint(h.client);
+      this.#endpoint(h.server);
     }
+  }
+
+  #endpoint(e: { ip?: string | null; port?: number | null; pod?: string | null; socketId?: string | null } | null | undefined): void {
+    const ip = e?.ip ?? "";
+    const port = e?.port ?? 0;
+    this.#pods.add(e?.pod ?? "");
+    this.#ips.add(ip);
+    this.#ports.add(port);
+    let ports = this.#addrs.get(ip);
+    if (!ports) this.#addrs.set(ip, (ports = new Set()));
+    ports.add(port);
+    if (e?.socketId) this.#socks.add(e.socketId);
+  }
+
+  /** Every Bloom key (bloomKey) of what was added. */
+  keys(): Set<string> {
+    const keys = new Set<string>();
+    for (const pod of this.#pods) keys.add(bloomKey.pod(pod));
+    for (const ip of this.#ips) keys.add(bloomKey.ip(ip));
+    for (const port of this.#ports) keys.add(bloomKey.port(port));
+    for (const [ip, ports] of this.#addrs) for (const port of ports) keys.add(bloomKey.addr(ip, port));
+    for (const id of this.#socks) keys.add(bloomKey.sock(id));
+    return keys;
   }
 }
 
@@ -46,7 +75,7 @@ export function summarize(traces: readonly TraceInit[]): BlockSummary {
     outcomes: 0,
     roles: 0,
   };
-  const keys = new Set<string>();
+  const values = new TraceKeyValues();
   for (const t of traces) {
     const start = Number(t.startUs ?? 0);
     const last = traceLastUs(t);
@@ -57,8 +86,8 @@ export function summarize(traces: readonly TraceInit[]): BlockSummary {
     s.maxEndUs = Math.max(s.maxEndUs, traceEndForOverlap(t));
     s.outcomes |= maskBit(t.outcome);
     s.roles |= maskBit(t.resetOrigin?.role);
-    addTraceKeys(t, keys);
+    values.add(t);
   }
   if (traces.length === 0) s.minStartUs = s.minLastUs = 0;
-  return { ...s, filter: buildBloom(keys) };
+  return { ...s, filter: buildBloom(values.keys()) };
 }

@@ -3,7 +3,7 @@
 // and the 48-bit keys that find a trace's block by id. Storage-agnostic: the
 // SQLite store (../sqlite/) decides when to seal and where blocks live.
 export { DEFAULT_BLOOM_BITS_PER_KEY, bloomKey, bloomMayHave, buildBloom } from "./bloom.js";
-export { addTraceKeys, summarize, type BlockSummary } from "./block-summary.js";
+export { TraceKeyValues, summarize, type BlockSummary } from "./block-summary.js";
 export { DEFAULT_BLOCK_QUALITY, compressBlock, decompressBlock } from "./compress.js";
 export { decodeBlock, findInBlock } from "./decode-block.js";
 export { encodeBlock, sameEndpoint } from "./encode-block.js";

@@ -1,6 +1,6 @@
 // A block as the store writes it and reads it back: the traces sorted by
 // start time (then id), encoded, compressed, summarized and keyed.
-import type { Trace } from "../../model/mod.js";
+import type { Trace, TraceInit } from "../../model/mod.js";
 import { summarize, type BlockSummary } from "./block-summary.js";
 import { compressBlock, decompressBlock } from "./compress.js";
 import { decodeBlock, findInBlock } from "./decode-block.js";
@@ -15,17 +15,19 @@ export interface SealedBlock extends BlockSummary {
 }
 
 /** Oldest first by start time, then by trace id: the block order (listTraces walks it backwards). */
-export function compareByStart(a: Trace, b: Trace): number {
-  return a.startUs - b.startUs || (a.traceId < b.traceId ? -1 : a.traceId > b.traceId ? 1 : 0);
+export function compareByStart(a: TraceInit, b: TraceInit): number {
+  const ai = a.traceId ?? "";
+  const bi = b.traceId ?? "";
+  return Number(a.startUs ?? 0) - Number(b.startUs ?? 0) || (ai < bi ? -1 : ai > bi ? 1 : 0);
 }
 
 /** Seal `traces` (sorted here; the array is left as it was given). */
-export function sealBlock(traces: readonly Trace[]): SealedBlock {
+export function sealBlock(traces: readonly TraceInit[]): SealedBlock {
   const sorted = [...traces].sort(compareByStart);
   return {
     ...summarize(sorted),
     body: compressBlock(encodeBlock(sorted)),
-    keys: sorted.map((t) => traceKey(t.traceId)),
+    keys: sorted.map((t) => traceKey(t.traceId ?? "")),
   };
 }
 

@@ -48,6 +48,10 @@ export class TraceWriter {
   // When the hot table last went from empty to not empty (this process's
   // view; a store opened on hot rows counts them from its opening).
   #hotSinceMs: number | null;
+  // The traces this writer put in the hot table, by id, so that sealing need
+  // not decode their bodies again (a third of a seal's time, measured). Rows
+  // it did not write (written before a restart) are decoded.
+  readonly #hotTraces = new Map<string, Trace | TraceInit>();
 
   constructor(statements: PreparedStatements, o: TraceWriterOptions) {
     this.#statements = statements;
@@ -123,6 +127,7 @@ export class TraceWriter {
         stored.add(id);
         written++;
       }
+      this.#hotTraces.set(id, t);
       insertHot.run(
         id,
         Number(t.startUs ?? 0),
@@ -147,7 +152,13 @@ export class TraceWriter {
     const s = this.#statements;
     const rows = s.get(OLDEST_HOT).all(limit) as { trace_id: string; start_us: number; body: Buffer }[];
     if (rows.length === 0) return 0;
-    const traces = rows.map((r) => decodeTrace(r.body));
+    const traces = rows.map((r) => {
+      const t = this.#hotTraces.get(r.trace_id);
+      this.#hotTraces.delete(r.trace_id);
+      return t ?? decodeTrace(r.body);
+    });
+    // Rows another connection sealed are never asked for here: do not let their entries pile up.
+    if (this.#hotTraces.size > 4 * this.#sealTraces) this.#hotTraces.clear();
     const block = sealBlock(traces);
     const id = Number(
       s
