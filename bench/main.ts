@@ -15,6 +15,9 @@ import { SWEEP_ENV, sweepOptions, type SweepOptions } from "./sweep-options.js";
 import { formatSweep } from "./sweep-report.js";
 import { benchStitch } from "./stitch-bench.js";
 import { benchStore } from "./store-bench.js";
+import { SOAK_ENV, STORE_ENV, soakOptions, storeOptions, type SoakCliOptions, type StoreCliOptions } from "./store-options.js";
+import { count, formatSoak, formatStoreRun, formatStoreTable } from "./store-report.js";
+import { benchStoreSoak } from "./store-soak.js";
 import { synthesizeChurnRecording } from "./synthetic-churn.js";
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -84,12 +87,28 @@ async function stitcher(): Promise<void> {
   console.log(`memory per live socket       ${fmt(s.bytesPerLiveSocket)} bytes at ${fmt(s.openSockets)} open sockets (target ≤ 300: ${vs(s.bytesPerLiveSocket, 300, false)})`);
 }
 
-async function store(): Promise<void> {
-  console.log("\n== store (SQLite) ==");
-  const s = await benchStore();
-  console.log(`event inserts                ${fmt(s.eventsPerSec)} events/s (${fmt(s.eventsPerCpuSec)} per CPU-second)`);
-  console.log(`trace inserts                ${fmt(s.tracesPerSec)} traces/s (${fmt(s.tracesPerCpuSec)} per CPU-second)`);
-  console.log(`put → queryable (store part) p50 ${(s.closeToQueryableUs.p50 / 1000).toFixed(2)} ms, p99 ${(s.closeToQueryableUs.p99 / 1000).toFixed(2)} ms`);
+async function store(o: StoreCliOptions): Promise<void> {
+  console.log(`\n== store (SQLite, compact): ${o.sizes.map(count).join(", ")} stored connections of ${o.traffic.join(", ")} traffic ==`);
+  console.log("(--sizes 1M,10M,100M --traffic mesh,churn --runs 20, or TCPTRAIL_BENCH_SIZES / _TRAFFIC / _RUNS)");
+  const results = [];
+  for (const connections of o.sizes) {
+    for (const traffic of o.traffic) {
+      const r = await benchStore({ traffic, connections, queryRuns: o.runs, progress: (step) => console.log(`... ${traffic} ${count(connections)}: ${step}`) });
+      for (const line of formatStoreRun(r)) console.log(line);
+      results.push(r);
+    }
+  }
+  console.log("");
+  for (const line of formatStoreTable(results)) console.log(line);
+}
+
+async function storeSoak(dir: string, o: SoakCliOptions): Promise<void> {
+  console.log(`\n== store soak: \`tcptrail run\` under a paced churn of ${fmt(o.rate)} conns/s for ${o.minutes} min ==`);
+  console.log("(--minutes 10 --rate 1000, or TCPTRAIL_BENCH_MINUTES / _RATE)");
+  const churnBin = await buildPacedChurn(dir);
+  const r = await benchStoreSoak(churnBin, o, (step) => console.log(`... ${step}`));
+  for (const line of formatSoak(r)) console.log(line);
+  if (r.error) process.exitCode = 1;
 }
 
 async function consumer(): Promise<void> {
@@ -106,27 +125,41 @@ async function sweep(dir: string, o: SweepOptions): Promise<void> {
   for (const line of formatSweep(r)) console.log(line);
 }
 
-const PARTS = ["agent", "stitch", "store", "consumer", "sweep"];
+const PARTS = ["agent", "stitch", "store", "consumer", "sweep", "store-soak"];
+/** Parts that run only when named: the soak takes ten minutes of a real tracer. */
+const ON_REQUEST = new Set(["store-soak"]);
+/** The flags each part takes. */
+const PART_FLAGS: Record<string, readonly string[]> = {
+  agent: AGENT_FLAGS,
+  sweep: Object.keys(SWEEP_ENV),
+  store: Object.keys(STORE_ENV),
+  "store-soak": Object.keys(SOAK_ENV),
+};
 
 async function main(): Promise<void> {
   const { parts: only, flags } = parseBenchArgs(process.argv.slice(2));
   const unknown = [...only].filter((p) => !PARTS.includes(p));
   if (unknown.length > 0) throw new Error(`unknown bench part ${unknown.join(", ")}: the parts are ${PARTS.join(", ")}`);
-  const badFlags = [...flags.keys()].filter((f) => !(f in SWEEP_ENV) && !(AGENT_FLAGS as readonly string[]).includes(f));
+  const want = (name: string) => only.has(name) || (only.size === 0 && !ON_REQUEST.has(name));
+  const taken = PARTS.filter(want).flatMap((p) => PART_FLAGS[p] ?? []);
+  const badFlags = [...flags.keys()].filter((f) => !taken.includes(f));
   if (badFlags.length > 0) {
-    throw new Error(`unknown flag --${badFlags.join(", --")}: the sweep takes --${Object.keys(SWEEP_ENV).join(", --")}, the agent --${AGENT_FLAGS.join(", --")}`);
+    const offered = Object.entries(PART_FLAGS).map(([p, fs]) => `${p} takes --${fs.join(", --")}`);
+    throw new Error(`unknown flag --${badFlags.join(", --")} for the parts run: ${offered.join("; ")}`);
   }
-  const want = (name: string) => only.size === 0 || only.has(name);
-  // Checked before any part runs: a typo in a rate should not cost the minutes before the sweep.
+  // Checked before any part runs: a typo in a rate or size should not cost the minutes before its part.
   const sweepOpts = want("sweep") ? sweepOptions(flags) : undefined;
+  const storeOpts = want("store") ? storeOptions(flags) : undefined;
+  const soakOpts = want("store-soak") ? soakOptions(flags) : undefined;
   const agentOpts = agentOptions(flags);
   const dir = mkdtempSync(join(tmpdir(), "tcptrail-bench-"));
   try {
     if (want("agent")) await agent(dir, agentOpts);
     if (want("stitch")) await stitcher();
-    if (want("store")) await store();
+    if (storeOpts) await store(storeOpts);
     if (want("consumer")) await consumer();
     if (sweepOpts) await sweep(dir, sweepOpts);
+    if (soakOpts) await storeSoak(dir, soakOpts);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,13 +4,14 @@
 // Commands add them with `.addOption(natsFlag())` and so on.
 //
 // This file is loaded for every command line, so it imports nothing heavier
-// than commander and the time grammar: defaults that belong to other layers
-// are repeated here as plain strings (test/cli/flags.test.ts holds them equal
-// to their owners' constants) rather than loading a NATS client or the API
-// client just to print --help.
+// than commander and the time and size grammars: defaults that belong to
+// other layers are repeated here as plain values (test/cli/flags.test.ts
+// holds them equal to their owners' constants) rather than loading a NATS
+// client, the API client or the store just to print --help.
 import { isIP } from "node:net";
 import { Option } from "commander";
-import { DURATION_SYNTAX, durationUs, isInvalidTimeError, parseTimeUs } from "../timefmt/mod.js";
+import { SIZE_SYNTAX, formatSize, sizeBytes } from "../sizefmt/mod.js";
+import { DURATION_SYNTAX, durationUs, formatDurationMs, isInvalidTimeError, parseTimeUs } from "../timefmt/mod.js";
 import { BadFlagValueError } from "./exit.js";
 
 /** Every environment variable of the CLI starts with this. */
@@ -20,6 +21,18 @@ export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
 /** = query's DEFAULT_API_URL: where `tcptrail run` serves the API. */
 export const DEFAULT_API_URL = "http://127.0.0.1:7070";
 export const DEFAULT_STATE_DIR = "/var/lib/tcptrail";
+/** = the store's DEFAULT_MAX_AGE_MS: traces are kept 24 h. */
+export const DEFAULT_TRACES_MAX_AGE_MS = 24 * 3_600_000;
+/** = the store's DEFAULT_MAX_BYTES. */
+export const DEFAULT_TRACES_MAX_BYTES = 8 * 1024 ** 3;
+/** = the store's DEFAULT_EVENTS_MAX_AGE_MS: the raw-event ring reaches 15 min back. */
+export const DEFAULT_EVENTS_MAX_AGE_MS = 15 * 60_000;
+/** = the store's DEFAULT_EVENTS_MAX_BYTES. */
+export const DEFAULT_EVENTS_MAX_BYTES = 1024 ** 3;
+/** = transport's DEFAULT_EVENTS_HORIZON_MS: the JetStream events stream reaches 1 h back. */
+export const DEFAULT_EVENTS_HORIZON_MS = 3_600_000;
+/** = transport's DEFAULT_EVENTS_RATE, events/s. */
+export const DEFAULT_EVENTS_RATE = 5000;
 
 /**
  * Output formats, one vocabulary for every command: `compact` one line per
@@ -100,6 +113,74 @@ function durationListMs(flag: string): (value: string) => number[] {
       if (us <= 0) throw new BadFlagValueError(`${flag} must be longer than 0, got "${part}"`);
       return us / 1_000;
     });
+}
+
+/** A duration flag's value in ms: the time grammar, longer than 0 (a zero limit would keep nothing). */
+function positiveDurationMs(flag: string): (value: string) => number {
+  return (value) => {
+    const us = durationUs(value);
+    if (us === undefined) throw new BadFlagValueError(`${flag} must be ${DURATION_SYNTAX}; got "${value}"`);
+    if (us < 1_000) throw new BadFlagValueError(`${flag} must be at least 1ms, got "${value}"`);
+    return Math.round(us / 1_000);
+  };
+}
+
+/** A size flag's value in bytes: the size grammar (src/sizefmt), more than 0. */
+function positiveSizeBytes(flag: string): (value: string) => number {
+  return (value) => {
+    const bytes = sizeBytes(value);
+    if (bytes === undefined) throw new BadFlagValueError(`${flag} must be ${SIZE_SYNTAX}; got "${value}"`);
+    if (bytes < 1) throw new BadFlagValueError(`${flag} must be more than 0 bytes, got "${value}"`);
+    return bytes;
+  };
+}
+
+const durationOption = (flags: string, description: string, byDefault: number): Option =>
+  new Option(flags, description).argParser(positiveDurationMs(flags.split(" ")[0]!)).default(byDefault, formatDurationMs(byDefault));
+
+const sizeOption = (flags: string, description: string, byDefault: number): Option =>
+  new Option(flags, description).argParser(positiveSizeBytes(flags.split(" ")[0]!)).default(byDefault, formatSize(byDefault));
+
+/**
+ * The trace store's retention, per kind (`run` only: the store is its
+ * consumer side's), each by age and by size, oldest first. Values reach the
+ * store's RetentionPolicy in ms and bytes; the defaults are the store's.
+ */
+export function storeRetentionFlags(): Option[] {
+  return [
+    durationOption("--traces-max-age <duration>", "trace store: delete traces whose last activity is older than this", DEFAULT_TRACES_MAX_AGE_MS),
+    sizeOption("--traces-max-size <size>", "trace store: delete the oldest traces beyond this size (e.g. 512MiB, 10GiB, 1.5GB)", DEFAULT_TRACES_MAX_BYTES),
+    durationOption(
+      "--events-max-age <duration>",
+      "trace store: how far back the raw-event ring reaches (live timelines, replay after a restart)",
+      DEFAULT_EVENTS_MAX_AGE_MS,
+    ),
+    sizeOption("--events-max-size <size>", "trace store: delete the oldest raw events beyond this size", DEFAULT_EVENTS_MAX_BYTES),
+  ];
+}
+
+/**
+ * The JetStream events stream sized by time (`agent` and `run`): how far
+ * back it reaches, and the node's expected sustained rate, from which the
+ * transport derives its max bytes (src/transport/events-stream-size.ts).
+ */
+export function eventsStreamFlags(): Option[] {
+  return [
+    durationOption("--events-horizon <duration>", "events stream: how far back it reaches (its max age; max bytes follow from --events-rate)", DEFAULT_EVENTS_HORIZON_MS),
+    new Option("--events-rate <events/s>", "events stream: the node's expected sustained events/s, sizing its max bytes for the horizon")
+      .argParser(positiveRate("--events-rate"))
+      .default(DEFAULT_EVENTS_RATE),
+  ];
+}
+
+function positiveRate(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+(\.\d+)?$/.test(value.trim()) || !Number.isFinite(n) || n <= 0) {
+      throw new BadFlagValueError(`${flag} must be a number of events per second above 0, like 5000; got "${value}"`);
+    }
+    return n;
+  };
 }
 
 /**

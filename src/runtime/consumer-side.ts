@@ -9,7 +9,7 @@ import { startConsumerService } from "../consumer/mod.js";
 import type { Logger } from "../log/logger.js";
 import type { TcptrailMetrics } from "../metrics/mod.js";
 import { createLiveHub, startQueryServer } from "../query/server/mod.js";
-import { SqliteTraceStore, scheduleRetention, type RetentionPolicy } from "../store/mod.js";
+import { SqliteTraceStore, StoreMetrics, scheduleRetention, type RetentionPolicy } from "../store/mod.js";
 import type { StreamLimitsOverrides } from "../transport/mod.js";
 
 /** Consumer settings the main job passes through (everything but what the side builds itself). */
@@ -61,7 +61,10 @@ export async function startConsumerSide(s: ConsumerSideSettings, logger: Logger,
       ...(s.webhookUrl ? { webhookUrl: s.webhookUrl } : {}),
     });
     stops.push(() => consumer.stop());
-    const retention = scheduleRetention(store, { ...s.retention, log: logger });
+    // The store's gauges live in this side's registry: in worker mode the main
+    // /metrics appends it per scrape, so they show next to the consumer's.
+    const storeMetrics = new StoreMetrics(metrics);
+    const retention = scheduleRetention(store, { ...s.retention, log: logger, onStats: (stats) => storeMetrics.report(stats) });
     stops.push(() => retention.stop());
     const api = await startQueryServer({
       store,

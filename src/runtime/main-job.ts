@@ -51,13 +51,13 @@ export interface MainJobOptions {
   rulesFile?: string;
   /** Also POST alerts here. Default: none. */
   webhookUrl?: string;
-  /** Trace store retention. Default: the store's (24 h, 512 MiB), checked every minute. */
+  /** Trace store retention per kind (traces; the raw-event ring). Default: the store's (traces 24 h, events 15 min, each with a size bound), applied every minute. */
   retention?: RetentionPolicy;
   /** Consumer settings beyond the ones above (stitcher windows, the sidecars' idle timeouts, durable name...). */
   consumer?: ConsumerSideConsumerOptions;
   /** Start the node agent (needs root and bpftrace). Default true. */
   agentEnabled?: boolean;
-  /** JetStream stream limits, the same for the agent and the consumer (both create or update the streams). Default: the transport's (events 24 h / 1 GiB). */
+  /** JetStream stream limits, the same for the agent and the consumer (both create or update the streams). Default: the transport's (events: a 1 h horizon at 5000 events/s). */
   streams?: StreamLimitsOverrides;
   /**
    * Run the consumer side in its own worker thread ("worker", the default)

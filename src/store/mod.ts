@@ -1,7 +1,8 @@
 // Where traces and raw events are kept: the TraceStore contract, its SQLite
-// implementation (./sqlite/) and periodic retention.
+// implementation (./sqlite/), periodic retention and its /metrics gauges.
 export type {
   EventSource,
+  KindStats,
   PutResult,
   ReplayBatch,
   ReplayQuery,
@@ -18,6 +19,7 @@ export type {
 // The SQLite implementation; its mod.ts lists what leaves that folder.
 export * from "./sqlite/mod.js";
 export { DEFAULT_RETENTION_INTERVAL_MS, scheduleRetention, type RetentionSchedule, type RetentionScheduleOptions } from "./retention.js";
+export { STORE_KINDS, StoreMetrics } from "./metrics.js";
 export {
   BadQueryError,
   SchemaTooNewError,

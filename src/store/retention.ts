@@ -1,14 +1,22 @@
 // Periodic retention for any TraceStore: the consumer starts it next to the
-// store so old data goes away without anyone asking.
+// store so old data goes away without anyone asking. After each run it reads
+// the store's stats and hands them on (the /metrics gauges), so how far back
+// each kind reaches is visible without anyone querying the store.
 import { silentLogger, type Logger } from "../log/logger.js";
 import { positiveIntervalMs } from "../model/mod.js";
-import type { RetentionPolicy, TraceStore } from "./store.js";
+import type { RetentionPolicy, StoreStats, TraceStore } from "./store.js";
 
 export const DEFAULT_RETENTION_INTERVAL_MS = 60_000;
 
 export interface RetentionScheduleOptions extends RetentionPolicy {
   /** Time between runs, whole ms >= 1. Default DEFAULT_RETENTION_INTERVAL_MS (60000). The first run happens at once. */
   intervalMs?: number;
+  /**
+   * Called with the store's stats at start (before the first run, which may
+   * take a while on a big store) and after every run. A failing stats() or
+   * callback is logged and retention goes on. Default: none.
+   */
+  onStats?: (stats: StoreStats) => void;
   /** Default: silent. */
   log?: Logger;
 }
@@ -18,12 +26,27 @@ export interface RetentionSchedule {
   stop(): Promise<void>;
 }
 
+/** The policy part of the options: every limit given, none of the schedule's own settings. */
+function policyOf(opts: RetentionScheduleOptions): RetentionPolicy {
+  const { maxAgeMs, maxBytes, eventsMaxAgeMs, eventsMaxBytes } = opts;
+  return { maxAgeMs, maxBytes, eventsMaxAgeMs, eventsMaxBytes };
+}
+
 export function scheduleRetention(store: TraceStore, opts: RetentionScheduleOptions = {}): RetentionSchedule {
   const intervalMs = positiveIntervalMs("retention intervalMs", opts.intervalMs, DEFAULT_RETENTION_INTERVAL_MS);
   const log = opts.log ?? silentLogger;
-  const policy: RetentionPolicy = { maxAgeMs: opts.maxAgeMs, maxBytes: opts.maxBytes };
+  const policy = policyOf(opts);
+  const { onStats } = opts;
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
+  const report = async (): Promise<void> => {
+    if (!onStats || stopped) return;
+    try {
+      onStats(await store.stats());
+    } catch (err) {
+      log.warn({ err }, "reading the store's stats failed");
+    }
+  };
   const run = (): void => {
     // Runs never overlap: a slow one delays the next instead of stacking up.
     running = running.then(async () => {
@@ -33,8 +56,10 @@ export function scheduleRetention(store: TraceStore, opts: RetentionScheduleOpti
       } catch (err) {
         log.error({ err }, "retention run failed");
       }
+      await report();
     });
   };
+  running = report();
   run();
   const timer = setInterval(run, intervalMs);
   // Retention alone must not keep the process alive.

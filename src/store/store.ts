@@ -70,19 +70,33 @@ export interface Timeline {
   traces: Trace[];
   /** True when `limit` cut the event list short. */
   truncated: boolean;
+  /**
+   * True when some socket's raw events had left the event ring and its events
+   * were rebuilt from its trace's stored facts (open, first FIN, reset and
+   * reason, close): fewer events, same story.
+   */
+  summarized?: boolean;
 }
 
+/**
+ * Limits per kind of data, each by age and by size; each kind is cut oldest
+ * first, whole blocks or batches at a time, so freed space is freed at once.
+ */
 export interface RetentionPolicy {
-  /** Delete traces and events older than this. Default 24 h. */
+  /** Delete traces whose last activity is older than this. Default DEFAULT_MAX_AGE_MS (24 h). */
   maxAgeMs?: number;
-  /** Delete the oldest traces and events until the data fits in this many bytes. Default 512 MiB. */
+  /** Delete the oldest traces until they fit in this many bytes. Default DEFAULT_MAX_BYTES. */
   maxBytes?: number;
+  /** Delete raw event batches older than this. Default DEFAULT_EVENTS_MAX_AGE_MS. */
+  eventsMaxAgeMs?: number;
+  /** Delete the oldest raw event batches until they fit in this many bytes. Default DEFAULT_EVENTS_MAX_BYTES. */
+  eventsMaxBytes?: number;
 }
 
 export interface RetentionResult {
   deletedTraces: number;
   deletedEvents: number;
-  /** Bytes of live data after the run. */
+  /** Bytes of live data after the run (all kinds, indexes and free pages not given back excluded). */
   bytes: number;
 }
 
@@ -93,10 +107,24 @@ export interface PutResult {
   duplicates: number;
 }
 
+/** One kind of stored data: how much, and how far back it reaches. */
+export interface KindStats {
+  /** Traces, or raw events. */
+  count: number;
+  /** Bytes this kind takes: rows, their keys and indexes. */
+  bytes: number;
+  /** Wall-clock µs of the oldest queryable item (the horizon); null when empty. */
+  oldestUs: number | null;
+}
+
 export interface StoreStats {
   traces: number;
   events: number;
+  /** Bytes in live pages of the whole file. */
   bytes: number;
+  /** The database file and its WAL on disk. */
+  fileBytes: number;
+  kinds: { traces: KindStats; events: KindStats };
 }
 
 /** Which stored events to read back, in the order they happened. */

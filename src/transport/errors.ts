@@ -1,6 +1,6 @@
 // Failure kinds of the transport, each a TcptrailError with a stable code so
 // callers (the CLI, the agent) can react without parsing messages.
-import { TcptrailError } from "../errors/mod.js";
+import { InvalidArgumentError, TcptrailError, type InvalidArgumentOptions } from "../errors/mod.js";
 
 export interface NatsUnreachableOptions extends ErrorOptions {
   /** The server URL that did not answer. */
@@ -62,8 +62,28 @@ export class PublisherClosedError extends TcptrailError {
   readonly code = "ERR_TRANSPORT_PUBLISHER_CLOSED";
 }
 
+export interface StreamStorageOptions extends InvalidArgumentOptions {
+  /** The max_bytes the server could not reserve. */
+  maxBytes: number;
+}
+
+/**
+ * A stream's max_bytes is more than the nats-server's JetStream storage can
+ * reserve (a long events horizon at a high rate): the server refuses the
+ * stream. The limits were asked for, so it is the caller's to change.
+ */
+export class StreamStorageError extends InvalidArgumentError {
+  override readonly code = "ERR_TRANSPORT_STREAM_STORAGE";
+  readonly maxBytes: number;
+  constructor(message: string, options: StreamStorageOptions) {
+    super(message, options);
+    this.maxBytes = options.maxBytes;
+  }
+}
+
 export const isNatsUnreachableError = (e: unknown): e is NatsUnreachableError => e instanceof NatsUnreachableError;
 export const isNatsServerMissingError = (e: unknown): e is NatsServerMissingError => e instanceof NatsServerMissingError;
 export const isNatsServerStartError = (e: unknown): e is NatsServerStartError => e instanceof NatsServerStartError;
 export const isMalformedMessageError = (e: unknown): e is MalformedMessageError => e instanceof MalformedMessageError;
 export const isPublisherClosedError = (e: unknown): e is PublisherClosedError => e instanceof PublisherClosedError;
+export const isStreamStorageError = (e: unknown): e is StreamStorageError => e instanceof StreamStorageError;

@@ -15,10 +15,22 @@ export {
   EVENTS_STREAM,
   TRACES_STREAM,
   ensureStreams,
+  resolveStreamLimits,
   type StreamKey,
   type StreamLimits,
   type StreamLimitsOverrides,
 } from "./streams.js";
+export {
+  DEFAULT_EVENTS_HORIZON_MS,
+  DEFAULT_EVENTS_RATE,
+  EVENTS_STREAM_MARGIN,
+  EVENT_STREAM_BYTES,
+  MESSAGE_STREAM_BYTES,
+  MIN_EVENTS_STREAM_BYTES,
+  eventsStreamLimits,
+  streamBytesPerEvent,
+  type EventsHorizon,
+} from "./events-stream-size.js";
 export { batchMsgId, decodeBatch, encodeBatch, type BatchOrigin, type DecodedBatch } from "./batch-codec.js";
 export { BatchCutter, type BatchCutterOptions, type EncodedBatch } from "./batch-cutter.js";
 export {
@@ -55,14 +67,17 @@ export {
   NatsServerStartError,
   NatsUnreachableError,
   PublisherClosedError,
+  StreamStorageError,
   isMalformedMessageError,
   isNatsServerMissingError,
   isNatsServerStartError,
   isNatsUnreachableError,
   isPublisherClosedError,
+  isStreamStorageError,
   type NatsServerMissingOptions,
   type NatsServerStartOptions,
   type NatsUnreachableOptions,
+  type StreamStorageOptions,
 } from "./errors.js";
 export type { NatsConnection } from "@nats-io/nats-core";
 export { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";

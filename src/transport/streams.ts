@@ -12,6 +12,8 @@ import {
   type StreamConfig,
   type StreamInfo,
 } from "@nats-io/jetstream";
+import { StreamStorageError } from "./errors.js";
+import { eventsStreamLimits, type EventsHorizon } from "./events-stream-size.js";
 import { ALERTS_WILDCARD, EVENTS_WILDCARD, TRACES_WILDCARD } from "./subjects.js";
 
 export const EVENTS_STREAM = "TCPTRAIL_EVENTS";
@@ -34,18 +36,20 @@ export interface StreamLimits {
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
 
 /**
  * Defaults:
- * - events: 24 h, 1 GiB, unlimited count, 2 min duplicate window, 1 replica
- *   (raw events are only needed until traces are built and for `observe`).
+ * - events: sized by time (events-stream-size.ts): max age the default
+ *   horizon (1 h), max bytes what that horizon takes at the default rate
+ *   (5000 events/s), unlimited count, 2 min duplicate window, 1 replica (raw
+ *   events are only needed until traces are built, for `observe` and for a
+ *   consumer that was down).
  * - traces: 7 days, 512 MiB.
  * - alerts: 30 days, 64 MiB.
  */
 export const DEFAULT_STREAM_LIMITS: Readonly<Record<StreamKey, Readonly<StreamLimits>>> = {
-  events: { maxAgeMs: 24 * HOUR, maxBytes: GIB, maxMsgs: -1, duplicateWindowMs: 2 * MINUTE, replicas: 1 },
+  events: { ...eventsStreamLimits(), maxMsgs: -1, duplicateWindowMs: 2 * MINUTE, replicas: 1 },
   traces: { maxAgeMs: 7 * 24 * HOUR, maxBytes: 512 * MIB, maxMsgs: -1, duplicateWindowMs: 2 * MINUTE, replicas: 1 },
   alerts: { maxAgeMs: 30 * 24 * HOUR, maxBytes: 64 * MIB, maxMsgs: -1, duplicateWindowMs: 2 * MINUTE, replicas: 1 },
 };
@@ -58,7 +62,18 @@ const STREAMS: Readonly<Record<StreamKey, { name: string; subject: string }>> = 
   alerts: { name: ALERTS_STREAM, subject: ALERTS_WILDCARD },
 };
 
-export type StreamLimitsOverrides = Partial<Record<StreamKey, Partial<StreamLimits>>>;
+/**
+ * Limits to apply instead of the defaults. `eventsHorizon` sizes the events
+ * stream by time (its max age and max bytes); an explicit `events.maxAgeMs` or
+ * `events.maxBytes` still wins over it. Plain data: it crosses to worker threads.
+ */
+export type StreamLimitsOverrides = Partial<Record<StreamKey, Partial<StreamLimits>>> & { eventsHorizon?: EventsHorizon };
+
+/** The limits one stream gets: its defaults, then the horizon's (events only), then explicit overrides. */
+export function resolveStreamLimits(key: StreamKey, overrides: StreamLimitsOverrides = {}): StreamLimits {
+  const byHorizon = key === "events" && overrides.eventsHorizon ? eventsStreamLimits(overrides.eventsHorizon) : {};
+  return { ...DEFAULT_STREAM_LIMITS[key], ...byHorizon, ...overrides[key] };
+}
 
 function limitsConfig(l: StreamLimits): Partial<StreamConfig> {
   return {
@@ -74,9 +89,25 @@ function limitsConfig(l: StreamLimits): Partial<StreamConfig> {
 const isStreamNotFound = (e: unknown): boolean =>
   e instanceof JetStreamApiError && e.code === JetStreamApiCodes.StreamNotFound;
 
+// nats-server's codes for a max_bytes its JetStream storage cannot reserve
+// (JSStorageResourcesExceededErr, JSInsufficientResourcesErr); @nats-io/jetstream names neither.
+const NO_ROOM_CODES: ReadonlySet<number> = new Set([10047, 10023]);
+const isNoRoom = (e: unknown): boolean => e instanceof JetStreamApiError && NO_ROOM_CODES.has(e.code);
+
+/** The server's refusal in words that say what to change. */
+function noRoom(name: string, maxBytes: number, cause: unknown): StreamStorageError {
+  const gb = (maxBytes / 1e9).toFixed(1);
+  const what = name === EVENTS_STREAM ? "shorten the events horizon (--events-horizon), lower the expected rate (--events-rate) or" : "lower its limit or";
+  return new StreamStorageError(
+    `stream ${name} needs ${gb} GB (max_bytes ${maxBytes}), more than the nats-server's JetStream storage can reserve: ${what} give nats-server more storage (jetstream max_file_store)`,
+    { property: `${name} max_bytes`, maxBytes, cause },
+  );
+}
+
 /**
  * Create TCPTRAIL_EVENTS, TCPTRAIL_TRACES and TCPTRAIL_ALERTS when absent,
  * or update their limits when present. Returns the resulting stream infos.
+ * @throws StreamStorageError when the server cannot reserve a stream's max_bytes
  */
 export async function ensureStreams(
   jsm: JetStreamManager,
@@ -85,24 +116,28 @@ export async function ensureStreams(
   const out = {} as Record<StreamKey, StreamInfo>;
   for (const key of Object.keys(STREAMS) as StreamKey[]) {
     const { name, subject } = STREAMS[key];
-    const limits = limitsConfig({ ...DEFAULT_STREAM_LIMITS[key], ...overrides[key] });
+    const limits = limitsConfig(resolveStreamLimits(key, overrides));
     let existing: StreamInfo | undefined;
     try {
       existing = await jsm.streams.info(name);
     } catch (e) {
       if (!isStreamNotFound(e)) throw e;
     }
-    out[key] = existing
-      ? await jsm.streams.update(name, { ...existing.config, ...limits, subjects: [subject] })
-      : await jsm.streams.add({
-          name,
-          subjects: [subject],
-          storage: StorageType.File,
-          retention: RetentionPolicy.Limits,
-          // Keep the newest: a tracer cares about what just happened.
-          discard: DiscardPolicy.Old,
-          ...limits,
-        });
+    try {
+      out[key] = existing
+        ? await jsm.streams.update(name, { ...existing.config, ...limits, subjects: [subject] })
+        : await jsm.streams.add({
+            name,
+            subjects: [subject],
+            storage: StorageType.File,
+            retention: RetentionPolicy.Limits,
+            // Keep the newest: a tracer cares about what just happened.
+            discard: DiscardPolicy.Old,
+            ...limits,
+          });
+    } catch (e) {
+      throw isNoRoom(e) ? noRoom(name, limits.max_bytes ?? -1, e) : e;
+    }
   }
   return out;
 }

@@ -8,9 +8,14 @@ import { NotFoundError, UsageError } from "../../src/cli/errors.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitCodeOf, failureLine } from "../../src/cli/exit.js";
 import { InvalidArgumentError as OurInvalidArgument } from "../../src/errors/mod.js";
 import { parseDurationUs } from "../../src/timefmt/mod.js";
+import * as flags from "../../src/cli/flags.js";
 import { DEFAULT_API_LISTEN, DEFAULT_API_URL, DEFAULT_NATS_URL, ENV_PREFIX, OUTPUT_FORMATS, parseListenAddress } from "../../src/cli/flags.js";
 import { DEFAULT_API_HOST, DEFAULT_API_PORT } from "../../src/query/server/listen-policy.js";
+import { storeRetention, type RunCliOptions } from "../../src/cli/commands/run.js";
+import { eventsStreamLimits } from "../../src/cli/commands/agent.js";
 import { DEFAULT_API_URL as QUERY_DEFAULT_API_URL } from "../../src/query/mod.js";
+import * as storeOptions from "../../src/store/sqlite/options.js";
+import * as transport from "../../src/transport/mod.js";
 import { NatsUnreachableError, DEFAULT_NATS_URL as TRANSPORT_DEFAULT_NATS_URL } from "../../src/transport/mod.js";
 
 function allCommands(): Command[] {
@@ -32,9 +37,16 @@ const withFlag = (long: string): [string, Option][] =>
   allCommands().flatMap((c) => c.options.filter((o) => o.long === long).map((o): [string, Option] => [path(c), o]));
 
 describe("shared flags", () => {
-  it("repeat their owners' defaults exactly (the flags file must not load NATS or the API client)", () => {
+  it("repeat their owners' defaults exactly (the flags file must not load NATS, the API client or the store)", () => {
     expect(DEFAULT_NATS_URL).toBe(TRANSPORT_DEFAULT_NATS_URL);
     expect(DEFAULT_API_URL).toBe(QUERY_DEFAULT_API_URL);
+    // The store's retention defaults, per kind: when the store's change, these must follow.
+    expect(flags.DEFAULT_TRACES_MAX_AGE_MS).toBe(storeOptions.DEFAULT_MAX_AGE_MS);
+    expect(flags.DEFAULT_TRACES_MAX_BYTES).toBe(storeOptions.DEFAULT_MAX_BYTES);
+    expect(flags.DEFAULT_EVENTS_MAX_AGE_MS).toBe(storeOptions.DEFAULT_EVENTS_MAX_AGE_MS);
+    expect(flags.DEFAULT_EVENTS_MAX_BYTES).toBe(storeOptions.DEFAULT_EVENTS_MAX_BYTES);
+    expect(flags.DEFAULT_EVENTS_HORIZON_MS).toBe(transport.DEFAULT_EVENTS_HORIZON_MS);
+    expect(flags.DEFAULT_EVENTS_RATE).toBe(transport.DEFAULT_EVENTS_RATE);
   });
 
   it.each([
@@ -115,6 +127,138 @@ describe("--proxy-idle-timeout", () => {
     }
     expect(err).toBeInstanceOf(InvalidArgumentError);
     expect(exitCodeOf(err)).toBe(EXIT_USAGE);
+  });
+});
+
+/** What a flag's parser throws for `value`, or undefined when it parses. */
+function refusal(o: Option, value: string): unknown {
+  try {
+    o.parseArg!(value, undefined);
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+const only = (long: string): [string, Option][] => withFlag(long);
+
+describe("the store's retention flags (run)", () => {
+  const flag = (long: string): Option => {
+    const found = only(long);
+    // Only `run` has a store; the agent has none.
+    expect(found.map(([c]) => c)).toEqual(["run"]);
+    return found[0]![1];
+  };
+
+  it.each([
+    ["--traces-max-age", "90m", 5_400_000],
+    ["--traces-max-age", "1h30m", 5_400_000],
+    ["--traces-max-age", "7d", 7 * 86_400_000],
+    ["--events-max-age", "15m", 900_000],
+    ["--events-max-age", "250ms", 250],
+  ])("%s reads %j as %d ms (the time grammar)", (long, value, ms) => {
+    expect(flag(long).parseArg!<unknown>(value, undefined)).toBe(ms);
+  });
+
+  it.each([
+    ["--traces-max-size", "512MiB", 512 * 2 ** 20],
+    ["--traces-max-size", "10GiB", 10 * 2 ** 30],
+    ["--traces-max-size", "1.5GB", 1_500_000_000],
+    ["--events-max-size", "64kB", 64_000],
+    ["--events-max-size", "256 mib", 256 * 2 ** 20],
+    ["--events-max-size", "4096B", 4096],
+  ])("%s reads %j as %d bytes (the size grammar)", (long, value, bytes) => {
+    expect(flag(long).parseArg!<unknown>(value, undefined)).toBe(bytes);
+  });
+
+  it.each([
+    ["--traces-max-age", "24", /--traces-max-age must be a duration like 90s.*got "24"/],
+    ["--traces-max-age", "1 day", /--traces-max-age must be a duration/],
+    ["--events-max-age", "0s", /--events-max-age must be at least 1ms, got "0s"/],
+    ["--events-max-age", "-5m", /--events-max-age must be a duration/],
+    ["--traces-max-size", "512", /--traces-max-size must be a size like 512MiB, 10GiB, 1.5GB or 4096B; got "512"/],
+    ["--traces-max-size", "10GB5", /--traces-max-size must be a size/],
+    ["--traces-max-size", "1.5XB", /must be a size/],
+    ["--events-max-size", "0MiB", /--events-max-size must be more than 0 bytes, got "0MiB"/],
+    ["--events-max-size", "-1GiB", /--events-max-size must be a size/],
+    ["--events-max-size", "99999999999TiB", /--events-max-size must be a size/],
+  ])("%s refuses %j with a message that says what it takes, as a usage error", (long, value, message) => {
+    const err = refusal(flag(long), value);
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    expect((err as Error).message).toMatch(message);
+    expect(exitCodeOf(err)).toBe(EXIT_USAGE);
+  });
+
+  it("--help shows the store's defaults in the grammar they are typed in", () => {
+    const help = new Command();
+    registerCommands(help);
+    const text = help.commands.find((c) => c.name() === "run")!.helpInformation();
+    expect(text).toMatch(/--traces-max-age <duration>[\s\S]*?\(default: 1d\)/);
+    expect(text).toMatch(/--traces-max-size <size>[\s\S]*?\(default: 512MiB\)/);
+    expect(text).toMatch(/--events-max-age <duration>[\s\S]*?\(default: 15m\)/);
+    expect(text).toMatch(/--events-max-size <size>[\s\S]*?\(default: 1GiB\)/);
+  });
+
+  it("reach the store's RetentionPolicy per kind, defaults and given values alike", async () => {
+    const parsed = await parseRun(["--traces-max-age", "2d", "--events-max-size", "200MiB"]);
+    expect(storeRetention(parsed)).toEqual({
+      maxAgeMs: 2 * 86_400_000,
+      maxBytes: storeOptions.DEFAULT_MAX_BYTES,
+      eventsMaxAgeMs: storeOptions.DEFAULT_EVENTS_MAX_AGE_MS,
+      eventsMaxBytes: 200 * 2 ** 20,
+    });
+  });
+});
+
+/** `run`'s options as commander parses the given flags, with run's action swapped for one that keeps them. */
+async function parseRun(args: string[]): Promise<RunCliOptions> {
+  // Commander's own report of a refused flag would only clutter the test output: the error is checked.
+  const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
+  registerCommands(program);
+  let given: RunCliOptions | undefined;
+  program.commands.find((c) => c.name() === "run")!.action((o: RunCliOptions) => void (given = o));
+  await program.parseAsync(["run", ...args], { from: "user" });
+  return given!;
+}
+
+describe("the events stream's horizon flags (agent, run)", () => {
+  const flag = (long: string): Option => {
+    const found = only(long);
+    expect(found.map(([c]) => c).sort()).toEqual(["agent", "run"]);
+    return found[0]![1];
+  };
+
+  it("--events-horizon reads the time grammar, --events-rate a number of events/s", () => {
+    expect(flag("--events-horizon").parseArg!<unknown>("6h", undefined)).toBe(6 * 3_600_000);
+    expect(flag("--events-rate").parseArg!<unknown>("20000", undefined)).toBe(20_000);
+    expect(flag("--events-rate").parseArg!<unknown>("0.5", undefined)).toBe(0.5);
+  });
+
+  it.each([
+    ["--events-horizon", "6", /--events-horizon must be a duration/],
+    ["--events-horizon", "0m", /at least 1ms/],
+    ["--events-rate", "0", /--events-rate must be a number of events per second above 0/],
+    ["--events-rate", "5k", /--events-rate must be a number/],
+    ["--events-rate", "-10", /--events-rate must be a number/],
+  ])("%s refuses %j as a usage error", (long, value, message) => {
+    const err = refusal(flag(long), value);
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    expect((err as Error).message).toMatch(message);
+    expect(exitCodeOf(err)).toBe(EXIT_USAGE);
+  });
+
+  it("reach the transport as a horizon it sizes the stream from; the old byte flags are gone", async () => {
+    const parsed = await parseRun(["--events-horizon", "2h", "--events-rate", "300"]);
+    expect(eventsStreamLimits(parsed)).toEqual({ eventsHorizon: { horizonMs: 7_200_000, eventsPerSec: 300 } });
+    const defaults = await parseRun([]);
+    expect(eventsStreamLimits(defaults)).toEqual({
+      eventsHorizon: { horizonMs: transport.DEFAULT_EVENTS_HORIZON_MS, eventsPerSec: transport.DEFAULT_EVENTS_RATE },
+    });
+    for (const old of ["--events-max-age-hours", "--events-max-mib"]) {
+      const err = await parseRun([old, "24"]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CommanderError);
+      expect((err as CommanderError).code).toBe("commander.unknownOption");
+    }
   });
 });
 

@@ -23,7 +23,7 @@ describeRoot("tcptrail run + observe (root)", () => {
     natsPort = await freePort();
     metricsPort = await freePort();
     const apiPort = await freePort();
-    run = execa(BIN, ["run", "--state-dir", dir.path, "--nats-port", String(natsPort), "--api-port", String(apiPort), "--metrics-port", String(metricsPort), "--node", "cli-e2e", "--events-max-age-hours", "2", "--events-max-mib", "64"], { reject: false, all: true });
+    run = execa(BIN, ["run", "--state-dir", dir.path, "--nats-port", String(natsPort), "--api-port", String(apiPort), "--metrics-port", String(metricsPort), "--node", "cli-e2e", "--events-horizon", "2h", "--events-rate", "100"], { reject: false, all: true });
     run.all?.on("data", (d: Buffer) => (runLog += d.toString()));
     await waitFor(() => runLog.includes("tcptrail running"), { what: "tcptrail run to start", timeoutMs: 60_000 });
     // --since: a slow start of the observe process must not make it miss the curl (-f alone starts with new events only).

@@ -4,13 +4,15 @@
 import { Option, type Command } from "commander";
 import type { AgentServiceOptions } from "../../runtime/mod.js";
 import type { StreamLimitsOverrides } from "../../transport/mod.js";
-import { natsFlag } from "../flags.js";
+import { eventsStreamFlags, natsFlag } from "../flags.js";
 import { intOption, portOption } from "../options.js";
 
 export interface AgentCliOptions {
   nats: string;
-  eventsMaxAgeHours: number;
-  eventsMaxMib: number;
+  /** The events stream's horizon in ms, from --events-horizon. */
+  eventsHorizon: number;
+  /** The node's expected sustained events/s, from --events-rate. */
+  eventsRate: number;
   node?: string;
   bpftrace?: string;
   perfRbPages?: number;
@@ -24,15 +26,13 @@ export interface AgentCliOptions {
 }
 
 export function addAgentOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option("--node <name>", "node name used in subjects and traces (default: hostname)")
     .option("--bpftrace <path>", "bpftrace binary (default: $TCPTRAIL_BPFTRACE, else deploy/setup.sh's /opt/tcptrail/bpftrace, else PATH)")
     .option("--perf-rb-pages <n>", "bpftrace output buffer pages, a power of two (default: 16384 for bpftrace 0.21+, 2048 per CPU before)", intOption(8, 1 << 20))
     .option("--reorder-window-ms <ms>", "how long events wait to be ordered by kernel timestamp", intOption(1, 10_000), 100)
     .option("--sidecar-uid <uid>", "UID the mesh sidecar runs as", intOption(0, 2 ** 32 - 1), 1337)
     .option("--metrics-port <port>", "Prometheus /metrics port on 127.0.0.1", portOption, 9464)
-    .option("--events-max-age-hours <h>", "events stream retention: drop events older than this", intOption(1, 24 * 365), 24)
-    .option("--events-max-mib <n>", "events stream retention: total size bound in MiB", intOption(1, 1 << 20), 1024)
     .option("--no-metrics", "do not serve /metrics")
     .option("--trace-self", "also trace tcptrail's own connections (its NATS, API and metrics traffic, CLI calls)")
     .addOption(
@@ -42,6 +42,8 @@ export function addAgentOptions(cmd: Command): Command {
         .default("auto"),
     )
     .option("--cri-socket <path>", "the container runtime's CRI socket (default: /run/containerd/containerd.sock, then /var/run/crio/crio.sock)");
+  for (const o of eventsStreamFlags()) cmd.addOption(o);
+  return cmd;
 }
 
 /** The agent's settings from the command line; unset flags leave the agent's own defaults (which depend on the bpftrace found). */
@@ -56,9 +58,13 @@ export function agentSettings(opts: Omit<AgentCliOptions, "nats">): NonNullable<
   };
 }
 
-/** The events stream's retention from the command line (the other streams keep their defaults). */
-export function eventsStreamLimits(opts: Pick<AgentCliOptions, "eventsMaxAgeHours" | "eventsMaxMib">): StreamLimitsOverrides {
-  return { events: { maxAgeMs: opts.eventsMaxAgeHours * 3_600_000, maxBytes: opts.eventsMaxMib * 1024 * 1024 } };
+/**
+ * The events stream sized by time from the command line: the transport turns
+ * horizon and rate into max age and max bytes (the other streams keep their
+ * defaults). Plain data, so it crosses to the consumer worker as it is.
+ */
+export function eventsStreamLimits(opts: Pick<AgentCliOptions, "eventsHorizon" | "eventsRate">): StreamLimitsOverrides {
+  return { eventsHorizon: { horizonMs: opts.eventsHorizon, eventsPerSec: opts.eventsRate } };
 }
 
 export function registerAgent(program: Command): void {

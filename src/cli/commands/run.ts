@@ -6,7 +6,17 @@ import { join } from "node:path";
 import { Option, type Command } from "commander";
 import type { Logger } from "../../log/logger.js";
 import type { MainJobOptions } from "../../runtime/mod.js";
-import { apiAllowedHostFlag, apiTokenFileFlag, listenFlag, natsFlag, proxyIdleTimeoutFlag, stateDirFlag, type ListenAddress } from "../flags.js";
+import type { RetentionPolicy } from "../../store/mod.js";
+import {
+  apiAllowedHostFlag,
+  apiTokenFileFlag,
+  listenFlag,
+  natsFlag,
+  proxyIdleTimeoutFlag,
+  stateDirFlag,
+  storeRetentionFlags,
+  type ListenAddress,
+} from "../flags.js";
 import { portOption } from "../options.js";
 import { addAgentOptions, agentSettings, eventsStreamLimits, type AgentCliOptions } from "./agent.js";
 
@@ -28,6 +38,16 @@ export interface RunCliOptions extends Omit<AgentCliOptions, "nats"> {
   proxyIdleTimeout?: number[];
   /** false with --no-agent: no agent in this process (a cluster runs its agents as a DaemonSet). */
   agent?: boolean;
+  /** The trace store's retention per kind, ms and bytes, from --traces-max-age, --traces-max-size, --events-max-age, --events-max-size. */
+  tracesMaxAge: number;
+  tracesMaxSize: number;
+  eventsMaxAge: number;
+  eventsMaxSize: number;
+}
+
+/** The trace store's retention from the command line: traces and the raw-event ring, each by age and size. */
+export function storeRetention(opts: Pick<RunCliOptions, "tracesMaxAge" | "tracesMaxSize" | "eventsMaxAge" | "eventsMaxSize">): RetentionPolicy {
+  return { maxAgeMs: opts.tracesMaxAge, maxBytes: opts.tracesMaxSize, eventsMaxAgeMs: opts.eventsMaxAge, eventsMaxBytes: opts.eventsMaxSize };
 }
 
 /**
@@ -48,6 +68,7 @@ export function mainJobOptions(opts: RunCliOptions, logger: Logger, apiToken?: s
     ...(apiToken !== undefined ? { apiToken } : {}),
     ...(opts.apiAllowedHost ? { apiAllowedHosts: opts.apiAllowedHost } : {}),
     streams: eventsStreamLimits(opts),
+    retention: storeRetention(opts),
     ...(opts.rules ? { rulesFile: opts.rules } : {}),
     ...(opts.webhook ? { webhookUrl: opts.webhook } : {}),
     ...(opts.proxyIdleTimeout ? { consumer: { stitcher: { proxyIdleTimeoutMs: opts.proxyIdleTimeout } } } : {}),
@@ -61,7 +82,7 @@ function apiListen(opts: Pick<RunCliOptions, "listen" | "apiPort">): { apiHost: 
 }
 
 export function registerRun(program: Command): void {
-  addAgentOptions(
+  const run = addAgentOptions(
     program
       .command("run")
       .description("the main job: agent, embedded NATS (unless --nats), trace consumer, store, query API and alerts")
@@ -80,7 +101,9 @@ export function registerRun(program: Command): void {
       // once, beside the NATS cluster: this is that consumer side. Without
       // the agent it needs neither root nor bpftrace.
       .option("--no-agent", "run without the node agent: consumer, store, query API and alerts only (the agents run elsewhere, e.g. as a DaemonSet)"),
-  ).action(async (opts: RunCliOptions) => {
+  );
+  for (const o of storeRetentionFlags()) run.addOption(o);
+  run.action(async (opts: RunCliOptions) => {
     const { createLogger } = await import("../../log/logger.js");
     const { onShutdown, startMainJob } = await import("../../runtime/mod.js");
     const { readApiToken } = await import("../api-token.js");

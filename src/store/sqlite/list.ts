@@ -1,83 +1,153 @@
 // Listing traces, newest first, with filters that combine with AND and keyset
-// pagination (see ../cursor.ts). The SQL is built from the filter's shape: a
-// condition only for what the filter names, so each shape uses its own index.
-import { decodeCursor, encodeCursor } from "../cursor.js";
-import { BadQueryError } from "../errors.js";
+// pagination (see ../cursor.ts), over both homes of a trace: the hot table
+// (recent, plain protobuf) and the sealed blocks. Hot rows come in index
+// order and are filtered by their columns, then by decoding; blocks are
+// visited newest first by their latest start, skipped by their summary
+// (times, outcome and role bitmasks, Bloom filter) whenever it rules them
+// out, and the walk stops once the page is full and no later block can hold
+// anything newer than the page's last trace.
+import type { Trace } from "../../model/mod.js";
+import { bloomKey, bloomMayHave } from "../blocks/mod.js";
+import { encodeCursor } from "../cursor.js";
 import { decodeTrace } from "../plain.js";
 import type { TraceFilter, TracePage } from "../store.js";
-import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from "./options.js";
+import { deadIndexes, readBlock } from "./block-cache.js";
 import type { PreparedStatements } from "./statements.js";
+import { listsBefore, traceMatches, traceQuery, type TraceQuery } from "./trace-match.js";
+
+const BLOCK_FILTER = `SELECT filter FROM trace_blocks WHERE id = ?`;
+
+/** Keeps the best `size` traces in listing order. */
+class Page {
+  readonly traces: Trace[] = [];
+  readonly #size: number;
+
+  constructor(size: number) {
+    this.#size = size;
+  }
+
+  get full(): boolean {
+    return this.traces.length >= this.#size;
+  }
+
+  /** The last trace of a full page: nothing listed after it can enter. */
+  get worst(): Trace | undefined {
+    return this.full ? this.traces[this.traces.length - 1] : undefined;
+  }
+
+  /** False when `t` ranks below a full page's last (and everything after it in a walk ranks lower too). */
+  offer(t: Trace): boolean {
+    const worst = this.worst;
+    if (worst && !listsBefore(t, worst)) return false;
+    let i = this.traces.length;
+    while (i > 0 && listsBefore(t, this.traces[i - 1]!)) i--;
+    this.traces.splice(i, 0, t);
+    if (this.traces.length > this.#size) this.traces.pop();
+    return true;
+  }
+}
 
 export function listTraces(statements: PreparedStatements, f: TraceFilter): TracePage {
-  const limit = f.limit ?? DEFAULT_LIST_LIMIT;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
-    throw new BadQueryError(`limit must be an integer between 1 and ${MAX_LIST_LIMIT}`, { param: "limit" });
-  }
-  const where: string[] = [];
-  // One row past the page tells whether another page follows.
-  const p: Record<string, string | number> = { limit: limit + 1 };
-  if (f.since !== undefined) {
-    // An open trace (end 0) has not ended, so it overlaps every later window.
-    where.push("(t.end_us >= @since OR t.end_us = 0)");
-    p.since = f.since;
-  }
-  if (f.until !== undefined) {
-    where.push("t.start_us <= @until");
-    p.until = f.until;
-  }
-  const outcomes = f.outcome === undefined ? [] : Array.isArray(f.outcome) ? f.outcome : [f.outcome];
-  if (outcomes.length > 0) {
-    where.push(`t.outcome IN (${outcomes.map((_, i) => `@o${i}`).join(", ")})`);
-    outcomes.forEach((o, i) => (p[`o${i}`] = o));
-  }
-  if (f.role !== undefined) {
-    where.push("t.origin_role = @role");
-    p.role = f.role;
-  }
-  if (f.pod !== undefined) {
-    where.push(
-      "t.trace_id IN (SELECT trace_id FROM hops WHERE client_pod = @pod UNION SELECT trace_id FROM hops WHERE server_pod = @pod)",
-    );
-    p.pod = f.pod;
-  }
-  const addr = addressCondition(f.ip, f.port);
-  if (addr) {
-    where.push(addr);
-    if (f.ip !== undefined) p.ip = f.ip;
-    if (f.port !== undefined) p.port = f.port;
-  }
-  if (f.cursor !== undefined) {
-    const c = decodeCursor(f.cursor);
-    where.push("(t.start_us < @cs OR (t.start_us = @cs AND t.trace_id < @ci))");
-    p.cs = c.startUs;
-    p.ci = c.traceId;
-  }
-  const sql =
-    `SELECT t.trace_id, t.start_us, t.body FROM traces t` +
-    (where.length ? ` WHERE ${where.join(" AND ")}` : "") +
-    ` ORDER BY t.start_us DESC, t.trace_id DESC LIMIT @limit`;
-  const rows = statements.get(sql).all(p) as { trace_id: string; start_us: number; body: Buffer }[];
-  const more = rows.length > limit;
-  if (more) rows.pop();
-  const last = rows[rows.length - 1];
+  const q = traceQuery(f);
+  // One trace past the page tells whether another page follows.
+  const page = new Page(q.limit + 1);
+  listHot(statements, q, page);
+  listBlocks(statements, q, page);
+  const traces = page.traces;
+  const more = traces.length > q.limit;
+  if (more) traces.pop();
+  const last = traces[traces.length - 1];
   return {
-    traces: rows.map((r) => decodeTrace(r.body)),
-    nextCursor: more && last ? encodeCursor({ startUs: last.start_us, traceId: last.trace_id }) : null,
+    traces,
+    nextCursor: more && last ? encodeCursor({ startUs: last.startUs, traceId: last.traceId }) : null,
   };
 }
 
-/** Traces with a hop endpoint at this ip and/or port; with both, on the same endpoint. */
-function addressCondition(ip: string | undefined, port: number | undefined): string | null {
-  const side = (s: "client" | "server"): string | null =>
-    ip !== undefined && port !== undefined
-      ? `${s}_ip = @ip AND ${s}_port = @port`
-      : ip !== undefined
-        ? `${s}_ip = @ip`
-        : port !== undefined
-          ? `${s}_port = @port`
-          : null;
-  const c = side("client");
-  if (!c) return null;
-  // A UNION of two single-side queries, not an OR: each side then uses its own index.
-  return `t.trace_id IN (SELECT trace_id FROM hops WHERE ${c} UNION SELECT trace_id FROM hops WHERE ${side("server")})`;
+/** Conditions on the hot table's columns: all but pod and address, which need the body. */
+function listHot(statements: PreparedStatements, q: TraceQuery, page: Page): void {
+  const where: string[] = [];
+  const p: Record<string, string | number> = {};
+  if (q.since !== undefined) {
+    where.push("(end_us >= @since OR end_us = 0)");
+    p.since = q.since;
+  }
+  if (q.until !== undefined) {
+    where.push("start_us <= @until");
+    p.until = q.until;
+  }
+  if (q.outcomes.length > 0) {
+    where.push(`outcome IN (${q.outcomes.map((_, i) => `@o${i}`).join(", ")})`);
+    q.outcomes.forEach((o, i) => (p[`o${i}`] = o));
+  }
+  if (q.role !== undefined) {
+    where.push("origin_role = @role");
+    p.role = q.role;
+  }
+  if (q.cursor) {
+    where.push("(start_us < @cs OR (start_us = @cs AND trace_id < @ci))");
+    p.cs = q.cursor.startUs;
+    p.ci = q.cursor.traceId;
+  }
+  const sql =
+    `SELECT body FROM hot_traces` + (where.length ? ` WHERE ${where.join(" AND ")}` : "") + ` ORDER BY start_us DESC, trace_id DESC`;
+  // Rows arrive in listing order, so the first rows that pass fill the page.
+  for (const row of statements.get(sql).iterate(p) as IterableIterator<{ body: Buffer }>) {
+    const t = decodeTrace(row.body);
+    if (traceMatches(t, q) && (!page.offer(t) || page.full)) break;
+  }
+}
+
+function listBlocks(statements: PreparedStatements, q: TraceQuery, page: Page): void {
+  const where: string[] = [];
+  const p: Record<string, number> = {};
+  if (q.since !== undefined) {
+    where.push("max_end_us >= @since");
+    p.since = q.since;
+  }
+  const latestStart = Math.min(q.until ?? Infinity, q.cursor?.startUs ?? Infinity);
+  if (latestStart !== Infinity) {
+    where.push("min_start_us <= @latest");
+    p.latest = latestStart;
+  }
+  if (q.outcomes.length > 0) {
+    where.push("(outcomes & @outcomes) != 0");
+    p.outcomes = q.outcomes.reduce((m, o) => m | 2 ** Math.min(30, Math.max(0, o)), 0);
+  }
+  if (q.role !== undefined) {
+    where.push("(roles & @roles) != 0");
+    p.roles = 2 ** Math.min(30, Math.max(0, q.role));
+  }
+  const sql =
+    `SELECT id, max_start_us FROM trace_blocks` + (where.length ? ` WHERE ${where.join(" AND ")}` : "") + ` ORDER BY max_start_us DESC, id DESC`;
+  // All rows first: better-sqlite3 cannot run the filter and body reads while a cursor is open.
+  const blocks = statements.get(sql).all(p) as { id: number; max_start_us: number }[];
+  const keys = bloomKeys(q);
+  for (const b of blocks) {
+    const worst = page.worst;
+    // Blocks come by latest start, newest first: this one and all after it start before the page's last.
+    if (worst && b.max_start_us < worst.startUs) break;
+    if (keys.length > 0) {
+      const filter = statements.get(BLOCK_FILTER).pluck().get(b.id) as Buffer | undefined;
+      if (filter && !keys.every((k) => bloomMayHave(filter, k))) continue;
+    }
+    const block = readBlock(statements, b.id);
+    if (!block) continue;
+    const dead = deadIndexes(statements, b.id);
+    // Block order is oldest first: walk it backwards, in listing order.
+    for (let i = block.traces.length - 1; i >= 0; i--) {
+      const t = block.traces[i]!;
+      if (dead.has(i) || !traceMatches(t, q)) continue;
+      if (!page.offer(t)) break;
+    }
+  }
+}
+
+/** Bloom keys every trace of the answer has. */
+function bloomKeys(q: TraceQuery): string[] {
+  const keys: string[] = [];
+  if (q.pod !== undefined) keys.push(bloomKey.pod(q.pod));
+  if (q.ip !== undefined && q.port !== undefined) keys.push(bloomKey.addr(q.ip, q.port));
+  else if (q.ip !== undefined) keys.push(bloomKey.ip(q.ip));
+  else if (q.port !== undefined) keys.push(bloomKey.port(q.port));
+  return keys;
 }

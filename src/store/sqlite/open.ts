@@ -9,6 +9,11 @@ export function openDatabase(path: string, busyTimeoutMs: number): Database.Data
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, { timeout: busyTimeoutMs });
   try {
+    // Before WAL: a new file's auto_vacuum only takes when set before its
+    // journal mode (and first table), and without it incremental_vacuum never
+    // gives a freed page back, so retention could not shrink the file. On a
+    // file that has tables this does nothing.
+    db.pragma("auto_vacuum = INCREMENTAL");
     db.pragma("journal_mode = WAL");
     // With WAL, NORMAL survives a process crash; a power cut may lose the last
     // commits, which the durable JetStream consumer re-delivers anyway.

@@ -1,17 +1,10 @@
-// How much is stored: what stats() reports and what size-based retention
-// measures against its limit.
+// How much is stored: what stats() reports, per kind (each kind's module
+// measures its own bytes the way its retention counts them) and for the file.
+import { statSync } from "node:fs";
 import type { StoreStats } from "../store.js";
+import { eventKindStats } from "./event-retention.js";
 import type { PreparedStatements } from "./statements.js";
-
-const COUNT_TRACES = `SELECT count(*) AS n FROM traces`;
-const COUNT_EVENTS = `SELECT count(*) AS n FROM events`;
-
-export function rowCounts(statements: PreparedStatements): { traces: number; events: number } {
-  return {
-    traces: (statements.get(COUNT_TRACES).get() as { n: number }).n,
-    events: (statements.get(COUNT_EVENTS).get() as { n: number }).n,
-  };
-}
+import { traceKindStats } from "./trace-kind.js";
 
 /** Bytes in live pages: the file's size minus the pages retention freed and the file keeps for reuse. */
 export function usedBytes(statements: PreparedStatements): number {
@@ -22,6 +15,27 @@ export function usedBytes(statements: PreparedStatements): number {
   return (pages - free) * pageSize;
 }
 
-export function storeStats(statements: PreparedStatements): StoreStats {
-  return { ...rowCounts(statements), bytes: usedBytes(statements) };
+/** The database file and its WAL on disk; 0 for an in-memory database. */
+export function fileBytes(path: string): number {
+  if (path === ":memory:" || path === "") return 0;
+  const size = (p: string): number => {
+    try {
+      return statSync(p).size;
+    } catch {
+      return 0; // no WAL yet (or any more, after a truncating checkpoint)
+    }
+  };
+  return size(path) + size(`${path}-wal`);
+}
+
+export function storeStats(statements: PreparedStatements, path: string): StoreStats {
+  const traces = traceKindStats(statements);
+  const events = eventKindStats(statements);
+  return {
+    traces: traces.count,
+    events: events.count,
+    bytes: usedBytes(statements),
+    fileBytes: fileBytes(path),
+    kinds: { traces, events },
+  };
 }

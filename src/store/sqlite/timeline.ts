@@ -3,98 +3,189 @@
 // or by endpoint (either end of the connection, exact address and port).
 // Sockets are found by their identity (node/sock/birth), never by guessing
 // from addresses: under churn many connections share a client address.
-import type { Trace } from "../../model/mod.js";
+//
+// Raw events come from the ring (event_batches), read by time window: a
+// socket's window is when its hops say it lived (socket-window.ts). Traces
+// come from the trace store (lookup.ts, list.ts). A socket whose raw events
+// retention already cut gets them rebuilt from its hop (hop-summary.ts), and
+// the timeline says so (`summarized`).
+import { parseSocketId, type Trace } from "../../model/mod.js";
 import { BadQueryError } from "../errors.js";
 import type { Timeline, TimelineQuery } from "../store.js";
-import { toStoredEvent, type EventRow, EVENT_COLUMNS } from "./event-rows.js";
+import { EventRing } from "./event-ring.js";
+import { eventsHorizonUs } from "./event-retention.js";
+import { compareEventRows, endpointProbe, eventKey, MAX_ROW_SPAN_US, toStoredEvent, type EventRow, type RowProbe } from "./event-rows.js";
+import { summarizeHopEnd } from "./hop-summary.js";
 import { listTraces } from "./list.js";
-import { getTrace } from "./lookup.js";
+import { getTrace, tracesOfSocket } from "./lookup.js";
 import { DEFAULT_TIMELINE_LIMIT, MAX_LIST_LIMIT } from "./options.js";
-import { pairedSocketEvents, socketEvents, socketIdentity, socketlessTupleEvents } from "./socket-events.js";
+import { isOwn, pairedSocketEvents, socketEvents, socketlessTupleEvents, type SocketWindow } from "./socket-events.js";
+import { hopsNaming, sideOf, windowFromBirth, windowFromHops, type StoredHop } from "./socket-window.js";
 import type { PreparedStatements } from "./statements.js";
-import { FOREVER_US, compareNs } from "./time-columns.js";
-
-interface HopRow {
-  client_socket: string;
-  client_ip: string;
-  client_port: number;
-  server_socket: string;
-  server_ip: string;
-  server_port: number;
-  start_us: number;
-  end_us: number;
-}
-
-const HOPS_OF_TRACE = `SELECT * FROM hops WHERE trace_id = ? ORDER BY idx`;
-const HOPS_OF_SOCKET = `SELECT * FROM hops WHERE client_socket = ? UNION SELECT * FROM hops WHERE server_socket = ?`;
-// Either end of the connection: rows with the endpoint as local address, then
-// as remote address minus those the first half already returned.
-const EVENTS_BY_ADDR = `SELECT ${EVENT_COLUMNS} FROM events e JOIN streams s ON s.id = e.stream_id
-         WHERE e.local_ip = @ip AND e.local_port = @port AND e.time_us BETWEEN @since AND @until
-       UNION ALL
-       SELECT ${EVENT_COLUMNS} FROM events e JOIN streams s ON s.id = e.stream_id
-         WHERE e.remote_ip = @ip AND e.remote_port = @port AND e.time_us BETWEEN @since AND @until
-           AND NOT (e.local_ip = @ip AND e.local_port = @port)
-       ORDER BY 4 LIMIT @limit`;
-const EVENTS_BY_IP = `SELECT ${EVENT_COLUMNS} FROM events e JOIN streams s ON s.id = e.stream_id
-         WHERE e.local_ip = @ip AND e.time_us BETWEEN @since AND @until
-       UNION ALL
-       SELECT ${EVENT_COLUMNS} FROM events e JOIN streams s ON s.id = e.stream_id
-         WHERE e.remote_ip = @ip AND e.local_ip != @ip AND e.time_us BETWEEN @since AND @until
-       ORDER BY 4 LIMIT @limit`;
+import { FOREVER_US } from "./time-columns.js";
 
 export function readTimeline(statements: PreparedStatements, q: TimelineQuery): Timeline {
   const limit = q.limit ?? DEFAULT_TIMELINE_LIMIT;
   const since = q.since ?? 0;
   const until = q.until ?? FOREVER_US;
+  const ring = new EventRing(statements);
   // Keyed by event identity: the same event is reached from several sockets and tuples.
   const found = new Map<string, EventRow>();
   const add = (rows: EventRow[]): void => {
-    for (const r of rows) if (r.time_us >= since && r.time_us <= until) found.set(`${r.stream_id}:${r.seq}`, r);
+    for (const r of rows) if (r.event.timeUs >= since && r.event.timeUs <= until) found.set(eventKey(r), r);
   };
+  const summary = new Summary(eventsHorizonUs(statements), since, until);
+  // Where a hop that has not ended reaches: the query's end, or the ring's newest event.
+  const openEndUs = q.until ?? ring.newestUs() ?? 0;
   let traces: Trace[] = [];
+  // The newest `limit` events of an endpoint, rather than its oldest, when no start was asked for.
+  let newestFirst = false;
 
   if (q.traceId !== undefined) {
-    const hops = statements.get(HOPS_OF_TRACE).all(q.traceId) as HopRow[];
-    const trace = hops.length ? getTrace(statements, q.traceId) : null;
+    const trace = getTrace(statements, q.traceId);
     if (trace) traces = [trace];
-    for (const h of hops) {
+    for (const h of trace?.hops ?? []) {
       // Both ends traced: exactly their sockets' events. One end untraced: the
       // traced end's socket also brings what shares its exact tuple during its life.
-      const both = Boolean(h.client_socket && h.server_socket);
-      for (const id of [h.client_socket, h.server_socket]) if (id) add(both ? pairedSocketEvents(statements, id) : socketEvents(statements, id));
+      const both = Boolean(h.client?.socketId && h.server?.socketId);
+      for (const side of ["client", "server"] as const) {
+        const id = (side === "client" ? h.client : h.server)?.socketId;
+        const ident = id ? parseSocketId(id) : null;
+        if (!id || !ident) continue;
+        // Within this trace the hop in hand is when the socket mattered (a pooled
+        // upstream socket lives across many traces; this one is about this hop).
+        const w = windowFromHops([h], openEndUs) ?? windowFromBirth(ring, ident);
+        const rows = w ? (both ? pairedSocketEvents(ring, ident, w) : socketEvents(ring, ident, w)) : [];
+        add(rows);
+        summary.hopEnd(h, side, rows);
+      }
       // Resets no socket sent (NO_SOCKET) carry no identity: the hop's own full 4-tuple finds them.
-      const hopWindow = { from: h.start_us, to: h.end_us || until };
-      add(socketlessTupleEvents(statements, { aIp: h.client_ip, aPort: h.client_port, bIp: h.server_ip, bPort: h.server_port, ...hopWindow }));
+      const c = h.client;
+      const s = h.server;
+      const hopWindow = { from: h.startUs ?? 0, to: h.endUs || until };
+      add(socketlessTupleEvents(ring, { aIp: c?.ip ?? "", aPort: c?.port ?? 0, bIp: s?.ip ?? "", bPort: s?.port ?? 0, ...hopWindow }));
     }
   } else if (q.socketId !== undefined) {
-    if (!socketIdentity(statements, q.socketId)) {
-      throw new BadQueryError("socket must be a socket id of the form node/sock/birth_ts", { param: "socket" });
-    }
-    const ids = new Set<string>([q.socketId]);
-    const traceIds = new Set<string>();
-    for (const h of statements.get(HOPS_OF_SOCKET).all(q.socketId, q.socketId) as (HopRow & { trace_id: string })[]) {
-      traceIds.add(h.trace_id);
-      if (h.client_socket === q.socketId && h.server_socket) ids.add(h.server_socket);
-      if (h.server_socket === q.socketId && h.client_socket) ids.add(h.client_socket);
-    }
-    // In a trace, the hop names the peer by identity; alone, the peer is found by tuple.
-    if (ids.size > 1) for (const id of ids) add(pairedSocketEvents(statements, id));
-    else add(socketEvents(statements, q.socketId));
-    traces = [...traceIds].map((id) => getTrace(statements, id)).filter((t): t is Trace => t !== null);
+    const ident = parseSocketId(q.socketId);
+    if (!ident) throw new BadQueryError("socket must be a socket id of the form node/sock/birth_ts", { param: "socket" });
+    traces = tracesOfSocket(statements, q.socketId);
     traces.sort((a, b) => (b.startUs ?? 0) - (a.startUs ?? 0));
+    const hops = hopsNaming(traces, q.socketId);
+    // In a trace, the hop names the peer by identity; alone, the peer is found by tuple.
+    const ids = new Set<string>([q.socketId]);
+    for (const h of hops) {
+      const peer = sideOf(h, q.socketId) === "client" ? h.server?.socketId : h.client?.socketId;
+      if (peer) ids.add(peer);
+    }
+    const windowOf = (id: string): SocketWindow | null => {
+      const own = parseSocketId(id);
+      if (!own) return null;
+      return windowFromHops(hopsNaming(traces, id), openEndUs) ?? windowFromBirth(ring, own);
+    };
+    const rowsById = new Map<string, EventRow[]>();
+    for (const id of ids) {
+      const own = parseSocketId(id);
+      const w = windowOf(id);
+      if (!own || !w) continue;
+      const rows = ids.size > 1 ? pairedSocketEvents(ring, own, w) : socketEvents(ring, own, w);
+      rowsById.set(id, rows);
+      add(rows);
+    }
+    for (const h of hops) {
+      for (const side of ["client", "server"] as const) {
+        const id = (side === "client" ? h.client : h.server)?.socketId;
+        if (id) summary.hopEnd(h, side, rowsById.get(id) ?? []);
+      }
+    }
   } else if (q.ip !== undefined) {
-    const p = { ip: q.ip, port: q.port ?? 0, since, until, limit: limit + 1 };
-    add(statements.get(q.port === undefined ? EVENTS_BY_IP : EVENTS_BY_ADDR).all(p) as EventRow[]);
-    traces = listTraces(statements, { ip: q.ip, port: q.port, since: q.since, until: q.until, limit: MAX_LIST_LIMIT }).traces;
+    const { ip, port } = q;
+    newestFirst = q.since === undefined;
+    const matches = (r: EventRow): boolean => {
+      const { local, remote } = r.event;
+      return port === undefined
+        ? local?.ip === ip || remote?.ip === ip
+        : (local?.ip === ip && local.port === port) || (remote?.ip === ip && remote.port === port);
+    };
+    add(endpointEvents(ring, endpointProbe(ip, port), matches, { since, until, limit, newestFirst }));
+    traces = listTraces(statements, { ip, port, since: q.since, until: q.until, limit: MAX_LIST_LIMIT }).traces;
+    const own = [...found.values()];
+    for (const t of traces) {
+      for (const h of t.hops) {
+        const at = (ep: StoredHop["client"]): boolean => ep?.ip === ip && (port === undefined || ep.port === port);
+        if (!at(h.client) && !at(h.server)) continue;
+        for (const side of ["client", "server"] as const) summary.hopEnd(h, side, own);
+      }
+    }
   } else {
     throw new BadQueryError("a timeline needs a trace id, a socket id or an ip", { param: "socket" });
   }
 
   // Wall-clock time orders events across nodes; on one node the kernel clock is finer and exact.
-  const rows = [...found.values()].sort(
-    (a, b) => a.time_us - b.time_us || (a.node < b.node ? -1 : a.node > b.node ? 1 : compareNs(a.ts_ns, b.ts_ns)),
-  );
-  const truncated = rows.length > limit;
-  return { events: rows.slice(0, limit).map(toStoredEvent), traces, truncated };
+  const rows = [...found.values(), ...summary.rows].sort(compareEventRows);
+  const truncated = rows.length > limit || ring.cut;
+  const kept = newestFirst ? rows.slice(Math.max(0, rows.length - limit)) : rows.slice(0, limit);
+  return { events: kept.map(toStoredEvent), traces, truncated, summarized: summary.rows.length > 0 };
+}
+
+/**
+ * Events rebuilt from hops for sockets whose raw events retention cut: only a
+ * hop that began before the ring's horizon can have lost any, and only what
+ * happened before the socket's first surviving event is missing (retention
+ * cuts the oldest), so only that part is rebuilt.
+ */
+class Summary {
+  readonly rows: EventRow[] = [];
+  readonly #horizonUs: number;
+  readonly #since: number;
+  readonly #until: number;
+  readonly #done = new Set<string>();
+
+  constructor(horizonUs: number, since: number, until: number) {
+    this.#horizonUs = horizonUs;
+    this.#since = since;
+    this.#until = until;
+  }
+
+  /** `found`: the raw events found for this end (its own are picked out by identity). */
+  hopEnd(hop: StoredHop, side: "client" | "server", found: readonly EventRow[]): void {
+    const start = hop.startUs ?? 0;
+    if (!(start > 0) || start >= this.#horizonUs) return;
+    const id = (side === "client" ? hop.client : hop.server)?.socketId;
+    const ident = id ? parseSocketId(id) : null;
+    if (!id || !ident || this.#done.has(`${hop.index}/${id}`)) return;
+    this.#done.add(`${hop.index}/${id}`);
+    let firstOwnUs = FOREVER_US;
+    for (const r of found) if (isOwn(r, ident, ident.birthNs)) firstOwnUs = Math.min(firstOwnUs, r.event.timeUs);
+    for (const r of summarizeHopEnd(hop, side)) {
+      const t = r.event.timeUs;
+      if (t < firstOwnUs && t >= this.#since && t <= this.#until) this.rows.push(r);
+    }
+  }
+}
+
+/**
+ * An endpoint's events (either end of any connection through it) between
+ * since and until, oldest first, or newest first when no start was given;
+ * reading stops once `limit` + 1 are certain (no unread row can hold one that
+ * sorts before them) or at the ring's row budget.
+ */
+function endpointEvents(
+  ring: EventRing,
+  probe: RowProbe,
+  matches: (r: EventRow) => boolean,
+  o: { since: number; until: number; limit: number; newestFirst: boolean },
+): EventRow[] {
+  const out: EventRow[] = [];
+  // Once limit + 1 events are in, the (limit+1)-th best time: rows beyond it cannot improve the answer.
+  let bound: number | null = null;
+  ring.scan({ from: o.since, to: o.until, newestFirst: o.newestFirst }, probe, (rows, row) => {
+    if (bound !== null && (o.newestFirst ? row.last_us < bound : row.last_us > bound + MAX_ROW_SPAN_US)) return false;
+    for (const r of rows ?? []) if (r.event.timeUs >= o.since && r.event.timeUs <= o.until && matches(r)) out.push(r);
+    if (bound === null && out.length > o.limit) {
+      const times = out.map((r) => r.event.timeUs).sort((a, b) => a - b);
+      bound = o.newestFirst ? times[times.length - 1 - o.limit]! : times[o.limit]!;
+    }
+    return true;
+  });
+  return out;
 }

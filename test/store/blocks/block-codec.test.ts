@@ -1,0 +1,96 @@
+// The block codec gives back exactly the traces it was given (equal as
+// toObject with defaults and 64-bit values as strings): stitched scenario
+// traces, and seeded random ones with every odd value a producer may send.
+import { describe, expect, it } from "vitest";
+import { v1, type Trace } from "../../../src/model/mod.js";
+import { compareByStart, decodeBlock, encodeBlock, findInBlock, openBlock, sealBlock } from "../../../src/store/blocks/mod.js";
+import { SCENARIOS, scenarioInboundRetries, scenarioRejectRetries } from "../../trace/helpers/scenarios.js";
+import { stitch } from "../../trace/helpers/stitch.js";
+import { asObject, prng, randomTrace } from "./random-traces.js";
+
+/** Seal, open, and compare in block order (sealBlock sorts by start, then id, stably). */
+function expectRoundTrip(traces: Trace[]): void {
+  const sorted = [...traces].sort(compareByStart);
+  const opened = openBlock(sealBlock(traces).body);
+  expect(opened).toHaveLength(sorted.length);
+  for (let i = 0; i < sorted.length; i++) expect(asObject(opened[i]!), `trace ${i}`).toEqual(asObject(sorted[i]!));
+}
+
+const stitched = (): Trace[] => {
+  const all: Trace[] = [];
+  for (const make of Object.values(SCENARIOS)) all.push(...stitch(make()).traces);
+  all.push(...stitch(scenarioInboundRetries(["refused", "refused", "ok"])).traces);
+  all.push(...stitch(scenarioRejectRetries(3)).traces);
+  // As the hot table holds them.
+  return all.map((t) => v1.Trace.decode(v1.Trace.encode(t).finish()));
+};
+
+describe("trace blocks", () => {
+  it("give back every stitched scenario trace exactly: mesh, resets with reasons, untraced senders, missing endpoints, attempts", () => {
+    const traces = stitched();
+    expect(traces.length).toBeGreaterThanOrEqual(14);
+    expect(traces.some((t) => t.hops.some((h) => (h.attempts ?? 0) > 1))).toBe(true);
+    expect(traces.some((t) => t.hops.some((h) => !h.server?.socketId))).toBe(true);
+    expectRoundTrip(traces);
+  });
+
+  it("give back seeded random traces exactly, 20 blocks of 300", () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const r = prng(seed);
+      expectRoundTrip(Array.from({ length: 300 }, (_, n) => randomTrace(r, n)));
+    }
+  });
+
+  it("read back as the plain protobuf reads back: only non-default fields are own properties", () => {
+    const t = stitched()[0]!;
+    const [back] = decodeBlock(encodeBlock([t]));
+    expect(back).toEqual(t);
+    expect(Buffer.from(v1.Trace.encode(back!).finish())).toEqual(Buffer.from(v1.Trace.encode(t).finish()));
+  });
+
+  it("keep an odd socket id verbatim and continue the deltas after it", () => {
+    const base = stitched()[0]!;
+    const odd = ["lab/FFFF888100004000/5000010000", "lab/ffff888100004000/05000010000", "lab/0x10/1", "no-slashes"];
+    const traces = odd.map((id, i) => {
+      const t = v1.Trace.decode(v1.Trace.encode(base).finish());
+      t.traceId = `odd-${i}`;
+      t.startUs += i;
+      t.hops[0]!.client!.socketId = id;
+      return t;
+    });
+    // A socket 2^40 addresses and 200 days of births away: deltas would not be exact, so it is kept whole.
+    const far = v1.Trace.decode(v1.Trace.encode(base).finish());
+    far.traceId = "far";
+    far.hops[1]!.server!.socketId = "lab/1000000000/17280000000000000000";
+    traces.push(far);
+    expectRoundTrip(traces);
+  });
+
+  it("store a derived trace id as nothing and any other id as itself", () => {
+    const t = stitched()[0]!;
+    const other = v1.Trace.decode(v1.Trace.encode(t).finish());
+    other.traceId = "not-derived";
+    const derived = encodeBlock([t]).length;
+    expect(encodeBlock([other]).length).toBe(derived + 2 + other.traceId.length);
+    expect(decodeBlock(encodeBlock([other]))[0]!.traceId).toBe("not-derived");
+  });
+
+  it("find one trace by id without decoding the others, at its block position", () => {
+    for (let seed = 21; seed <= 24; seed++) {
+      const r = prng(seed);
+      const byId = new Map<string, Trace>();
+      for (let n = 0; byId.size < 200; n++) {
+        const t = randomTrace(r, n);
+        if (t.traceId && !byId.has(t.traceId)) byId.set(t.traceId, t);
+      }
+      const sorted = [...byId.values()].sort(compareByStart);
+      const bytes = encodeBlock(sorted);
+      sorted.forEach((t, i) => {
+        const found = findInBlock(bytes, t.traceId);
+        expect(found?.index).toBe(i);
+        expect(asObject(found!.trace)).toEqual(asObject(t));
+      });
+      expect(findInBlock(bytes, "absent")).toBeNull();
+    }
+  });
+});
