@@ -29,6 +29,8 @@ export interface TimelineJson {
   events: EventJson[];
   traces: TraceJson[];
   truncated: boolean;
+  /** Some events were rebuilt from the trace's stored facts (their raw events had aged out of the event ring). Absent from older servers. */
+  summarized?: boolean;
 }
 
 export class QueryClient {

@@ -59,6 +59,8 @@ export function renderTimeline(stored: TimelineJson, opts: HumanTimeOptions = {}
   const head = tl.traces.length
     ? `${tl.events.length} events; trace${tl.traces.length > 1 ? "s" : ""} ${tl.traces.map((t) => `${t.trace_id} ${t.outcome}`).join(", ")}`
     : `${tl.events.length} events; not part of a stored trace`;
-  const tail = tl.truncated ? "\n(truncated: more events match; narrow with --since/--until)" : "";
+  const tail =
+    (tl.truncated ? "\n(truncated: more events match; narrow with --since/--until)" : "") +
+    (tl.summarized ? "\n(summarized: raw events older than the store's event ring (--events-max-age) are rebuilt from the trace: open, first FIN or reset, close)" : "");
   return `${head}\n${formatColumns(rows)}${tail}`;
 }

@@ -194,7 +194,7 @@ describe("the store's retention flags (run)", () => {
     registerCommands(help);
     const text = help.commands.find((c) => c.name() === "run")!.helpInformation();
     expect(text).toMatch(/--traces-max-age <duration>[\s\S]*?\(default: 1d\)/);
-    expect(text).toMatch(/--traces-max-size <size>[\s\S]*?\(default: 512MiB\)/);
+    expect(text).toMatch(/--traces-max-size <size>[\s\S]*?\(default: 8GiB\)/);
     expect(text).toMatch(/--events-max-age <duration>[\s\S]*?\(default: 15m\)/);
     expect(text).toMatch(/--events-max-size <size>[\s\S]*?\(default: 1GiB\)/);
   });

@@ -56,7 +56,8 @@ describe("event sanity", () => {
     const store = new SqliteTraceStore({ path: join(tmp.path, "gap.db") });
     try {
       expect(await store.putEvents(near, near.events)).toEqual({ written: 1, duplicates: 0 });
-      // What the sanity check now keeps out: this write can never succeed.
+      // What the sanity check now keeps out: this write can never succeed (another seq, so it is not a duplicate).
+      far.events[0]!.seq = 2;
       await expect(store.putEvents(far, far.events)).rejects.toThrow(RangeError);
     } finally {
       store.close();

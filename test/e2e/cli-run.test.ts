@@ -4,7 +4,7 @@
 import { createServer, type Server } from "node:http";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { EVENTS_STREAM, connectNats, freePort, jetstreamManager } from "../../src/transport/mod.js";
+import { EVENTS_STREAM, connectNats, eventsStreamLimits, freePort, jetstreamManager } from "../../src/transport/mod.js";
 import { describeRoot, makeTempDir, waitFor, type TempDir } from "../helpers/mod.js";
 
 const BIN = new URL("../../bin/tcptrail", import.meta.url).pathname;
@@ -83,7 +83,9 @@ describeRoot("tcptrail run + observe (root)", () => {
     try {
       const info = await (await jetstreamManager(nc)).streams.info(EVENTS_STREAM);
       expect(info.config.max_age).toBe(2 * 3600 * 1e9); // nanoseconds
-      expect(info.config.max_bytes).toBe(64 * 1024 * 1024);
+      // Sized from the horizon: 2 h × 100 events/s × (128 B + 320 B over 5 events a message) × 1.5.
+      expect(info.config.max_bytes).toBe(eventsStreamLimits({ horizonMs: 2 * 3_600_000, eventsPerSec: 100 }).maxBytes);
+      expect(info.config.max_bytes).toBe(207_360_000);
     } finally {
       await nc.close();
     }

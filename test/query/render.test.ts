@@ -199,6 +199,12 @@ describe("renderTimeline and eventToJson", () => {
     expect(g).toMatchObject({ lost: 42, gap_reason: "perf buffer", ret: null, fd: null });
     expect(renderTimeline({ events: [c, g], traces: [], truncated: true })).toMatch(/curl\(9\) connect\(10\.88\.0\.3:8080\) = -111[\s\S]*GAP: 42 events lost \(perf buffer\)[\s\S]*truncated/);
   });
+
+  it("says when a timeline was rebuilt from the trace because raw events aged out", () => {
+    const c = eventToJson(NODE, { seq: 0, tsNs: 1_000n, kind: EventKind.EVENT_KIND_STATE_CHANGE, oldState: 7, newState: 2 });
+    expect(renderTimeline({ events: [c], traces: [], truncated: false, summarized: true })).toMatch(/summarized: raw events older than/);
+    expect(renderTimeline({ events: [c], traces: [], truncated: false })).not.toMatch(/summarized/);
+  });
 });
 
 describe("parameters", () => {

@@ -11,6 +11,8 @@ export function timelineRoutes(app: FastifyInstance, { store }: RouteDeps): void
       events: tl.events.map((e) => eventToJson(e.node, e.event)),
       traces: tl.traces.map(traceToJson),
       truncated: tl.truncated,
+      // Some socket's raw events had left the store's event ring: its events are rebuilt from its hop.
+      summarized: tl.summarized === true,
     };
   });
 }
