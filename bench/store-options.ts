@@ -2,6 +2,7 @@
 // `npm run bench -- store-soak --minutes 10`): a flag wins over its
 // environment variable, which wins over the default; a bad value fails
 // before anything starts, so a typo does not cost the minutes of a 10M run.
+import { parseSizeBytes } from "../src/sizefmt/mod.js";
 import { parseRate } from "./sweep-options.js";
 import type { TrafficKind } from "./traffic-events.js";
 
@@ -24,6 +25,8 @@ export const STORE_ENV = {
 export const SOAK_ENV = {
   minutes: "TCPTRAIL_BENCH_MINUTES",
   rate: "TCPTRAIL_BENCH_RATE",
+  "traces-max-size": "TCPTRAIL_BENCH_TRACES_MAX_SIZE",
+  "events-max-size": "TCPTRAIL_BENCH_EVENTS_MAX_SIZE",
 } as const;
 
 export interface StoreCliOptions {
@@ -35,6 +38,9 @@ export interface StoreCliOptions {
 export interface SoakCliOptions {
   minutes: number;
   rate: number;
+  /** run's --traces-max-size / --events-max-size, bytes: small ones make the soak cross the limits. Default: run's. */
+  tracesMaxSize?: number;
+  eventsMaxSize?: number;
 }
 
 /** A count: a positive whole number, "k" for thousands, "M" for millions (`100k`, `1M`, `2.5M`). */
@@ -87,9 +93,13 @@ export function soakOptions(flags: ReadonlyMap<string, string>, env: NodeJS.Proc
   const pick = (key: keyof typeof SOAK_ENV) => flags.get(key) ?? env[SOAK_ENV[key]];
   const minutes = pick("minutes");
   const rate = pick("rate");
+  const tracesMax = pick("traces-max-size");
+  const eventsMax = pick("events-max-size");
   return {
     // Fractions are for smoke runs (`--minutes 0.2`); a day is the longest soak that makes sense by hand.
     minutes: minutes !== undefined ? parseNumber("minutes", minutes, 0.05, 24 * 60, false) : DEFAULT_SOAK_MINUTES,
     rate: rate !== undefined ? parseRate(rate) : DEFAULT_SOAK_RATE,
+    ...(tracesMax !== undefined ? { tracesMaxSize: parseSizeBytes(tracesMax, "--traces-max-size") } : {}),
+    ...(eventsMax !== undefined ? { eventsMaxSize: parseSizeBytes(eventsMax, "--events-max-size") } : {}),
   };
 }

@@ -90,7 +90,9 @@ export function formatSoak(r: SoakResult, maxRows = 12): string[] {
         `file ${perTrace(s.fileBytes)} B/connection`,
     );
   }
-  lines.push(`file size                    max ${mib1(r.maxBytes)} of the defaults' ${mib1(r.limitBytes)} (traces ${mib1(DEFAULT_MAX_BYTES)} + raw events ${mib1(DEFAULT_EVENTS_MAX_BYTES)})`);
+  const traces = r.options.tracesMaxSize ?? DEFAULT_MAX_BYTES;
+  const events = r.options.eventsMaxSize ?? DEFAULT_EVENTS_MAX_BYTES;
+  lines.push(`file size                    max ${mib1(r.maxBytes)} of the limits' ${mib1(r.limitBytes)} (traces ${mib1(traces)} + raw events ${mib1(events)}; retention's stated margin: 5% + 8 MiB + one minute of writes)`);
   const step = Math.max(1, Math.ceil(r.sizes.length / maxRows));
   const rows = r.sizes.filter((_, i) => i % step === 0 || i === r.sizes.length - 1);
   for (const x of rows) lines.push(`  ${x.atS.toFixed(0).padStart(6)} s  ${mib1(x.bytes).padStart(12)}${x.afterStop ? "  (after run stopped)" : ""}`);

@@ -90,12 +90,17 @@ export async function benchStoreSoak(churnBin: string, o: SoakOptions, progress:
   const b = await benchBpftrace();
   const dir = mkdtempSync(join(tmpdir(), "tcptrail-soak-"));
   const db = join(dir, DB_FILE);
-  const out: SoakResult = { options: o, bpftrace: `${b.path} (${b.version?.text ?? "unknown version"})`, sizes: [], maxBytes: 0, limitBytes: DEFAULT_MAX_BYTES + DEFAULT_EVENTS_MAX_BYTES };
+  const out: SoakResult = { options: o, bpftrace: `${b.path} (${b.version?.text ?? "unknown version"})`, sizes: [], maxBytes: 0,
+    limitBytes: (o.tracesMaxSize ?? DEFAULT_MAX_BYTES) + (o.eventsMaxSize ?? DEFAULT_EVENTS_MAX_BYTES),
+  };
   let proc: TcptrailProcess | undefined;
   try {
     const [natsPort, apiPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
     progress("starting tcptrail run");
     const args = ["run", "--state-dir", dir, "--nats-port", natsPort, "--api-port", apiPort, "--metrics-port", metricsPort, "--node", SOAK_NODE, "--bpftrace", b.path];
+    // Small limits make the soak cross them: the file must stay within limits + retention's stated margin.
+    if (o.tracesMaxSize !== undefined) args.push("--traces-max-size", `${o.tracesMaxSize}B`);
+    if (o.eventsMaxSize !== undefined) args.push("--events-max-size", `${o.eventsMaxSize}B`);
     proc = await startTcptrail(args.map(String), { metricsPort });
     const api = new QueryClient({ url: `http://127.0.0.1:${apiPort}` });
 

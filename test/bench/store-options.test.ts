@@ -60,5 +60,11 @@ describe("soak options", () => {
     expect(soakOptions(new Map([["minutes", "0.2"]]), { [SOAK_ENV.rate]: "2k" })).toEqual({ minutes: 0.2, rate: 2000 });
     expect(() => soakOptions(new Map([["minutes", "0"]]), {})).toThrow(/minutes must be a number/);
     expect(() => soakOptions(new Map([["rate", "fast"]]), {})).toThrow(/rate/);
+    // Small store limits, so that a soak crosses them.
+    expect(soakOptions(new Map([["traces-max-size", "4MiB"]]), { [SOAK_ENV["events-max-size"]]: "16MiB" })).toMatchObject({
+      tracesMaxSize: 4 * 1024 ** 2,
+      eventsMaxSize: 16 * 1024 ** 2,
+    });
+    expect(() => soakOptions(new Map([["events-max-size", "16"]]), {})).toThrow(/--events-max-size/);
   });
 });

@@ -40,7 +40,7 @@ describe("formatSoak", () => {
     const text = formatSoak(result()).join("\n");
     expect(text).toContain("600,000 traces: 45.0 B/connection");
     expect(text).toContain("(135.0 B/event)");
-    expect(text).toContain(`max 61.0 MiB of the defaults' ${((DEFAULT_MAX_BYTES + DEFAULT_EVENTS_MAX_BYTES) / MiB).toFixed(1)} MiB`);
+    expect(text).toContain(`max 61.0 MiB of the limits' ${((DEFAULT_MAX_BYTES + DEFAULT_EVENTS_MAX_BYTES) / MiB).toFixed(1)} MiB`);
   });
 
   it("prints a bounded curve that ends with the size after run stopped", () => {
