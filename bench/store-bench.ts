@@ -12,9 +12,11 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Outcome, type TraceInit } from "../src/model/mod.js";
+import type { TraceInit } from "../src/model/mod.js";
 import { DEFAULT_MAX_AGE_MS, DEFAULT_MAX_BYTES, SqliteTraceStore, type KindStats, type TraceStore } from "../src/store/mod.js";
 import { DEFAULT_EVENTS_MAX_AGE_MS, DEFAULT_EVENTS_MAX_BYTES } from "../src/store/sqlite/options.js";
+import { FAILURE_OUTCOMES } from "../src/trace/mod.js";
+import { mulberry32 } from "./mulberry32.js";
 import { DEFAULT_QUERY_RUNS } from "./store-options.js";
 import { streamBytes, type StreamBytes } from "./stream-bytes.js";
 import { DEFAULT_CLONE_RATE, TraceCloner } from "./trace-clone.js";
@@ -30,15 +32,8 @@ export const DEFAULT_TRACE_BATCH = 200;
  * minutes more and measures the same bytes per connection.
  */
 export const DEFAULT_EVENT_CONNECTIONS = 100_000;
-/** The failures a user lists first: every outcome but completed, open and incomplete. */
-export const FAILURE_OUTCOMES: readonly Outcome[] = [
-  Outcome.OUTCOME_REFUSED,
-  Outcome.OUTCOME_RESET_BY_CLIENT,
-  Outcome.OUTCOME_RESET_BY_SERVER,
-  Outcome.OUTCOME_RESET_UNTRACED,
-  Outcome.OUTCOME_TIMEOUT,
-  Outcome.OUTCOME_PROCESS_EXIT,
-];
+/** The failures a user lists first (the stitcher's own list). */
+export { FAILURE_OUTCOMES };
 const HOUR_US = 3600e6;
 
 export interface StoreBenchOptions {
@@ -162,17 +157,6 @@ function fileSize(path: string): number {
   }
 }
 
-/** A small deterministic PRNG (mulberry32): the same query targets on every run with the same seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
 
@@ -306,7 +290,7 @@ export async function benchStore(opts: StoreBenchOptions): Promise<StoreBenchRes
     const { kinds } = await store.stats();
 
     progress("querying");
-    const rnd = random(opts.seed ?? 9);
+    const rnd = mulberry32(opts.seed ?? 9);
     const pick = (from: number, to: number) => from + Math.floor(rnd() * (to - from));
     const pods = [...new Set(template.traces.flatMap((t) => t.hops.flatMap((h) => [h.client?.pod ?? "", h.server?.pod ?? ""])))].filter((p) => p !== "");
     const since = nowUs - HOUR_US;

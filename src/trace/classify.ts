@@ -32,14 +32,16 @@ export interface TraceClass {
   incompleteReason: string;
 }
 
-const FAILURES: ReadonlySet<Outcome> = new Set([
+/** The failures: every outcome but completed, open and incomplete (what users list first). */
+export const FAILURE_OUTCOMES: readonly Outcome[] = [
   Outcome.OUTCOME_REFUSED,
   Outcome.OUTCOME_RESET_BY_CLIENT,
   Outcome.OUTCOME_RESET_BY_SERVER,
   Outcome.OUTCOME_RESET_UNTRACED,
   Outcome.OUTCOME_TIMEOUT,
   Outcome.OUTCOME_PROCESS_EXIT,
-]);
+];
+const FAILURES: ReadonlySet<Outcome> = new Set(FAILURE_OUTCOMES);
 
 const ECONNREFUSED = -111;
 

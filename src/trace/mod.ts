@@ -3,7 +3,7 @@ export { MAX_NODES, Stitcher, type StitcherStats } from "./stitcher.js";
 export { DEFAULT_IDLE_CLOSE_MIN_MS, DEFAULT_PROXY_IDLE_TIMEOUT_MS, type StitcherOptions } from "./options.js";
 export type { TraceInfo, Relay } from "./trace-info.js";
 export type { HopView, SockView, AddressView } from "./hop-view.js";
-export { classifyHop, classifyTrace, type HopClass, type TraceClass, type Side } from "./classify.js";
+export { FAILURE_OUTCOMES, classifyHop, classifyTrace, type HopClass, type TraceClass, type Side } from "./classify.js";
 export { explain, type ExplainContext } from "./explain.js";
 export type { IdleCloseOptions } from "./idle-close.js";
 export { socketId, traceId } from "./trace-id.js";

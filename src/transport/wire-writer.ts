@@ -12,6 +12,29 @@ export const DEFAULT_WIRE_WRITER_BYTES = 256 * 1024;
 const TWO_32 = 4294967296;
 const utf8 = protobuf.util.utf8;
 
+// split64's result: module scratch rather than a returned pair, so the hot
+// path allocates nothing per 64-bit field.
+let LO = 0;
+let HI = 0;
+
+/** The low and high 32 bits of value's 64-bit two's complement (exact within ±2^53), into LO and HI. */
+function split64(value: number): void {
+  const neg = value < 0;
+  const abs = neg ? -value : value;
+  let lo = abs >>> 0;
+  let hi = ((abs - lo) / TWO_32) >>> 0;
+  if (neg) {
+    hi = ~hi >>> 0;
+    lo = ~lo >>> 0;
+    if (++lo > 0xffffffff) {
+      lo = 0;
+      if (++hi > 0xffffffff) hi = 0;
+    }
+  }
+  LO = lo;
+  HI = hi;
+}
+
 export class WireWriter {
   #buf: Uint8Array;
   #pos = 0;
@@ -67,35 +90,15 @@ export class WireWriter {
 
   /** uint64 from a number (exact up to 2^53; a negative one as its two's complement, as protobufjs does). */
   uint64(value: number): void {
-    const neg = value < 0;
-    const abs = neg ? -value : value;
-    let lo = abs >>> 0;
-    let hi = ((abs - lo) / TWO_32) >>> 0;
-    if (neg) {
-      hi = ~hi >>> 0;
-      lo = ~lo >>> 0;
-      if (++lo > 0xffffffff) {
-        lo = 0;
-        if (++hi > 0xffffffff) hi = 0;
-      }
-    }
-    this.#varint64(lo, hi);
+    split64(value);
+    this.#varint64(LO, HI);
   }
 
   /** sint64 (zigzag) from a number, exact within ±2^53. */
   sint64(value: number): void {
-    const neg = value < 0;
-    const abs = neg ? -value : value;
-    let lo = abs >>> 0;
-    let hi = ((abs - lo) / TWO_32) >>> 0;
-    if (neg) {
-      hi = ~hi >>> 0;
-      lo = ~lo >>> 0;
-      if (++lo > 0xffffffff) {
-        lo = 0;
-        if (++hi > 0xffffffff) hi = 0;
-      }
-    }
+    split64(value);
+    const lo = LO;
+    const hi = HI;
     const mask = hi >> 31;
     this.#varint64(((lo << 1) ^ mask) >>> 0, (((hi << 1) | (lo >>> 31)) ^ mask) >>> 0);
   }

@@ -4,18 +4,10 @@
 // that are 0, before or after their reference, and exact past 2^53 ns.
 import { v1, type Trace, type TraceInit } from "../../../src/model/mod.js";
 import { traceId } from "../../../src/trace/trace-id.js";
+import { mulberry32 } from "../../../bench/mulberry32.js";
 
 /** mulberry32: small, seeded, good enough to spread test cases. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 type Rand = () => number;
 const int = (r: Rand, n: number): number => Math.floor(r() * n);
