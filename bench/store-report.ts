@@ -92,7 +92,7 @@ export function formatSoak(r: SoakResult, maxRows = 12): string[] {
   }
   const traces = r.options.tracesMaxSize ?? DEFAULT_MAX_BYTES;
   const events = r.options.eventsMaxSize ?? DEFAULT_EVENTS_MAX_BYTES;
-  lines.push(`file size                    max ${mib1(r.maxBytes)} of the limits' ${mib1(r.limitBytes)} (traces ${mib1(traces)} + raw events ${mib1(events)}; retention's stated margin: 5% + 8 MiB + one minute of writes)`);
+  lines.push(`file size                    max ${mib1(r.maxBytes)} of the limits' ${mib1(r.limitBytes)} (traces ${mib1(traces)} + raw events ${mib1(events)}; retention's stated margin: 5% + 8 MiB + one interval (10 s) of writes)`);
   const step = Math.max(1, Math.ceil(r.sizes.length / maxRows));
   const rows = r.sizes.filter((_, i) => i % step === 0 || i === r.sizes.length - 1);
   for (const x of rows) lines.push(`  ${x.atS.toFixed(0).padStart(6)} s  ${mib1(x.bytes).padStart(12)}${x.afterStop ? "  (after run stopped)" : ""}`);

@@ -10,9 +10,10 @@
 // the limits), (2) the schema, streams and meta (a few pages), and (3) a WAL
 // the checkpoint could not truncate because a reader held it (until the
 // reader finishes; otherwise at most the 4 MB auto-checkpoint size). Between
-// two runs it grows by what is written in one interval (60 s by default: at
-// 240k events/s ~250 MB of ring), which the next run removes. Stated margin:
-// 5% of the limits + 8 MB + one interval of writes.
+// two runs it grows by what is written in one interval (10 s by default,
+// DEFAULT_RETENTION_INTERVAL_MS: at 1,000 conns/s ~2.7 MB, at 240k events/s
+// ~45 MB of ring), which the next run removes. Stated margin: 5% of the
+// limits + 8 MB + one interval of writes.
 import type { Logger } from "../../log/logger.js";
 import type { RetentionPolicy, RetentionResult } from "../store.js";
 import { eventRetention } from "./event-retention.js";
