@@ -69,6 +69,8 @@ export function toWireEvent(ev: ConnEventInit, baseNs: KernelNs, into?: WireEven
   wire.gapReason = ev.gapReason;
   // Absent unless set: 0n is "unknown", and non-GAP events never carry it.
   wire.gapStartOffsetNs = gap ? offsetFrom(baseNs, gap) : null;
+  wire.linkedSock = ev.linkedSock;
+  wire.linkSources = ev.linkSources;
   return wire;
 }
 
@@ -100,6 +102,8 @@ export function emptyWireEvent(): WireEventInit {
     lost: undefined,
     gapReason: undefined,
     gapStartOffsetNs: undefined,
+    linkedSock: undefined,
+    linkSources: undefined,
   };
   return wire;
 }

@@ -38,6 +38,8 @@ export const CONN_EVENT_FIELDS: Readonly<Record<Exclude<keyof WireEventInit, "$u
   gapReason: 24,
   tsOffsetNs: 26,
   gapStartOffsetNs: 27,
+  linkedSock: 28,
+  linkSources: 29,
 };
 export const ENDPOINT_FIELDS = { ip: 1, port: 2 } as const;
 export const PROCESS_FIELDS = { pid: 1, tid: 2, comm: 3 } as const;
@@ -117,6 +119,10 @@ export function writeEvent(w: WireWriter, ev: ConnEventInit, baseNs: KernelNs, b
     w.tag(F.gapStartOffsetNs, VARINT);
     w.sint64(offsetFrom(baseNs, gap));
   }
+  const linked = ev.linkedSock;
+  if (linked != null && linked !== "") stringField(w, F.linkedSock, linked);
+  const sources = ev.linkSources;
+  if (sources != null && sources !== 0) uint32Field(w, F.linkSources, sources);
   w.ldelim(start);
 }
 
