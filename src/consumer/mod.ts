@@ -15,4 +15,16 @@ export {
   type ConsumerStats,
 } from "./service.js";
 export { ConsumerOptionsError, isConsumerOptionsError } from "./errors.js";
+export {
+  STORE_FAULT_KINDS,
+  StoreHealth,
+  storeFaultKind,
+  type StoreFaultKind,
+  type StoreHealthChange,
+  type StoreHealthListener,
+  type StoreHealthOptions,
+  type StoreHealthState,
+  type StoreWrite,
+} from "./store-health.js";
+export { STORE_DEGRADED_RULE, STORE_RECOVERED_RULE, storeHealthAlert } from "./store-health-alert.js";
 export { insaneReason, saneEvents, type SanityResult } from "./event-sanity.js";

@@ -13,6 +13,7 @@ import {
   type AlertRule,
   type AlertSink,
 } from "../alert/mod.js";
+import { hostname } from "node:os";
 import { silentLogger, type Logger } from "../log/logger.js";
 import type { TcptrailMetrics } from "../metrics/mod.js";
 import { outcomeName, positiveIntervalMs, v1, type ConnEvent, type Trace } from "../model/mod.js";
@@ -38,6 +39,8 @@ import { ConsumerMetrics, type ConsumerCounts } from "./metrics.js";
 import { saneEvents } from "./event-sanity.js";
 import { PendingSockets } from "./pending-sockets.js";
 import { ReplayFilter } from "./replay-filter.js";
+import { StoreHealth } from "./store-health.js";
+import { storeHealthAlert } from "./store-health-alert.js";
 import { StreamHighWater } from "./stream-high-water.js";
 import { TraceWriter, type TraceWriterStats } from "./trace-writer.js";
 
@@ -89,6 +92,12 @@ export interface ConsumerServiceOptions {
   malformedLogEvery?: number;
   /** Wait before retrying a failed store write of events (doubles up to 5 s), whole ms >= 1. Default DEFAULT_STORE_RETRY_MS (100). */
   storeRetryMs?: number;
+  /**
+   * Where store write failures are reported (the query API's /healthz reads
+   * the same one). Default: a private one, logging to `logger` and counting
+   * in `metrics`.
+   */
+  storeHealth?: StoreHealth;
 }
 
 export interface ConsumerStats {
@@ -233,6 +242,8 @@ class ConsumerRun implements ConsumerService {
   readonly #filter = new ReplayFilter();
   readonly #highWater = new StreamHighWater();
   readonly #metrics: ConsumerMetrics | undefined;
+  readonly #health: StoreHealth;
+  readonly #unwatchHealth: () => void;
   readonly #timers: NodeJS.Timeout[] = [];
   #consumer: DurableEventConsumer | undefined;
   #loop: Promise<void> = Promise.resolve();
@@ -252,6 +263,7 @@ class ConsumerRun implements ConsumerService {
     this.#ownConnection = ownConnection;
     this.hub = o.hub ?? createLiveHub({ log });
     this.#metrics = o.metrics ? new ConsumerMetrics(o.metrics) : undefined;
+    this.#health = o.storeHealth ?? new StoreHealth({ logger: log, ...(o.metrics ? { metrics: o.metrics } : {}) });
     const stitcherOpts: StitcherOptions = { reorderWindowMs: 50, ...o.stitcher, settleMs: cfg.settleMs };
     // A socket can pin the watermark until the stitcher's own max age has
     // certainly emitted it, with a minute to spare.
@@ -275,9 +287,14 @@ class ConsumerRun implements ConsumerService {
       flushMs: cfg.traceFlushMs,
       maxBatch: cfg.traceBatch,
       retryMs: 1000,
+      health: this.#health,
       logger: log,
     });
     this.#stitcher = new Stitcher({ ...stitcherOpts, onTrace: (t) => this.#writer.push(t) });
+    // A failing store is about every trace from now on: alert once when it
+    // starts failing and once when it recovers, on the trace rules' sinks.
+    const node = hostname();
+    this.#unwatchHealth = this.#health.onChange((change) => this.#writer.raise([storeHealthAlert(change, node)]));
   }
 
   static async start(ctx: RunContext): Promise<ConsumerRun> {
@@ -332,6 +349,7 @@ class ConsumerRun implements ConsumerService {
     await this.#checkpointing;
     await this.#checkpoint();
     await this.#alertPublisher.drain();
+    this.#unwatchHealth();
     await this.#webhook?.close();
     this.#metrics?.report(this.#countsForMetrics(), this.#lagMs());
     this.#log.info({ stats: { ...this.stats(), stitcher: undefined, writer: undefined } }, "trace consumer stopped");
@@ -420,15 +438,22 @@ class ConsumerRun implements ConsumerService {
     this.#counts.batchesConsumed++;
   }
 
-  /** Write events, retrying in place (order matters to the stitcher) until it works or we stop. */
+  /**
+   * Write events, retrying in place (order matters to the stitcher) until it
+   * works or we stop. Meanwhile nothing is acked and nothing more is pulled:
+   * JetStream keeps the batches (redelivering the unacked ones after their
+   * ack wait) until the store takes them. Failures are counted and reported
+   * by the store health, which logs once per spell, not once per retry.
+   */
   async #persist(source: EventSource, events: ConnEvent[]): Promise<boolean> {
     let delay = this.#cfg.storeRetryMs;
-    for (let attempt = 0; ; attempt++) {
+    for (;;) {
       try {
         await this.#store.putEvents(source, events);
+        this.#health.succeeded("events");
         return true;
       } catch (err) {
-        if (attempt === 0) this.#log.error({ err, node: source.node }, "storing events failed; retrying");
+        this.#health.failed("events", err);
         if (this.#stopping) return false;
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, MAX_STORE_RETRY_MS);
@@ -470,8 +495,10 @@ class ConsumerRun implements ConsumerService {
       if (watermarkUs === 0) return;
       try {
         await saveCheckpoint(this.#store, this.durableName, { watermarkUs, savedAtMs: Date.now() });
+        this.#health.succeeded("checkpoint");
       } catch (err) {
-        this.#log.warn({ err }, "saving the consumer checkpoint failed");
+        // Retried on the next period; the old checkpoint only replays more.
+        this.#health.failed("checkpoint", err);
       }
     });
     return this.#checkpointing;

@@ -10,6 +10,7 @@ import type { LiveHub } from "../query/server/mod.js";
 import { parseSocketId } from "../model/mod.js";
 import type { TraceStore } from "../store/mod.js";
 import type { PendingSockets } from "./pending-sockets.js";
+import type { StoreHealth } from "./store-health.js";
 
 export interface TraceWriterOptions {
   store: TraceStore;
@@ -27,6 +28,8 @@ export interface TraceWriterOptions {
   maxBatch: number;
   /** After a failed write, wait this long before the next attempt, ms. */
   retryMs: number;
+  /** Told of every failed and successful write: it logs once per spell, so the writer does not log each retry. */
+  health: StoreHealth;
   logger: Logger;
 }
 
@@ -119,7 +122,8 @@ export class TraceWriter {
         this.#stats.writeFailures++;
         this.#retryAfterMs = Date.now() + this.#o.retryMs;
         this.#queue = batch.concat(this.#queue);
-        this.#o.logger.error({ err, traces: batch.length }, "writing traces failed; retrying");
+        this.#o.health.failed("traces", err);
+        this.#o.logger.debug({ err, traces: batch.length }, "writing traces failed; retrying");
       })
       .finally(() => {
         this.#writing = undefined;
@@ -145,6 +149,7 @@ export class TraceWriter {
       await o.store.putTraces(fresh);
       this.#stats.tracesStored += fresh.length;
     }
+    o.health.succeeded("traces");
     for (const t of batch) o.pending.settled(t);
     for (const t of fresh) this.#announce(t);
   }

@@ -5,7 +5,7 @@
 // the same order.
 import { join } from "node:path";
 import type { ConsumerServiceOptions } from "../consumer/mod.js";
-import { startConsumerService } from "../consumer/mod.js";
+import { StoreHealth, startConsumerService } from "../consumer/mod.js";
 import type { Logger } from "../log/logger.js";
 import type { TcptrailMetrics } from "../metrics/mod.js";
 import { createLiveHub, startQueryServer } from "../query/server/mod.js";
@@ -15,7 +15,7 @@ import type { StreamLimitsOverrides } from "../transport/mod.js";
 /** Consumer settings the main job passes through (everything but what the side builds itself). */
 export type ConsumerSideConsumerOptions = Omit<
   ConsumerServiceOptions,
-  "nc" | "natsUrl" | "store" | "hub" | "logger" | "metrics" | "rulesFile" | "webhookUrl"
+  "nc" | "natsUrl" | "store" | "hub" | "logger" | "metrics" | "rulesFile" | "webhookUrl" | "storeHealth"
 >;
 
 /** Plain data only: in worker mode these cross to the worker by structured clone. */
@@ -49,12 +49,15 @@ export async function startConsumerSide(s: ConsumerSideSettings, logger: Logger,
     const store = new SqliteTraceStore({ path: join(s.stateDir, "tcptrail.db"), log: logger });
     stops.push(() => store.close());
     const hub = createLiveHub({ log: logger });
+    // One view of whether the store writes: the consumer reports into it, /healthz reads it.
+    const storeHealth = new StoreHealth({ logger, metrics });
     const consumer = await startConsumerService({
       ...s.consumer,
       ...(s.streams ? { streams: s.streams } : {}),
       natsUrl: s.natsUrl,
       store,
       hub,
+      storeHealth,
       logger,
       metrics,
       ...(s.rulesFile ? { rulesFile: s.rulesFile } : {}),
@@ -68,6 +71,7 @@ export async function startConsumerSide(s: ConsumerSideSettings, logger: Logger,
     stops.push(() => retention.stop());
     const api = await startQueryServer({
       store,
+      storeHealth: () => storeHealth.state(),
       hub,
       host: s.apiHost,
       port: s.apiPort,

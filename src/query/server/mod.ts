@@ -4,6 +4,7 @@
 export { startQueryServer, buildQueryApp, type QueryServer, type QueryServerOptions } from "./server.js";
 export { createLiveHub, type LiveHub, type LiveHubOptions, type TraceListener, type EventListener } from "./live-hub.js";
 export { traceMatches, eventMatches, type LiveTraceFilter, type LiveEventFilter } from "./match.js";
+export type { StoreWriteHealth } from "./routes/mod.js";
 export { MAX_TIMELINE_LIMIT } from "./params.js";
 export { type ApiAccessOptions } from "./access.js";
 export { DEFAULT_API_HOST, DEFAULT_API_PORT, checkListen } from "./listen-policy.js";

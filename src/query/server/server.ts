@@ -9,11 +9,13 @@ import { API_PREFIX, isBadParameterError } from "../mod.js";
 import { installAccessControl, type ApiAccessOptions } from "./access.js";
 import { createLiveHub, type LiveHub } from "./live-hub.js";
 import { DEFAULT_API_HOST, DEFAULT_API_PORT, checkListen } from "./listen-policy.js";
-import { healthRoutes, streamRoutes, timelineRoutes, tracesRoutes, type RouteDeps } from "./routes/mod.js";
+import { healthRoutes, streamRoutes, timelineRoutes, tracesRoutes, type RouteDeps, type StoreWriteHealth } from "./routes/mod.js";
 import { resolveSseOptions, type SseConnection, type SseOptions } from "./sse.js";
 
 export interface QueryServerOptions extends ApiAccessOptions {
   store: TraceStore;
+  /** Whether the store takes writes (the consumer's StoreHealth.state): /healthz says `degraded` when not. Default: reads only. */
+  storeHealth?: () => StoreWriteHealth;
   /** Source of the live streams. Default: a hub nobody publishes into. */
   hub?: LiveHub;
   /**
@@ -68,6 +70,7 @@ export async function buildQueryApp(opts: Omit<QueryServerOptions, "port">): Pro
 
   const deps: RouteDeps = {
     store: opts.store,
+    ...(opts.storeHealth ? { storeHealth: opts.storeHealth } : {}),
     hub: opts.hub ?? createLiveHub(),
     sse,
     streams: new Set<SseConnection>(),

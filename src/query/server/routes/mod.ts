@@ -2,4 +2,4 @@ export { healthRoutes } from "./health.js";
 export { streamRoutes } from "./stream.js";
 export { timelineRoutes } from "./timeline.js";
 export { tracesRoutes } from "./traces.js";
-export type { RouteDeps } from "./deps.js";
+export type { RouteDeps, StoreWriteHealth } from "./deps.js";
