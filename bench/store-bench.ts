@@ -3,8 +3,9 @@
 // fast they go in, how fast the queries users run come back, and how many
 // hours the default size limit then holds at 1,000 conns/s.
 //
-// The traces are real: a few thousand generated connections stitched by the
-// real Stitcher (traffic-template.ts), copied N times with new times, ports,
+// The traces are real: a few thousand generated connections, or connections
+// replaying the lab's recordings (lab-traffic.ts), stitched by the real
+// Stitcher (traffic-template.ts), copied N times with new times, ports,
 // sockets and ids (trace-clone.ts), written through the TraceStore contract
 // with nothing in the store turned off. Only the contract is used, plus the
 // SQLite store's seal() when it has one (it moves the hot rows into blocks,
@@ -263,7 +264,7 @@ export async function benchStore(opts: StoreBenchOptions): Promise<StoreBenchRes
   const eventConnections = (withEvents.end - withEvents.first) * templateConnections;
   const runs = opts.queryRuns ?? DEFAULT_QUERY_RUNS;
   const traceBatch = opts.traceBatch ?? DEFAULT_TRACE_BATCH;
-  const template = buildTemplate(opts.traffic, { connections: templateConnections });
+  const template = buildTemplate(opts.traffic, { connections: templateConnections, ratePerSec });
   // "Now" is where the newest connection starts: every query's "last hour" is relative to it.
   const nowUs = Date.now() * 1000;
   const cloner = new TraceCloner(template, { count: N, ratePerSec, endUs: nowUs });

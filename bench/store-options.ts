@@ -4,7 +4,7 @@
 // before anything starts, so a typo does not cost the minutes of a 10M run.
 import { parseSizeBytes } from "../src/sizefmt/mod.js";
 import { parseRate } from "./sweep-options.js";
-import type { TrafficKind } from "./traffic-events.js";
+import { TRAFFIC_KINDS, type TrafficKind } from "./traffic-events.js";
 
 /** Stored connections per run: a day at ~12 and ~120 conns/s; 100M (a day at 1,000/s) only when asked, it takes long. */
 export const DEFAULT_STORE_SIZES: readonly number[] = [1_000_000, 10_000_000];
@@ -59,11 +59,11 @@ function parseList<T>(name: string, text: string, one: (s: string) => T): T[] {
 }
 
 function isTrafficKind(s: string): s is TrafficKind {
-  return (DEFAULT_STORE_TRAFFIC as readonly string[]).includes(s);
+  return (TRAFFIC_KINDS as readonly string[]).includes(s);
 }
 
 function parseTraffic(s: string): TrafficKind {
-  if (!isTrafficKind(s)) throw new Error(`traffic is ${DEFAULT_STORE_TRAFFIC.join(" or ")}, got "${s}"`);
+  if (!isTrafficKind(s)) throw new Error(`traffic is ${TRAFFIC_KINDS.slice(0, -1).join(", ")} or ${TRAFFIC_KINDS.at(-1)}, got "${s}"`);
   return s;
 }
 

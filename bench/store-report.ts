@@ -3,6 +3,7 @@
 // soak's curve of file size over time.
 import { DEFAULT_MAX_BYTES } from "../src/store/mod.js";
 import { DEFAULT_EVENTS_MAX_BYTES } from "../src/store/sqlite/options.js";
+import { DEFAULT_LAB_MIX } from "./lab-traffic.js";
 import type { Latency, StoreBenchResult } from "./store-bench.js";
 import type { SoakResult } from "./store-soak.js";
 
@@ -14,7 +15,21 @@ const mib1 = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 /** "1M", "10M", "2.5k": sizes as the --sizes flag spells them. */
 export const count = (n: number) => (n >= 1e6 && n % 1e5 === 0 ? `${n / 1e6}M` : n >= 1e3 && n % 100 === 0 ? `${n / 1e3}k` : String(n));
 
-const TRAFFIC_NAME = { mesh: "mesh (3 hops: app → sidecar → sidecar → app)", churn: "churn (1 hop, server closes, half by RST)" } as const;
+const TRAFFIC_NAME = {
+  mesh: "mesh (3 hops: app → sidecar → sidecar → app)",
+  churn: "churn (1 hop, server closes, half by RST)",
+  lab: `lab (recorded lab scenarios replayed, ${mixText(DEFAULT_LAB_MIX)})`,
+} as const;
+
+/** "90% ok, 4% plain-to-mesh, ...": a mix's weights as shares. */
+export function mixText(mix: Readonly<Record<string, number>>): string {
+  const total = Object.values(mix).reduce((s, w) => s + w, 0);
+  return Object.entries(mix)
+    .filter(([, w]) => w > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, w]) => `${Number(((w / total) * 100).toFixed(1))}% ${name}`)
+    .join(", ");
+}
 
 function latencyLine(name: string, l: Latency): string {
   return `    ${name.padEnd(26)}${ms(l.firstMs).padStart(9)}${ms(l.p50Ms).padStart(9)}${ms(l.p99Ms).padStart(9)}   ${fmt(l.found / l.runs)} per query`;

@@ -75,7 +75,9 @@ interface EventPlan {
   e: ConnEvent;
   relUs: number;
   relNs: number;
-  end: End | undefined;
+  /** Whether the local / remote port is a client's ephemeral port, which moves per copy. */
+  moveLocal: boolean;
+  moveRemote: boolean;
   sock: SockPlan | null;
 }
 
@@ -108,6 +110,8 @@ export class TraceCloner {
   readonly #portStride: number;
   /** "node/sock" of every template socket → the end of its hop. */
   readonly #ends = new Map<string, End>();
+  /** "ip:port" of every hop's client end: how an event of no socket (a kernel's RST for a SYN nothing listened for) names one. */
+  readonly #clientEndpoints = new Set<string>();
   readonly #traces: TracePlan[];
   readonly #events: EventPlan[][];
 
@@ -153,6 +157,7 @@ export class TraceCloner {
           lowSock = Math.min(lowSock, low);
           highSock = Math.max(highSock, low);
           if (end === "client" && ep?.port) {
+            this.#clientEndpoints.add(`${ep.ip}:${ep.port}`);
             lo = Math.min(lo, ep.port);
             hi = Math.max(hi, ep.port);
           }
@@ -258,11 +263,17 @@ export class TraceCloner {
   }
 
   #eventPlan(e: ConnEvent, node: string): EventPlan {
+    const end = e.sock ? this.#ends.get(`${node}/${e.sock}`) : undefined;
+    // An event of no socket names its connection by the tuple alone: its
+    // client's port must move as that client's socket's ports do, or a copy's
+    // RST would name the template's connection.
+    const isClient = (ep: { ip?: string | null; port?: number | null } | null | undefined) => !e.sock && !!ep?.port && this.#clientEndpoints.has(`${ep.ip}:${ep.port}`);
     return {
       e,
       relUs: this.#wallOffset(e.timeUs),
       relNs: Number(e.tsNs - this.#tmplFirstNs) * this.#stretch,
-      end: e.sock ? this.#ends.get(`${node}/${e.sock}`) : undefined,
+      moveLocal: end === "client" || isClient(e.local),
+      moveRemote: end === "server" || isClient(e.remote),
       sock: e.sock ? sockPlan(e.sock) : null,
     };
   }
@@ -335,9 +346,9 @@ export class TraceCloner {
   }
 
   #event(p: EventPlan, k: number, seqBase: number): ConnEventInit {
-    const { e, end } = p;
-    const local = e.local ? { ip: e.local.ip, port: end === "client" && e.local.port ? this.#port(e.local.port, k) : e.local.port } : null;
-    const remote = e.remote ? { ip: e.remote.ip, port: end === "server" && e.remote.port ? this.#port(e.remote.port, k) : e.remote.port } : null;
+    const { e } = p;
+    const local = e.local ? { ip: e.local.ip, port: p.moveLocal && e.local.port ? this.#port(e.local.port, k) : e.local.port } : null;
+    const remote = e.remote ? { ip: e.remote.ip, port: p.moveRemote && e.remote.port ? this.#port(e.remote.port, k) : e.remote.port } : null;
     return {
       seq: seqBase + e.seq,
       kind: e.kind,

@@ -184,9 +184,12 @@ export function churnConnection(e: Emitter, i: number, pairs = DEFAULT_POD_PAIRS
 }
 
 /** What one generated connection looks like. */
-export type TrafficKind = "mesh" | "churn";
+export type GeneratedTraffic = "mesh" | "churn";
+/** The store bench's kinds of traffic: generated here, or replayed from the lab's recordings (lab-traffic.ts). */
+export type TrafficKind = GeneratedTraffic | "lab";
+export const TRAFFIC_KINDS: readonly TrafficKind[] = ["mesh", "churn", "lab"];
 
-export const CONNECTION_OF: Record<TrafficKind, (e: Emitter, i: number, pairs?: number) => void> = {
+export const CONNECTION_OF: Record<GeneratedTraffic, (e: Emitter, i: number, pairs?: number) => void> = {
   mesh: meshConnection,
   churn: churnConnection,
 };

@@ -1,9 +1,11 @@
 // A small set of real traces and the events they came from: generated
-// connections (traffic-events.ts) stitched by the real Stitcher, so the
-// store bench stores exactly what the consumer would store, not a hand-made
-// guess of it. trace-clone.ts turns the set into as many as a bench needs.
+// connections (traffic-events.ts) or the lab's recorded ones (lab-traffic.ts)
+// stitched by the real Stitcher, so the store bench stores exactly what the
+// consumer would store, not a hand-made guess of it. trace-clone.ts turns the
+// set into as many as a bench needs.
 import type { ConnEvent, Trace } from "../src/model/mod.js";
 import { Stitcher } from "../src/trace/mod.js";
+import { buildLabTemplate } from "./lab-traffic.js";
 import { CONNECTION_OF, Emitter, type TrafficKind } from "./traffic-events.js";
 
 /** Connections stitched for one template: enough distinct ports, pods and pids for blocks of thousands to compress as real ones. */
@@ -14,8 +16,14 @@ export const DEFAULT_TEMPLATE_NODES = 2;
 export interface TemplateOptions {
   /** Default DEFAULT_TEMPLATE_CONNECTIONS. */
   connections?: number;
-  /** Default DEFAULT_TEMPLATE_NODES. */
+  /** Default DEFAULT_TEMPLATE_NODES. Generated traffic only: recorded traffic keeps its recorded nodes. */
   nodes?: number;
+  /**
+   * Connections per second the template's connections start at. Recorded
+   * traffic only, which keeps its recorded durations; generated traffic packs
+   * its events 2 µs apart. Default lab-traffic.ts's DEFAULT_LAB_RATE.
+   */
+  ratePerSec?: number;
 }
 
 export interface NodeEvents {
@@ -38,12 +46,14 @@ export interface TrafficTemplate {
 export const templateNode = (n: number) => `node-${n}`;
 
 /**
- * Generate `connections` connections of `kind` and stitch them.
+ * Generate `connections` connections of `kind` (or replay the lab's
+ * recordings, in DEFAULT_LAB_MIX's proportions) and stitch them.
  * @throws Error when the stitcher does not give one trace per connection (the
  * generator and the stitcher disagree: a bench built on that would mislead)
  */
 export function buildTemplate(kind: TrafficKind, o: TemplateOptions = {}): TrafficTemplate {
   const connections = o.connections ?? DEFAULT_TEMPLATE_CONNECTIONS;
+  if (kind === "lab") return buildLabTemplate({ connections, ...(o.ratePerSec !== undefined ? { ratePerSec: o.ratePerSec } : {}) });
   const nodeCount = o.nodes ?? DEFAULT_TEMPLATE_NODES;
   const emitters = Array.from({ length: nodeCount }, () => new Emitter());
   const connection = CONNECTION_OF[kind];

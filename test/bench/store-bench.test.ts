@@ -55,4 +55,20 @@ describe("benchStore", () => {
       expect(text).toContain(r.horizon.hours.toFixed(1));
     });
   }
+
+  it("stores the recorded lab traffic with the same report: its failures are listed, its timelines found", async () => {
+    const connections = 2500;
+    const r = await benchStore({ traffic: "lab", connections, templateConnections: 400, eventConnections: 800, queryRuns: 3 });
+    expect(r.kinds.traces.count).toBe(connections);
+    expect(r.kinds.events.count).toBe(800 * r.stream.eventsPerConnection);
+    expect(r.traceBytesPerConnection).toBeGreaterThan(0);
+    expect(r.eventBytesPerConnection).toBeGreaterThan(0);
+    // The recordings' failures (a tenth of the default mix) are there for the outcome filter to find.
+    expect(r.queries.listOutcome.found).toBeGreaterThan(0);
+    expect(r.queries.getTrace.found).toBe(3);
+    expect(r.queries.timeline.found).toBeGreaterThan(0);
+    const text = [...formatStoreRun(r), ...formatStoreTable([r])].join("\n");
+    expect(text).toMatch(/^lab \(recorded lab scenarios replayed, 90% ok, /);
+    expect(text).toContain(`${r.traceBytesPerConnection.toFixed(1)} B/connection`);
+  });
 });

@@ -47,8 +47,12 @@ describe("store options", () => {
     });
   });
 
+  test("lab: the recorded lab scenarios, by name", () => {
+    expect(storeOptions(new Map([["traffic", "lab,churn"]]), {}).traffic).toEqual(["lab", "churn"]);
+  });
+
   test("bad values fail naming what was wrong", () => {
-    expect(() => storeOptions(new Map([["traffic", "mesh,grpc"]]), {})).toThrow(/traffic is mesh or churn, got "grpc"/);
+    expect(() => storeOptions(new Map([["traffic", "mesh,grpc"]]), {})).toThrow(/traffic is mesh, churn or lab, got "grpc"/);
     expect(() => storeOptions(new Map([["sizes", ","]]), {})).toThrow(/no sizes/);
     expect(() => storeOptions(new Map([["runs", "0"]]), {})).toThrow(/runs must be a whole number/);
   });
