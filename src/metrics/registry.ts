@@ -10,6 +10,7 @@ export interface TcptrailMetrics {
   eventsPublished: Counter;
   kernelLost: Counter;
   queueDropped: Counter;
+  eventsUnpublished: Counter;
   malformedLines: Counter;
   bpftraceRestarts: Counter;
   lateEvents: Counter;
@@ -30,6 +31,10 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Tcptrail
     eventsPublished: counter("tcptrail_events_published_total", "Events acknowledged by NATS JetStream."),
     kernelLost: counter("tcptrail_kernel_lost_events_total", "Events bpftrace reported lost in the perf buffer."),
     queueDropped: counter("tcptrail_queue_dropped_events_total", "Events dropped because the publish queue was full."),
+    eventsUnpublished: counter(
+      "tcptrail_events_unpublished_total",
+      "Events read but never published when an agent run stopped (NATS away, close deadline, pipeline worker lost); the next start reports them in a GAP.",
+    ),
     malformedLines: counter("tcptrail_malformed_lines_total", "bpftrace output lines that could not be parsed."),
     bpftraceRestarts: counter("tcptrail_bpftrace_restarts_total", "Times bpftrace died and was restarted."),
     lateEvents: counter("tcptrail_late_events_total", "Events that arrived after the reorder window and left out of order."),

@@ -13,7 +13,6 @@ import { preflight } from "../probes/mod.js";
 import { workerPipeline } from "./worker-pipeline.js";
 import { choosePodResolver, createPodResolver, type PodResolverChoice } from "../agent/cri/mod.js";
 import {
-  EventPublisher,
   connectNats,
   ensureStreams,
   jetstream,
@@ -23,6 +22,7 @@ import {
   type PublisherStats,
   type StreamLimitsOverrides,
 } from "../transport/mod.js";
+import { AgentPublishing } from "./agent-publishing.js";
 
 export interface AgentServiceOptions {
   natsUrl: string;
@@ -41,7 +41,14 @@ export interface AgentServiceOptions {
   /** Where the agent's per-event work runs. Default "worker" (unless agent.pods is given). */
   pipeline?: "worker" | "in-thread";
   /** Publisher settings (batch size and delay, queue bound…). */
-  publisher?: Partial<Omit<EventPublisherOptions, "js" | "node" | "bootId" | "agentStartUs" | "onDrop" | "logger">>;
+  publisher?: Partial<Omit<EventPublisherOptions, "js" | "node" | "bootId" | "agentStartUs" | "onDrop" | "onQueued" | "onPublished" | "logger">>;
+  /**
+   * The agent's own state: the high-water record of events read and not yet
+   * published, from which the next start publishes a GAP for a run that
+   * stopped (or crashed) with events unpublished. Default: none (they are
+   * counted and logged only).
+   */
+  stateDir?: string;
 }
 
 /**
@@ -103,15 +110,18 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
   const nc: NatsConnection = await connectNats(o.natsUrl, { name: `tcptrail-agent-${node}`, logger: log });
   try {
     await ensureStreams(await jetstreamManager(nc), o.streams);
-    const publisher: EventPublisher = new EventPublisher({
-      ...o.publisher,
+    // Earlier runs' unpublished events first (their GAPs), then this run's publisher.
+    const publishing = await AgentPublishing.start({
       js: jetstream(nc),
       node,
       bootId: bootId(),
       agentStartUs: Date.now() * 1000,
       logger: log,
-      onDrop: (count, first, last) => agent.reportDropped(count, first, last),
+      ...(o.metrics ? { metrics: o.metrics } : {}),
+      ...(o.stateDir !== undefined ? { stateDir: o.stateDir } : {}),
+      ...(o.publisher ? { publisher: o.publisher } : {}),
     });
+    const publisher = publishing.publisher;
     const { podResolver, ...agentOptions } = o.agent ?? {};
     const inThread = o.pipeline === "in-thread" || agentOptions.pods !== undefined;
     // A socket that answers now is the one used; one that stops answering later
@@ -129,10 +139,13 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
         ? { sink: (events) => publisher.push(events), reuseEvents: true }
         : { pipeline: workerPipeline({ batching: publisher.batching, onBatch: (batch) => publisher.pushBatch(batch), ...(pods ? { pods } : {}) }) }),
     });
+    publishing.bind(agent);
     try {
       await agent.start();
     } catch (err) {
       ownPods?.close?.();
+      publishing.beginStop();
+      await publishing.stop(0);
       throw err;
     }
 
@@ -152,10 +165,11 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
       stats: () => ({ agent: agent.stats(), publisher: publisher.stats() }),
       async stop() {
         clearInterval(timer);
+        publishing.beginStop();
         await agent.stop();
         ownPods?.close?.();
-        const s = await publisher.close(5000);
-        log.info({ agent: agent.stats(), publisher: s }, "agent stopped");
+        const { publisher: s, unpublished } = await publishing.stop();
+        log.info({ agent: agent.stats(), publisher: s, unpublished }, "agent stopped");
         await nc.drain().catch(() => nc.close());
       },
     };

@@ -149,6 +149,7 @@ export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
     if (o.agentEnabled !== false) {
       const agent = await startAgentService({
         natsUrl,
+        stateDir: `${o.stateDir}/agent`,
         ...(o.node ? { node: o.node } : {}),
         logger: o.logger,
         metrics,

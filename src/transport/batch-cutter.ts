@@ -5,7 +5,7 @@
 // event objects. Each event is encoded the moment it is pushed, into the open
 // batch's reused writer: the cutter keeps no event, so the agent can reuse
 // the objects for the next lines, and a batch costs one copy of its bytes.
-import { baseSecondsOf, type ConnEventInit, type KernelNs } from "../model/mod.js";
+import { EventKind, baseSecondsOf, type ConnEventInit, type KernelNs } from "../model/mod.js";
 import { batchMsgId, type BatchOrigin } from "./batch-codec.js";
 import { writeBatchHeader, writeEvent } from "./event-encoder.js";
 import { WireWriter } from "./wire-writer.js";
@@ -18,6 +18,15 @@ export interface EncodedBatch {
   /** Kernel times of its first and last event (in seq order): a dropped batch's hole. */
   firstTsNs: KernelNs;
   lastTsNs: KernelNs;
+  /**
+   * GAP events in the batch, and the kernel events their `lost` says are
+   * missing: a batch that is never published takes those reports with it,
+   * so whoever counts its loss counts them too (unknown, 0, when absent).
+   */
+  gaps?: number;
+  gapLost?: number;
+  /** Wall-clock µs of its last event (unknown when absent). */
+  lastTimeUs?: number;
   /** JetStream message id: a retried publish of the same batch is stored once. */
   msgID: string;
   bytes: Uint8Array;
@@ -45,6 +54,9 @@ export class BatchCutter {
   #firstSeq = 0;
   #firstTsNs: KernelNs = 0n;
   #lastTsNs: KernelNs = 0n;
+  #lastTimeUs = 0;
+  #gaps = 0;
+  #gapLost = 0;
   #baseS = 0;
   #baseNs: KernelNs = 0n;
   #baseNum = 0;
@@ -74,6 +86,11 @@ export class BatchCutter {
       writeEvent(this.#writer, ev, this.#baseNs, this.#baseNum);
       this.#count++;
       this.#lastTsNs = ev.tsNs;
+      this.#lastTimeUs = ev.timeUs ?? 0;
+      if (ev.kind === EventKind.EVENT_KIND_GAP) {
+        this.#gaps++;
+        this.#gapLost += ev.lost ?? 0;
+      }
       if (this.#count >= max) this.#close();
     }
     if (this.#count > 0 && this.#timer === undefined) {
@@ -100,6 +117,8 @@ export class BatchCutter {
   #open(first: ConnEventInit): void {
     this.#firstSeq = first.seq ?? 0;
     this.#firstTsNs = first.tsNs;
+    this.#gaps = 0;
+    this.#gapLost = 0;
     this.#baseS = baseSecondsOf(first.tsNs);
     this.#baseNs = BigInt(this.#baseS) * NS_PER_S;
     this.#baseNum = this.#baseNs <= MAX_SAFE_NS ? Number(this.#baseNs) : -1;
@@ -117,6 +136,9 @@ export class BatchCutter {
       count: this.#count,
       firstTsNs: this.#firstTsNs,
       lastTsNs: this.#lastTsNs,
+      gaps: this.#gaps,
+      gapLost: this.#gapLost,
+      lastTimeUs: this.#lastTimeUs,
       msgID: batchMsgId(this.#o.origin, this.#firstSeq),
       bytes: w.finish(),
     };

@@ -65,8 +65,13 @@ export class BatchQueue {
   }
 }
 
+/**
+ * Counted in kernel events: a GAP marker in a shed batch is not an event that
+ * happened, but the events it reported lost are lost still, and the GAP that
+ * reports this drop is now the only one that can say so.
+ */
 function add(displaced: Displaced, batch: EncodedBatch): void {
   if (displaced.count === 0) displaced.firstTsNs = batch.firstTsNs;
   displaced.lastTsNs = batch.lastTsNs;
-  displaced.count += batch.count;
+  displaced.count += batch.count - (batch.gaps ?? 0) + (batch.gapLost ?? 0);
 }

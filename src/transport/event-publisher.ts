@@ -46,6 +46,13 @@ export interface EventPublisherOptions extends BatchOrigin {
    * while the queue stays full.
    */
   onDrop?: DropCallback;
+  /**
+   * Called with each batch as it enters the queue (cut here or pushed), and
+   * with each batch JetStream acknowledged, in seq order: what an agent's
+   * high-water of read against published events is kept from.
+   */
+  onQueued?: (batch: EncodedBatch) => void;
+  onPublished?: (batch: EncodedBatch) => void;
   /** Default: silent. */
   logger?: Logger;
 }
@@ -130,6 +137,8 @@ export class EventPublisher {
   readonly #origin: BatchOrigin;
   readonly #opts: ResolvedOptions;
   readonly #onDrop: DropCallback | undefined;
+  readonly #onQueued: ((batch: EncodedBatch) => void) | undefined;
+  readonly #onPublished: ((batch: EncodedBatch) => void) | undefined;
   readonly #log: Logger;
   readonly #queue: BatchQueue;
   readonly #cutter: BatchCutter;
@@ -155,6 +164,8 @@ export class EventPublisher {
     this.subject = opts.subject ?? eventsSubject(opts.node);
     this.#opts = resolveOptions(opts);
     this.#onDrop = opts.onDrop;
+    this.#onQueued = opts.onQueued;
+    this.#onPublished = opts.onPublished;
     this.#log = opts.logger ?? silentLogger;
     this.#queue = new BatchQueue(this.#opts.maxQueuedEvents);
     this.#cutter = new BatchCutter({
@@ -241,6 +252,11 @@ export class EventPublisher {
   }
 
   #enqueue(batch: EncodedBatch): void {
+    try {
+      this.#onQueued?.(batch);
+    } catch (e) {
+      this.#log.error({ err: e }, "onQueued callback threw");
+    }
     const d = this.#displaced;
     d.count = 0;
     this.#queue.push(batch, d);
@@ -343,7 +359,8 @@ export class EventPublisher {
       this.#windowEvents -= batch.count;
       if (hole.count === 0) hole.firstTsNs = batch.firstTsNs;
       hole.lastTsNs = batch.lastTsNs;
-      hole.count += batch.count;
+      // In kernel events, as the queue counts what it sheds (batch-queue.ts).
+      hole.count += batch.count - (batch.gaps ?? 0) + (batch.gapLost ?? 0);
     }
     this.#window.length = 0;
     // Queued events come after every batch in the window: they extend the last hole.
@@ -355,6 +372,11 @@ export class EventPublisher {
     this.#windowEvents -= batch.count;
     this.#stats.published += batch.count;
     this.#stats.batches++;
+    try {
+      this.#onPublished?.(batch);
+    } catch (e) {
+      this.#log.error({ err: e }, "onPublished callback threw");
+    }
   }
 
   #send(batch: EncodedBatch): Sent {
