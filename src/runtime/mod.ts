@@ -18,3 +18,13 @@ export {
   type WorkerPipelineOptions,
 } from "./worker-pipeline.js";
 export { onShutdown } from "./shutdown.js";
+export {
+  AgentPublishing,
+  DEFAULT_HIGH_WATER_SAVE_MS,
+  DEFAULT_PUBLISH_CLOSE_TIMEOUT_MS,
+  type AgentPublishingOptions,
+  type PublishingAgent,
+  type PublishingStopResult,
+} from "./agent-publishing.js";
+export { CRASH_SEQ_MARGIN, publishUnpublishedGaps, unpublishedGap } from "./unpublished-gap.js";
+export { UnpublishedLedger, isHighWaterRecord, type HighWaterRecord } from "./unpublished-ledger.js";
