@@ -89,7 +89,7 @@ async function stitcher(): Promise<void> {
 
 async function store(o: StoreCliOptions): Promise<void> {
   console.log(`\n== store (SQLite, compact): ${o.sizes.map(count).join(", ")} stored connections of ${o.traffic.join(", ")} traffic ==`);
-  console.log("(--sizes 1M,10M,100M --traffic mesh,churn --runs 20, or TCPTRAIL_BENCH_SIZES / _TRAFFIC / _RUNS)");
+  console.log("(--sizes 1M,10M,100M --traffic mesh,churn,lab --runs 20, or TCPTRAIL_BENCH_SIZES / _TRAFFIC / _RUNS)");
   const results = [];
   for (const connections of o.sizes) {
     for (const traffic of o.traffic) {

@@ -32,9 +32,10 @@ describe("store bench sizes", () => {
 });
 
 describe("store options", () => {
-  test("defaults: 1M and 10M, both kinds of traffic, 20 runs per query", () => {
+  test("defaults: 1M and 10M, every kind of traffic (the recorded lab's too), 20 runs per query", () => {
     expect(storeOptions(new Map(), {})).toEqual({ sizes: [...DEFAULT_STORE_SIZES], traffic: [...DEFAULT_STORE_TRAFFIC], runs: DEFAULT_QUERY_RUNS });
     expect(DEFAULT_STORE_SIZES).toEqual([1_000_000, 10_000_000]);
+    expect(DEFAULT_STORE_TRAFFIC).toEqual(["mesh", "churn", "lab"]);
   });
 
   test("the environment sets them, a flag wins over it", () => {
