@@ -7,12 +7,14 @@
 //
 // Connection i of the template replays one recording's connection: the
 // events of the sockets its stitched trace names (hop ends, reset origin and
-// receiver). The lab's own setup events around them are left out (listeners
-// opened and closed when the lab restarts a sidecar between scenarios): a
-// sidecar reload per connection is not traffic, and replayed among
-// concurrent connections it pulls the listeners out from under them. What
-// the replay changes, and why: its sockets get struct sock addresses of their own (the recorded head,
-// a fresh low 32 bits), its ephemeral ports (the local ports of the sockets
+// receiver) and the socketless ones. The lab's own setup events around them
+// are left out (listeners opened and closed when the lab restarts a sidecar
+// between scenarios): a sidecar reload per connection is not traffic, and
+// replayed among concurrent connections it pulled the listeners out from
+// under them (their ok connections lost their proxy links).
+//
+// What the replay changes, and why: its sockets get struct sock addresses of
+// their own (the recorded head, a fresh low 32 bits), its ephemeral ports (the local ports of the sockets
 // that connected, and the same ip:port where a peer names it as remote) get
 // ports of their own from the kernel's default ephemeral range, and its
 // kernel and wall times move so that connection i starts i / rate seconds
@@ -31,13 +33,14 @@
 // varying the same things again (sock addresses, client ports, times, ids).
 // Its copies do not overlap in time, so it squeezes a template's span (its
 // connections at the rate plus the longest recording, ~1.8 s) into T / rate:
-// at the defaults connection durations shrink by up to a third.
+// at the defaults (4,096 connections at 1,000/s) every duration is scaled by
+// ~0.7, the recorded order of events kept.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { v1, type ConnEvent, type Trace } from "../src/model/mod.js";
-import { parseSocketId } from "../src/model/mod.js";
+import { parseSocketId, v1, type ConnEvent, type Trace } from "../src/model/mod.js";
 import { Stitcher } from "../src/trace/mod.js";
 import { loadFixture, type FixtureRecord } from "./recorded-events.js";
+import { DEFAULT_CLONE_RATE } from "./trace-clone.js";
 import type { NodeEvents, TrafficTemplate } from "./traffic-template.js";
 
 /**
@@ -45,9 +48,9 @@ import type { NodeEvents, TrafficTemplate } from "./traffic-template.js";
  * healthy mesh where nearly every connection completes (ok; plain-to-mesh is
  * a client without a sidecar, also completed) and each failure the lab
  * records occurs now and then. A choice, not a measurement: the recordings
- * hold one connection per scenario. Failures cost more bytes than
- * completions (reset origins, reasons), so a mix with more of them measures
- * more per connection.
+ * hold one connection per scenario. Failures carry more facts than
+ * completions (a reset's origin, receiver and reason), so the mix is part of
+ * what the bench's bytes per connection mean.
  */
 export const DEFAULT_LAB_MIX: Readonly<Record<string, number>> = {
   ok: 90,
@@ -67,8 +70,6 @@ export const DEFAULT_LAB_DIR =
 
 /** The kernel's default net.ipv4.ip_local_port_range: where connecting sockets get their local ports. */
 export const DEFAULT_EPHEMERAL_PORTS = { lo: 32768, hi: 60999 } as const;
-/** Connections per second the template's connections start at. */
-export const DEFAULT_LAB_RATE = 1000;
 
 /** Low 32 bits of the first template socket's address; each next socket is one 64-byte slab object further. */
 const SOCK_LOW_BASE = 0x0500_0000;
@@ -82,7 +83,7 @@ export interface LabTemplateOptions {
   mix?: Readonly<Record<string, number>>;
   /** Default DEFAULT_LAB_DIR. */
   dir?: string;
-  /** Connections per second the template's connections start at. Default DEFAULT_LAB_RATE. */
+  /** Connections per second the template's connections start at. Default DEFAULT_CLONE_RATE, the rate the bench stores at. */
   ratePerSec?: number;
 }
 
@@ -323,7 +324,7 @@ export function buildLabTemplate(o: LabTemplateOptions = {}): LabTemplate {
   const recorded = recordedConnections(recordings);
   const events = new Map(recordings.map((r) => [r.name, connectionRecords(r, recorded.get(r.name)!)]));
   const ephemeral = new Map(recordings.map((r) => [r.name, ephemeralEndpoints(events.get(r.name)!)]));
-  const spacingNs = BigInt(Math.round(1e9 / (o.ratePerSec ?? DEFAULT_LAB_RATE)));
+  const spacingNs = BigInt(Math.round(1e9 / (o.ratePerSec ?? DEFAULT_CLONE_RATE)));
   const baseNs = recordings[0]!.firstNs;
   const names = new Renamer();
   const connectionOf = new Map<string, number>();

@@ -21,7 +21,7 @@ export interface TemplateOptions {
   /**
    * Connections per second the template's connections start at. Recorded
    * traffic only, which keeps its recorded durations; generated traffic packs
-   * its events 2 µs apart. Default lab-traffic.ts's DEFAULT_LAB_RATE.
+   * its events 2 µs apart. Default trace-clone.ts's DEFAULT_CLONE_RATE.
    */
   ratePerSec?: number;
 }
