@@ -8,9 +8,10 @@ import { nowUs } from "./run-call.js";
 import type { RaceReport, Scenario } from "./types.js";
 
 /**
- * App b's keep-alive idle timeout: far below sidecar a's own idle limits for
- * pooled connections (`timeout server` 30 s, HAProxy's pool-purge-delay 5 s),
- * the misconfiguration behind Istio's "503 UC" resets.
+ * App b's keep-alive idle timeout: far below how long sidecar a keeps an idle
+ * pooled connection (HAProxy closes half of its idle connections every
+ * pool-purge-delay, 5 s by default), the misconfiguration behind Istio's
+ * "503 UC" resets (the upstream's keep-alive timeout must exceed the sidecar's).
  */
 export const RACE_APP_IDLE_MS = 100;
 /** Client connections per round: one request each, each timed against the previous answer. */

@@ -7,9 +7,12 @@ import { expect, type Hop } from "./hops.js";
 import type { RaceReport, ExpectedSegment } from "./types.js";
 import type { TcpTuple } from "../http-wire.js";
 
-export function clientConnectionExpectations(h1: Hop): ExpectedSegment[] {
+/** `raced`: the connection's request met the race, and sidecar a answered it itself. */
+export function clientConnectionExpectations(h1: Hop, raced = false): ExpectedSegment[] {
   return [
-    expect(h1, "server", "FIN", "sidecar a answers the connection's last request (Connection: close) and closes it"),
+    raced
+      ? expect(h1, "server", "FIN", "sidecar a answers the raced request itself (502: its upstream closed without an answer) and closes the connection")
+      : expect(h1, "server", "FIN", "sidecar a answers the connection's last request (Connection: close) and closes it"),
     expect(h1, "client", "FIN", "the client closes its side once the answer is complete"),
   ];
 }

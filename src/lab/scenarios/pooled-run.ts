@@ -192,7 +192,7 @@ export function raceReports(r: Pick<PooledRunResult, "races" | "clients">): Race
 /** Every client connection's and every upstream's FIN/RST: raced upstreams close differently. */
 export function pooledExpectations(r: PooledRunResult, races: readonly RaceReport[]): ExpectedSegment[] {
   return [
-    ...r.clientHops.flatMap((c) => clientConnectionExpectations(c.hop)),
+    ...r.clientHops.flatMap((c) => clientConnectionExpectations(c.hop, races.some((x) => c.conn.requests.some((q) => q.id === x.id)))),
     ...r.upstreamHops.flatMap((u) => {
       const race = races.find((x) => sameTuple(x.upstream, u.upstream));
       return race ? racedUpstreamExpectations(u.h2, u.h3, race) : idleCloseExpectations(u.h2, u.h3);

@@ -42,9 +42,12 @@ export const pooled: Scenario = {
     const upstreams = new Set(r.uses.map((u) => formatTuple(u.upstream)));
     const failed = r.connections.filter((c) => c.result.status !== 200);
     if (failed.length > 0) throw new LabStateError(`pooled: ${failed.length} client connection(s) did not get 200: ${JSON.stringify(failed.map((c) => c.result))}`);
+    const mapped = new Set(r.uses.map((u) => `${u.client.src.ip}:${u.client.src.port}`));
+    const unmapped = r.connections.filter((c) => !mapped.has(`${c.result.local?.ip}:${c.result.local?.port}`));
+    if (unmapped.length > 0) throw new LabStateError(`pooled: no upstream on the wire for client connection(s) ${unmapped.map((c) => `${c.result.local?.ip}:${c.result.local?.port}`).join(", ")}`);
     // The scenario's point: if the sidecar did not reuse, say so instead of passing as a plain call.
-    if (r.uses.length < r.connections.length || upstreams.size >= r.connections.length) {
-      throw new LabStateError(`pooled: ${r.connections.length} client connections went over ${upstreams.size} upstream connection(s) (${r.uses.length} mapped): no reuse`);
+    if (upstreams.size >= r.connections.length) {
+      throw new LabStateError(`pooled: ${r.connections.length} client connections went over ${upstreams.size} upstream connections: no reuse`);
     }
     return {
       name: "pooled",
