@@ -18,7 +18,9 @@ import {
   scenarios,
   type LabState,
   type ScenarioRun,
+  withSidecar,
 } from "../../src/lab/mod.js";
+import { silentLogger } from "../../src/log/logger.js";
 import { describeRoot, makeTempDir, type TempDir } from "../helpers/mod.js";
 
 const prefix = `t${randomBytes(2).toString("hex")}-`;
@@ -131,6 +133,22 @@ describeRoot("mesh lab (root)", () => {
     }
     expect(runs.get("pooled")!.result.races).toEqual([]);
     expect(runs.get("keepalive-race")!.result.races?.length).toBeGreaterThan(0);
+  });
+
+  it("withSidecar puts the default sidecar back when the scenario body fails", async () => {
+    const a = state!.pods[0]!;
+    const ctx = { state: state!, log: silentLogger };
+    let during = "";
+    await expect(
+      withSidecar(ctx, a, { mode: "http", httpReuse: "always" }, async (p) => {
+        during = await readFile(p.config!, "utf8");
+        throw new Error("scenario failed");
+      }),
+    ).rejects.toThrow("scenario failed");
+    expect(during).toContain("http-reuse always");
+    const now = state!.processes.find((p) => p.pod === a.netns && p.role === "sidecar")!;
+    expect(await isAlive(now)).toBe(true);
+    expect(await readFile(now.config!, "utf8")).toContain("mode tcp");
   });
 
   it("down removes every namespace, link and process, and is idempotent", async () => {
