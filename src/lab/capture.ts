@@ -18,6 +18,10 @@ export interface CaptureOptions {
   dir: string;
   /** How long to wait for each tcpdump to attach. Default: 30000 ms (a deadline, not a delay: loaded machines are slow to start it). */
   startTimeoutMs?: number;
+  /** pcap filter. Default: CAPTURE_FILTER. */
+  filter?: string;
+  /** Print each segment's payload too (tcpdump -A), e.g. to read HTTP request lines. Default: false. */
+  payload?: boolean;
 }
 
 export interface CaptureResult {
@@ -44,7 +48,8 @@ export class Capture {
         const file = join(opts.dir, `${netns}.txt`);
         // -S absolute sequence numbers (segment identity), -tt epoch timestamps,
         // --immediate-mode so nothing waits in a ring block when we stop.
-        const [bin, argv] = inNetns(netns, "tcpdump", ["-i", "any", "-nn", "-tt", "-S", "-l", "--immediate-mode", "-B", "16384", CAPTURE_FILTER]);
+        const args = ["-i", "any", "-nn", "-tt", "-S", "-l", "--immediate-mode", "-B", "16384", ...(opts.payload ? ["-A"] : []), opts.filter ?? CAPTURE_FILTER];
+        const [bin, argv] = inNetns(netns, "tcpdump", args);
         const proc = execa(bin, argv, { stdout: { file }, reject: false, stdin: "ignore" });
         c.#procs.push({ netns, file, proc });
         await listening(proc, opts.startTimeoutMs ?? 30_000, netns);
@@ -54,6 +59,13 @@ export class Capture {
       await c.stop().catch(() => undefined);
       throw e;
     }
+  }
+
+  /** The capture text so far, per netns: tcpdump writes each segment as it sees it (-l, --immediate-mode), so a caller can poll for a condition. */
+  async snapshot(): Promise<Record<string, string>> {
+    const text: Record<string, string> = {};
+    for (const { netns, file } of this.#procs) text[netns] = await readFile(file, "utf8").catch(() => "");
+    return text;
   }
 
   /** SIGINT every tcpdump, wait for it to flush and exit, then read and reduce. Idempotent. */

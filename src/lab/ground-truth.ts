@@ -39,21 +39,27 @@ const LINE =
 export function parseTcpdumpText(netns: string, text: string): WirePacket[] {
   const out: WirePacket[] = [];
   for (const line of text.split("\n")) {
-    const m = LINE.exec(line);
-    if (!m) continue;
-    const flags = [...(m[9] ?? "")].map((c) => FLAG_CHARS[c]).filter((f): f is TcpFlag => f !== undefined);
-    out.push({
-      netns,
-      iface: m[3] ?? "",
-      direction: m[4] === "Out" ? "out" : "in",
-      src: { ip: m[5] ?? "", port: Number(m[6]) },
-      dst: { ip: m[7] ?? "", port: Number(m[8]) },
-      flags,
-      seq: Number(m[10] ?? 0),
-      tsUs: Number(m[1]) * 1_000_000 + Number(m[2]),
-    });
+    const p = parseTcpdumpLine(netns, line);
+    if (p) out.push(p);
   }
   return out;
+}
+
+/** One tcpdump segment line, or undefined (payload lines of -A, IPv6, status lines). */
+export function parseTcpdumpLine(netns: string, line: string): WirePacket | undefined {
+  const m = LINE.exec(line);
+  if (!m) return undefined;
+  const flags = [...(m[9] ?? "")].map((c) => FLAG_CHARS[c]).filter((f): f is TcpFlag => f !== undefined);
+  return {
+    netns,
+    iface: m[3] ?? "",
+    direction: m[4] === "Out" ? "out" : "in",
+    src: { ip: m[5] ?? "", port: Number(m[6]) },
+    dst: { ip: m[7] ?? "", port: Number(m[8]) },
+    flags,
+    seq: Number(m[10] ?? 0),
+    tsUs: Number(m[1]) * 1_000_000 + Number(m[2]),
+  };
 }
 
 const LO_COPY_WINDOW_US = 1000;
@@ -66,8 +72,10 @@ const segmentKey = (p: WirePacket): string =>
  * (out+in) merge into one "out" segment; a segment received on eth0 is
  * dropped when the sending pod's capture has it (it is reported there).
  */
-export function reduceCapture(captures: Record<string, string> | WirePacket[]): WirePacket[] {
-  const packets = Array.isArray(captures)
+export function reduceCapture(captures: Record<string, string>): WirePacket[];
+export function reduceCapture<P extends WirePacket>(captures: readonly P[]): P[];
+export function reduceCapture(captures: Record<string, string> | readonly WirePacket[]): WirePacket[] {
+  const packets: readonly WirePacket[] = isPacketList(captures)
     ? captures
     : Object.entries(captures).flatMap(([netns, text]) => parseTcpdumpText(netns, text));
   const result: WirePacket[] = [];
@@ -90,6 +98,8 @@ export function reduceCapture(captures: Record<string, string> | WirePacket[]): 
   }
   return result;
 }
+
+const isPacketList = (c: Record<string, string> | readonly WirePacket[]): c is readonly WirePacket[] => Array.isArray(c);
 
 export const hasFlag = (p: WirePacket, f: TcpFlag): boolean => p.flags.includes(f);
 

@@ -10,7 +10,7 @@ import { CLIENT_FILE, CLIENT_SOURCE } from "./app/client-script.js";
 import { LabStateError } from "./errors.js";
 import { meshNatRules } from "./iptables-rules.js";
 import { isAlive, spawnInNetns, stopProcess, waitForListener } from "./processes.js";
-import { sidecarConfig } from "./sidecar-config.js";
+import { type HttpReuse, type SidecarMode, sidecarConfig } from "./sidecar-config.js";
 import { type LabState, type PodState, type ProcessState, readState, removeState, writeState } from "./state-file.js";
 import {
   applyIptables,
@@ -239,6 +239,10 @@ async function startApp(state: LabState, pod: PodState): Promise<ProcessState> {
 export interface SidecarStartOptions {
   /** Default: 30000 ms. */
   idleTimeoutMs?: number;
+  /** Default: "tcp" (see SidecarConfigOptions). */
+  mode?: SidecarMode;
+  /** Only in "http" mode. Default: "safe" (see SidecarConfigOptions). */
+  httpReuse?: HttpReuse;
 }
 
 /** Start (or replace) the pod's HAProxy sidecar and wait until both capture listeners are up. */
@@ -255,6 +259,8 @@ export async function startSidecar(state: LabState, pod: PodState, opts: Sidecar
       outboundPort: state.mesh.outboundPort,
       inboundPort: state.mesh.inboundPort,
       ...(opts.idleTimeoutMs !== undefined ? { idleTimeoutMs: opts.idleTimeoutMs } : {}),
+      ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
+      ...(opts.httpReuse !== undefined ? { httpReuse: opts.httpReuse } : {}),
     }),
   );
   const log = join(state.dir, "log", `${pod.netns}-haproxy.log`);

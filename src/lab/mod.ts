@@ -18,7 +18,15 @@ export {
 } from "./lab.js";
 export type { LabState, PodState, ProcessState, ProcessRole } from "./state-file.js";
 export { meshNatRules, resolveMeshRules, MESH_DEFAULTS, type MeshRulesOptions } from "./iptables-rules.js";
-export { sidecarConfig, SIDECAR_DEFAULTS, type SidecarConfigOptions } from "./sidecar-config.js";
+export {
+  sidecarConfig,
+  SIDECAR_DEFAULTS,
+  isSidecarMode,
+  isHttpReuse,
+  type SidecarConfigOptions,
+  type SidecarMode,
+  type HttpReuse,
+} from "./sidecar-config.js";
 export { spawnInNetns, stopProcess, isAlive, processStartTime, type SpawnedProcess, type StopOptions } from "./processes.js";
 export { planPods, bridgeName, netnsExists, linkExists } from "./topology.js";
 export { Capture, CAPTURE_FILTER, type CaptureOptions, type CaptureResult } from "./capture.js";
@@ -31,6 +39,21 @@ export {
   type WireEndpoint,
   type TcpFlag,
 } from "./ground-truth.js";
+export {
+  HTTP_CAPTURE_FILTER,
+  parseHttpCapture,
+  reduceHttpCapture,
+  pooledUses,
+  racedRequests,
+  unclosedConnections,
+  requestIdOf,
+  formatTuple,
+  type HttpSegment,
+  type HttpWireOptions,
+  type PooledUse,
+  type RacedRequest,
+  type TcpTuple,
+} from "./http-wire.js";
 export { checkExpectations, segmentMatches, type ExpectationCheck } from "./expectations.js";
 export {
   compareWithEvents,
@@ -44,6 +67,7 @@ export {
 } from "./compare-events.js";
 export { runScenario, type ScenarioRun, type RunScenarioOptions } from "./run-scenario.js";
 export * from "./scenarios/mod.js";
-export { APP_PATHS } from "./app/app-server-script.js";
+export { APP_PATHS, APP_HEADERS } from "./app/app-server-script.js";
 export type { ClientResult } from "./app/client-script.js";
+export type { HttpClientPlan, HttpClientRun, HttpClientConnection, HttpClientRequest, HttpClientSweep } from "./app/http-client-script.js";
 export * from "./errors.js";

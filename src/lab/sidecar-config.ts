@@ -3,6 +3,13 @@
 // the destination the client connected to, which for a REDIRECTed
 // connection it recovers with getsockopt(SO_ORIGINAL_DST), as Envoy's
 // original_dst listener filter does (HAProxy configuration manual, "server").
+//
+// In HTTP mode the outbound backend can pool: with `http-reuse` an idle
+// upstream connection serves the next request, also from another client
+// connection, as Envoy's connection pools do. The manual ("http-reuse") keys
+// reuse on the connection's source and destination address, so with the
+// original-destination server a pooled connection only serves requests for
+// the same original destination: the pool is per peer, as in a mesh.
 
 export interface SidecarConfigOptions {
   /** UID HAProxy switches to after binding; the mesh rules exempt it. Default: 1337. */
@@ -19,7 +26,21 @@ export interface SidecarConfigOptions {
   connectTimeoutMs?: number;
   /** `timeout client` and `timeout server`: a quiet connection is closed after this. Default: 30000 ms. */
   idleTimeoutMs?: number;
+  /** Proxy mode of both listeners: "tcp" passes bytes through; "http" parses requests (and may pool upstreams). Default: "tcp". */
+  mode?: SidecarMode;
+  /**
+   * `http-reuse` of the outbound original-destination backend, in "http" mode
+   * only: "always" lets a new client connection's first request take an idle
+   * upstream connection. Default: "safe" (HAProxy's own default).
+   */
+  httpReuse?: HttpReuse;
 }
+
+export type SidecarMode = "tcp" | "http";
+export type HttpReuse = "never" | "safe" | "aggressive" | "always";
+
+export const isSidecarMode = (v: unknown): v is SidecarMode => v === "tcp" || v === "http";
+export const isHttpReuse = (v: unknown): v is HttpReuse => v === "never" || v === "safe" || v === "aggressive" || v === "always";
 
 export const SIDECAR_DEFAULTS = {
   uid: 1337,
@@ -29,10 +50,14 @@ export const SIDECAR_DEFAULTS = {
   passthroughSource: "127.0.0.6",
   connectTimeoutMs: 2000,
   idleTimeoutMs: 30_000,
-} as const;
+  mode: "tcp",
+  httpReuse: "safe",
+} as const satisfies Required<SidecarConfigOptions>;
 
 export function sidecarConfig(opts: SidecarConfigOptions = {}): string {
-  const o = { ...SIDECAR_DEFAULTS, ...stripUndefined(opts) };
+  const o: Required<SidecarConfigOptions> = { ...SIDECAR_DEFAULTS, ...stripUndefined(opts) };
+  // Reuse is an HTTP notion: in tcp mode every client connection has its own upstream.
+  const reuse = o.mode === "http" ? `\n    http-reuse ${o.httpReuse}` : "";
   return `# tcptrail lab sidecar (generated)
 global
     uid ${o.uid}
@@ -42,7 +67,7 @@ global
     maxconn 1024
 
 defaults
-    mode tcp
+    mode ${o.mode}
     # a refused upstream is reported, not retried: scenarios count every SYN
     retries 0
     timeout connect ${o.connectTimeoutMs}ms
@@ -53,7 +78,7 @@ frontend outbound
     bind 0.0.0.0:${o.outboundPort}
     default_backend original_destination
 
-backend original_destination
+backend original_destination${reuse}
     server orig 0.0.0.0
 
 frontend inbound

@@ -15,7 +15,9 @@ import {
   scenarios,
   type ComparisonReport,
   type LabState,
+  type ScenarioResult,
   type TracedEvent,
+  type WirePacket,
 } from "../../src/lab/mod.js";
 import { silentLogger } from "../../src/log/logger.js";
 import { v1 } from "../../src/model/mod.js";
@@ -132,10 +134,45 @@ describeRoot("lab scenarios against tcpdump ground truth (root)", () => {
         if (seg.sender!.sock && seg.sender!.role !== "none") expect(seg.sender!.pid, text).toBeGreaterThan(0);
       }
       if (scenario.name === "reject") expect(report.untracedResets.length, text).toBeGreaterThan(0);
+      if (scenario.name === "pooled" || scenario.name === "keepalive-race") checkPooled(s, run.result, run.capture!.packets, wireText);
       // every redirected connection carries its original destination
       expect(report.redirects.length, text).toBeGreaterThan(0);
       for (const r of report.redirects) expect(r.ok, text).toBe(true);
       expect(agent!.stats().agent.kernelLost).toBe(0);
-    }, 60_000);
+    }, scenario.name === "keepalive-race" ? 90_000 : 60_000);
   }
 });
+
+/**
+ * Issue 10's pooled world, by the SYN/FIN/RST capture alone: fewer upstream
+ * connections than client connections, every client connection mapped to the
+ * upstream that carried it, and races only where the scenario makes them.
+ */
+function checkPooled(s: LabState, result: ScenarioResult, wire: readonly WirePacket[], wireText: string): void {
+  const [a, b] = [s.pods.find((p) => p.name === "a")!, s.pods.find((p) => p.name === "b")!];
+  const syn = (p: WirePacket): boolean => p.flags.includes("SYN") && !p.flags.includes("ACK") && p.netns === a.netns;
+  const clientSyns = wire.filter((p) => syn(p) && p.iface === "lo" && p.dst.port === s.mesh.outboundPort);
+  const upstreamSyns = wire.filter((p) => syn(p) && p.iface === "eth0" && p.dst.ip === b.ip && p.dst.port === s.appPort);
+  expect(clientSyns.length, wireText).toBe(result.connections.length);
+  expect(upstreamSyns.length, `reuse: fewer upstream SYNs than client connections\n${wireText}`).toBeLessThan(clientSyns.length);
+  const pooled = result.pooled ?? [];
+  for (const c of result.connections) {
+    const local = c.result.local!;
+    const uses = pooled.filter((u) => u.client.src.ip === local.ip && u.client.src.port === local.port);
+    expect(uses.length, `client ${local.ip}:${local.port} has no upstream in ${JSON.stringify(pooled)}`).toBeGreaterThan(0);
+    // The mapped upstream is one that sidecar a opened during the scenario.
+    for (const u of uses) expect(upstreamSyns.some((p) => p.src.port === u.upstream.src.port), JSON.stringify(u)).toBe(true);
+  }
+  const races = result.races ?? [];
+  if (result.name === "pooled") {
+    expect(races, "no false race on pooled").toEqual([]);
+    return;
+  }
+  expect(races.length, wireText).toBeGreaterThan(0);
+  for (const r of races) {
+    expect(r.clientGot, JSON.stringify(r)).not.toBe("200");
+    // App b's kernel reset the request on the passthrough that upstream fed (SYN/FIN/RST capture, independent of the HTTP one).
+    const rst = wire.find((p) => p.netns === b.netns && p.iface === "lo" && p.flags.includes("RST") && p.src.port === s.appPort && p.dst.port === r.passthrough?.src.port);
+    expect(rst, `${JSON.stringify(r)}\n${wireText}`).toBeDefined();
+  }
+}

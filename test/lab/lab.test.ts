@@ -18,7 +18,9 @@ import {
   scenarios,
   type LabState,
   type ScenarioRun,
+  withSidecar,
 } from "../../src/lab/mod.js";
+import { silentLogger } from "../../src/log/logger.js";
 import { describeRoot, makeTempDir, type TempDir } from "../helpers/mod.js";
 
 const prefix = `t${randomBytes(2).toString("hex")}-`;
@@ -77,7 +79,7 @@ describeRoot("mesh lab (root)", () => {
       expect(run.check?.missing, dump).toEqual([]);
       expect(run.check?.unexplained.map(formatWirePacket), dump).toEqual([]);
       expect(run.result.connections.every((c) => c.pid > 0)).toBe(true);
-    }, 30_000);
+    }, sc.name === "keepalive-race" ? 90_000 : 30_000);
   }
 
   it("app-abort: a RST from pod b's app endpoint on lo", () => {
@@ -115,6 +117,38 @@ describeRoot("mesh lab (root)", () => {
     expect(idle.end).toBe("peer-fin");
     expect(idle.endMs - idle.startMs).toBeGreaterThanOrEqual(900);
     expect(idle.endMs - idle.startMs).toBeLessThan(5000);
+  });
+
+  it("pooled and keepalive-race leave a with a live sidecar in tcp mode, and map every client connection to an upstream", async () => {
+    const a = state!.pods[0]!;
+    const sidecar = state!.processes.find((p) => p.pod === a.netns && p.role === "sidecar")!;
+    expect(await isAlive(sidecar)).toBe(true);
+    const cfg = await readFile(sidecar.config!, "utf8");
+    expect(cfg).toContain("mode tcp");
+    expect(cfg).not.toContain("http-reuse");
+    for (const name of ["pooled", "keepalive-race"]) {
+      const r = runs.get(name)!.result;
+      const mapped = new Set((r.pooled ?? []).map((u) => `${u.client.src.ip}:${u.client.src.port}`));
+      expect(r.connections.map((c) => `${c.result.local?.ip}:${c.result.local?.port}`).filter((x) => !mapped.has(x))).toEqual([]);
+    }
+    expect(runs.get("pooled")!.result.races).toEqual([]);
+    expect(runs.get("keepalive-race")!.result.races?.length).toBeGreaterThan(0);
+  });
+
+  it("withSidecar puts the default sidecar back when the scenario body fails", async () => {
+    const a = state!.pods[0]!;
+    const ctx = { state: state!, log: silentLogger };
+    let during = "";
+    await expect(
+      withSidecar(ctx, a, { mode: "http", httpReuse: "always" }, async (p) => {
+        during = await readFile(p.config!, "utf8");
+        throw new Error("scenario failed");
+      }),
+    ).rejects.toThrow("scenario failed");
+    expect(during).toContain("http-reuse always");
+    const now = state!.processes.find((p) => p.pod === a.netns && p.role === "sidecar")!;
+    expect(await isAlive(now)).toBe(true);
+    expect(await readFile(now.config!, "utf8")).toContain("mode tcp");
   });
 
   it("down removes every namespace, link and process, and is idempotent", async () => {

@@ -4,6 +4,7 @@
 import type { Logger } from "../../log/logger.js";
 import type { ClientResult } from "../app/client-script.js";
 import type { WireEndpoint } from "../ground-truth.js";
+import type { PooledUse, RacedRequest } from "../http-wire.js";
 import type { LabState } from "../state-file.js";
 
 /** "app": the app or client process; "sidecar": HAProxy; "none": no socket (netfilter). */
@@ -51,8 +52,28 @@ export interface ScenarioResult {
   did: string[];
   connections: ScenarioConnection[];
   expectations: ExpectedSegment[];
+  /**
+   * Scenarios whose client sidecar pools upstream connections (`pooled`,
+   * `keepalive-race`): for every client connection, the upstream connection
+   * (4-tuple on the client sidecar's eth0) that carried its requests, and the
+   * passthrough into the app it reached, from the packet capture (request ids
+   * followed hop by hop). What tcptrail's links of pooled hops are checked against.
+   */
+  pooled?: PooledUse[];
+  /**
+   * Requests that met the keep-alive race, from the packet capture: sent on a
+   * pooled upstream the app had closed (or was closing) and never answered,
+   * with the FIN/RST times on the wire and what the client got. Present (maybe
+   * empty: no false race) wherever `pooled` is.
+   */
+  races?: RaceReport[];
   startUs: number;
   endUs: number;
+}
+
+export interface RaceReport extends RacedRequest {
+  /** What the client got for the request: "502", "ECONNRESET", "no answer". */
+  clientGot: string;
 }
 
 export interface ScenarioContext {
