@@ -222,6 +222,8 @@ describe("the keep-alive race", () => {
     const { traces } = stitch(scenarioPooled().lab.records);
     expect(traces.map((t) => t.outcome)).toEqual([O.OUTCOME_COMPLETED, O.OUTCOME_COMPLETED, O.OUTCOME_COMPLETED]);
     expect(traces.every((t) => !t.race)).toBe(true);
+    // Not for lack of seeing the pooled connection: every trace holds it, and its FIN (after the last use) in D1's.
+    expect(traces.every((t) => t.hops[1]!.shared)).toBe(true);
   });
 
   it("no race when the sidecar closed the pooled connection itself first (its idle timeout), even if a RST follows", () => {
@@ -241,7 +243,11 @@ describe("the keep-alive race", () => {
     p.lab.state(s3, "CLOSE");
     done(p, d2);
     const t = byPort(stitch(p.lab.records).traces, d2.c.local.port);
-    expect(t.outcome).not.toBe(O.OUTCOME_UPSTREAM_IDLE_CLOSE_RACE);
+    // The pooled hop and its RST are in D2's trace: a reset by sidecar B, not the race.
+    expect(t.hops[1]!.shared).toBe(true);
+    expect(t.hops[1]!.resetBy).toBe("server");
+    expect(t.outcome).toBe(O.OUTCOME_RESET_BY_SERVER);
+    expect(t.race).toBeNull();
   });
 
   it("raises the keep-alive race alert with the advice", () => {
