@@ -245,9 +245,9 @@ describe("pooled hops and the keep-alive race in why and JSON", () => {
       [true, "CERTAIN"],
     ]);
     expect(t.hops[1]!.use_start_us).toBe(raw.hops[1]!.useStartUs);
-    expect(t.hops[1]!.use_end).toBe(formatTimeUs(raw.hops[1]!.useEndUs));
+    expect(t.hops[1]!.use_end).toBe(formatTimeUs(raw.hops[1]!.useEndUs!));
     expect(whySentence(t)).toBe(
-      `app tt-b (node, pid 913) closed its idle keep-alive connection on hop 3 (idle ${(raw.race!.idleUs / 1e6).toFixed(2)} s) ${raw.race!.gapUs} µs before ` +
+      `app tt-b (node, pid 913) closed its idle keep-alive connection on hop 3 (idle ${(raw.race!.idleUs! / 1e6).toFixed(2)} s) ${raw.race!.gapUs} µs before ` +
         `sidecar tt-a (haproxy, pid 640) reused it (hop 2) for a request from app tt-a (node, pid 812); the request met a RST (kernel reason TCP_ABORT_ON_DATA); ` +
         `sidecar tt-a (haproxy, pid 640) returned an error on hop 1.`,
     );

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { beforeEach, describe, expect, it } from "vitest";
-import { v1, Outcome, ResetReason, Role, TcpState } from "../../src/model/mod.js";
+import { v1, Outcome, ResetReason, Role, TcpState, type Trace } from "../../src/model/mod.js";
 import {
   SqliteTraceStore,
   isBadQueryError,
@@ -54,7 +54,7 @@ describe("SqliteTraceStore writes", () => {
     expect(race.race?.idleUs).toBeGreaterThan(0);
     expect(race.hops.some((h) => h.shared && h.useStartUs && h.linkConfidence)).toBe(true);
     await ws.store.putTraces(traces);
-    const bytes = (t: v1.ITrace | null) => Buffer.from(v1.Trace.encode(t!).finish());
+    const bytes = (t: Trace | null) => Buffer.from(v1.Trace.encode(t!).finish());
     expect(bytes(await ws.store.getTrace(race.traceId))).toEqual(bytes(race));
     await ws.store.seal();
     expect(bytes(await ws.store.getTrace(race.traceId))).toEqual(bytes(race));
