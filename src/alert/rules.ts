@@ -44,6 +44,17 @@ const DEFAULT_RULES_DOC = {
       rate_limit: { max: 1, per: "1m" },
     },
     {
+      // The keep-alive race on a pooled upstream (istio/istio#36489): the
+      // summary carries the fix, since the explanation names only who did what.
+      name: "upstream-idle-close-race",
+      severity: "warning",
+      summary:
+        "keep-alive race on a pooled upstream connection; the upstream's keep-alive (idle) timeout must be longer than the sidecar's idle timeout for pooled connections (Envoy: common_http_protocol_options.idle_timeout; or retry on reset)",
+      match: { outcome: ["upstream-idle-close-race"] },
+      dedupe: { key: ["rule", "source_pod", "destination"], window: "5m" },
+      rate_limit: { max: 1, per: "1m" },
+    },
+    {
       name: "reset-rate",
       severity: "warning",
       summary: "reset rate above threshold",
@@ -55,7 +66,7 @@ const DEFAULT_RULES_DOC = {
   ],
 };
 
-/** The default rules: sidecar resets, untraced resets, refusals and a reset rate. */
+/** The default rules: sidecar resets and exits, untraced resets, refusals, the keep-alive race and a reset rate. */
 export function defaultAlertRules(): AlertRule[] {
   return validateRuleSet(DEFAULT_RULES_DOC, BUILT_IN);
 }

@@ -51,6 +51,30 @@ function endOf(h: HopJson | undefined, side: string | null): EndpointJson | null
   return side === "client" ? h.client : side === "server" ? h.server : null;
 }
 
+/**
+ * The keep-alive race: who closed the pooled connection idle, how long before
+ * (or after) the sidecar reused it, the RST's reason, and whom the sidecar failed.
+ */
+function raceSentence(t: TraceJson): string {
+  const r = t.race;
+  const shared = t.hops.find((h) => h.index === r?.shared_hop);
+  if (!r || !shared) return "a pooled upstream connection its peer had closed was reused for this request; the request met a RST.";
+  const closerHop = t.hops.find((h) => h.index === r.first_close_hop);
+  const closer = endOf(closerHop, r.first_close_by);
+  const sidecar = shared.client;
+  // The downstream the sidecar served over it: its hop's server is that sidecar's socket.
+  const down = [...t.hops]
+    .reverse()
+    .find((h) => h.index < shared.index && h.server.pid === sidecar.pid && h.server.pod === sidecar.pod);
+  const who = closer && closerHop ? `${subject(closer)} closed its idle keep-alive connection on ${hopName(closerHop)}` : `the peer on ${hopName(shared)} closed the idle connection`;
+  const idle = r.idle_us ? ` (idle ${formatDurationUs(r.idle_us)})` : "";
+  const when = r.gap_us >= 0 ? `${r.gap_us} µs before` : `${-r.gap_us} µs after`;
+  const from = down ? ` for a request from ${subject(down.client)}` : "";
+  const reason = r.reset_reason ? ` (kernel reason ${r.reset_reason})` : "";
+  const error = down ? `; ${subject(sidecar)} returned an error on ${hopName(down)}` : "";
+  return `${who}${idle} ${when} ${subject(sidecar)} reused it (${hopName(shared)})${from}; the request met a RST${reason}${error}.`;
+}
+
 /** One sentence: where it began, who, and the kernel's reason. */
 export function whySentence(stored: TraceJson): string {
   const t = escapeStrings(stored);
@@ -105,6 +129,8 @@ export function whySentence(stored: TraceJson): string {
       const o = t.reset_origin;
       return `${o ? subject(o) : "a process"} exited with its connection on ${hopCalled(originHop, t.reset_origin_hop)} open: the kernel closed it, not the process.`;
     }
+    case "UPSTREAM_IDLE_CLOSE_RACE":
+      return raceSentence(t);
     case "INCOMPLETE":
       return "events were lost while this connection was traced, so its outcome is not guessed.";
     case "OPEN":
@@ -119,18 +145,26 @@ export function whySentence(stored: TraceJson): string {
   }
 }
 
+/** "shared", "shared, link ambiguous", "": a pooled connection's hop, and how sure its link to this trace is. */
+function sharedNote(h: HopJson): string {
+  if (!h.shared) return "";
+  return h.link_confidence === "AMBIGUOUS" ? "shared, link ambiguous" : "shared";
+}
+
 export function renderWhy(stored: TraceJson): string {
   const t = escapeStrings(stored);
   const n = t.hops.length;
   const dur = t.end_us && t.start_us ? `, ${formatDurationUs(t.end_us - t.start_us)}` : "";
   const head = `trace ${t.trace_id} ${t.outcome}  (${n} hop${n === 1 ? "" : "s"}${dur})`;
-  // The attempt column appears only in traces with retries, so other chains read as before.
+  // The attempt and shared columns appear only in traces with retries or pooled hops, so other chains read as before.
   const attempts = t.hops.map(attemptOf);
   const retried = attempts.some(Boolean);
+  const pooled = t.hops.some((h) => h.shared);
   const rows = t.hops.map((h, i) => {
     const orig = h.original_destination && h.original_destination !== addr(h.server) ? `orig dst ${h.original_destination}` : "";
     const attempt = retried ? [attempts[i]!] : [];
-    return [`${h.index}`, ...attempt, `${who(h.client)} ${addr(h.client)}`, "──▶", `${who(h.server)} ${addr(h.server)}`, orig, hopEnd(t, h)];
+    const shared = pooled ? [sharedNote(h)] : [];
+    return [`${h.index}`, ...attempt, `${who(h.client)} ${addr(h.client)}`, "──▶", `${who(h.server)} ${addr(h.server)}`, orig, ...shared, hopEnd(t, h)];
   });
   const chain = formatColumns(rows, "  ")
     .split("\n")

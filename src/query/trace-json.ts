@@ -1,7 +1,7 @@
 // The one JSON shape of a trace, used by the HTTP API, `tcptrail traces -o json`
 // and `why`: snake_case, enums by short name, unknowns as null (never "" or 0,
 // which are real values for some fields).
-import { formatEndpoint, legName, outcomeName, reasonName, roleName, type HopEndpoint, type Trace, type TraceInit } from "../model/mod.js";
+import { formatEndpoint, legName, outcomeName, reasonName, roleName, v1, type HopEndpoint, type Trace, type TraceInit } from "../model/mod.js";
 import { formatTimeUs } from "./time.js";
 
 export interface EndpointJson {
@@ -43,6 +43,33 @@ export interface HopJson {
   attempts: number | null;
   start: string | null;
   end: string | null;
+  /**
+   * Its connection served other traces too (a sidecar's pooled upstream, or a
+   * hop behind one): its end events are this trace's only within use_start..use_end.
+   */
+  shared: boolean;
+  /** Shared hops: the interval this trace used the connection (use_end null while in use). */
+  use_start: string | null;
+  use_end: string | null;
+  use_start_us: number | null;
+  use_end_us: number | null;
+  /** Shared hops: "CERTAIN" or "AMBIGUOUS" (a guessed link: another request may have been its user). */
+  link_confidence: string | null;
+}
+
+/** UPSTREAM_IDLE_CLOSE_RACE: what the race was made of (see trace.proto IdleCloseRace). */
+export interface RaceJson {
+  /** How long the pooled connection was idle before the peer's FIN reached it, µs; null when unknown. */
+  idle_us: number | null;
+  /** Reuse minus FIN arrival, µs: negative when they crossed. */
+  gap_us: number;
+  /** The RST's kernel reason; null when only its receipt was seen. */
+  reset_reason: string | null;
+  /** HopJson.index of the pooled connection. */
+  shared_hop: number | null;
+  /** Who closed first behind it: HopJson.index and end. */
+  first_close_hop: number | null;
+  first_close_by: string | null;
 }
 
 export interface TraceJson {
@@ -67,10 +94,19 @@ export interface TraceJson {
   /** COMPLETED: the hop (HopJson.index) whose FIN came first, and which end of it sent it. */
   first_close_hop: number | null;
   first_close_by: string | null;
+  /** UPSTREAM_IDLE_CLOSE_RACE only. */
+  race: RaceJson | null;
   hops: HopJson[];
 }
 
 const orNull = <T>(v: T | null | undefined, none: T): T | null => (v === undefined || v === null || v === none ? null : v);
+
+/** "CERTAIN", "AMBIGUOUS"; null when unset. */
+function confidenceName(v: number | null | undefined): string | null {
+  if (!v) return null;
+  const name = v1.LinkConfidence[v] as string | undefined;
+  return name ? name.replace(/^LINK_CONFIDENCE_/, "") : String(v);
+}
 
 export function endpointToJson(ep: HopEndpoint | null | undefined): EndpointJson {
   const e = ep ?? {};
@@ -123,6 +159,16 @@ export function traceToJson(t: Trace | TraceInit): TraceJson {
     reset_receiver: receiver,
     first_close_hop: firstClose,
     first_close_by: firstClose ? (t.firstCloseBy ?? null) : null,
+    race: t.race
+      ? {
+          idle_us: orNull(Number(t.race.idleUs ?? 0), 0),
+          gap_us: Number(t.race.gapUs ?? 0),
+          reset_reason: t.race.resetReason ? reasonName(t.race.resetReason) : null,
+          shared_hop: t.race.sharedHop ? t.race.sharedHop + shift : null,
+          first_close_hop: t.race.firstCloseHop && t.race.firstCloseBy ? t.race.firstCloseHop + shift : null,
+          first_close_by: t.race.firstCloseHop && t.race.firstCloseBy ? t.race.firstCloseBy : null,
+        }
+      : null,
     hops: (t.hops ?? []).map((h, i) => ({
       index: shift ? (h.index ?? i) + 1 : (h.index ?? 0),
       client: endpointToJson(h.client),
@@ -140,6 +186,12 @@ export function traceToJson(t: Trace | TraceInit): TraceJson {
       attempts: h.attempts || (h.attempt ? null : 1),
       start: formatTimeUs((h.startUs ?? 0)),
       end: formatTimeUs((h.endUs ?? 0)),
+      shared: Boolean(h.shared),
+      use_start: h.shared ? formatTimeUs(Number(h.useStartUs ?? 0)) : null,
+      use_end: h.shared ? formatTimeUs(Number(h.useEndUs ?? 0)) : null,
+      use_start_us: h.shared ? orNull(Number(h.useStartUs ?? 0), 0) : null,
+      use_end_us: h.shared ? orNull(Number(h.useEndUs ?? 0), 0) : null,
+      link_confidence: h.shared ? confidenceName(h.linkConfidence) : null,
     })),
   };
 }

@@ -40,6 +40,7 @@ export const FAILURE_OUTCOMES: readonly Outcome[] = [
   Outcome.OUTCOME_RESET_UNTRACED,
   Outcome.OUTCOME_TIMEOUT,
   Outcome.OUTCOME_PROCESS_EXIT,
+  Outcome.OUTCOME_UPSTREAM_IDLE_CLOSE_RACE,
 ];
 const FAILURES: ReadonlySet<Outcome> = new Set(FAILURE_OUTCOMES);
 
@@ -216,8 +217,11 @@ export function classifyHop(h: HopView): HopClass {
  * `retried[i]` (array position): hop i is a proxy's connect attempt that a
  * later attempt replaced (or leads from one). Its failure is kept on the hop
  * but neither begins the trace's failure nor relays it: the last attempt decides.
+ * `shared[i]`: hop i's connection served other traces too (pooled); its views
+ * end with this trace's use of it, and when it is still open then, it is the
+ * pool's connection staying open, which leaves this trace's outcome alone.
  */
-export function classifyTrace(classes: HopClass[], retried: readonly boolean[] = []): TraceClass {
+export function classifyTrace(classes: HopClass[], retried: readonly boolean[] = [], shared: readonly boolean[] = []): TraceClass {
   // `skip` is an array position (the origin's own relay is not propagation).
   const relays = (skip: number) =>
     classes
@@ -249,7 +253,7 @@ export function classifyTrace(classes: HopClass[], retried: readonly boolean[] =
       incompleteReason: "",
     };
   }
-  const open = classes.some((k) => k.outcome === Outcome.OUTCOME_OPEN);
+  const open = classes.some((k, i) => k.outcome === Outcome.OUTCOME_OPEN && !shared[i]);
   return {
     outcome: open ? Outcome.OUTCOME_OPEN : Outcome.OUTCOME_COMPLETED,
     originHop: 0,

@@ -2,11 +2,12 @@
 // the socket snapshots (role, pod, command, pid), addresses from the tuple when
 // an end was not traced. Hops are named by their number (Hop.index, 1-based),
 // the same number `tcptrail why`, the table and the JSON show.
-import { formatEndpoint, Outcome, reasonName, ResetReason, Role } from "../model/mod.js";
+import { formatEndpoint, Outcome, reasonName, ResetReason, Role, v1 } from "../model/mod.js";
 import { attemptsNotes } from "./attempts-note.js";
 import type { HopClass, Side, TraceClass } from "./classify.js";
 import type { HopView, SockView } from "./hop-view.js";
 import { idleClose, type IdleClose, type IdleCloseOptions } from "./idle-close.js";
+import type { IdleCloseRaceFacts } from "./idle-close-race.js";
 import type { Relay } from "./trace-info.js";
 import type { WireSender } from "./untraced-sender.js";
 
@@ -17,6 +18,8 @@ export interface ExplainContext {
   idle: IdleCloseOptions;
   /** RESET_UNTRACED: the RST's sender as the wire names it (see untraced-sender.ts). */
   untracedSender: WireSender | null;
+  /** UPSTREAM_IDLE_CLOSE_RACE: its facts (idle-close-race.ts). */
+  race?: IdleCloseRaceFacts | null;
 }
 
 function where(v: SockView): string {
@@ -158,6 +161,41 @@ function untraced(o: HopView, oc: HopClass, sender: WireSender | null): string {
   return `a RST from ${from} (${pod}network: no traced socket sent it, e.g. an iptables REJECT rule or a middlebox) reached ${receiver} ${onHop(o)}`;
 }
 
+/**
+ * "app tt-b closed its idle keep-alive connection (idle 2.0 s) 150 µs before
+ * sidecar tt-a reused it for a request from app tt-a; the kernel of lab/tt-b
+ * answered with a RST (kernel reason TCP_ABORT_ON_DATA); sidecar tt-a returned
+ * an error to app tt-a (a RST on hop 1)".
+ */
+function race(hops: HopView[], classes: HopClass[], r: IdleCloseRaceFacts): string {
+  const sh = hops[r.use.sharedHop - 1]!;
+  const down = hops[r.use.downHop - 1]!;
+  const closerHop = r.closer ? hops[r.closer.hop - 1] : undefined;
+  const closer = closerHop && r.closer ? nameOf(closerHop, r.closer.by) : nameOf(sh, "server");
+  const sidecar = nameOf(sh, "client");
+  const client = nameOf(down, "client");
+  const idle = r.idleUs > 0 ? `idle ${seconds(r.idleUs)}` : "idle time unknown";
+  const gap = Math.abs(r.gapUs);
+  const when = r.gapUs >= 0 ? `${gap} µs before` : `${gap} µs after`;
+  const crossed = r.gapUs < 0 ? " (its FIN and the request crossed)" : "";
+  const kernel = r.sender ? `the kernel of ${where(r.sender)}` : `the kernel behind ${missingAddress(sh, "server")}`;
+  const dc = classes[r.use.downHop - 1]!;
+  const how = dc.resetBy === "server" ? `a RST ${onHop(down)}` : `a FIN ${onHop(down)}`;
+  return (
+    `${closer} closed its idle keep-alive connection (${idle}) ${when} ${sidecar} reused it for a request from ${client}${crossed}; ` +
+    `${kernel} answered with a RST (${reason(r.resetReason)}); ${sidecar} returned an error to ${client} (${how})`
+  );
+}
+
+/** "the link of this request to the pooled connection on hop 2 is ambiguous (…)". */
+function ambiguousLinks(hops: HopView[]): string[] {
+  const roots = hops.filter((h) => h.shared && h.linkConfidence === v1.LinkConfidence.LINK_CONFIDENCE_AMBIGUOUS && !(hops[h.parent - 1]?.shared ?? false));
+  return roots.map(
+    (h) =>
+      `the link of this trace to the shared connection on hop ${h.index} is ambiguous (the proxy thread served several connections at once), so that hop may belong to another request`,
+  );
+}
+
 export function explain(hops: HopView[], classes: HopClass[], tc: TraceClass, ctx: ExplainContext): string {
   const parts: string[] = [];
   const o = tc.originHop > 0 ? hops[tc.originHop - 1]! : null;
@@ -206,6 +244,9 @@ export function explain(hops: HopView[], classes: HopClass[], tc: TraceClass, ct
       }
       break;
     }
+    case Outcome.OUTCOME_UPSTREAM_IDLE_CLOSE_RACE:
+      parts.push(ctx.race ? race(hops, classes, ctx.race) : "a pooled upstream connection closed by its peer was reused");
+      break;
     case Outcome.OUTCOME_PROCESS_EXIT: {
       const side = oc!.failureSide || "server";
       parts.push(
@@ -232,7 +273,8 @@ export function explain(hops: HopView[], classes: HopClass[], tc: TraceClass, ct
       }
     }
   }
-  if (tc.outcome !== Outcome.OUTCOME_COMPLETED && tc.outcome !== Outcome.OUTCOME_OPEN && oc) {
+  // The race's sentence tells its own propagation, from the peer's FIN to the error downstream.
+  if (tc.outcome !== Outcome.OUTCOME_COMPLETED && tc.outcome !== Outcome.OUTCOME_OPEN && tc.outcome !== Outcome.OUTCOME_UPSTREAM_IDLE_CLOSE_RACE && oc) {
     const rest = relays(hops, tc.propagation, oc.failureUs);
     if (rest) parts.push(rest);
   }
@@ -241,6 +283,7 @@ export function explain(hops: HopView[], classes: HopClass[], tc: TraceClass, ct
     if (note.hop === tc.originHop && parts.length > 0) parts[0] = `${note.text}; on the last attempt, ${parts[0]}`;
     else parts.push(note.text);
   }
+  parts.push(...ambiguousLinks(hops));
   if (ctx.pooled) parts.push("a sidecar's upstream connection could not be attributed to one request (pooled), so the chain stops there");
   const s = parts.join("; ");
   return s.charAt(0).toUpperCase() + s.slice(1) + ".";

@@ -75,4 +75,15 @@ export interface HopView {
   attempts: number;
   /** A later attempt replaced this one (or the attempt it led from): its failure did not end the trace. */
   retried: boolean;
+  /**
+   * Its connection served other traces too (a pooled upstream, or a hop behind
+   * one): its ends are snapshots clipped to this trace's use of it, so an end
+   * event after that use is not in them.
+   */
+  shared: boolean;
+  /** Shared hops: this trace's use of the connection, wall µs (end 0 while in use). */
+  useStartUs: number;
+  useEndUs: number;
+  /** Shared hops: LinkConfidence of the link to this trace's downstream. */
+  linkConfidence: number;
 }

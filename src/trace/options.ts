@@ -23,6 +23,15 @@ export const DEFAULT_IDLE_CLOSE_MIN_MS = 1000;
  */
 export const DEFAULT_RETRY_WINDOW_MS = 2000;
 
+/**
+ * A pooled upstream's FIN that reaches the sidecar at most this long after the
+ * sidecar reused the connection still makes the keep-alive race: the FIN was
+ * on the wire when the request left, and they crossed. One in-cluster round
+ * trip is well under a millisecond and a cross-zone one a few; a FIN later
+ * than this is the peer's answer to something else, not a crossing.
+ */
+export const DEFAULT_RACE_CROSSING_WINDOW_MS = 5;
+
 export interface StitcherOptions {
   /** Called once per finished trace. */
   onTrace?: (trace: Trace, info: TraceInfo) => void;
@@ -61,6 +70,12 @@ export interface StitcherOptions {
   proxyIdleTimeoutMs?: number | readonly number[];
   /** Without proxyIdleTimeoutMs: the shortest quiet stretch before a sidecar's first close that reads as an idle timeout. Default DEFAULT_IDLE_CLOSE_MIN_MS. */
   idleCloseMinMs?: number;
+  /**
+   * How long after a sidecar reused a pooled upstream its peer's FIN may
+   * arrive and still count as the keep-alive race (they crossed on the wire).
+   * Default DEFAULT_RACE_CROSSING_WINDOW_MS.
+   */
+  raceCrossingWindowMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -81,6 +96,7 @@ export interface ResolvedOptions {
   /** Configured sidecar idle timeouts, ms (empty when unknown). */
   proxyIdleTimeoutsMs: readonly number[];
   idleCloseMinMs: number;
+  raceCrossingWindowNs: number;
 }
 
 function nonNegative(name: string, v: number | undefined, dflt: number): number {
@@ -126,5 +142,6 @@ export function resolveOptions(o: StitcherOptions = {}): ResolvedOptions {
     clock: o.clock ?? Date.now,
     proxyIdleTimeoutsMs: idleTimeouts(o.proxyIdleTimeoutMs ?? DEFAULT_PROXY_IDLE_TIMEOUT_MS),
     idleCloseMinMs: nonNegative("idleCloseMinMs", o.idleCloseMinMs, DEFAULT_IDLE_CLOSE_MIN_MS),
+    raceCrossingWindowNs: nonNegative("raceCrossingWindowMs", o.raceCrossingWindowMs, DEFAULT_RACE_CROSSING_WINDOW_MS) * 1e6,
   };
 }

@@ -7,6 +7,7 @@ import { AddressPods } from "./address-pods.js";
 import type { HopPairing } from "./hop-pairing.js";
 import type { NodeState } from "./node-state.js";
 import type { ResolvedOptions } from "./options.js";
+import type { PooledLink } from "./pooled-link.js";
 import type { ProxyLink } from "./proxy-link.js";
 import type { SockIndex } from "./sock-index.js";
 import { F, NONE, type SocketTable } from "./socket-table.js";
@@ -38,6 +39,7 @@ export class SocketRegistry {
   readonly #strings: StringTable;
   readonly #pairing: HopPairing;
   readonly #proxy: ProxyLink;
+  readonly #pooled: PooledLink;
   readonly #o: ResolvedOptions;
   readonly #hooks: RegistryHooks;
   readonly #nodes: NodeState[];
@@ -49,6 +51,7 @@ export class SocketRegistry {
     strings: StringTable,
     pairing: HopPairing,
     proxy: ProxyLink,
+    pooled: PooledLink,
     nodes: NodeState[],
     opts: ResolvedOptions,
     hooks: RegistryHooks,
@@ -58,6 +61,7 @@ export class SocketRegistry {
     this.#strings = strings;
     this.#pairing = pairing;
     this.#proxy = proxy;
+    this.#pooled = pooled;
     this.#nodes = nodes;
     this.#o = opts;
     this.#hooks = hooks;
@@ -80,6 +84,8 @@ export class SocketRegistry {
       case EventKind.EVENT_KIND_GAP:
         this.#gap(n, ev, ts);
         return true;
+      case EventKind.EVENT_KIND_SOCKET_LINK:
+        return this.#socketLink(n, ev, ts);
       default:
         break;
     }
@@ -155,7 +161,7 @@ export class SocketRegistry {
   emitted(s: number): void {
     const t = this.t;
     t.flags[s]! |= F.EMITTED;
-    if (t.has(s, F.UNMAPPED)) this.release(s);
+    if (t.has(s, F.UNMAPPED) && !this.#pooled.held(s)) this.release(s);
   }
 
   /** Free slot `s`, detaching every reference to it first. */
@@ -171,10 +177,34 @@ export class SocketRegistry {
     }
     const a = t.aux[s]!;
     if (a !== NONE && t.peer[a] === s) t.peer[a] = NONE;
+    const unheld = this.#pooled.forget(s);
     this.#proxy.unlink(s);
     if (!t.has(s, F.UNMAPPED)) this.#socks.delete(s);
     this.#socks.forget(s);
     t.free(s);
+    // The last trace that needed a pooled upstream's hops let go: free what waited for it.
+    if (unheld !== NONE) {
+      for (const x of this.#pooled.subtree(unheld)) {
+        if (t.flags[x] !== 0 && t.has(x, F.EMITTED) && t.has(x, F.UNMAPPED) && !this.#pooled.held(x)) this.release(x);
+      }
+    }
+  }
+
+  /** A proxy thread's send on one socket of what it read from another: pooled upstream use (pooled-link.ts). */
+  #socketLink(n: NodeState, ev: ConnEvent, ts: KernelNs): boolean {
+    if (!ev.sock || !ev.linkedSock) {
+      this.counters.malformed++;
+      return false;
+    }
+    const s = this.#socks.get(n.index, ev.sock);
+    const l = this.#socks.get(n.index, ev.linkedSock);
+    if (s === NONE || l === NONE) {
+      this.counters.untracked++;
+      return false;
+    }
+    // Not #caller: the thread that relays data is not news about who owns the sockets (retries follow the dialing thread).
+    this.#pooled.link(n, s, l, ev.process?.pid ?? 0, ev.linkSources ?? 0, ts);
+    return true;
   }
 
   #stateChange(n: NodeState, ev: ConnEvent, ts: KernelNs): boolean {
@@ -326,8 +356,8 @@ export class SocketRegistry {
     if (t.has(s, F.UNMAPPED)) return;
     this.#socks.delete(s);
     t.flags[s]! |= F.UNMAPPED;
-    // Free at once what no trace will ever claim: emitted, or a refusal nobody answered.
-    if (t.has(s, F.EMITTED) || (t.has(s, F.PHANTOM) && t.peer[s] === NONE)) this.release(s);
+    // Free at once what no trace will ever claim: emitted (and no pooled use's trace still reads it), or a refusal nobody answered.
+    if ((t.has(s, F.EMITTED) && !this.#pooled.held(s)) || (t.has(s, F.PHANTOM) && t.peer[s] === NONE)) this.release(s);
   }
 
   /** Addresses, namespace and attribution, filled as events reveal them. */

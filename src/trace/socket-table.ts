@@ -21,6 +21,9 @@ export const F = {
   QUEUED: 1 << 12, // in the finalize queue
   CLOSE_CALLED: 1 << 13, // its process called close() or shutdown() on it
   EXIT_CLOSED: 1 << 14, // it sent a FIN or RST before any close()/shutdown(): the kernel closed it for an exiting process
+  SHARED: 1 << 15, // an upstream a SOCKET_LINK showed serving a downstream other than the one it was dialed for (pooled)
+  LINK_AMBIGUOUS: 1 << 16, // a downstream whose link to a pooled upstream is a guess (several sources, or links that disagree)
+  LINK_ANSWERED: 1 << 17, // a downstream that a response link (sends on it from its upstream) showed answered
 } as const;
 
 const NONE = -1;
@@ -64,6 +67,12 @@ export class SocketTable {
   /** Next slot with the same endpoint key (endpoint index chain). */
   next = new Int32Array(0);
   connRet = new Int32Array(0);
+  /**
+   * Row in the PoolTable (pool-table.ts) for a socket that took part in a
+   * SOCKET_LINK (a downstream using a pooled upstream, an upstream linked):
+   * few sockets do, so their columns live there, not in every slot.
+   */
+  poolRow = new Int32Array(0);
   // Interned strings.
   lip = new Int32Array(0);
   rip = new Int32Array(0);
@@ -112,7 +121,7 @@ export class SocketTable {
     this.seenMs[s] = 0;
     this.netns[s] = this.uid[s] = this.flags[s] = this.pid[s] = this.tid[s] = 0;
     this.gen[s] = (this.gen[s]! + 1) >>> 0;
-    this.peer[s] = this.aux[s] = this.up[s] = this.down[s] = this.nextAttempt[s] = this.next[s] = NONE;
+    this.peer[s] = this.aux[s] = this.up[s] = this.down[s] = this.nextAttempt[s] = this.next[s] = this.poolRow[s] = NONE;
     this.connRet[s] = this.lip[s] = this.rip[s] = this.pod[s] = this.comm[s] = 0;
     this.odstIp[s] = this.connIp[s] = 0;
     this.node[s] = this.lport[s] = this.rport[s] = this.odstPort[s] = this.connPort[s] = this.retrans[s] = 0;
@@ -160,6 +169,7 @@ export class SocketTable {
     this.nextAttempt = i32(this.nextAttempt, NONE);
     this.next = i32(this.next, NONE);
     this.connRet = i32(this.connRet, 0);
+    this.poolRow = i32(this.poolRow, NONE);
     this.lip = i32(this.lip, 0);
     this.rip = i32(this.rip, 0);
     this.pod = i32(this.pod, 0);

@@ -5,6 +5,7 @@ import { Outcome, type ConnEvent, type KernelNs } from "../model/mod.js";
 import { HopPairing } from "./hop-pairing.js";
 import { NodeState } from "./node-state.js";
 import { resolveOptions, type ResolvedOptions, type StitcherOptions } from "./options.js";
+import { PooledLink } from "./pooled-link.js";
 import { ProxyLink } from "./proxy-link.js";
 import { SlotQueue } from "./slot-queue.js";
 import { SockIndex } from "./sock-index.js";
@@ -44,6 +45,10 @@ export interface StitcherStats {
   pooled: number;
   /** Upstream connects linked as a proxy's retry of a failed attempt (each its own hop in the same trace). */
   retries: number;
+  /** Downstreams a SOCKET_LINK linked to a pooled upstream they did not dial (shared hops in their traces). */
+  sharedLinks: number;
+  /** Of those links (and their first users'), the ones reported AMBIGUOUS. */
+  ambiguousLinks: number;
   /** Events waiting in reorder windows. */
   buffered: number;
 }
@@ -56,6 +61,7 @@ export class Stitcher {
   readonly #nodeList: NodeState[] = [];
   readonly #pairing: HopPairing;
   readonly #proxy: ProxyLink;
+  readonly #pooled: PooledLink;
   readonly #registry: SocketRegistry;
   readonly #builder: TraceBuilder;
   /** Closed sockets whose trace may be complete, by the wall ms they closed. */
@@ -81,7 +87,8 @@ export class Stitcher {
     this.#t = new SocketTable(this.#o.initialCapacity);
     this.#pairing = new HopPairing(this.#t, this.#strings, this.#o);
     this.#proxy = new ProxyLink(this.#t, this.#o);
-    this.#registry = new SocketRegistry(this.#t, new SockIndex(this.#t), this.#strings, this.#pairing, this.#proxy, this.#nodeList, this.#o, {
+    this.#pooled = new PooledLink(this.#t, this.#proxy, this.#o.initialCapacity);
+    this.#registry = new SocketRegistry(this.#t, new SockIndex(this.#t), this.#strings, this.#pairing, this.#proxy, this.#pooled, this.#nodeList, this.#o, {
       onDeath: (s) => {
         if (!this.#t.has(s, F.PHANTOM)) this.#live--;
         this.#settling.push(s, this.#t.gen[s]!, this.#nowMs);
@@ -93,6 +100,7 @@ export class Stitcher {
       this.#nodeList,
       this.#registry.localIps,
       (s) => this.#registry.sockName(s),
+      this.#pooled,
       this.#o,
     );
   }
@@ -189,6 +197,8 @@ export class Stitcher {
       gaps: c.gaps,
       pooled: this.#proxy.ambiguous,
       retries: this.#proxy.retries,
+      sharedLinks: this.#pooled.links,
+      ambiguousLinks: this.#pooled.ambiguous,
       buffered,
     };
   }

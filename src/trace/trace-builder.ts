@@ -1,12 +1,17 @@
 // Turning a connected group of sockets into a Trace: walk back from any socket
 // to the first hop's client through pairing and proxy links, walk forward to
-// the last hop, snapshot every end, classify and explain.
-import { Role, v1, type HopEndpoint, type Trace } from "../model/mod.js";
+// the last hop, snapshot every end, classify and explain. A downstream that
+// used a pooled upstream (pooled-link.ts) gets that upstream's hop and those
+// behind it as shared hops: borrowed from the chain that owns them, clipped
+// to this trace's use of the connection.
+import { Outcome, Role, v1, type HopEndpoint, type KernelNs, type Trace, type TraceInit } from "../model/mod.js";
 import type { AddressPods } from "./address-pods.js";
 import { classifyHop, classifyTrace } from "./classify.js";
 import { explain } from "./explain.js";
 import type { HopView, SockView } from "./hop-view.js";
 import type { IdleCloseOptions } from "./idle-close.js";
+import { idleCloseRace, type IdleCloseRaceFacts, type PooledUse } from "./idle-close-race.js";
+import type { PooledLink } from "./pooled-link.js";
 import type { NodeState } from "./node-state.js";
 import { attemptsOf } from "./proxy-link.js";
 import { isRedirected } from "./redirect-link.js";
@@ -27,6 +32,42 @@ export interface ChainHop {
   attempt: number;
   /** Index of the hop whose server dialed this one, -1 for the first hop. */
   parent: number;
+  /** The downstream slot whose use of a shared (pooled) connection this hop belongs to: its use clips the hop. NONE when not shared. */
+  use: number;
+  /** Reached through a pooled link: another chain owns its sockets (this trace neither waits for nor emits them). */
+  borrowed: boolean;
+  /** The pooled connection itself, entered from `use` by a SOCKET_LINK (not a connect attempt). */
+  pooledEntry: boolean;
+}
+
+export interface BuilderOptions extends IdleCloseOptions {
+  raceCrossingWindowNs: number;
+}
+
+/** LinkConfidence values (trace.proto). */
+const CONFIDENCE = v1.LinkConfidence;
+
+/** The view of `v` as of `endUs`: end events after it are another use's. */
+function clipped(v: SockView | null, endUs: number): SockView | null {
+  if (!v || !endUs) return v;
+  const c = { ...v };
+  if (c.finSentUs > endUs) [c.finSentUs, c.finSentNs] = [0, 0n];
+  if (c.finRecvUs > endUs) [c.finRecvUs, c.finRecvNs] = [0, 0n];
+  if (c.rstSentUs > endUs) [c.rstSentUs, c.rstSentNs] = [0, 0n];
+  if (c.rstRecvUs > endUs) [c.rstRecvUs, c.rstRecvNs] = [0, 0n];
+  if (c.deathUs > endUs) {
+    c.deathUs = 0;
+    c.dead = false;
+    c.closeFrom = 0;
+  }
+  return c;
+}
+
+/** The smaller of two kernel times, 0n meaning "never". */
+function earlier(a: KernelNs, b: KernelNs): KernelNs {
+  if (a === 0n) return b;
+  if (b === 0n) return a;
+  return a < b ? a : b;
 }
 
 export class TraceBuilder {
@@ -36,7 +77,8 @@ export class TraceBuilder {
   /** Interned IPs that some traced socket had as its local address, with its pod. */
   readonly #localIps: AddressPods;
   readonly #sockName: (s: number) => string;
-  readonly #idle: IdleCloseOptions;
+  readonly #pooled: PooledLink;
+  readonly #o: BuilderOptions;
 
   constructor(
     table: SocketTable,
@@ -44,14 +86,16 @@ export class TraceBuilder {
     nodes: NodeState[],
     localIps: AddressPods,
     sockName: (s: number) => string,
-    idle: IdleCloseOptions,
+    pooled: PooledLink,
+    opts: BuilderOptions,
   ) {
     this.#t = table;
     this.#sockName = sockName;
     this.#strings = strings;
     this.#nodes = nodes;
     this.#localIps = localIps;
-    this.#idle = idle;
+    this.#pooled = pooled;
+    this.#o = opts;
   }
 
   /** The hops of the chain containing slot `seed`, first to last. */
@@ -68,25 +112,37 @@ export class TraceBuilder {
     const seen = new Set<number>();
     // Depth first: a proxy's connect attempts follow the hop they serve, in
     // order, each followed by whatever it led to.
-    const todo = [{ c, s, attempt: 1, parent: -1 }];
+    const todo = [{ c, s, attempt: 1, parent: -1, use: NONE, borrowed: false, pooledEntry: false }];
     while (todo.length > 0 && hops.length < MAX_HOPS) {
       const h = todo.pop()!;
       if ((h.c !== NONE && seen.has(h.c)) || (h.s !== NONE && seen.has(h.s))) continue;
       if (h.c !== NONE) seen.add(h.c);
       if (h.s !== NONE) seen.add(h.s);
       const refusal = h.c !== NONE && t.aux[h.c] !== NONE ? t.aux[h.c]! : NONE;
-      hops.push({ client: h.c, server: h.s, refusal, attempt: h.attempt, parent: h.parent });
+      hops.push({ client: h.c, server: h.s, refusal, attempt: h.attempt, parent: h.parent, use: h.use, borrowed: h.borrowed, pooledEntry: h.pooledEntry });
       if (h.s === NONE) continue;
+      const at = hops.length - 1;
+      // After the connect attempts (a stack): the pooled connection this downstream used.
+      const pooled = this.#pooled.poolOf(h.s);
+      if (pooled !== NONE) {
+        todo.push({ c: pooled, s: t.peer[pooled]!, attempt: 1, parent: at, use: h.borrowed ? h.use : h.s, borrowed: true, pooledEntry: true });
+      }
       const ups = attemptsOf(t, h.s);
-      for (let k = ups.length - 1; k >= 0; k--) todo.push({ c: ups[k]!, s: t.peer[ups[k]!]!, attempt: k + 1, parent: hops.length - 1 });
+      for (let k = ups.length - 1; k >= 0; k--) {
+        const a = ups[k]!;
+        // Its own upstream, shared with later downstreams: this trace's use of it ends where theirs begins.
+        const use = h.use !== NONE ? h.use : t.has(a, F.SHARED) ? h.s : NONE;
+        todo.push({ c: a, s: t.peer[a]!, attempt: k + 1, parent: at, use, borrowed: h.borrowed, pooledEntry: false });
+      }
     }
     return hops;
   }
 
-  /** Every slot of a chain (refusals included). */
+  /** Every slot a chain owns (refusals included; not the shared hops it borrowed from another chain). */
   slots(hops: ChainHop[]): number[] {
     const out: number[] = [];
     for (const h of hops) {
+      if (h.borrowed) continue;
       if (h.client !== NONE) out.push(h.client);
       if (h.server !== NONE) out.push(h.server);
       if (h.refusal !== NONE) out.push(h.refusal);
@@ -97,19 +153,27 @@ export class TraceBuilder {
   build(hops: ChainHop[]): { trace: Trace; info: TraceInfo } {
     const t = this.#t;
     const views: HopView[] = [];
+    const uses = new Map<number, { startUs: number; endUs: number; confidence: number }>();
+    const pooledUses: PooledUse[] = [];
     hops.forEach((h, i) => {
-      const client = h.client !== NONE ? this.#view(h.client) : null;
-      const server = h.server !== NONE ? this.#view(h.server) : null;
+      const use = h.use !== NONE ? this.#useOf(h, uses) : null;
+      const endUs = use?.endUs ?? 0;
+      const client = clipped(h.client !== NONE ? this.#view(h.client) : null, endUs);
+      const server = clipped(h.server !== NONE ? this.#view(h.server) : null, endUs);
       const half = client === null || server === null;
       let link = "";
       if (i > 0) link = "proxy";
       else if (h.client !== NONE && t.has(h.client, F.POOLED)) link = "pooled";
-      const attempts = h.parent < 0 ? 1 : hops.filter((x) => x.parent === h.parent).length;
+      // A pooled connection is no connect attempt: it counts neither itself nor among its downstream's attempts.
+      const attempts = h.parent < 0 || h.pooledEntry ? 1 : hops.filter((x) => x.parent === h.parent && !x.pooledEntry).length;
+      if (h.pooledEntry) {
+        pooledUses.push({ downHop: h.parent + 1, sharedHop: i + 1, reuseNs: this.#pooled.reuseOf(h.use), idleSinceNs: this.#pooled.idleSinceOf(h.use) });
+      }
       views.push({
         index: i + 1,
         client,
         server,
-        refusal: h.refusal !== NONE ? this.#view(h.refusal) : null,
+        refusal: clipped(h.refusal !== NONE ? this.#view(h.refusal) : null, endUs),
         link,
         redirected: !half && isRedirected(t, h.client, h.server),
         missingExpected: half && this.#missingExpected(h),
@@ -118,10 +182,21 @@ export class TraceBuilder {
         attempts,
         // Parents come first (depth first), so theirs is already known.
         retried: h.attempt < attempts || (h.parent >= 0 && views[h.parent]!.retried),
+        shared: use !== null,
+        useStartUs: use?.startUs ?? 0,
+        useEndUs: endUs,
+        linkConfidence: use?.confidence ?? CONFIDENCE.LINK_CONFIDENCE_UNSPECIFIED,
       });
     });
     const classes = views.map(classifyHop);
-    const tc = classifyTrace(classes, views.map((v) => v.retried));
+    const shared = views.map((v) => v.shared);
+    let tc = classifyTrace(classes, views.map((v) => v.retried), shared);
+    const race = tc.outcome === Outcome.OUTCOME_INCOMPLETE ? null : idleCloseRace(views, classes, pooledUses, this.#o.raceCrossingWindowNs);
+    if (race) {
+      // The failure began where the peer closed its idle connection first (or at the RST's sender, when no FIN was seen behind it).
+      const origin = race.closer ?? { hop: race.use.sharedHop, by: "server" as const };
+      tc = { ...tc, outcome: Outcome.OUTCOME_UPSTREAM_IDLE_CLOSE_RACE, originHop: origin.hop, originSide: origin.by };
+    }
     const pooled = hops.some((h) => [h.client, h.server].some((s) => s !== NONE && t.has(s, F.POOLED)));
     const root = views[0]!.client ?? views[0]!.server!;
     let startUs = 0;
@@ -133,7 +208,8 @@ export class TraceBuilder {
       const open = ends.some((v) => !v.dead);
       const he = open ? 0 : Math.max(0, ...ends.map((v) => v.deathUs), h.server?.phantom ? h.server.deathUs : 0);
       const hopStart = Number.isFinite(hs) ? hs : (h.server?.bornUs ?? 0);
-      if (hopStart && (!startUs || hopStart < startUs)) startUs = hopStart;
+      // A borrowed connection began before this trace did: the trace starts with its own hops.
+      if (hopStart && !hops[i]!.borrowed && (!startUs || hopStart < startUs)) startUs = hopStart;
       if (he > endUs) endUs = he;
       return v1.Hop.create({
         index: h.index,
@@ -150,9 +226,14 @@ export class TraceBuilder {
         link: h.link,
         attempt: h.attempt,
         attempts: h.attempts,
+        shared: h.shared,
+        useStartUs: h.useStartUs,
+        useEndUs: h.useEndUs,
+        linkConfidence: h.linkConfidence,
       });
     });
-    if (classes.some((k) => k.outcome === v1.Outcome.OUTCOME_OPEN)) endUs = 0;
+    // A shared connection still open is the pool's, not this trace's.
+    if (classes.some((k, i) => k.outcome === v1.Outcome.OUTCOME_OPEN && !shared[i])) endUs = 0;
     const origin = tc.originHop > 0 ? views[tc.originHop - 1]! : null;
     const originEnd = origin && tc.originSide ? this.#endpoint(origin, tc.originSide) : null;
     // A RST no traced socket sent: the origin is its sender on the wire, the
@@ -169,9 +250,10 @@ export class TraceBuilder {
       resetReceiver: sender ? originEnd : null,
       firstCloseHop: first?.hop ?? 0,
       firstCloseBy: first?.by ?? "",
-      explanation: explain(views, classes, tc, { pooled, idle: this.#idle, untracedSender: sender }),
+      explanation: explain(views, classes, tc, { pooled, idle: this.#o, untracedSender: sender, race }),
       startUs,
       endUs,
+      race: race ? raceMessage(race) : null,
     });
     return {
       trace,
@@ -182,6 +264,24 @@ export class TraceBuilder {
         sockets: this.slots(hops).length,
       },
     };
+  }
+
+  /** This trace's use of the shared connection hop `h` belongs to, computed at its first (topmost) hop. */
+  #useOf(h: ChainHop, uses: Map<number, { startUs: number; endUs: number; confidence: number }>): { startUs: number; endUs: number; confidence: number } {
+    const known = uses.get(h.use);
+    if (known) return known;
+    const t = this.#t;
+    const d = h.use;
+    const n = this.#nodes[t.node[d]!]!;
+    const start = h.borrowed ? this.#pooled.reuseOf(d) : t.birth[h.client]!;
+    const end = earlier(this.#pooled.useEndOf(d), t.death[d]!);
+    const use = {
+      startUs: n.wallUs(start),
+      endUs: n.wallUs(end),
+      confidence: t.has(d, F.LINK_AMBIGUOUS) ? CONFIDENCE.LINK_CONFIDENCE_AMBIGUOUS : CONFIDENCE.LINK_CONFIDENCE_CERTAIN,
+    };
+    uses.set(d, use);
+    return use;
   }
 
   #hopOf(x: number): [number, number] {
@@ -280,6 +380,17 @@ export class TraceBuilder {
     const o = side === "client" ? h.server : h.client;
     return v1.HopEndpoint.create({ ip: o?.remoteIp ?? "", port: o?.remotePort ?? 0, netns: 0 });
   }
+}
+
+function raceMessage(r: IdleCloseRaceFacts): NonNullable<TraceInit["race"]> {
+  return {
+    idleUs: r.idleUs,
+    gapUs: r.gapUs,
+    resetReason: r.resetReason,
+    sharedHop: r.use.sharedHop,
+    firstCloseHop: r.closer?.hop ?? 0,
+    firstCloseBy: r.closer?.by ?? "",
+  };
 }
 
 /** The sender of a RST no traced socket sent: an address on the network path, maybe a pod's, never a process. */

@@ -20,13 +20,14 @@ function ruleError(text: string): AlertRuleError {
 
 describe("loadAlertRules", () => {
   const tmp = tempDirForAll("alert-rules");
-  it("returns the five default rules when no file is given", async () => {
+  it("returns the six default rules when no file is given", async () => {
     const rules = await loadAlertRules();
     expect(rules.map((r) => [r.name, r.severity])).toEqual([
       ["reset-from-sidecar", Severity.SEVERITY_CRITICAL],
       ["sidecar-exit", Severity.SEVERITY_CRITICAL],
       ["reset-untraced", Severity.SEVERITY_WARNING],
       ["refused", Severity.SEVERITY_WARNING],
+      ["upstream-idle-close-race", Severity.SEVERITY_WARNING],
       ["reset-rate", Severity.SEVERITY_WARNING],
     ]);
     const sidecar = rules[0]!;
@@ -34,7 +35,9 @@ describe("loadAlertRules", () => {
     expect(sidecar.dedupe).toEqual({ key: ["rule", "source_pod", "destination"], windowMs: 300_000 });
     expect(sidecar.rateLimit).toEqual({ max: 1, perMs: 60_000 });
     expect(rules[1]!.match.outcomes).toEqual([Outcome.OUTCOME_PROCESS_EXIT]);
-    expect(rules[4]!.rate).toEqual({ threshold: 20, windowMs: 60_000, key: ["source_pod", "destination"] });
+    expect(rules[4]!.match.outcomes).toEqual([Outcome.OUTCOME_UPSTREAM_IDLE_CLOSE_RACE]);
+    expect(rules[4]!.summary).toMatch(/keep-alive \(idle\) timeout must be longer than the sidecar's idle timeout/);
+    expect(rules[5]!.rate).toEqual({ threshold: 20, windowMs: 60_000, key: ["source_pod", "destination"] });
   });
 
   it("deploy/alert-rules.yaml spells out exactly the built-in defaults", async () => {

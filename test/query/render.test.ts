@@ -13,6 +13,7 @@ import {
 import { parseTimeUs } from "../../src/timefmt/mod.js";
 import { A, B, NODE, meshTrace, resetSent, stateEvent } from "../store/fixtures.js";
 import { scenarioInboundRetries, scenarioRejectRetries } from "../trace/helpers/scenarios.js";
+import { done, pooledLab, reuse, scenarioKeepaliveRace } from "../trace/helpers/pooled.js";
 import { stitch } from "../trace/helpers/stitch.js";
 
 const START = 1_714_557_600_000_000; // 2024-05-01T10:00:00Z
@@ -221,5 +222,49 @@ describe("parameters", () => {
     expect(parseTarget("n1/ffff8881/123")).toEqual({ kind: "socket", socketId: "n1/ffff8881/123" });
     expect(parseTarget("3f2a9c")).toEqual({ kind: "trace", traceId: "3f2a9c" });
     expect(parseTarget("10.0.0.1:99999")).toEqual({ kind: "trace", traceId: "10.0.0.1:99999" });
+  });
+});
+
+describe("pooled hops and the keep-alive race in why and JSON", () => {
+  it("why names who closed the idle connection, the numbers, the reason and whom the sidecar failed; JSON carries the facts", () => {
+    const { traces } = stitch(scenarioKeepaliveRace().p.lab.records);
+    const raw = traces.find((t) => t.outcome === Outcome.OUTCOME_UPSTREAM_IDLE_CLOSE_RACE)!;
+    const t = traceToJson(raw);
+    expect(t.outcome).toBe("UPSTREAM_IDLE_CLOSE_RACE");
+    expect(t.race).toEqual({
+      idle_us: raw.race!.idleUs,
+      gap_us: raw.race!.gapUs,
+      reset_reason: "TCP_ABORT_ON_DATA",
+      shared_hop: 2,
+      first_close_hop: 3,
+      first_close_by: "server",
+    });
+    expect(t.hops.map((h) => [h.shared, h.link_confidence])).toEqual([
+      [false, null],
+      [true, "CERTAIN"],
+      [true, "CERTAIN"],
+    ]);
+    expect(t.hops[1]!.use_start_us).toBe(raw.hops[1]!.useStartUs);
+    expect(t.hops[1]!.use_end).toBe(formatTimeUs(raw.hops[1]!.useEndUs!));
+    expect(whySentence(t)).toBe(
+      `app tt-b (node, pid 913) closed its idle keep-alive connection on hop 3 (idle ${(raw.race!.idleUs! / 1e6).toFixed(2)} s) ${raw.race!.gapUs} µs before ` +
+        `sidecar tt-a (haproxy, pid 640) reused it (hop 2) for a request from app tt-a (node, pid 812); the request met a RST (kernel reason TCP_ABORT_ON_DATA); ` +
+        `sidecar tt-a (haproxy, pid 640) returned an error on hop 1.`,
+    );
+    const out = renderWhy(t);
+    expect(out).toContain("trace " + raw.traceId + " UPSTREAM_IDLE_CLOSE_RACE");
+    expect(out.split("\n").filter((l) => /\bshared\b/.test(l))).toHaveLength(2);
+    expect(out).toContain(raw.explanation);
+  });
+
+  it("marks an ambiguous shared hop in the chain; a trace without shared hops has no such column", () => {
+    const p = pooledLab();
+    done(p, p.downs[0]!);
+    const d2 = reuse(p, 41101, { sources: 3 });
+    const t = traceToJson(stitch(p.lab.records).traces.find((x) => x.hops[0]!.client!.port === d2.c.local.port)!);
+    expect(renderWhy(t)).toContain("shared, link ambiguous");
+    const plain = renderWhy(traceToJson(meshTrace({ id: "3f2a", startUs: START })));
+    expect(plain).not.toContain("shared");
+    expect(traceToJson(meshTrace({ id: "3f2a", startUs: START })).race).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { beforeEach, describe, expect, it } from "vitest";
-import { v1, Outcome, ResetReason, Role, TcpState } from "../../src/model/mod.js";
+import { v1, Outcome, ResetReason, Role, TcpState, type Trace } from "../../src/model/mod.js";
 import {
   SqliteTraceStore,
   isBadQueryError,
@@ -11,6 +11,8 @@ import {
 } from "../../src/store/mod.js";
 import { A, B, NODE, meshTrace, resetSent, sockOf, socketIdOf, stateEvent } from "./fixtures.js";
 import { storeForEachTest } from "./workspace.js";
+import { scenarioKeepaliveRace } from "../trace/helpers/pooled.js";
+import { stitch } from "../trace/helpers/stitch.js";
 
 const S = TcpState;
 const source: EventSource = { node: NODE, bootId: "boot-1", agentStartUs: 1_700_000_000_000_000 };
@@ -44,6 +46,20 @@ describe("SqliteTraceStore writes", () => {
     expect(typeof got!.startUs).toBe("number");
     expect(got!.startUs).toBe(2_000_000);
     expect(await ws.store.getTrace("nope")).toBeNull();
+  });
+
+  it("keeps a trace's shared hops and race facts, hot and sealed", async () => {
+    const traces = stitch(scenarioKeepaliveRace().p.lab.records).traces;
+    const race = traces.find((t) => t.outcome === Outcome.OUTCOME_UPSTREAM_IDLE_CLOSE_RACE)!;
+    expect(race.race?.idleUs).toBeGreaterThan(0);
+    expect(race.hops.some((h) => h.shared && h.useStartUs && h.linkConfidence)).toBe(true);
+    await ws.store.putTraces(traces);
+    const bytes = (t: Trace | null) => Buffer.from(v1.Trace.encode(t!).finish());
+    expect(bytes(await ws.store.getTrace(race.traceId))).toEqual(bytes(race));
+    await ws.store.seal();
+    expect(bytes(await ws.store.getTrace(race.traceId))).toEqual(bytes(race));
+    const listed = await ws.store.listTraces({ outcome: [Outcome.OUTCOME_UPSTREAM_IDLE_CLOSE_RACE] });
+    expect(listed.traces.map((t) => t.traceId)).toEqual([race.traceId]);
   });
 
   it("skips re-delivered events and keeps agent restarts apart", async () => {

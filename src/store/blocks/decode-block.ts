@@ -19,10 +19,10 @@ type HopEndpoint = tcptrail.v1.HopEndpoint;
 
 /** Set the fields of `fields` that are not a default (0, "", null) on `msg`, as protobuf decoding does. */
 // Values are numbers and strings of the message's own types; enums stay numbers, as a decoded enum does.
-function assignSet<T extends object>(msg: T, fields: { [K in keyof T]?: number | string | null | undefined }): T {
+function assignSet<T extends object>(msg: T, fields: { [K in keyof T]?: number | string | boolean | null | undefined }): T {
   for (const k in fields) {
     const v = fields[k];
-    if (v !== 0 && v !== "" && v != null) (msg as Record<string, unknown>)[k] = v;
+    if (v !== 0 && v !== "" && v !== false && v != null) (msg as Record<string, unknown>)[k] = v;
   }
   return msg;
 }
@@ -57,6 +57,16 @@ class BlockDecoder {
       firstCloseBy: stringAt(s, b.firstCloseBy),
     });
     if (hops.length > 0) t.hops = hops;
+    if (b.race) {
+      t.race = assignSet(new v1.IdleCloseRace(), {
+        idleUs: Number(b.race.idleUs ?? 0),
+        gapUs: Number(b.race.gapUs ?? 0),
+        resetReason: b.race.resetReason,
+        sharedHop: b.race.sharedHop,
+        firstCloseHop: b.race.firstCloseHop,
+        firstCloseBy: stringAt(s, b.race.firstCloseBy),
+      });
+    }
     if (b.resetOriginRef) t.resetOrigin = this.#copyOfHopEndpoint(hops, b.resetOriginRef);
     else if (b.resetOrigin) t.resetOrigin = this.#endpoint(b.resetOrigin);
     if (b.resetReceiverRef) t.resetReceiver = this.#copyOfHopEndpoint(hops, b.resetReceiverRef);
@@ -119,6 +129,10 @@ class BlockDecoder {
       link: stringAt(s, b.link),
       attempt: b.attempt,
       attempts: b.attempts,
+      shared: b.shared,
+      useStartUs: absoluteUs(Number(b.useStartUs ?? 0), traceStartUs),
+      useEndUs: absoluteUs(Number(b.useEndUs ?? 0), traceStartUs),
+      linkConfidence: b.linkConfidence,
     });
     if (b.client) h.client = this.#endpoint(b.client);
     if (b.server) h.server = this.#endpoint(b.server);

@@ -68,6 +68,16 @@ class BlockEncoder {
       firstCloseHop: t.firstCloseHop ?? 0,
       firstCloseBy: this.strings.of(t.firstCloseBy),
     };
+    if (t.race) {
+      out.race = {
+        idleUs: Number(t.race.idleUs ?? 0),
+        gapUs: Number(t.race.gapUs ?? 0),
+        resetReason: t.race.resetReason ?? 0,
+        sharedHop: t.race.sharedHop ?? 0,
+        firstCloseHop: t.race.firstCloseHop ?? 0,
+        firstCloseBy: this.strings.of(t.race.firstCloseBy),
+      };
+    }
     const id = t.traceId ?? "";
     if (id !== impliedTraceId(t)) out.traceId = id;
     // After the hops, so that sockets are walked in the order the reader walks them.
@@ -97,6 +107,10 @@ class BlockEncoder {
       link: this.strings.of(h.link),
       attempt: h.attempt ?? 0,
       attempts: h.attempts ?? 0,
+      shared: h.shared ?? false,
+      useStartUs: relativeUs(Number(h.useStartUs ?? 0), traceStartUs),
+      useEndUs: relativeUs(Number(h.useEndUs ?? 0), traceStartUs),
+      linkConfidence: h.linkConfidence ?? 0,
     };
     if (h.client) out.client = this.#endpoint(h.client);
     if (h.server) out.server = this.#endpoint(h.server);

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { v1, type Trace } from "../../../src/model/mod.js";
 import { compareByStart, decodeBlock, encodeBlock, findInBlock, openBlock, sealBlock } from "../../../src/store/blocks/mod.js";
 import { SCENARIOS, scenarioInboundRetries, scenarioRejectRetries } from "../../trace/helpers/scenarios.js";
+import { scenarioKeepaliveRace, scenarioPooled } from "../../trace/helpers/pooled.js";
 import { stitch } from "../../trace/helpers/stitch.js";
 import { asObject, prng, randomTrace } from "./random-traces.js";
 
@@ -21,15 +22,21 @@ const stitched = (): Trace[] => {
   for (const make of Object.values(SCENARIOS)) all.push(...stitch(make()).traces);
   all.push(...stitch(scenarioInboundRetries(["refused", "refused", "ok"])).traces);
   all.push(...stitch(scenarioRejectRetries(3)).traces);
+  all.push(...stitch(scenarioPooled().lab.records).traces);
+  all.push(...stitch(scenarioKeepaliveRace().p.lab.records).traces);
+  all.push(...stitch(scenarioKeepaliveRace(2000, -40).p.lab.records).traces);
   // As the hot table holds them.
   return all.map((t) => v1.Trace.decode(v1.Trace.encode(t).finish()));
 };
 
 describe("trace blocks", () => {
-  it("give back every stitched scenario trace exactly: mesh, resets with reasons, untraced senders, missing endpoints, attempts", () => {
+  it("give back every stitched scenario trace exactly: mesh, resets with reasons, untraced senders, missing endpoints, attempts, shared hops, races", () => {
     const traces = stitched();
     expect(traces.length).toBeGreaterThanOrEqual(14);
     expect(traces.some((t) => t.hops.some((h) => (h.attempts ?? 0) > 1))).toBe(true);
+    expect(traces.some((t) => t.hops.some((h) => h.shared && h.useStartUs && h.useEndUs && h.linkConfidence))).toBe(true);
+    expect(traces.some((t) => t.race && t.race.idleUs && (t.race.gapUs ?? 0) > 0 && t.race.resetReason && t.race.firstCloseBy)).toBe(true);
+    expect(traces.some((t) => t.race && (t.race.gapUs ?? 0) < 0)).toBe(true);
     expect(traces.some((t) => t.hops.some((h) => !h.server?.socketId))).toBe(true);
     expectRoundTrip(traces);
   });

@@ -96,9 +96,13 @@ export function randomTrace(r: Rand, n: number): Trace {
     link: pick(r, ["", "redirect", "proxy", "pooled"]),
     attempt: int(r, 4),
     attempts: int(r, 4),
+    shared: r() < 0.3,
+    useStartUs: timeNear(r, startUs),
+    useEndUs: timeNear(r, startUs),
+    linkConfidence: int(r, 3),
   }));
   const t: TraceInit = {
-    outcome: int(r, 10),
+    outcome: int(r, 11),
     hops,
     resetOriginHop: int(r, hops.length + 1),
     explanation: pick(r, ["", "App node (pid 913) reset the connection.", `unique explanation ${n} ${r()}`]),
@@ -107,6 +111,17 @@ export function randomTrace(r: Rand, n: number): Trace {
     endUs: r() < 0.2 ? 0 : timeNear(r, startUs),
     firstCloseHop: int(r, 3),
     firstCloseBy: pick(r, ["client", "server", ""]),
+    race:
+      r() < 0.3
+        ? {
+            idleUs: pick(r, [0, int(r, 1e9), 2 ** 40]),
+            gapUs: pick(r, [0, int(r, 1e4), -int(r, 1e4) - 1, -(2 ** 40)]),
+            resetReason: int(r, 27),
+            sharedHop: int(r, 5),
+            firstCloseHop: int(r, 5),
+            firstCloseBy: pick(r, ["client", "server", ""]),
+          }
+        : null,
   };
   // Reset origin and receiver: often a copy of a hop endpoint (stored as a reference), sometimes not.
   const hopEnds = hops.flatMap((h) => [h.client, h.server]).filter((e) => e);

@@ -141,6 +141,15 @@ export class MeshLab {
     });
   }
 
+  /**
+   * A proxy thread `p` sent on `s` what it had just read from `from`
+   * (SOCKET_LINK), after reading `sources` different sockets since its
+   * previous send.
+   */
+  link(s: Sock, from: Sock, p: Proc, sources = 1): void {
+    this.emit(s.pod.node, { kind: "SOCKET_LINK", ...this.#base(s, false), linkedSock: from.id, linkSources: sources, process: { ...p } });
+  }
+
   resetReceived(s: Sock): void {
     this.emit(s.pod.node, { kind: "RESET_RECEIVED", ...this.#base(s) });
   }
