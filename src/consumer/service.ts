@@ -21,6 +21,7 @@ import { createLiveHub, type LiveHub } from "../query/server/mod.js";
 import type { EventSource, TraceStore } from "../store/mod.js";
 import { Stitcher, type StitcherOptions, type StitcherStats } from "../trace/mod.js";
 import {
+  DEFAULT_DURABLE_NAME,
   connectNats,
   createDurableEventConsumer,
   ensureStreams,
@@ -30,6 +31,7 @@ import {
   type DeliveredBatch,
   type DurableEventConsumer,
   type DurableEventConsumerOptions,
+  type NatsAuthOptions,
   type NatsConnection,
   type StreamLimitsOverrides,
 } from "../transport/mod.js";
@@ -49,6 +51,8 @@ export interface ConsumerServiceOptions {
   nc?: NatsConnection;
   /** Connect here (and close at stop()). */
   natsUrl?: string;
+  /** Credentials and TLS for natsUrl. Default: none. */
+  natsAuth?: NatsAuthOptions;
   store: TraceStore;
   /** Where live events and finished traces are fanned out to SSE clients. Default: a private hub. */
   hub?: LiveHub;
@@ -142,7 +146,8 @@ export const DEFAULT_ALERT_FLUSH_MS = 60_000;
 export const DEFAULT_STORE_RETRY_MS = 100;
 
 const DEFAULTS = {
-  durableName: "tcptrail-stitcher",
+  // = transport's DEFAULT_DURABLE_NAME: the embedded server's permissions name it.
+  durableName: DEFAULT_DURABLE_NAME,
   settleMs: 400,
   tickMs: DEFAULT_CONSUMER_TICK_MS,
   traceFlushMs: DEFAULT_TRACE_FLUSH_MS,
@@ -196,7 +201,7 @@ export async function startConsumerService(o: ConsumerServiceOptions): Promise<C
   const log = (o.logger ?? silentLogger).child({ component: "consumer" });
   const rules = o.rules ?? (await loadAlertRules(o.rulesFile));
   const ownConnection = !o.nc;
-  const nc = o.nc ?? (await connectNats(o.natsUrl!, { name: `tcptrail-consumer-${cfg.durableName}`, logger: log }));
+  const nc = o.nc ?? (await connectNats(o.natsUrl!, { name: `tcptrail-consumer-${cfg.durableName}`, logger: log, ...(o.natsAuth ? { auth: o.natsAuth } : {}) }));
   try {
     const jsm = await jetstreamManager(nc);
     await ensureStreams(jsm, o.streams);

@@ -18,6 +18,7 @@ import {
   jetstream,
   jetstreamManager,
   type EventPublisherOptions,
+  type NatsAuthOptions,
   type NatsConnection,
   type PublisherStats,
   type StreamLimitsOverrides,
@@ -26,6 +27,8 @@ import { AgentPublishing } from "./agent-publishing.js";
 
 export interface AgentServiceOptions {
   natsUrl: string;
+  /** Credentials and TLS for natsUrl. Default: none. */
+  natsAuth?: NatsAuthOptions;
   /** Default: os.hostname(). */
   node?: string;
   logger: Logger;
@@ -107,9 +110,10 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
   const log = o.logger;
   // The machine first: "run it as root" or "mount tracefs" is the sentence to hear, not a NATS error.
   await preflight({ ...(o.agent?.bpftrace ? { bpftrace: o.agent.bpftrace } : {}), mountTracefs: o.agent?.mountTracefs ?? true });
-  const nc: NatsConnection = await connectNats(o.natsUrl, { name: `tcptrail-agent-${node}`, logger: log });
+  const nc: NatsConnection = await connectNats(o.natsUrl, { name: `tcptrail-agent-${node}`, logger: log, ...(o.natsAuth ? { auth: o.natsAuth } : {}) });
   try {
-    await ensureStreams(await jetstreamManager(nc), o.streams);
+    // The events stream only: it is all the agent publishes to, and all an agent's NATS user may manage.
+    await ensureStreams(await jetstreamManager(nc), o.streams, ["events"]);
     // Earlier runs' unpublished events first (their GAPs), then this run's publisher.
     const publishing = await AgentPublishing.start({
       js: jetstream(nc),

@@ -10,17 +10,19 @@ import type { Logger } from "../log/logger.js";
 import type { TcptrailMetrics } from "../metrics/mod.js";
 import { createLiveHub, startQueryServer } from "../query/server/mod.js";
 import { SqliteTraceStore, StoreMetrics, scheduleRetention, type RetentionPolicy } from "../store/mod.js";
-import type { StreamLimitsOverrides } from "../transport/mod.js";
+import type { NatsAuthOptions, StreamLimitsOverrides } from "../transport/mod.js";
 
 /** Consumer settings the main job passes through (everything but what the side builds itself). */
 export type ConsumerSideConsumerOptions = Omit<
   ConsumerServiceOptions,
-  "nc" | "natsUrl" | "store" | "hub" | "logger" | "metrics" | "rulesFile" | "webhookUrl" | "storeHealth"
+  "nc" | "natsUrl" | "natsAuth" | "store" | "hub" | "logger" | "metrics" | "rulesFile" | "webhookUrl" | "storeHealth"
 >;
 
 /** Plain data only: in worker mode these cross to the worker by structured clone. */
 export interface ConsumerSideSettings {
   natsUrl: string;
+  /** The consumer's NATS credentials (secrets: they cross to the worker in workerData, never logged). Default: none. */
+  natsAuth?: NatsAuthOptions;
   stateDir: string;
   apiHost: string;
   apiPort: number;
@@ -55,6 +57,7 @@ export async function startConsumerSide(s: ConsumerSideSettings, logger: Logger,
       ...s.consumer,
       ...(s.streams ? { streams: s.streams } : {}),
       natsUrl: s.natsUrl,
+      ...(s.natsAuth ? { natsAuth: s.natsAuth } : {}),
       store,
       hub,
       storeHealth,

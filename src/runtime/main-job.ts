@@ -14,7 +14,13 @@ import type { Logger } from "../log/logger.js";
 import { createMetrics, startMetricsServer } from "../metrics/mod.js";
 import { DEFAULT_API_HOST, DEFAULT_API_PORT, checkListen } from "../query/server/mod.js";
 import type { RetentionPolicy } from "../store/mod.js";
-import { startEmbeddedNats, type EmbeddedNatsOptions, type StreamLimitsOverrides } from "../transport/mod.js";
+import {
+  startEmbeddedNats,
+  type EmbeddedNatsOptions,
+  type NatsAuthOptions,
+  type NatsRole,
+  type StreamLimitsOverrides,
+} from "../transport/mod.js";
 import { startAgentService, type AgentServiceSettings } from "./agent-service.js";
 import { startConsumerSide, type ConsumerSideConsumerOptions, type ConsumerSideSettings } from "./consumer-side.js";
 import { ConsumerThread } from "./consumer-thread.js";
@@ -29,7 +35,14 @@ export interface MainJobOptions {
   stateDir: string;
   /** Use this server; otherwise start an embedded one with embeddedNats. */
   natsUrl?: string;
-  embeddedNats?: EmbeddedNatsOptions;
+  /** Credentials and TLS for natsUrl, used by the agent and the consumer alike. Default: none. */
+  natsAuth?: NatsAuthOptions;
+  /**
+   * The embedded server. Its `auth` defaults to on here: a user per role with
+   * fresh keys, the in-process agent and consumer connecting as theirs, the
+   * reader's seed left for the CLI; anonymous clients are refused.
+   */
+  embeddedNats?: Partial<EmbeddedNatsOptions>;
   node?: string;
   /** The agent's settings, its pod resolver choice included. */
   agent?: AgentServiceSettings;
@@ -81,6 +94,8 @@ export interface MainJob {
   failed: Promise<Error>;
   /** The consumer worker in worker mode (for tests and diagnostics). */
   consumerWorker?: ConsumerThread;
+  /** The embedded server's credentials per role, when it requires them (secrets: for tests and in-process clients, never logged). */
+  natsAuth?: Record<NatsRole, NatsAuthOptions>;
 }
 
 export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
@@ -93,22 +108,37 @@ export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
   const failed = new Promise<Error>((resolve) => (fail = resolve));
   let consumerWorker: ConsumerThread | undefined;
   let extraText: (() => Promise<string>) | undefined;
+  let natsRoles: Record<NatsRole, NatsAuthOptions> | undefined;
   const apiHost = o.apiHost ?? DEFAULT_API_HOST;
   // Here as well as in the server: a refused listen address must not start NATS and a worker first.
   checkListen(apiHost, o.apiToken !== undefined);
   try {
     let natsUrl = o.natsUrl;
+    // Who the agent and the consumer are to NATS: what the caller gave for its server, or their roles' users on ours.
+    let roleAuth: (role: NatsRole) => NatsAuthOptions | undefined = () => o.natsAuth;
     if (!natsUrl) {
-      const nats = await startEmbeddedNats({ stateDir: `${o.stateDir}/nats`, log: o.logger, ...o.embeddedNats });
+      const nats = await startEmbeddedNats({
+        stateDir: `${o.stateDir}/nats`,
+        log: o.logger,
+        auth: { ...(o.consumer?.durableName !== undefined ? { durableName: o.consumer.durableName } : {}) },
+        ...o.embeddedNats,
+      });
       stops.push(() => nats.stop());
       natsUrl = nats.url;
-      o.logger.info({ url: nats.url, natsPid: nats.pid }, "embedded nats-server started");
+      o.logger.info({ url: nats.url, natsPid: nats.pid, readerCredentials: nats.auth?.readerSeedFile }, "embedded nats-server started");
+      const roles = nats.auth?.roles;
+      if (roles) {
+        roleAuth = (role) => roles[role];
+        natsRoles = roles;
+      }
     }
     endpoints.nats = natsUrl;
     const metrics = createMetrics();
 
+    const consumerAuth = roleAuth("consumer");
     const settings: ConsumerSideSettings = {
       natsUrl,
+      ...(consumerAuth ? { natsAuth: consumerAuth } : {}),
       stateDir: o.stateDir,
       apiHost,
       apiPort: o.apiPort ?? DEFAULT_API_PORT,
@@ -147,8 +177,10 @@ export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
     }
 
     if (o.agentEnabled !== false) {
+      const agentAuth = roleAuth("agent");
       const agent = await startAgentService({
         natsUrl,
+        ...(agentAuth ? { natsAuth: agentAuth } : {}),
         stateDir: `${o.stateDir}/agent`,
         ...(o.node ? { node: o.node } : {}),
         logger: o.logger,
@@ -171,7 +203,7 @@ export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
       stops.push(() => server.close());
       endpoints.metrics = server.url;
     }
-    return { endpoints, stop, failed, ...(consumerWorker ? { consumerWorker } : {}) };
+    return { endpoints, stop, failed, ...(consumerWorker ? { consumerWorker } : {}), ...(natsRoles ? { natsAuth: natsRoles } : {}) };
   } catch (err) {
     await stop();
     throw err;

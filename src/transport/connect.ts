@@ -2,6 +2,7 @@
 // must outlive a NATS restart) and say so in the logs when the link flaps.
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { silentLogger, type Logger } from "../log/logger.js";
+import { natsAuthConnectOptions, type NatsAuthOptions } from "./auth/nats-auth.js";
 import { NatsUnreachableError } from "./errors.js";
 
 export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
@@ -17,18 +18,23 @@ export interface ConnectNatsOptions {
   maxReconnectAttempts?: number;
   /** Timeout of the first connection. Default 5000 ms. */
   timeoutMs?: number;
+  /** Credentials and TLS (auth/nats-auth.ts). Default: none (anonymous, plain TCP). */
+  auth?: NatsAuthOptions;
 }
 
 /**
  * Connect to NATS. Only the first connection can fail: after that the client
  * reconnects by itself and buffers what is published meanwhile.
- * @throws NatsUnreachableError when no server answers at url.
+ * @throws NatsAuthError (before connecting) when a credentials or TLS file cannot be used.
+ * @throws NatsUnreachableError when no server answers at url, or it refuses the credentials.
  */
 export async function connectNats(url: string, opts: ConnectNatsOptions = {}): Promise<NatsConnection> {
   const log = opts.logger ?? silentLogger;
+  const auth = natsAuthConnectOptions(opts.auth);
   let nc: NatsConnection;
   try {
     nc = await connect({
+      ...auth,
       servers: url,
       name: opts.name ?? "tcptrail",
       maxReconnectAttempts: opts.maxReconnectAttempts ?? -1,
@@ -36,10 +42,7 @@ export async function connectNats(url: string, opts: ConnectNatsOptions = {}): P
       timeout: opts.timeoutMs ?? 5000,
     });
   } catch (e) {
-    throw new NatsUnreachableError(
-      `cannot reach NATS at ${url}: is nats-server running? (start one with \`nats-server -js\`, or pass --nats <url>)`,
-      { url, cause: e },
-    );
+    throw new NatsUnreachableError(unreachableMessage(url, e), { url, cause: e });
   }
   void (async () => {
     for await (const s of nc.status()) {
@@ -65,4 +68,14 @@ export async function connectNats(url: string, opts: ConnectNatsOptions = {}): P
     }
   })().catch(() => undefined);
   return nc;
+}
+
+/** Why the first connection failed, in words that say what to change: a refused credential is not a missing server. */
+function unreachableMessage(url: string, cause: unknown): string {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  if (/authorization violation|authentication/i.test(reason)) {
+    return `NATS at ${url} refused the credentials (${reason}): give them with --nats-creds, --nats-nkey, --nats-user and --nats-password-file, or --nats-token-file (or their TCPTRAIL_NATS_* variables)`;
+  }
+  if (/tls|certificate|ssl/i.test(reason)) return `TLS with NATS at ${url} failed (${reason}): check --nats-tls-ca, --nats-tls-cert and --nats-tls-key`;
+  return `cannot reach NATS at ${url}: is nats-server running? (start one with \`nats-server -js\`, or pass --nats <url>)`;
 }

@@ -9,7 +9,9 @@ import { access, mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
 import { silentLogger, type Logger } from "../log/logger.js";
+import { createEmbeddedAuth, type EmbeddedNatsAuth } from "./embedded/auth-config.js";
 import { spawnNatsProcess, type NatsProcess, type NatsProcessSpec } from "./embedded/nats-process.js";
+import type { RolePermissionsOptions } from "./embedded/role-permissions.js";
 import { replaceStaleServer } from "./embedded/stale-server.js";
 import { NatsServerMissingError } from "./errors.js";
 
@@ -39,6 +41,15 @@ export interface EmbeddedNatsOptions {
   restartMaxMs?: number;
   /** Default: silent. */
   log?: Logger;
+  /**
+   * Require credentials: one nkey user per role (agent, consumer, reader)
+   * with its subject permissions, keys made fresh at this start, the config
+   * and the reader's seed written 0600 into stateDir; anonymous clients are
+   * refused. `true` or the roles' options (the consumer's durable name).
+   * Default false: an open server, for tests and benches (`tcptrail run`
+   * turns it on).
+   */
+  auth?: boolean | RolePermissionsOptions;
 }
 
 export interface EmbeddedNats {
@@ -50,6 +61,8 @@ export interface EmbeddedNats {
   readonly restarts: number;
   /** The pid of a server left by an earlier run that was stopped at start, if any. */
   readonly replacedStalePid: number | undefined;
+  /** With the auth option: each role's credentials (secrets: never log them) and the files written. */
+  readonly auth: EmbeddedNatsAuth | undefined;
   /** SIGTERM, then SIGKILL after graceMs (default 5000); no restart after. Idempotent. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -101,12 +114,22 @@ export async function startEmbeddedNats(opts: EmbeddedNatsOptions): Promise<Embe
     log.warn({ pid: stale.pid }, `stopped nats-server pid ${stale.pid}, left running on ${opts.stateDir} by an earlier tcptrail run that did not stop it`);
   }
   const readyTimeoutMs = opts.readyTimeoutMs ?? DEFAULT_NATS_READY_TIMEOUT_MS;
+  // Once per start: a server restarted by the supervisor reads the same users, so connected clients log in again.
+  const auth = opts.auth ? await createEmbeddedAuth(opts.stateDir, opts.auth === true ? {} : opts.auth) : undefined;
   // A picked port can be taken by someone else before nats-server binds it: retry then.
   const attempts = opts.port === undefined ? 3 : 1;
   let first: { proc: NatsProcess; spec: NatsProcessSpec } | undefined;
   let last: unknown;
   for (let i = 0; i < attempts && !first; i++) {
-    const spec = { binary, storeDir, pidFile, host, port: opts.port ?? (await freePort(host)), readyTimeoutMs };
+    const spec: NatsProcessSpec = {
+      binary,
+      storeDir,
+      pidFile,
+      host,
+      port: opts.port ?? (await freePort(host)),
+      readyTimeoutMs,
+      ...(auth ? { configFile: auth.configFile } : {}),
+    };
     try {
       first = { proc: await spawnNatsProcess(spec), spec };
     } catch (e) {
@@ -114,7 +137,7 @@ export async function startEmbeddedNats(opts: EmbeddedNatsOptions): Promise<Embe
     }
   }
   if (!first) throw last;
-  return supervise(first.proc, first.spec, opts, log, stale?.pid);
+  return supervise(first.proc, first.spec, opts, log, stale?.pid, auth);
 }
 
 function supervise(
@@ -123,6 +146,7 @@ function supervise(
   opts: EmbeddedNatsOptions,
   log: Logger,
   replacedStalePid: number | undefined,
+  auth: EmbeddedNatsAuth | undefined,
 ): EmbeddedNats {
   const minMs = opts.restartMinMs ?? DEFAULT_RESTART_MIN_MS;
   const maxMs = opts.restartMaxMs ?? DEFAULT_RESTART_MAX_MS;
@@ -185,6 +209,7 @@ function supervise(
       return restarts;
     },
     replacedStalePid,
+    auth,
     async stop(graceMs = 5000): Promise<void> {
       stopped = true;
       wake?.();

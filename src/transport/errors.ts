@@ -49,6 +49,15 @@ export class NatsServerStartError extends TcptrailError {
   }
 }
 
+/**
+ * NATS credentials or TLS files that cannot be used: missing, unreadable, not
+ * what the flag says (a .creds, a seed, PEM), or given in a contradictory
+ * combination. Found before connecting; `property` names the flag.
+ */
+export class NatsAuthError extends InvalidArgumentError {
+  override readonly code = "ERR_TRANSPORT_NATS_AUTH";
+}
+
 /** A message on an events subject that is not a sane EventBatch. The message is prefixed "malformed event batch: ". */
 export class MalformedMessageError extends TcptrailError {
   readonly code = "ERR_TRANSPORT_MALFORMED_MESSAGE";
@@ -86,4 +95,5 @@ export const isNatsServerMissingError = (e: unknown): e is NatsServerMissingErro
 export const isNatsServerStartError = (e: unknown): e is NatsServerStartError => e instanceof NatsServerStartError;
 export const isMalformedMessageError = (e: unknown): e is MalformedMessageError => e instanceof MalformedMessageError;
 export const isPublisherClosedError = (e: unknown): e is PublisherClosedError => e instanceof PublisherClosedError;
+export const isNatsAuthError = (e: unknown): e is NatsAuthError => e instanceof NatsAuthError;
 export const isStreamStorageError = (e: unknown): e is StreamStorageError => e instanceof StreamStorageError;

@@ -62,13 +62,33 @@ export {
 export { freePort, startEmbeddedNats, type EmbeddedNats, type EmbeddedNatsOptions } from "./embedded-nats.js";
 export { DEFAULT_NATS_URL, connectNats, type ConnectNatsOptions } from "./connect.js";
 export {
+  NATS_AUTH_FLAGS,
+  hasNatsAuth,
+  natsAuthConnectOptions,
+  type NatsAuthConnectOptions,
+  type NatsAuthOptions,
+  type NatsTlsOptions,
+} from "./auth/nats-auth.js";
+export { AUTH_CONFIG_FILE, READER_SEED_FILE, authConfigText, type EmbeddedNatsAuth } from "./embedded/auth-config.js";
+export {
+  DEFAULT_DURABLE_NAME,
+  NATS_ROLES,
+  ROLE_INBOX_PREFIX,
+  rolePermissions,
+  type NatsRole,
+  type RolePermissionsOptions,
+  type SubjectPermissions,
+} from "./embedded/role-permissions.js";
+export {
   MalformedMessageError,
+  NatsAuthError,
   NatsServerMissingError,
   NatsServerStartError,
   NatsUnreachableError,
   PublisherClosedError,
   StreamStorageError,
   isMalformedMessageError,
+  isNatsAuthError,
   isNatsServerMissingError,
   isNatsServerStartError,
   isNatsUnreachableError,

@@ -62,6 +62,8 @@ const STREAMS: Readonly<Record<StreamKey, { name: string; subject: string }>> = 
   alerts: { name: ALERTS_STREAM, subject: ALERTS_WILDCARD },
 };
 
+const STREAM_KEYS = Object.keys(STREAMS) as StreamKey[];
+
 /**
  * Limits to apply instead of the defaults. `eventsHorizon` sizes the events
  * stream by time (its max age and max bytes); an explicit `events.maxAgeMs` or
@@ -106,15 +108,17 @@ function noRoom(name: string, maxBytes: number, cause: unknown): StreamStorageEr
 
 /**
  * Create TCPTRAIL_EVENTS, TCPTRAIL_TRACES and TCPTRAIL_ALERTS when absent,
- * or update their limits when present. Returns the resulting stream infos.
+ * or update their limits when present (`keys`: only these; default all).
+ * Returns the resulting stream infos (of `keys`).
  * @throws StreamStorageError when the server cannot reserve a stream's max_bytes
  */
 export async function ensureStreams(
   jsm: JetStreamManager,
   overrides: StreamLimitsOverrides = {},
+  keys: readonly StreamKey[] = STREAM_KEYS,
 ): Promise<Record<StreamKey, StreamInfo>> {
   const out = {} as Record<StreamKey, StreamInfo>;
-  for (const key of Object.keys(STREAMS) as StreamKey[]) {
+  for (const key of keys) {
     const { name, subject } = STREAMS[key];
     const limits = limitsConfig(resolveStreamLimits(key, overrides));
     let existing: StreamInfo | undefined;

@@ -42,7 +42,8 @@ describe.each<ConsumerThreadMode>(["worker", "in-thread"])("main job, consumer %
     expect(Object.keys(job.endpoints).sort()).toEqual(["api", "nats", "store"]);
     expect(job.endpoints.store).toBe(join(dir, "tcptrail.db"));
 
-    nc = await connectNats(job.endpoints.nats!);
+    // As the agent: the embedded server refuses anonymous clients (test/transport/embedded-auth.test.ts).
+    nc = await connectNats(job.endpoints.nats!, { auth: job.natsAuth!.agent });
     const publisher = new EventPublisher({ js: jetstream(nc), node: NODE, bootId: `b-${suffix()}`, agentStartUs: Date.now() * 1000 });
     await publishAll(publisher, sequentialScenarios(["ok", "no-listener"]));
     await publisher.close();
@@ -78,7 +79,8 @@ describe.each<ConsumerThreadMode>(["worker", "in-thread"])("main job, consumer %
     // Everything but the agent (it needs root and bpftrace), as `run` would start it.
     job = await startMainJob({ ...mainJobOptions(given!, silentLogger), agentEnabled: false, consumerThread });
 
-    nc = await connectNats(job.endpoints.nats!);
+    // As the agent: the embedded server refuses anonymous clients (test/transport/embedded-auth.test.ts).
+    nc = await connectNats(job.endpoints.nats!, { auth: job.natsAuth!.agent });
     const publisher = new EventPublisher({ js: jetstream(nc), node: NODE, bootId: `b-${suffix()}`, agentStartUs: Date.now() * 1000 });
     // Sidecar a closes both of its legs after 2 s without events.
     await publishAll(publisher, sequentialScenarios(["idle-timeout"]));

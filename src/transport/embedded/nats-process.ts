@@ -17,6 +17,8 @@ export interface NatsProcessSpec {
   host: string;
   port: number;
   readyTimeoutMs: number;
+  /** A config file (`-c`): the users and their permissions; the command line's address, port and JetStream dir win over it. */
+  configFile?: string;
 }
 
 export interface NatsProcess {
@@ -39,7 +41,10 @@ const hasSetpriv = (): Promise<boolean> =>
  * @throws NatsServerStartError with the tail of what it printed.
  */
 export async function spawnNatsProcess(spec: NatsProcessSpec): Promise<NatsProcess> {
-  const args = ["-js", "-sd", spec.storeDir, "-a", spec.host, "-p", String(spec.port), "-P", spec.pidFile];
+  const args = [
+    ...(spec.configFile !== undefined ? ["-c", spec.configFile] : []),
+    ...["-js", "-sd", spec.storeDir, "-a", spec.host, "-p", String(spec.port), "-P", spec.pidFile],
+  ];
   // The server runs in its own process group (below), so a Ctrl-C or a
   // kill -9 of tcptrail does not reach it; without a death signal it would
   // outlive a crashed tcptrail and hold the port and the JetStream directory.
