@@ -14,8 +14,9 @@ fi
 
 # 1. System packages. python3, make and g++ build better-sqlite3 when no prebuilt binary can be fetched.
 # containerd (with its CRI plugin), runc, containernetworking-plugins and gcc: the CRI pod resolver's
-# tests run a private containerd with a pause image built here (test/agent/cri).
-packages=(bpftrace nats-server haproxy iptables tcpdump iproute2 procps curl python3 make g++ ca-certificates containerd runc containernetworking-plugins gcc)
+# tests run a private containerd with a pause image built here (test/agent/cri). chromium: the web
+# view's browser tests drive it headless through puppeteer-core (test/web), which downloads no browser.
+packages=(bpftrace nats-server haproxy iptables tcpdump iproute2 procps curl python3 make g++ ca-certificates containerd runc containernetworking-plugins gcc chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
