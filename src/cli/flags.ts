@@ -276,3 +276,35 @@ export function apiAllowedHostFlag(): Option {
     },
   );
 }
+
+/**
+ * `--state-dir` of the commands that read from NATS (observe, alerts): where
+ * `tcptrail run` left its reader's credentials, used when no --nats-* is given.
+ */
+export function readerStateDirFlag(): Option {
+  return stateDirFlag("tcptrail run's state directory: without --nats-* credentials, its reader's (<dir>/nats/reader.nk) are used");
+}
+
+/**
+ * The NATS credentials and TLS flags (every command that connects to NATS:
+ * agent, run with --nats, observe, alerts), each with its TCPTRAIL_NATS_*
+ * variable. Secrets themselves only through the environment or a file: a
+ * password on the command line is visible to every local user in `ps`, so
+ * --nats-password is there for completeness and its help says so.
+ * src/cli/nats-auth.ts turns the values into the transport's NatsAuthOptions.
+ */
+export function natsAuthFlags(): Option[] {
+  const env = (name: string) => `${ENV_PREFIX}NATS_${name}`;
+  return [
+    new Option("--nats-creds <file>", "NATS .creds file (user JWT and nkey seed)").env(env("CREDS")),
+    new Option("--nats-nkey <file>", "file holding a NATS nkey user seed (SU...)").env(env("NKEY")),
+    new Option("--nats-user <name>", "NATS user name; the password from --nats-password-file or $TCPTRAIL_NATS_PASSWORD").env(env("USER")),
+    new Option("--nats-password <password>", `NATS password (visible in ps: prefer $${env("PASSWORD")} or --nats-password-file)`).env(env("PASSWORD")),
+    new Option("--nats-password-file <file>", "file holding the NATS password").env(env("PASSWORD_FILE")),
+    new Option("--nats-token-file <file>", `file holding a NATS token (or the token itself in $${env("TOKEN")})`).env(env("TOKEN_FILE")),
+    new Option("--nats-token <token>", "NATS token").env(env("TOKEN")).hideHelp(),
+    new Option("--nats-tls-ca <file>", "PEM CA to verify the NATS server's certificate by (and use TLS)").env(env("TLS_CA")),
+    new Option("--nats-tls-cert <file>", "PEM client certificate for mutual TLS with NATS (with --nats-tls-key)").env(env("TLS_CERT")),
+    new Option("--nats-tls-key <file>", "PEM private key of --nats-tls-cert").env(env("TLS_KEY")),
+  ];
+}

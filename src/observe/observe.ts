@@ -1,12 +1,14 @@
 // `tcptrail observe`: replay and/or follow the events stream, filtered and
 // printed one event per line.
 import { silentLogger, type Logger } from "../log/logger.js";
-import { connectNats, subscribeEvents, type EventSubscription } from "../transport/mod.js";
+import { connectNats, subscribeEvents, type EventSubscription, type NatsAuthOptions } from "../transport/mod.js";
 import { matchEvent, type EventFilter } from "./filter.js";
 import { formatEvent, type CompactOptions, type OutputFormat } from "./format.js";
 
 export interface ObserveOptions {
   natsUrl: string;
+  /** Credentials and TLS for natsUrl (a reader's: observe only reads). Default: none. */
+  natsAuth?: NatsAuthOptions;
   filter: EventFilter;
   /** Keep printing new events. Default false. */
   follow?: boolean;
@@ -65,7 +67,7 @@ export async function runObserve(opts: ObserveOptions): Promise<ObserveResult> {
   const format = opts.output ?? "compact";
   const follow = opts.follow ?? false;
   const filter = opts.filter;
-  const nc = await connectNats(opts.natsUrl, { name: "tcptrail-observe", logger: log });
+  const nc = await connectNats(opts.natsUrl, { name: "tcptrail-observe", logger: log, ...(opts.natsAuth ? { auth: opts.natsAuth } : {}) });
   const result: ObserveResult = { printed: 0, batches: 0, malformed: 0 };
   let sub: EventSubscription | undefined;
   const stop = () => void sub?.close();

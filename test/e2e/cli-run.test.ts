@@ -2,6 +2,7 @@
 // job up, and `tcptrail observe -f -o json` in another process shows a curl to a
 // local server within a second. Root only (bpftrace).
 import { createServer, type Server } from "node:http";
+import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { EVENTS_STREAM, connectNats, eventsStreamLimits, freePort, jetstreamManager } from "../../src/transport/mod.js";
@@ -27,7 +28,8 @@ describeRoot("tcptrail run + observe (root)", () => {
     run.all?.on("data", (d: Buffer) => (runLog += d.toString()));
     await waitFor(() => runLog.includes("tcptrail running"), { what: "tcptrail run to start", timeoutMs: 60_000 });
     // --since: a slow start of the observe process must not make it miss the curl (-f alone starts with new events only).
-    observe = execa(BIN, ["observe", "-f", "--since", "5m", "-o", "json", "--nats", `nats://127.0.0.1:${natsPort}`], { reject: false });
+    // --state-dir: observe authenticates with the reader's credentials run left there (the embedded server refuses anonymous clients).
+    observe = execa(BIN, ["observe", "-f", "--since", "5m", "-o", "json", "--nats", `nats://127.0.0.1:${natsPort}`, "--state-dir", dir.path], { reject: false });
     observe.stdout?.on("data", (d: Buffer) => (observed += d.toString()));
     http = createServer((_req, res) => res.end("hello\n"));
     await new Promise<void>((r) => http!.listen(0, "127.0.0.1", () => r()));
@@ -79,7 +81,7 @@ describeRoot("tcptrail run + observe (root)", () => {
   });
 
   it("creates the events stream with the retention given on the command line", async () => {
-    const nc = await connectNats(`nats://127.0.0.1:${natsPort}`);
+    const nc = await connectNats(`nats://127.0.0.1:${natsPort}`, { auth: { nkeyFile: join(dir!.path, "nats", "reader.nk") } });
     try {
       const info = await (await jetstreamManager(nc)).streams.info(EVENTS_STREAM);
       expect(info.config.max_age).toBe(2 * 3600 * 1e9); // nanoseconds

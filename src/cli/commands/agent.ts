@@ -4,10 +4,11 @@
 import { Option, type Command } from "commander";
 import type { AgentServiceOptions } from "../../runtime/mod.js";
 import type { StreamLimitsOverrides } from "../../transport/mod.js";
-import { eventsStreamFlags, natsFlag } from "../flags.js";
+import { eventsStreamFlags, natsAuthFlags, natsFlag } from "../flags.js";
+import { natsAuthFromFlags, type NatsAuthFlagValues } from "../nats-auth.js";
 import { intOption, portOption } from "../options.js";
 
-export interface AgentCliOptions {
+export interface AgentCliOptions extends NatsAuthFlagValues {
   nats: string;
   /** The events stream's horizon in ms, from --events-horizon. */
   eventsHorizon: number;
@@ -68,19 +69,23 @@ export function eventsStreamLimits(opts: Pick<AgentCliOptions, "eventsHorizon" |
 }
 
 export function registerAgent(program: Command): void {
-  addAgentOptions(
+  const agent = addAgentOptions(
     program
       .command("agent")
       .description("run the node agent only: bpftrace probes → connection events → NATS JetStream")
       .addOption(natsFlag()),
-  ).action(async (opts: AgentCliOptions) => {
+  );
+  for (const o of natsAuthFlags()) agent.addOption(o);
+  agent.action(async (opts: AgentCliOptions) => {
     const { createLogger } = await import("../../log/logger.js");
     const { createMetrics, startMetricsServer } = await import("../../metrics/mod.js");
     const { onShutdown, startAgentService } = await import("../../runtime/mod.js");
     const log = createLogger({ name: "tcptrail-agent" });
     const metrics = createMetrics();
+    const natsAuth = natsAuthFromFlags(opts);
     const service = await startAgentService({
       natsUrl: opts.nats,
+      ...(natsAuth ? { natsAuth } : {}),
       ...(opts.node ? { node: opts.node } : {}),
       logger: log,
       metrics,

@@ -7,13 +7,14 @@ import type { Logger } from "../../log/logger.js";
 import type { Alert } from "../../model/mod.js";
 import { UsageError } from "../errors.js";
 import { runCommand } from "../exit.js";
-import { localTimeFlag, natsFlag, outputFlag, sinceFlag } from "../flags.js";
+import { localTimeFlag, natsAuthFlags, natsFlag, outputFlag, sinceFlag, readerStateDirFlag } from "../flags.js";
+import { natsAuthFromFlags, type NatsAuthFlagValues } from "../nats-auth.js";
 import { stdoutClosed } from "../stdout.js";
 
 /** How far back `tcptrail alerts` looks without --since. */
 export const DEFAULT_ALERTS_LOOKBACK_MS = 3_600_000;
 
-export interface AlertsCommandOptions {
+export interface AlertsCommandOptions extends NatsAuthFlagValues {
   /** Follow live alerts instead of replaying stored ones. Default: false. */
   follow?: boolean;
   /** NATS server URL. Default (CLI): $TCPTRAIL_NATS, else nats://127.0.0.1:4222. */
@@ -26,6 +27,8 @@ export interface AlertsCommandOptions {
   since?: number;
   /** Times in the local zone instead of UTC. */
   local?: boolean;
+  /** `tcptrail run`'s state dir: its reader's NATS credentials when no --nats-* is given. Default: none looked for. */
+  stateDir?: string;
 }
 
 export interface AlertsCommandIo {
@@ -37,7 +40,7 @@ export interface AlertsCommandIo {
 }
 
 export function registerAlerts(program: Command): void {
-  program
+  const alerts = program
     .command("alerts")
     .description("show alerts on unexpected resets: recent ones from the alerts stream, or live with --follow")
     .option("-f, --follow", "print new alerts as they are published, until interrupted")
@@ -48,22 +51,24 @@ export function registerAlerts(program: Command): void {
     )
     .addOption(localTimeFlag())
     .addOption(sinceFlag("without --follow: from when (a duration ago like 30m, 1h30m, 2d, an RFC 3339 time, ...; default 1h ago)"))
-    .action((opts: AlertsCommandOptions, cmd: Command) =>
-      runCommand(cmd, async () => {
-        const ac = new AbortController();
-        const stop = (): void => ac.abort();
-        process.once("SIGINT", stop).once("SIGTERM", stop);
-        try {
-          await runAlerts(opts, {
-            write: (line) => process.stdout.write(`${line}\n`),
-            // A reader that went away (`| head`) ends a follow like Ctrl-C does.
-            signal: AbortSignal.any([ac.signal, stdoutClosed()]),
-          });
-        } finally {
-          process.off("SIGINT", stop).off("SIGTERM", stop);
-        }
-      }),
-    );
+    .addOption(readerStateDirFlag());
+  for (const o of natsAuthFlags()) alerts.addOption(o);
+  alerts.action((opts: AlertsCommandOptions, cmd: Command) =>
+    runCommand(cmd, async () => {
+      const ac = new AbortController();
+      const stop = (): void => ac.abort();
+      process.once("SIGINT", stop).once("SIGTERM", stop);
+      try {
+        await runAlerts(opts, {
+          write: (line) => process.stdout.write(`${line}\n`),
+          // A reader that went away (`| head`) ends a follow like Ctrl-C does.
+          signal: AbortSignal.any([ac.signal, stdoutClosed()]),
+        });
+      } finally {
+        process.off("SIGINT", stop).off("SIGTERM", stop);
+      }
+    }),
+  );
 }
 
 /** The command's work, separate from commander and process signals so it can be driven directly. */
@@ -86,7 +91,8 @@ export async function runAlerts(opts: AlertsCommandOptions, io: AlertsCommandIo)
 
   // Throws NatsUnreachableError when no server answers; once connected, a
   // follower rides out NATS restarts (the transport reconnects forever).
-  const nc = await connectNats(opts.nats, { name: "tcptrail-alerts", logger: log });
+  const natsAuth = natsAuthFromFlags(opts, opts.stateDir);
+  const nc = await connectNats(opts.nats, { name: "tcptrail-alerts", logger: log, ...(natsAuth ? { auth: natsAuth } : {}) });
   let stats: AlertReadStats;
   try {
     if (opts.follow) {

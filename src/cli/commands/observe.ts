@@ -3,11 +3,14 @@
 import { Option, type Command } from "commander";
 import type { OutputFormat } from "../../observe/mod.js";
 import { runCommand } from "../exit.js";
-import { localTimeFlag, natsFlag, outputFlag, positiveInt, sinceFlag } from "../flags.js";
+import { localTimeFlag, natsAuthFlags, natsFlag, outputFlag, positiveInt, sinceFlag, readerStateDirFlag } from "../flags.js";
+import { natsAuthFromFlags, type NatsAuthFlagValues } from "../nats-auth.js";
 import { stdoutClosed } from "../stdout.js";
 
-interface ObserveFlags {
+interface ObserveFlags extends NatsAuthFlagValues {
   nats: string;
+  /** Where `tcptrail run` keeps its state: its reader's NATS credentials when no --nats-* is given. */
+  stateDir: string;
   follow?: boolean;
   /** µs since the epoch. */
   since?: number;
@@ -25,7 +28,7 @@ interface ObserveFlags {
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 export function registerObserve(program: Command): void {
-  program
+  const observe = program
     .command("observe")
     .description("print connection events (last minute by default; -f to keep following)")
     .addOption(natsFlag())
@@ -42,10 +45,12 @@ export function registerObserve(program: Command): void {
     .addOption(localTimeFlag())
     // UTC is the default now; --utc stays accepted so older scripts keep working.
     .addOption(new Option("--utc", "print times in UTC (the default)").hideHelp())
-    .action((flags: ObserveFlags, cmd: Command) => runCommand(cmd, () => observe(flags)));
+    .addOption(readerStateDirFlag());
+  for (const o of natsAuthFlags()) observe.addOption(o);
+  observe.action((flags: ObserveFlags, cmd: Command) => runCommand(cmd, () => observeEvents(flags)));
 }
 
-async function observe(flags: ObserveFlags): Promise<void> {
+async function observeEvents(flags: ObserveFlags): Promise<void> {
   const { buildFilter, runObserve } = await import("../../observe/mod.js");
   const { createLogger } = await import("../../log/logger.js");
   // A bad filter value is an InvalidFilterError: runCommand reports it as a usage error (exit 2).
@@ -63,8 +68,10 @@ async function observe(flags: ObserveFlags): Promise<void> {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
+    const natsAuth = natsAuthFromFlags(flags, flags.stateDir);
     await runObserve({
       natsUrl: flags.nats,
+      ...(natsAuth ? { natsAuth } : {}),
       filter,
       follow: flags.follow ?? false,
       output: flags.output,

@@ -11,12 +11,14 @@ import {
   apiAllowedHostFlag,
   apiTokenFileFlag,
   listenFlag,
+  natsAuthFlags,
   natsFlag,
   proxyIdleTimeoutFlag,
   stateDirFlag,
   storeRetentionFlags,
   type ListenAddress,
 } from "../flags.js";
+import { natsAuthFromFlags } from "../nats-auth.js";
 import { portOption } from "../options.js";
 import { addAgentOptions, agentSettings, eventsStreamLimits, type AgentCliOptions } from "./agent.js";
 
@@ -57,10 +59,13 @@ export function storeRetention(opts: Pick<RunCliOptions, "tracesMaxAge" | "trace
  * loads nothing of the query layer.
  */
 export function mainJobOptions(opts: RunCliOptions, logger: Logger, apiToken?: string): MainJobOptions {
+  // Credentials are for the server of --nats; the embedded one makes a user per role itself.
+  const natsAuth = opts.nats ? natsAuthFromFlags(opts) : undefined;
   return {
     logger,
     stateDir: opts.stateDir,
     ...(opts.nats ? { natsUrl: opts.nats } : { embeddedNats: { stateDir: join(opts.stateDir, "nats"), port: opts.natsPort } }),
+    ...(natsAuth ? { natsAuth } : {}),
     ...(opts.node ? { node: opts.node } : {}),
     agent: agentSettings(opts),
     metricsPort: opts.metrics ? opts.metricsPort : undefined,
@@ -102,7 +107,7 @@ export function registerRun(program: Command): void {
       // the agent it needs neither root nor bpftrace.
       .option("--no-agent", "run without the node agent: consumer, store, query API and alerts only (the agents run elsewhere, e.g. as a DaemonSet)"),
   );
-  for (const o of storeRetentionFlags()) run.addOption(o);
+  for (const o of [...storeRetentionFlags(), ...natsAuthFlags()]) run.addOption(o);
   run.action(async (opts: RunCliOptions) => {
     const { createLogger } = await import("../../log/logger.js");
     const { onShutdown, startMainJob } = await import("../../runtime/mod.js");
@@ -110,6 +115,9 @@ export function registerRun(program: Command): void {
     // Before the logger: a bad token file is a usage error, with nothing started.
     const apiToken = readApiToken(opts);
     const log = createLogger({ name: "tcptrail" });
+    if (!opts.nats && natsAuthFromFlags(opts)) {
+      log.warn("the --nats-* credentials apply to the server of --nats: the embedded nats-server makes a user per role itself, so they are not used");
+    }
     const job = await startMainJob(mainJobOptions(opts, log, apiToken));
     log.info(job.endpoints, "tcptrail running: in another shell try `tcptrail observe -f`, `tcptrail traces`, `tcptrail alerts -f`");
     // A part that dies while running (the consumer worker) must not leave
