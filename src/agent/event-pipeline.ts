@@ -17,6 +17,7 @@ import {
 } from "./agent-pipeline.js";
 import { MeshRoleClassifier } from "./role.js";
 import { NetnsDirResolver, type PodResolver } from "./pod-resolver.js";
+import { EventRate } from "./event-rate.js";
 import { OwnerTable } from "./owner-table.js";
 import { ReorderBuffer } from "./reorder-buffer.js";
 import { SocketTable } from "./socket-table.js";
@@ -56,6 +57,8 @@ export class EventPipeline implements AgentPipeline {
   readonly #splitter: LineSplitter;
   readonly #reorder = new ReorderBuffer<ParsedEvent>();
   readonly #owners = new OwnerTable();
+  // For the GAP of a bpftrace restart: what it never printed nobody counted, so the rate before it gives an estimate.
+  readonly #rate = new EventRate();
   readonly #sockets: SocketTable;
   readonly #pods: PodResolver;
   readonly #ownPods: boolean;
@@ -210,6 +213,7 @@ export class EventPipeline implements AgentPipeline {
   #onEvent(ev: ParsedEvent): void {
     this.#s.eventsRead++;
     if (ev.tsNs > this.#maxSeenTs) this.#maxSeenTs = ev.tsNs;
+    this.#rate.note(ev.tsNs);
     if (ev.process && PROCESS_CONTEXT.has(ev.kind)) this.#owners.note(ev.sock, ev.tsNs, ev.process);
     this.#reorder.push(ev);
   }
@@ -230,7 +234,11 @@ export class EventPipeline implements AgentPipeline {
     if (this.#pendingCrash) {
       const { reason, sinceNs } = this.#pendingCrash;
       this.#pendingCrash = undefined;
-      this.#reorder.push(gap(tsNs, sinceNs, 0, reason));
+      // The span is real (last event read → this BEGIN); what it hid was never counted: lost stays 0, the estimate says how much.
+      const ev = gap(tsNs, sinceNs, 0, reason);
+      const estimate = sinceNs > 0n ? this.#rate.estimate(sinceNs, tsNs) : null;
+      if (estimate !== null) ev.estimatedLost = estimate;
+      this.#reorder.push(ev);
     }
     this.#onBegin?.(tsNs);
   }

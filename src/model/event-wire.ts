@@ -71,6 +71,7 @@ export function toWireEvent(ev: ConnEventInit, baseNs: KernelNs, into?: WireEven
   wire.gapStartOffsetNs = gap ? offsetFrom(baseNs, gap) : null;
   wire.linkedSock = ev.linkedSock;
   wire.linkSources = ev.linkSources;
+  wire.estimatedLost = ev.estimatedLost;
   return wire;
 }
 
@@ -104,6 +105,7 @@ export function emptyWireEvent(): WireEventInit {
     gapStartOffsetNs: undefined,
     linkedSock: undefined,
     linkSources: undefined,
+    estimatedLost: undefined,
   };
   return wire;
 }

@@ -54,6 +54,8 @@ export interface EventJson {
   gap_reason: string | null;
   /** Kernel ns, exact decimal. */
   gap_start_ns: string | null;
+  /** GAP: the agent's estimate of the events it could not count (a bpftrace restart), never an exact count; null when none. */
+  estimated_lost: number | null;
 }
 
 function processToJson(p: Process | null | undefined): ProcessJson | null {
@@ -101,5 +103,6 @@ export function eventToJson(node: string, e: ConnEvent | ConnEventInit): EventJs
     lost: gap ? (e.lost ?? 0) : null,
     gap_reason: gap ? e.gapReason || null : null,
     gap_start_ns: gap ? (e.gapStartNs ?? 0n).toString() : null,
+    estimated_lost: gap ? (e.estimatedLost ?? null) : null,
   };
 }
