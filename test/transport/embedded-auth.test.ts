@@ -9,6 +9,7 @@ import {
   ALERTS_STREAM,
   EVENTS_STREAM,
   EventPublisher,
+  NATS_ROLES,
   TRACES_STREAM,
   connectNats,
   createDurableEventConsumer,
@@ -16,6 +17,7 @@ import {
   isNatsUnreachableError,
   jetstream,
   jetstreamManager,
+  rolePermissions,
   startEmbeddedNats,
   subscribeEvents,
   type EmbeddedNats,
@@ -178,6 +180,16 @@ describe("embedded nats-server with per-role users", () => {
     await nc.flush();
     expect(await count(EVENTS_STREAM)).toBe(before);
     await expect(jetstream(nc).consumers.get(EVENTS_STREAM, DURABLE)).rejects.toThrow();
+  });
+
+  it("docs/SECURITY.md lists every role's subjects as the server is given them", () => {
+    const doc = readFileSync(new URL("../../docs/SECURITY.md", import.meta.url), "utf8");
+    const row = (role: string) => doc.split("\n").find((l) => l.startsWith(`| ${role} |`)) ?? "";
+    const permissions = rolePermissions();
+    for (const role of NATS_ROLES) {
+      const p = permissions[role];
+      for (const subject of [...p.publish.allow, ...(p.publish.deny ?? []), ...p.subscribe.allow]) expect(row(role)).toContain(`\`${subject}\``);
+    }
   });
 
   it("keeps the users across a restart of the server by its supervisor", async () => {
