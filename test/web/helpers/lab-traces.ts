@@ -1,0 +1,28 @@
+// The lab scenarios' recorded events (test/trace/fixtures/lab) stitched by
+// the real Stitcher: the traces the web view's tests draw, with the events
+// the timeline endpoint would return for them.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Trace } from "../../../src/model/mod.js";
+import { eventToJson, traceToJson, type EventJson, type TraceJson } from "../../../src/query/mod.js";
+import { parseFixture, type FixtureRecord } from "../../trace/helpers/load-fixture.js";
+import { stitch } from "../../trace/helpers/stitch.js";
+
+export const LAB_FIXTURES = join(import.meta.dirname, "..", "..", "trace", "fixtures", "lab");
+
+export interface LabScenario {
+  records: FixtureRecord[];
+  traces: Trace[];
+}
+
+export function labScenario(name: string): LabScenario {
+  const records = parseFixture(readFileSync(join(LAB_FIXTURES, `${name}.json`), "utf8"));
+  return { records, traces: stitch(records).traces };
+}
+
+/** The scenario's one trace as the API gives it, and every recorded event as JSON. */
+export function labTraceJson(name: string): { trace: TraceJson; events: EventJson[] } {
+  const { records, traces } = labScenario(name);
+  if (traces.length !== 1) throw new Error(`${name}: expected one trace, stitched ${traces.length}`);
+  return { trace: traceToJson(traces[0]!), events: records.map((r) => eventToJson(r.node, r.event)) };
+}
