@@ -40,6 +40,7 @@ export const CONN_EVENT_FIELDS: Readonly<Record<Exclude<keyof WireEventInit, "$u
   gapStartOffsetNs: 27,
   linkedSock: 28,
   linkSources: 29,
+  estimatedLost: 30,
 };
 export const ENDPOINT_FIELDS = { ip: 1, port: 2 } as const;
 export const PROCESS_FIELDS = { pid: 1, tid: 2, comm: 3 } as const;
@@ -123,6 +124,9 @@ export function writeEvent(w: WireWriter, ev: ConnEventInit, baseNs: KernelNs, b
   if (linked != null && linked !== "") stringField(w, F.linkedSock, linked);
   const sources = ev.linkSources;
   if (sources != null && sources !== 0) uint32Field(w, F.linkSources, sources);
+  // Optional in the proto: an estimate of 0 is a statement, absent is "no estimate".
+  const estimate = ev.estimatedLost;
+  if (estimate != null) uint64Field(w, F.estimatedLost, estimate);
   w.ldelim(start);
 }
 

@@ -63,6 +63,13 @@ describe("bytes", () => {
     ],
     ["a GAP far before a young base", [{ seq: 3, kind: EventKind.EVENT_KIND_GAP, tsNs: 9_000_000_000n, lost: 1, gapReason: "x", gapStartNs: 1n }]],
     [
+      "a restart GAP's estimate (optional: 0 is written, absent is not)",
+      [
+        { seq: 3, kind: EventKind.EVENT_KIND_GAP, tsNs: 9_000_000_000n, gapReason: "bpftrace restarted", gapStartNs: 5_000_000_000n, estimatedLost: 1234 },
+        { seq: 4, kind: EventKind.EVENT_KIND_GAP, tsNs: 9_000_000_001n, gapReason: "bpftrace restarted", gapStartNs: 8_000_000_000n, estimatedLost: 0 },
+      ],
+    ],
+    [
       "negative int32 and sint32, every sub-message, empty ones too",
       [
         {
@@ -91,6 +98,7 @@ describe("bytes", () => {
     // And what the consumer reads back is what was sent.
     const back = decodeBatch(got).events;
     expect(back.map((e) => e.tsNs)).toEqual(events.map((e) => e.tsNs));
+    expect(back.map((e) => (e.estimatedLost == null ? null : Number(e.estimatedLost)))).toEqual(events.map((e) => e.estimatedLost ?? null));
   });
 
   test("a lone surrogate is written as protobufjs writes it", () => {
