@@ -52,7 +52,18 @@ describe("shared flags", () => {
   it.each([
     ["--nats", "TCPTRAIL_NATS", ["run", "agent", "observe", "alerts"]],
     ["--api", "TCPTRAIL_API", ["traces", "timeline", "why"]],
-    ["--state-dir", "TCPTRAIL_STATE_DIR", ["run", "lab up", "lab down", "lab status", "lab scenario"]],
+    // observe and alerts: where `run` left its reader's NATS credentials.
+    ["--state-dir", "TCPTRAIL_STATE_DIR", ["run", "lab up", "lab down", "lab status", "lab scenario", "observe", "alerts"]],
+    ...[
+      ["--nats-creds", "CREDS"],
+      ["--nats-nkey", "NKEY"],
+      ["--nats-user", "USER"],
+      ["--nats-password-file", "PASSWORD_FILE"],
+      ["--nats-token-file", "TOKEN_FILE"],
+      ["--nats-tls-ca", "TLS_CA"],
+      ["--nats-tls-cert", "TLS_CERT"],
+      ["--nats-tls-key", "TLS_KEY"],
+    ].map(([flag, env]) => [flag!, `TCPTRAIL_NATS_${env!}`, ["run", "agent", "observe", "alerts"]] as [string, string, string[]]),
   ])("%s reads %s in every command that has it", (long, env, commands) => {
     const found = withFlag(long);
     expect(found.map(([c]) => c).sort()).toEqual([...commands].sort());
