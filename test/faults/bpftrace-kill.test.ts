@@ -1,0 +1,44 @@
+// Issue 12 parts 2 and 9: bpftrace dies (kill -9) while connections come and
+// go. The agent restarts it; its GAP spans from the last event read before
+// the death to the new bpftrace's BEGIN and estimates what it missed; every
+// connection is traced exactly once or lies inside that GAP, and none is
+// called PROCESS_EXIT for it. Root: a real `tcptrail run` with bpftrace.
+import { expect, it } from "vitest";
+import { describeRoot, waitFor } from "../helpers/mod.js";
+import { withScenario } from "./helpers/scenario.js";
+import { childPid, killHard } from "./helpers/tcptrail-run.js";
+
+const BEFORE = 300;
+const DURING = 400;
+
+describeRoot("fault: bpftrace kill -9 (root)", () => {
+  it("restarts bpftrace; the GAP has the real span and an estimate; every connection traced once or inside it", { timeout: 120_000 }, async () => {
+    await withScenario("bpftrace", async (s) => {
+      await s.workload.run(BEFORE);
+      const first = await childPid(s.run.proc.pid, "bpftrace");
+      // Killed while the workload runs: connections die before, during and after the outage.
+      const load = s.workload.run(DURING);
+      await waitFor(() => s.workload.done.length >= BEFORE + 50, { what: "the workload under way" });
+      await killHard(first, "bpftrace");
+      await waitFor(async () => (await childPid(s.run.proc.pid, "bpftrace")) !== first, { what: "a new bpftrace", timeoutMs: 30_000 });
+      await load;
+      expect(s.workload.failures).toEqual([]);
+      expect(s.workload.done).toHaveLength(BEFORE + DURING);
+
+      const { verdict, gaps } = await s.settle(60_000);
+      const restart = gaps.filter((g) => g.reason.startsWith("bpftrace restarted"));
+      expect(restart).toHaveLength(1);
+      const g = restart[0]!;
+      // The span is real: it starts before and ends after what went unseen.
+      expect(g.endNs - g.startNs).toBeGreaterThan(100_000_000n); // an attach takes seconds, not ms
+      // lost stays for exact counts: nobody counted what bpftrace never printed.
+      expect(g.lost).toBe(0);
+      // Connections inside it went unseen; the estimate (the rate before × the span) is of that order.
+      expect(verdict.inGap.length).toBeGreaterThan(0);
+      expect(g.estimatedLost).not.toBeNull();
+      expect(g.estimatedLost!).toBeGreaterThanOrEqual(verdict.inGap.length);
+      expect(verdict.traced + verdict.inGap.length).toBe(BEFORE + DURING);
+      expect(verdict.traced).toBeGreaterThanOrEqual(BEFORE);
+    });
+  });
+});
