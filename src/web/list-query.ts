@@ -87,3 +87,21 @@ export function listParams(f: ListFilters, stream = false): URLSearchParams {
  * window, so a list that ends in the past (until set) takes nothing live.
  */
 export const acceptsLive = (f: ListFilters): boolean => !f.until?.trim();
+
+/**
+ * The outcomes the filter offers, as the API names them. Written out rather
+ * than imported from the model, which would bundle the protobuf runtime into
+ * the page; a test keeps this list equal to the model's.
+ */
+export const OUTCOME_NAMES = [
+  "COMPLETED",
+  "REFUSED",
+  "RESET_BY_CLIENT",
+  "RESET_BY_SERVER",
+  "RESET_UNTRACED",
+  "TIMEOUT",
+  "INCOMPLETE",
+  "OPEN",
+  "PROCESS_EXIT",
+  "UPSTREAM_IDLE_CLOSE_RACE",
+] as const;

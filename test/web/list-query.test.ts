@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { acceptsLive, listParams, parseAddressSearch } from "../../src/web/list-query.js";
+import { Outcome, outcomeName } from "../../src/model/mod.js";
+import { OUTCOME_NAMES, acceptsLive, listParams, parseAddressSearch } from "../../src/web/list-query.js";
 
 describe("parseAddressSearch", () => {
   it.each([
@@ -35,5 +36,14 @@ describe("listParams", () => {
   it("takes live traces only into a list that reaches now", () => {
     expect(acceptsLive({ since: "1h" })).toBe(true);
     expect(acceptsLive({ until: "5m" })).toBe(false);
+  });
+});
+
+describe("OUTCOME_NAMES", () => {
+  it("are the model's outcomes, as the API names them", () => {
+    const model = Object.values(Outcome)
+      .filter((v): v is number => typeof v === "number" && v !== 0)
+      .map(outcomeName);
+    expect([...OUTCOME_NAMES].sort()).toEqual(model.sort());
   });
 });

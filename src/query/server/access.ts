@@ -2,15 +2,18 @@
 // the SSE streams and the 404 answer alike pass it before any handler runs.
 // First the Host check (every request: see host-check.ts), then, when a token
 // is configured, `Authorization: Bearer <token>` on every route except the
-// ones that declare `config: { open: true }` (only /healthz, which says
-// nothing about traces). A route is closed unless it says otherwise, so a new
-// route cannot be left open by forgetting a line.
+// ones that declare `config: { open: true }` (/healthz, which says nothing
+// about traces, and the web view's static page and login: see web-session.ts).
+// A route is closed unless it says otherwise, so a new route cannot be left
+// open by forgetting a line. A browser may carry the token in the web view's
+// session cookie instead of the header: EventSource cannot send headers.
 //
 // No CORS headers are ever sent: without Access-Control-Allow-Origin a
 // browser lets no other origin read an answer, which is the point.
 import type { FastifyInstance } from "fastify";
 import { bearerCheck } from "./bearer.js";
 import { hostAllowed, hostPolicy } from "./host-check.js";
+import { WEB_TOKEN_COOKIE, cookieValue } from "./web-session.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -39,7 +42,12 @@ export function installAccessControl(app: FastifyInstance, listenHost: string, o
           "the address it listens on, or a name allowed with --api-allowed-host (a defence against DNS rebinding)",
       });
     }
-    if (bearer && !req.routeOptions.config.open && !bearer.accepts(req.headers.authorization)) {
+    if (
+      bearer &&
+      !req.routeOptions.config.open &&
+      !bearer.accepts(req.headers.authorization) &&
+      !bearer.acceptsToken(cookieValue(req.headers.cookie, WEB_TOKEN_COOKIE))
+    ) {
       req.log.warn({ remote: req.socket?.remoteAddress, url: req.url.split("?")[0] }, "request without the API token refused");
       const missing = req.headers.authorization === undefined;
       return reply

@@ -10,6 +10,8 @@ import { API_TOKEN_SYNTAX, isApiTokenSyntax } from "../api-token.js";
 export interface BearerCheck {
   /** Whether an Authorization header value carries the token. */
   accepts(authorization: string | undefined): boolean;
+  /** Whether a token given some other way (the web view's session cookie) is the token. */
+  acceptsToken(token: string | undefined): boolean;
 }
 
 const digest = (s: string): Buffer => createHash("sha256").update(s, "utf8").digest();
@@ -24,11 +26,8 @@ export function bearerToken(authorization: string | undefined): string | undefin
 export function bearerCheck(token: string): BearerCheck {
   if (!isApiTokenSyntax(token)) throw InvalidArgumentError.format("token", `must be ${API_TOKEN_SYNTAX}`);
   const expected = digest(token);
-  return {
-    accepts(authorization) {
-      const given = bearerToken(authorization);
-      // Digest something even without a token, so a missing header costs what a wrong one does.
-      return timingSafeEqual(digest(given ?? ""), expected) && given !== undefined;
-    },
-  };
+  const acceptsToken = (given: string | undefined): boolean =>
+    // Digest something even without a token, so a missing header costs what a wrong one does.
+    timingSafeEqual(digest(given ?? ""), expected) && given !== undefined;
+  return { accepts: (authorization) => acceptsToken(bearerToken(authorization)), acceptsToken };
 }

@@ -10,4 +10,6 @@ export { type ApiAccessOptions } from "./access.js";
 export { DEFAULT_API_HOST, DEFAULT_API_PORT, checkListen } from "./listen-policy.js";
 export { UnprotectedListenError, isUnprotectedListenError } from "./errors.js";
 export { isLoopbackHost } from "./loopback.js";
+export { WEB_TOKEN_COOKIE } from "./web-session.js";
+export { WEB_CONTENT_SECURITY_POLICY } from "./routes/mod.js";
 export { DEFAULT_SSE_HEARTBEAT_MS, DEFAULT_SSE_MAX_BUFFERED_BYTES, resolveSseOptions, type SseOptions } from "./sse.js";

@@ -1,5 +1,6 @@
-// The HTTP query API under /api/v1 (fastify). Every parameter is checked by a
-// JSON schema and then semantically; any failure is a 400 naming the parameter.
+// The HTTP query API under /api/v1 (fastify), and the web view beside it
+// (routes/web.ts). Every parameter is checked by a JSON schema and then
+// semantically; any failure is a 400 naming the parameter.
 // Who may ask is access.ts (Host check, bearer token); where it may listen
 // without a token is listen-policy.ts.
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from "fastify";
@@ -9,7 +10,8 @@ import { API_PREFIX, isBadParameterError } from "../mod.js";
 import { installAccessControl, type ApiAccessOptions } from "./access.js";
 import { createLiveHub, type LiveHub } from "./live-hub.js";
 import { DEFAULT_API_HOST, DEFAULT_API_PORT, checkListen } from "./listen-policy.js";
-import { healthRoutes, streamRoutes, timelineRoutes, tracesRoutes, type RouteDeps, type StoreWriteHealth } from "./routes/mod.js";
+import { healthRoutes, loadWebAssets, streamRoutes, timelineRoutes, tracesRoutes, webRoutes, type RouteDeps, type StoreWriteHealth } from "./routes/mod.js";
+import { defaultWebAssetDir } from "../../web/asset-dir.js";
 import { resolveSseOptions, type SseConnection, type SseOptions } from "./sse.js";
 
 export interface QueryServerOptions extends ApiAccessOptions {
@@ -29,6 +31,11 @@ export interface QueryServerOptions extends ApiAccessOptions {
   sse?: SseOptions;
   /** Default: no logging. */
   log?: Logger;
+  /**
+   * The web view's built assets (src/web/build.ts). Default <package>/dist/web
+   * (`npm run build`); false serves no web view. Read once, when the app is built.
+   */
+  webAssetDir?: string | false;
 }
 
 export interface QueryServer {
@@ -98,6 +105,11 @@ export async function buildQueryApp(opts: Omit<QueryServerOptions, "port">): Pro
     for (const s of deps.streams) s.close();
   });
 
+  if (opts.webAssetDir !== false) {
+    const assets = loadWebAssets(opts.webAssetDir ?? defaultWebAssetDir());
+    if (!assets) app.log.warn("the web view is not built (npm run build): / answers 503");
+    webRoutes(app, { assets, ...(opts.token !== undefined ? { token: opts.token } : {}) });
+  }
   await app.register(
     async (api) => {
       tracesRoutes(api, deps);
