@@ -26,6 +26,13 @@ const EXPORT_SUCCESS = 0;
 
 type ExportResult = Parameters<Parameters<SpanExporter["export"]>[1]>[0];
 
+/** `p`, or nothing once `deadline` (ms since the epoch) passes. */
+async function until(p: Promise<unknown> | undefined, deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
+  clearTimeout(timer);
+}
+
 export interface ExportQueueOptions {
   exporter: SpanExporter;
   maxQueueSpans?: number;
@@ -103,17 +110,20 @@ export class ExportQueue {
     const deadline = Date.now() + timeoutMs;
     while ((this.#queue.length > 0 || this.#inFlight) && Date.now() < deadline) {
       this.#kick();
-      const left = deadline - Date.now();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.#inFlight, new Promise<void>((r) => (timer = setTimeout(r, left)))]);
-      clearTimeout(timer);
+      await until(this.#inFlight, deadline);
     }
     if (this.#queue.length > 0) {
       this.#stats.dropped += this.#queue.length;
       this.#o.onDropped?.(this.#queue.length);
       this.#queue = [];
     }
-    await this.#exporter.shutdown().catch(() => undefined);
+    // The exporter's shutdown waits for its exports in flight, retries and
+    // all (up to its timeout): bounded by what is left of ours. An export
+    // still running reports its failure when it ends.
+    await until(
+      this.#exporter.shutdown().catch(() => undefined),
+      deadline,
+    );
   }
 
   #kick(): void {
