@@ -89,7 +89,8 @@ function arrow(a: Arrow, lanes: Lane[]): SVGGElement {
 function marker(id: string): SVGMarkerElement {
   return s(
     "marker",
-    { id: `head-${id}`, class: `head head-${id}`, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 8, markerHeight: 8, orient: "auto-start-reverse" },
+    // userSpaceOnUse: the head keeps its size on the origin's thicker line.
+    { id: `head-${id}`, class: `head head-${id}`, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 11, markerHeight: 11, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" },
     s("path", { d: "M0,0 L10,5 L0,10 z" }),
   );
 }

@@ -26,7 +26,8 @@ export interface LayoutOptions {
   maxGapPx?: number;
 }
 
-export const DEFAULT_LANE_WIDTH = 190;
+// Wide enough for an arrow's label ("SYN by sidecar outbound tt-a · orig dst 10.88.100.3:8080") over two lanes.
+export const DEFAULT_LANE_WIDTH = 230;
 export const DEFAULT_LEFT = 110;
 export const DEFAULT_TOP = 96;
 export const DEFAULT_ROW_HEIGHT = 46;

@@ -1,0 +1,265 @@
+// The web view in a real browser: Debian's chromium, headless, on a real
+// query API over a real SQLite store holding the lab scenarios' traces (their
+// recorded events through the Stitcher) and those events, with the page built
+// from source by esbuild for this run. Everything is checked from the DOM;
+// screenshots go to the test's temp dir (paths printed), and with
+// TCPTRAIL_UPDATE_SCREENSHOTS=1 the README's one to docs/.
+import { copyFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { Page } from "puppeteer-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Trace } from "../../src/model/mod.js";
+import { traceToJson, whySentence, type TraceJson } from "../../src/query/mod.js";
+import { createLiveHub, startQueryServer, type LiveHub, type QueryServer } from "../../src/query/server/mod.js";
+import { SqliteTraceStore } from "../../src/store/mod.js";
+import { buildWebAssets } from "../../src/web/build.js";
+import { makeTempDir, type TempDir } from "../helpers/mod.js";
+import { launchChromium, type TestBrowser } from "./helpers/chromium.js";
+import { labScenario } from "./helpers/lab-traces.js";
+
+const SCENARIOS = ["ok", "app-abort", "no-listener", "sidecar-crash", "reject", "idle-timeout", "plain-to-mesh"];
+// The recordings are from November 2026: a window that holds them all, whenever the test runs.
+const SINCE = "2026-11-01T00:00:00Z";
+const TOKEN = "s3cret-token";
+const DOCS_SCREENSHOT = join(import.meta.dirname, "..", "..", "docs", "web-view-app-abort.png");
+
+let tmp: TempDir;
+let store: SqliteTraceStore;
+let hub: LiveHub;
+let server: QueryServer;
+let tokenServer: QueryServer;
+let chromium: TestBrowser;
+let page: Page;
+const stored = new Map<string, { scenario: string; trace: Trace }>();
+
+const byScenario = (name: string): TraceJson => {
+  const hit = [...stored.values()].find((s) => s.scenario === name);
+  if (!hit) throw new Error(`no trace stored for ${name}`);
+  return traceToJson(hit.trace);
+};
+
+async function open(path: string): Promise<void> {
+  await page.goto(`${server.url}${path}`, { waitUntil: "domcontentloaded" });
+  await page.waitForSelector("body[data-ready]", { timeout: 10_000 });
+}
+
+async function screenshot(name: string): Promise<string> {
+  const path = join(tmp.path, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  console.log(`screenshot: ${path}`);
+  return path;
+}
+
+beforeAll(async () => {
+  tmp = await makeTempDir("web-browser");
+  const webAssetDir = await buildWebAssets({ outdir: join(tmp.path, "web"), minify: false });
+  store = new SqliteTraceStore({ path: join(tmp.path, "t.db") });
+  for (const name of SCENARIOS) {
+    const { records, traces } = labScenario(name);
+    await store.putTraces(traces);
+    for (const t of traces) stored.set(t.traceId, { scenario: name, trace: t });
+    // One source per scenario: each recording numbers its events from its own agent start.
+    for (const node of new Set(records.map((r) => r.node))) {
+      const events = records.filter((r) => r.node === node).map((r) => r.event);
+      await store.putEvents({ node, bootId: `lab-${name}`, agentStartUs: 1 }, events);
+    }
+  }
+  hub = createLiveHub();
+  server = await startQueryServer({ store, hub, port: 0, webAssetDir });
+  tokenServer = await startQueryServer({ store, port: 0, webAssetDir, token: TOKEN });
+  chromium = await launchChromium();
+  page = await chromium.browser.newPage();
+  await page.setViewport({ width: 1280, height: 800 });
+  // The page may fetch nothing from another origin: fail on any such request.
+  await page.setRequestInterception(true);
+  page.on("request", (req) => {
+    const url = new URL(req.url());
+    if (url.origin !== new URL(server.url).origin && url.origin !== new URL(tokenServer.url).origin) {
+      void req.abort();
+      throw new Error(`the page asked for ${req.url()}`);
+    }
+    void req.continue();
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await chromium?.close();
+  await server?.close();
+  await tokenServer?.close();
+  await store?.close();
+  await tmp?.remove();
+});
+
+describe("trace list", () => {
+  it("shows every stored trace with its outcome", async () => {
+    await open(`/?since=${SINCE}`);
+    const rows = await page.$$eval("#traces tr[data-trace]", (trs) =>
+      trs.map((tr) => [tr.getAttribute("data-trace"), tr.querySelector(".badge")?.textContent] as const),
+    );
+    const want = [...stored.values()].map((s) => [s.trace.traceId, traceToJson(s.trace).outcome] as const);
+    expect(rows.length).toBe(stored.size);
+    expect(new Map(rows)).toEqual(new Map(want));
+    // A failure is a failure badge, a completed trace is not.
+    const abort = byScenario("app-abort");
+    expect(await page.$eval(`tr[data-trace="${abort.trace_id}"] .badge`, (b) => b.className)).toMatch(/badge-bad/);
+  });
+
+  it("filters with the API's parameters: outcome and address/port", async () => {
+    await open(`/?since=${SINCE}&outcome=REFUSED`);
+    const refused = await page.$$eval("#traces tr[data-trace]", (trs) => trs.map((tr) => tr.getAttribute("data-outcome")));
+    expect(refused.length).toBeGreaterThan(0);
+    expect(new Set(refused)).toEqual(new Set(["REFUSED"]));
+
+    const reject = byScenario("reject");
+    const port = reject.hops[reject.hops.length - 1]!.server.port!;
+    await open(`/?since=${SINCE}&search=${port}`);
+    const ids = await page.$$eval("#traces tr[data-trace]", (trs) => trs.map((tr) => tr.getAttribute("data-trace")));
+    const want = (await store.listTraces({ port, since: Date.parse(SINCE) * 1000 })).traces.map((t) => t.traceId);
+    expect(ids).toEqual(want);
+    expect(ids).toContain(reject.trace_id);
+    expect(ids.length).toBeLessThan(stored.size);
+  });
+
+  it("says what is wrong with a search that is not an address or port", async () => {
+    await open(`/?since=${SINCE}&search=tt-b`);
+    expect(await page.$eval("#status", (e) => e.textContent)).toMatch(/not an address, a port or address:port/);
+  });
+
+  it("puts a live trace on top as the stream delivers it", async () => {
+    await open(`/?since=${SINCE}`);
+    await page.waitForSelector("#status[data-live]");
+    const before = await page.$$eval("#traces tr[data-trace]", (trs) => trs.length);
+    const live = { ...stored.values().next().value!.trace, traceId: "live-trace-1" };
+    hub.publishTrace(live);
+    await page.waitForSelector('#traces tr:first-child[data-trace="live-trace-1"].live', { timeout: 5000 });
+    expect(await page.$$eval("#traces tr[data-trace]", (trs) => trs.length)).toBe(before + 1);
+  });
+});
+
+interface DiagramDom {
+  lanes: { title: string; pod: string; process: string; origin: string | null; cls: string }[];
+  arrows: { hop: string; signal: string; sender: string; from: string; to: string; reason: string | null; origin: string | null; label: string }[];
+  why: string;
+}
+
+const readDiagram = (): Promise<DiagramDom> =>
+  page.evaluate(() => ({
+    lanes: [...document.querySelectorAll("#sequence g.lane")].map((g) => ({
+      title: g.getAttribute("data-title") ?? "",
+      pod: g.getAttribute("data-pod") ?? "",
+      process: g.getAttribute("data-process") ?? "",
+      origin: g.getAttribute("data-origin"),
+      cls: g.getAttribute("class") ?? "",
+    })),
+    arrows: [...document.querySelectorAll("#sequence g.arrow")].map((g) => ({
+      hop: g.getAttribute("data-hop") ?? "",
+      signal: g.getAttribute("data-signal") ?? "",
+      sender: g.getAttribute("data-sender") ?? "",
+      from: g.getAttribute("data-from") ?? "",
+      to: g.getAttribute("data-to") ?? "",
+      reason: g.getAttribute("data-reason"),
+      origin: g.getAttribute("data-origin"),
+      label: g.querySelector(".arrow-label")?.textContent ?? "",
+    })),
+    why: document.getElementById("why")?.textContent ?? "",
+  }));
+
+describe("trace page", () => {
+  it("app-abort: four lanes, app b's RST highlighted with its reason, the why on top", async () => {
+    const t = byScenario("app-abort");
+    await open(`/trace/${t.trace_id}`);
+    const d = await readDiagram();
+    expect(d.lanes.map((l) => `${l.title} ${l.pod}`)).toEqual(["app tt-a", "sidecar outbound tt-a", "sidecar inbound tt-b", "app tt-b"]);
+    expect(d.lanes.map((l) => l.process)).toEqual(["tt-client (pid 609)", "haproxy (pid 566)", "haproxy (pid 579)", "tt-app (pid 568)"]);
+    expect(d.lanes.filter((l) => l.origin !== null).map((l) => l.title + " " + l.pod)).toEqual(["app tt-b"]);
+    expect(d.lanes[3]!.cls).toMatch(/\borigin\b/);
+    expect(d.arrows.map((a) => `${a.hop} ${a.signal} ${a.sender} ${a.from}->${a.to}`)).toEqual([
+      "1 SYN client 0->1",
+      "2 SYN client 1->2",
+      "3 SYN client 2->3",
+      "3 RST server 3->2",
+      "2 FIN server 2->1",
+      "1 FIN server 1->0",
+    ]);
+    const rst = d.arrows.find((a) => a.signal === "RST")!;
+    expect(rst).toMatchObject({ reason: "TCP_STATE", origin: "" });
+    expect(rst.label).toBe("RST by app tt-b · TCP_STATE");
+    expect(d.arrows.filter((a) => a.origin !== null)).toHaveLength(1);
+    expect(d.arrows[0]!.label).toBe("SYN by app tt-a · orig dst 10.88.100.3:8080");
+    // The highlight is drawn, not only declared: the origin arrow has the alarm colour and is the thickest.
+    const stroke = await page.$eval("#sequence g.arrow.origin .arrow-line", (l) => getComputedStyle(l).strokeWidth);
+    const plain = await page.$eval("#sequence g.arrow-syn .arrow-line", (l) => getComputedStyle(l).strokeWidth);
+    expect(parseFloat(stroke)).toBeGreaterThan(parseFloat(plain));
+    expect(d.why).toBe(whySentence(t));
+    expect(d.why).toMatch(/^app tt-b \(tt-app, pid 568\) reset the connection on hop 3 \(kernel reason TCP_STATE\)/);
+    expect(await page.$eval("#explanation", (e) => e.textContent)).toBe(t.explanation);
+    const shot = await screenshot("app-abort");
+    if (process.env.TCPTRAIL_UPDATE_SCREENSHOTS === "1") {
+      await mkdir(join(DOCS_SCREENSHOT, ".."), { recursive: true });
+      await copyFile(shot, DOCS_SCREENSHOT);
+    }
+  });
+
+  it("reject: the refused port's lane is the origin, its RST comes from the network", async () => {
+    const t = byScenario("reject");
+    await open(`/trace/${t.trace_id}`);
+    const d = await readDiagram();
+    expect(d.lanes.map((l) => l.title)).toEqual(["app", "sidecar outbound", "untraced"]);
+    expect(d.lanes.map((l) => l.origin !== null)).toEqual([false, false, true]);
+    const rst = d.arrows.filter((a) => a.signal === "RST");
+    expect(rst.map((a) => `${a.hop} ${a.sender} ${a.from}->${a.to} ${a.origin !== null}`)).toEqual(["2 network 2->1 true"]);
+    expect(rst[0]!.label).toMatch(/^RST from the network/);
+    expect(d.why).toBe(whySentence(t));
+    await screenshot("reject");
+  });
+
+  it("links each traced socket to its timeline, drawn as a table", async () => {
+    const t = byScenario("app-abort");
+    await open(`/trace/${t.trace_id}`);
+    const links = await page.$$eval("a.timeline-link", (as) => as.map((a) => a.getAttribute("href")));
+    // Six traced sockets: both ends of three hops.
+    expect(links).toHaveLength(6);
+    await Promise.all([page.waitForNavigation(), page.click("a.timeline-link")]);
+    await page.waitForSelector("body[data-ready]");
+    const kinds = await page.$$eval("#timeline tbody tr", (trs) => trs.map((tr) => tr.getAttribute("data-kind")));
+    expect(kinds.length).toBeGreaterThan(0);
+    expect(kinds).toContain("STATE_CHANGE");
+    expect(await page.$eval(".crumbs", (e) => e.textContent)).toContain(`trace ${t.trace_id.slice(0, 12)}`);
+  });
+
+  it("is readable in dark mode: the page follows prefers-color-scheme", async () => {
+    const t = byScenario("app-abort");
+    await open(`/trace/${t.trace_id}`);
+    const light = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
+    try {
+      const dark = await page.evaluate(() => [getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color]);
+      expect(dark[0]).not.toBe(light);
+      const lum = (c: string) => (c.match(/\d+/g) ?? []).slice(0, 3).reduce((a, b) => a + Number(b), 0);
+      // Light text on a dark ground.
+      expect(lum(dark[1]!)).toBeGreaterThan(lum(dark[0]!) + 300);
+      await screenshot("app-abort-dark");
+    } finally {
+      await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "light" }]);
+    }
+  });
+});
+
+describe("with an API token", () => {
+  it("asks for the token once, then shows the traces (the live stream too)", async () => {
+    await page.goto(`${tokenServer.url}/?since=${SINCE}`, { waitUntil: "domcontentloaded" });
+    await page.waitForSelector("form#login");
+    await page.type("#token", "wrong");
+    await page.click("form#login button");
+    await page.waitForFunction(() => /not this API's token/.test(document.querySelector("form#login .error")?.textContent ?? ""));
+    await page.$eval("#token", (i) => ((i as HTMLInputElement).value = ""));
+    await page.type("#token", TOKEN);
+    await page.click("form#login button");
+    await page.waitForSelector("#traces tr[data-trace]");
+    expect(await page.$$eval("#traces tr[data-trace]", (trs) => trs.length)).toBe(stored.size);
+    // The cookie carries the token to EventSource, which cannot send a header.
+    await page.waitForSelector("#status[data-live]");
+    // And it is the browser's, not the page's: scripts cannot read it.
+    expect(await page.evaluate(() => document.cookie)).toBe("");
+  });
+});
