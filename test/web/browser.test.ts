@@ -142,16 +142,20 @@ interface DiagramDom {
   why: string;
 }
 
-const readDiagram = (): Promise<DiagramDom> =>
-  page.evaluate(() => ({
-    lanes: [...document.querySelectorAll("#sequence g.lane")].map((g) => ({
+// Element callbacks only: this file is type-checked without the DOM lib, and
+// an element's methods are typed through puppeteer.
+async function readDiagram(): Promise<DiagramDom> {
+  const lanes = await page.$$eval("#sequence g.lane", (gs) =>
+    gs.map((g) => ({
       title: g.getAttribute("data-title") ?? "",
       pod: g.getAttribute("data-pod") ?? "",
       process: g.getAttribute("data-process") ?? "",
       origin: g.getAttribute("data-origin"),
       cls: g.getAttribute("class") ?? "",
     })),
-    arrows: [...document.querySelectorAll("#sequence g.arrow")].map((g) => ({
+  );
+  const arrows = await page.$$eval("#sequence g.arrow", (gs) =>
+    gs.map((g) => ({
       hop: g.getAttribute("data-hop") ?? "",
       signal: g.getAttribute("data-signal") ?? "",
       sender: g.getAttribute("data-sender") ?? "",
@@ -161,8 +165,14 @@ const readDiagram = (): Promise<DiagramDom> =>
       origin: g.getAttribute("data-origin"),
       label: g.querySelector(".arrow-label")?.textContent ?? "",
     })),
-    why: document.getElementById("why")?.textContent ?? "",
-  }));
+  );
+  const why = await page.$eval("#why", (e) => e.textContent ?? "");
+  return { lanes, arrows, why };
+}
+
+/** A computed style property of the first element matching `selector`. */
+const styleOf = (selector: string, prop: string): Promise<string> =>
+  page.$eval(selector, (e, p) => e.ownerDocument.defaultView!.getComputedStyle(e).getPropertyValue(p), prop);
 
 describe("trace page", () => {
   it("app-abort: four lanes, app b's RST highlighted with its reason, the why on top", async () => {
@@ -187,8 +197,8 @@ describe("trace page", () => {
     expect(d.arrows.filter((a) => a.origin !== null)).toHaveLength(1);
     expect(d.arrows[0]!.label).toBe("SYN by app tt-a · orig dst 10.88.100.3:8080");
     // The highlight is drawn, not only declared: the origin arrow has the alarm colour and is the thickest.
-    const stroke = await page.$eval("#sequence g.arrow.origin .arrow-line", (l) => getComputedStyle(l).strokeWidth);
-    const plain = await page.$eval("#sequence g.arrow-syn .arrow-line", (l) => getComputedStyle(l).strokeWidth);
+    const stroke = await styleOf("#sequence g.arrow.origin .arrow-line", "stroke-width");
+    const plain = await styleOf("#sequence g.arrow-syn .arrow-line", "stroke-width");
     expect(parseFloat(stroke)).toBeGreaterThan(parseFloat(plain));
     expect(d.why).toBe(whySentence(t));
     expect(d.why).toMatch(/^app tt-b \(tt-app, pid 568\) reset the connection on hop 3 \(kernel reason TCP_STATE\)/);
@@ -230,10 +240,10 @@ describe("trace page", () => {
   it("is readable in dark mode: the page follows prefers-color-scheme", async () => {
     const t = byScenario("app-abort");
     await open(`/trace/${t.trace_id}`);
-    const light = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const light = await styleOf("body", "background-color");
     await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
     try {
-      const dark = await page.evaluate(() => [getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color]);
+      const dark = [await styleOf("body", "background-color"), await styleOf("body", "color")];
       expect(dark[0]).not.toBe(light);
       const lum = (c: string) => (c.match(/\d+/g) ?? []).slice(0, 3).reduce((a, b) => a + Number(b), 0);
       // Light text on a dark ground.
@@ -251,8 +261,11 @@ describe("with an API token", () => {
     await page.waitForSelector("form#login");
     await page.type("#token", "wrong");
     await page.click("form#login button");
-    await page.waitForFunction(() => /not this API's token/.test(document.querySelector("form#login .error")?.textContent ?? ""));
-    await page.$eval("#token", (i) => ((i as HTMLInputElement).value = ""));
+    await page.waitForSelector("form#login .error:not(:empty)");
+    expect(await page.$eval("form#login .error", (e) => e.textContent)).toMatch(/not this API's token/);
+    await page.$eval("#token", (i) => {
+      (i as unknown as { value: string }).value = "";
+    });
     await page.type("#token", TOKEN);
     await page.click("form#login button");
     await page.waitForSelector("#traces tr[data-trace]");
@@ -260,6 +273,6 @@ describe("with an API token", () => {
     // The cookie carries the token to EventSource, which cannot send a header.
     await page.waitForSelector("#status[data-live]");
     // And it is the browser's, not the page's: scripts cannot read it.
-    expect(await page.evaluate(() => document.cookie)).toBe("");
+    expect(await page.$eval("body", (b) => b.ownerDocument.cookie)).toBe("");
   });
 });
