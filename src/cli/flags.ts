@@ -308,3 +308,38 @@ export function natsAuthFlags(): Option[] {
     new Option("--nats-tls-key <file>", "PEM private key of --nats-tls-cert").env(env("TLS_KEY")),
   ];
 }
+
+/**
+ * The OpenTelemetry SDKs' own variable, not a TCPTRAIL_ one: a cluster that
+ * already sets it for its applications' tracing sets it for tcptrail too.
+ */
+export const OTLP_ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+/**
+ * The only variables a flag reads without the TCPTRAIL_ prefix: other
+ * ecosystems' standard names, which users set once for all their programs.
+ */
+export const FOREIGN_ENV_VARS: readonly string[] = [OTLP_ENDPOINT_ENV];
+
+/**
+ * `--otlp-endpoint <url>`, env OTEL_EXPORTER_OTLP_ENDPOINT (`run`): export
+ * every finished trace as OpenTelemetry spans over OTLP/HTTP protobuf to
+ * this collector base URL (spans go to <url>/v1/traces, as in every OTel
+ * SDK; OTEL_EXPORTER_OTLP_HEADERS apply). Unset: no export.
+ */
+export function otlpEndpointFlag(): Option {
+  return new Option("--otlp-endpoint <url>", "export finished traces as OpenTelemetry spans over OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318")
+    .env(OTLP_ENDPOINT_ENV)
+    .argParser((value: string): string => {
+      let url: URL | undefined;
+      try {
+        url = new URL(value);
+      } catch {
+        url = undefined;
+      }
+      if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+        throw new BadFlagValueError(`--otlp-endpoint (or $${OTLP_ENDPOINT_ENV}) must be an http:// or https:// URL, like http://127.0.0.1:4318; got "${value}"`);
+      }
+      return value;
+    });
+}

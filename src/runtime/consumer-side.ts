@@ -5,6 +5,7 @@
 // the same order.
 import { join } from "node:path";
 import type { ConsumerServiceOptions } from "../consumer/mod.js";
+import type { OtlpExportSettings } from "../export/otlp/mod.js";
 import { StoreHealth, startConsumerService } from "../consumer/mod.js";
 import type { Logger } from "../log/logger.js";
 import type { TcptrailMetrics } from "../metrics/mod.js";
@@ -34,6 +35,8 @@ export interface ConsumerSideSettings {
   retention?: RetentionPolicy;
   consumer?: ConsumerSideConsumerOptions;
   streams?: StreamLimitsOverrides;
+  /** Export every finished trace as OTLP spans. Default: no export. */
+  otlp?: OtlpExportSettings;
 }
 
 export interface ConsumerSide {
@@ -51,6 +54,19 @@ export async function startConsumerSide(s: ConsumerSideSettings, logger: Logger,
     const store = new SqliteTraceStore({ path: join(s.stateDir, "tcptrail.db"), log: logger });
     stops.push(() => store.close());
     const hub = createLiveHub({ log: logger });
+    if (s.otlp) {
+      // Loaded only when asked for: the OpenTelemetry SDK is not small.
+      const { startOtlpExport } = await import("../export/otlp/mod.js");
+      const otlp = startOtlpExport({ ...s.otlp, logger, metrics });
+      // The hub hears every trace once it is stored and new (never a restart's
+      // duplicate), synchronously: the exporter queues it and returns. Stopped
+      // after the consumer (stops run in reverse), so its last traces go too.
+      const unsubscribe = hub.subscribeTraces((t) => otlp.push(t));
+      stops.push(async () => {
+        unsubscribe();
+        await otlp.close();
+      });
+    }
     // One view of whether the store writes: the consumer reports into it, /healthz reads it.
     const storeHealth = new StoreHealth({ logger, metrics });
     const consumer = await startConsumerService({

@@ -10,6 +10,7 @@
 // reads bpftrace (the kernel then drops events), delayed /metrics by seconds
 // and kept SIGINT waiting. The main thread now only supervises.
 import { Gauge } from "prom-client";
+import type { OtlpExportSettings } from "../export/otlp/mod.js";
 import type { Logger } from "../log/logger.js";
 import { createMetrics, startMetricsServer } from "../metrics/mod.js";
 import { DEFAULT_API_HOST, DEFAULT_API_PORT, checkListen } from "../query/server/mod.js";
@@ -68,6 +69,8 @@ export interface MainJobOptions {
   retention?: RetentionPolicy;
   /** Consumer settings beyond the ones above (stitcher windows, the sidecars' idle timeouts, durable name...). */
   consumer?: ConsumerSideConsumerOptions;
+  /** Export every finished trace as OpenTelemetry spans over OTLP/HTTP. Default: no export. */
+  otlp?: OtlpExportSettings;
   /** Start the node agent (needs root and bpftrace). Default true. */
   agentEnabled?: boolean;
   /** JetStream stream limits, the same for the agent and the consumer (both create or update the streams). Default: the transport's (events: a 1 h horizon at 5000 events/s). */
@@ -149,6 +152,7 @@ export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
       ...(o.retention ? { retention: o.retention } : {}),
       ...(o.consumer ? { consumer: o.consumer } : {}),
       ...(o.streams ? { streams: o.streams } : {}),
+      ...(o.otlp ? { otlp: o.otlp } : {}),
     };
     if ((o.consumerThread ?? DEFAULT_CONSUMER_THREAD) === "worker") {
       consumerWorker = await ConsumerThread.start({

@@ -9,7 +9,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitCodeOf, failureLine } from "../.
 import { InvalidArgumentError as OurInvalidArgument } from "../../src/errors/mod.js";
 import { parseDurationUs } from "../../src/timefmt/mod.js";
 import * as flags from "../../src/cli/flags.js";
-import { DEFAULT_API_LISTEN, DEFAULT_API_URL, DEFAULT_NATS_URL, ENV_PREFIX, OUTPUT_FORMATS, parseListenAddress } from "../../src/cli/flags.js";
+import { DEFAULT_API_LISTEN, DEFAULT_API_URL, DEFAULT_NATS_URL, ENV_PREFIX, FOREIGN_ENV_VARS, OUTPUT_FORMATS, parseListenAddress } from "../../src/cli/flags.js";
 import { DEFAULT_API_HOST, DEFAULT_API_PORT } from "../../src/query/server/listen-policy.js";
 import { storeRetention, type RunCliOptions } from "../../src/cli/commands/run.js";
 import { eventsStreamLimits } from "../../src/cli/commands/agent.js";
@@ -70,10 +70,13 @@ describe("shared flags", () => {
     for (const [, o] of found) expect(o.envVar).toBe(env);
   });
 
-  it("every environment variable has the one prefix", () => {
+  it("every environment variable has the one prefix, but the few standard ones of other ecosystems", () => {
     const envs = allCommands().flatMap((c) => c.options.map((o) => o.envVar).filter((e): e is string => e !== undefined));
     expect(envs.length).toBeGreaterThan(0);
-    for (const e of envs) expect(e.startsWith(ENV_PREFIX)).toBe(true);
+    for (const e of envs) expect(e.startsWith(ENV_PREFIX) || FOREIGN_ENV_VARS.includes(e), e).toBe(true);
+    expect(FOREIGN_ENV_VARS).toEqual(["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+    // run's --otlp-endpoint, the OpenTelemetry SDKs' own variable.
+    expect(withFlag("--otlp-endpoint").map(([c, o]) => [c, o.envVar])).toEqual([["run", "OTEL_EXPORTER_OTLP_ENDPOINT"]]);
   });
 
   it("--since and --until read the same grammar everywhere, 1h30m included", () => {

@@ -13,6 +13,7 @@ import {
   listenFlag,
   natsAuthFlags,
   natsFlag,
+  otlpEndpointFlag,
   proxyIdleTimeoutFlag,
   stateDirFlag,
   storeRetentionFlags,
@@ -38,6 +39,8 @@ export interface RunCliOptions extends Omit<AgentCliOptions, "nats"> {
   webhook?: string;
   /** The sidecars' idle timeouts in ms, from --proxy-idle-timeout. */
   proxyIdleTimeout?: number[];
+  /** --otlp-endpoint or $OTEL_EXPORTER_OTLP_ENDPOINT: export finished traces as OTLP spans there. */
+  otlpEndpoint?: string;
   /** false with --no-agent: no agent in this process (a cluster runs its agents as a DaemonSet). */
   agent?: boolean;
   /** The trace store's retention per kind, ms and bytes, from --traces-max-age, --traces-max-size, --events-max-age, --events-max-size. */
@@ -77,6 +80,7 @@ export function mainJobOptions(opts: RunCliOptions, logger: Logger, apiToken?: s
     ...(opts.rules ? { rulesFile: opts.rules } : {}),
     ...(opts.webhook ? { webhookUrl: opts.webhook } : {}),
     ...(opts.proxyIdleTimeout ? { consumer: { stitcher: { proxyIdleTimeoutMs: opts.proxyIdleTimeout } } } : {}),
+    ...(opts.otlpEndpoint ? { otlp: { endpoint: opts.otlpEndpoint } } : {}),
     ...(opts.agent === false ? { agentEnabled: false } : {}),
   };
 }
@@ -102,6 +106,7 @@ export function registerRun(program: Command): void {
       .option("--rules <file>", "alert rules YAML (default: built-in rules, see deploy/alert-rules.yaml)")
       .option("--webhook <url>", "also POST alerts to this URL")
       .addOption(proxyIdleTimeoutFlag())
+      .addOption(otlpEndpointFlag())
       // A cluster runs one agent per node (a DaemonSet) and the consumer side
       // once, beside the NATS cluster: this is that consumer side. Without
       // the agent it needs neither root nor bpftrace.
