@@ -2,12 +2,13 @@
 // query API over a real SQLite store holding the lab scenarios' traces (their
 // recorded events through the Stitcher) and those events, with the page built
 // from source by esbuild for this run. Everything is checked from the DOM;
-// screenshots go to the test's temp dir (paths printed), and with
-// TCPTRAIL_UPDATE_SCREENSHOTS=1 the README's one to docs/.
+// screenshots go to the test's temp dir, or to TCPTRAIL_WEB_ARTIFACTS (kept,
+// for CI to upload; paths printed), and with TCPTRAIL_UPDATE_SCREENSHOTS=1 the
+// README's one to docs/.
 import { copyFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Page } from "puppeteer-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Trace } from "../../src/model/mod.js";
 import { traceToJson, whySentence, type TraceJson } from "../../src/query/mod.js";
 import { createLiveHub, startQueryServer, type LiveHub, type QueryServer } from "../../src/query/server/mod.js";
@@ -31,6 +32,7 @@ let tokenServer: QueryServer;
 let chromium: TestBrowser;
 let page: Page;
 const stored = new Map<string, { scenario: string; trace: Trace }>();
+const pageErrors: string[] = [];
 
 const byScenario = (name: string): TraceJson => {
   const hit = [...stored.values()].find((s) => s.scenario === name);
@@ -44,7 +46,9 @@ async function open(path: string): Promise<void> {
 }
 
 async function screenshot(name: string): Promise<string> {
-  const path = join(tmp.path, `${name}.png`);
+  const dir = process.env.TCPTRAIL_WEB_ARTIFACTS ?? tmp.path;
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   console.log(`screenshot: ${path}`);
   return path;
@@ -70,6 +74,12 @@ beforeAll(async () => {
   chromium = await launchChromium();
   page = await chromium.browser.newPage();
   await page.setViewport({ width: 1280, height: 800 });
+  // Script errors and Content-Security-Policy violations show in the console.
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  page.on("console", (m) => {
+    // A refused API call (the wrong token) is the page's business, reported in the page.
+    if (m.type() === "error" && !/Failed to load resource/.test(m.text())) pageErrors.push(m.text());
+  });
   // The page may fetch nothing from another origin: fail on any such request.
   await page.setRequestInterception(true);
   page.on("request", (req) => {
@@ -81,6 +91,11 @@ beforeAll(async () => {
     void req.continue();
   });
 }, 60_000);
+
+afterEach(() => {
+  const seen = pageErrors.splice(0);
+  expect(seen).toEqual([]);
+});
 
 afterAll(async () => {
   await chromium?.close();
