@@ -15,7 +15,7 @@ import { benchBpftrace } from "./agent-bench.js";
 import { DEFAULT_CHURN_ACCEPTORS, DEFAULT_CHURN_DIALERS, parseChurnOutput, type ChurnOptions, type ChurnRun } from "./paced-churn.js";
 
 /** Where the link probes start in tcptrail.bt: each is a top-level block ending at a "}" alone on its line. */
-export const LINK_PROBES = ["tracepoint:sock:sock_recv_length", "tracepoint:sock:sock_send_length"] as const;
+export const LINK_PROBES = ["tracepoint:sock:sock_recv_length", "tracepoint:sock:sock_send_length", "tracepoint:sched:sched_process_exit"] as const;
 
 /** Maps only the link probes use: the program without them must not name them. */
 const LINK_MAPS = ["@lnk", "@rsrc", "@rid", "@rcnt"];

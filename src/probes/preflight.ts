@@ -27,6 +27,7 @@ export const REQUIRED_TRACEPOINTS = [
   // Kernel 6.3+: a sidecar thread's reads and sends (socket links, issue 10).
   "sock/sock_recv_length",
   "sock/sock_send_length",
+  "sched/sched_process_exit",
 ] as const;
 
 export interface ProbeFeatures {
