@@ -163,10 +163,11 @@ function startAgent(dir: string, bpftrace: string, sidecarUid?: number): () => P
   };
 }
 
-function startRun(dir: string, bpftrace: string, sidecarUid?: number): () => Promise<{ proc: TcptrailProcess }> {
+// `run` has no --sidecar-uid: its agent links the default sidecar UID (1337).
+function startRun(dir: string, bpftrace: string): () => Promise<{ proc: TcptrailProcess }> {
   return async () => {
     const [natsPort, apiPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
-    const args = ["run", "--state-dir", dir, "--nats-port", natsPort, "--api-port", apiPort, "--metrics-port", metricsPort, "--node", SWEEP_NODE, "--bpftrace", bpftrace, ...sidecarFlag(sidecarUid)];
+    const args = ["run", "--state-dir", dir, "--nats-port", natsPort, "--api-port", apiPort, "--metrics-port", metricsPort, "--node", SWEEP_NODE, "--bpftrace", bpftrace];
     return { proc: await startTcptrail(args.map(String), { metricsPort }) };
   };
 }
@@ -202,7 +203,7 @@ export async function benchSweep(churnBin: string, o: SweepOptions, progress: Pr
     progress("agent");
     const agent = await sweepUnder("agent", startAgent(join(dir, "agent"), b.path, o.churnUid), churn, o.rates);
     progress("run");
-    const run = await sweepUnder("run", startRun(join(dir, "run"), b.path, o.churnUid), churn, o.rates);
+    const run = await sweepUnder("run", startRun(join(dir, "run"), b.path), churn, o.rates);
     return {
       options: o,
       bpftrace: { path: b.path, source: b.source, version: b.version?.text ?? "(unknown version)" },
