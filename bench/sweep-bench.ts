@@ -9,9 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, startEmbeddedNats } from "../src/transport/mod.js";
 import { benchBpftrace } from "./agent-bench.js";
-import { runChurn, type ChurnRun } from "./paced-churn.js";
+import type { ChurnRun } from "./paced-churn.js";
 import { sample, type MetricSamples } from "./prometheus-text.js";
 import { settle, type SettleOptions } from "./settle.js";
+import { benchLinkCost, churnBinaryForAnyUid, runChurnAs, type LinkCostResult } from "./sweep-link-cost.js";
 import type { SweepOptions } from "./sweep-options.js";
 import { startTcpdump, type TcpdumpCounts } from "./tcpdump-capture.js";
 import { startTcptrail, type TcptrailExit, type TcptrailProcess } from "./tcptrail-process.js";
@@ -70,6 +71,8 @@ export interface SweepResult {
   tcpdump: { full: ChurnRun; counts: TcpdumpCounts };
   agent: TracerSweep;
   run: TracerSweep;
+  /** With --churn-uid: the socket-link probes' cost, side by side. */
+  links?: LinkCostResult;
 }
 
 /** The counters' growth from `before` to `after`. */
@@ -143,12 +146,15 @@ export async function sweepUnder(
   return out;
 }
 
-function startAgent(dir: string, bpftrace: string): () => Promise<{ proc: TcptrailProcess; cleanup: () => Promise<void> }> {
+/** The tracers' flag for the churn's UID: the sidecar whose sends are linked. */
+const sidecarFlag = (uid: number | undefined): string[] => (uid === undefined ? [] : ["--sidecar-uid", String(uid)]);
+
+function startAgent(dir: string, bpftrace: string, sidecarUid?: number): () => Promise<{ proc: TcptrailProcess; cleanup: () => Promise<void> }> {
   return async () => {
     const nats = await startEmbeddedNats({ stateDir: join(dir, "nats") });
     try {
       const metricsPort = await freePort();
-      const args = ["agent", "--nats", nats.url, "--metrics-port", String(metricsPort), "--node", SWEEP_NODE, "--bpftrace", bpftrace];
+      const args = ["agent", "--nats", nats.url, "--metrics-port", String(metricsPort), "--node", SWEEP_NODE, "--bpftrace", bpftrace, ...sidecarFlag(sidecarUid)];
       return { proc: await startTcptrail(args, { metricsPort }), cleanup: () => nats.stop() };
     } catch (e) {
       await nats.stop();
@@ -157,6 +163,7 @@ function startAgent(dir: string, bpftrace: string): () => Promise<{ proc: Tcptra
   };
 }
 
+// `run` has no --sidecar-uid: its agent links the default sidecar UID (1337).
 function startRun(dir: string, bpftrace: string): () => Promise<{ proc: TcptrailProcess }> {
   return async () => {
     const [natsPort, apiPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
@@ -181,9 +188,12 @@ async function tcpdumpChurn(dir: string, churn: Churn): Promise<{ full: ChurnRun
 /** Run the whole sweep; `progress` hears which step starts (it takes minutes). */
 export async function benchSweep(churnBin: string, o: SweepOptions, progress: Progress = () => undefined): Promise<SweepResult> {
   const b = await benchBpftrace();
-  const churn: Churn = (rate) => runChurn(churnBin, { rate, seconds: o.seconds, dialers: o.dialers, acceptors: o.acceptors });
+  // As --churn-uid when given (the link probes' worst case), from a copy that UID can run.
+  const runnable = o.churnUid === undefined ? undefined : churnBinaryForAnyUid(churnBin);
+  const churn: Churn = (rate) => runChurnAs(runnable?.path ?? churnBin, { rate, seconds: o.seconds, dialers: o.dialers, acceptors: o.acceptors }, o.churnUid);
   const dir = mkdtempSync(join(tmpdir(), "tcptrail-sweep-"));
   try {
+    const links = o.churnUid === undefined ? undefined : await benchLinkCost(churnBin, { seconds: o.seconds, dialers: o.dialers, acceptors: o.acceptors, churnUid: o.churnUid }, progress);
     progress("untraced");
     const untracedPaced: ChurnRun[] = [];
     for (const rate of o.rates) untracedPaced.push(await churn(rate));
@@ -191,7 +201,7 @@ export async function benchSweep(churnBin: string, o: SweepOptions, progress: Pr
     progress("tcpdump");
     const tcpdump = await tcpdumpChurn(dir, churn);
     progress("agent");
-    const agent = await sweepUnder("agent", startAgent(join(dir, "agent"), b.path), churn, o.rates);
+    const agent = await sweepUnder("agent", startAgent(join(dir, "agent"), b.path, o.churnUid), churn, o.rates);
     progress("run");
     const run = await sweepUnder("run", startRun(join(dir, "run"), b.path), churn, o.rates);
     return {
@@ -201,8 +211,10 @@ export async function benchSweep(churnBin: string, o: SweepOptions, progress: Pr
       tcpdump,
       agent,
       run,
+      ...(links ? { links } : {}),
     };
   } finally {
+    runnable?.remove();
     rmSync(dir, { recursive: true, force: true });
   }
 }

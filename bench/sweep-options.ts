@@ -11,6 +11,7 @@ export const SWEEP_ENV = {
   seconds: "TCPTRAIL_BENCH_SECONDS",
   dialers: "TCPTRAIL_BENCH_DIALERS",
   acceptors: "TCPTRAIL_BENCH_ACCEPTORS",
+  "churn-uid": "TCPTRAIL_BENCH_CHURN_UID",
 } as const;
 
 export interface SweepOptions {
@@ -19,6 +20,13 @@ export interface SweepOptions {
   seconds: number;
   dialers: number;
   acceptors: number;
+  /**
+   * Run the churn as this UID, and pass it to the tracers as the sidecar UID:
+   * the socket-link probes' worst case, every send and receive passing their
+   * filter. Also measures their cost side by side (sweep-link-cost.ts).
+   * Default: the churn runs as the caller, links as the tracers' default.
+   */
+  churnUid?: number;
 }
 
 /** A rate: a positive whole number, "k" for thousands (`5k`, `2.5k`). */
@@ -43,18 +51,21 @@ function parseNumber(name: string, text: string, min: number, max: number, integ
   return n;
 }
 
-/** Options from `--rates --seconds --dialers --acceptors`, else SWEEP_ENV, else the defaults. */
+/** Options from `--rates --seconds --dialers --acceptors --churn-uid`, else SWEEP_ENV, else the defaults. */
 export function sweepOptions(flags: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv = process.env): SweepOptions {
   const pick = (key: keyof typeof SWEEP_ENV) => flags.get(key) ?? env[SWEEP_ENV[key]];
   const rates = pick("rates");
   const seconds = pick("seconds");
   const dialers = pick("dialers");
   const acceptors = pick("acceptors");
+  const churnUid = pick("churn-uid");
   return {
     rates: rates !== undefined ? parseRates(rates) : [...DEFAULT_SWEEP_RATES],
     // Whole seconds are what the churn reports per second; fractions are allowed for smoke runs.
     seconds: seconds !== undefined ? parseNumber("seconds", seconds, 0.1, 3600, false) : DEFAULT_SWEEP_SECONDS,
     dialers: dialers !== undefined ? parseNumber("dialers", dialers, 1, 64, true) : DEFAULT_CHURN_DIALERS,
     acceptors: acceptors !== undefined ? parseNumber("acceptors", acceptors, 1, 64, true) : DEFAULT_CHURN_ACCEPTORS,
+    // Not 0: root's sends are what every other run already measures, and 0 turns links off.
+    ...(churnUid !== undefined ? { churnUid: parseNumber("churn-uid", churnUid, 1, 2 ** 32 - 2, true) } : {}),
   };
 }

@@ -2,6 +2,7 @@
 // one under the other), and full speed side by side with tcpdump.
 import type { ChurnRun } from "./paced-churn.js";
 import type { SweepResult, TracedChurn, TracerCounts } from "./sweep-bench.js";
+import { formatLinkCost } from "./sweep-link-cost.js";
 
 export interface SweepRow {
   mode: string;
@@ -98,7 +99,7 @@ export function formatSweep(r: SweepResult): string[] {
   const o = r.options;
   return [
     `bpftrace ${r.bpftrace.version} at ${r.bpftrace.path} (${r.bpftrace.source}; TCPTRAIL_BPFTRACE chooses another)`,
-    `paced loopback churn: ${o.seconds} s per run, ${o.dialers} dialers, ${o.acceptors} acceptors, half closed by the server's RST, the rest by its FIN`,
+    `paced loopback churn: ${o.seconds} s per run, ${o.dialers} dialers, ${o.acceptors} acceptors, half closed by the server's RST, the rest by its FIN${o.churnUid === undefined ? "" : `, run as uid ${o.churnUid} (the agent's --sidecar-uid: every send and receive passes the link probes' filter; \`run\` links uid 1337, its default)`}`,
     "ratio: achieved / offered; lines/conn: probe lines per connection, both ends; drain s: churn end until the counters stopped growing (+: still growing)",
     "",
     ...formatRows(pacedRows(r)),
@@ -107,5 +108,6 @@ export function formatSweep(r: SweepResult): string[] {
     ...formatRows(fullSpeedRows(r)),
     "",
     ...tracerNotes(r),
+    ...(r.links ? ["", ...formatLinkCost(r.links)] : []),
   ];
 }

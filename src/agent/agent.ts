@@ -11,14 +11,14 @@ import {
   SLOW_BPFTRACE_WARNING,
   defaultProgramPath,
   preflight,
-  selfExclusionArgs,
+  programArgs,
   type CrashInfo,
   type ProbeFeatures,
   type SelfExclusion,
 } from "../probes/mod.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import type { TcptrailMetrics } from "../metrics/mod.js";
-import type { MeshRoleOptions } from "./role.js";
+import { DEFAULT_SIDECAR_UID, type MeshRoleOptions } from "./role.js";
 import type { PodResolver } from "./pod-resolver.js";
 import { resolvePipelineSettings, type AgentPipeline, type AgentPipelineFactory, type PipelineContext, type PipelineStats } from "./agent-pipeline.js";
 import { EventPipeline } from "./event-pipeline.js";
@@ -152,7 +152,11 @@ export class Agent {
       bpftrace: features.bpftrace,
       version,
       program: this.#o.program ?? defaultProgramPath(),
-      programArgs: selfExclusionArgs(this.#o.exclude === false ? undefined : (this.#o.exclude ?? { pid: process.pid, ports: [] })),
+      programArgs: programArgs({
+        exclude: this.#o.exclude === false ? undefined : (this.#o.exclude ?? { pid: process.pid, ports: [] }),
+        // The sidecar's threads are the ones whose sends the probe links to their reads (pooled upstreams).
+        linkUid: this.#o.mesh?.sidecarUid ?? DEFAULT_SIDECAR_UID,
+      }),
       ...(this.#o.perfRbPages !== undefined ? { perfRbPages: this.#o.perfRbPages } : {}),
       logger: this.#log,
       // Raw chunks: the pipeline splits lines itself, in whichever thread it runs.

@@ -45,6 +45,9 @@ const PROCESS_CONTEXT = new Set<number>([
   EventKind.EVENT_KIND_SYSCALL_CLOSE,
   EventKind.EVENT_KIND_SYSCALL_SHUTDOWN,
   EventKind.EVENT_KIND_SYSCALL_ORIGINAL_DST,
+  // The sending thread, read in process context: a pooled upstream older than
+  // the probe (no connect seen) gets its owner from its first link.
+  EventKind.EVENT_KIND_SOCKET_LINK,
 ]);
 
 export class EventPipeline implements AgentPipeline {

@@ -18,7 +18,7 @@ export { EventPipeline, type EventPipelineOptions } from "./event-pipeline.js";
 export { OwnerTable } from "./owner-table.js";
 export { ReorderBuffer, type Timestamped } from "./reorder-buffer.js";
 export { SocketTable, type SocketInfo } from "./socket-table.js";
-export { MeshRoleClassifier, type MeshRole, type MeshRoleOptions } from "./role.js";
+export { DEFAULT_SIDECAR_UID, MeshRoleClassifier, type MeshRole, type MeshRoleOptions } from "./role.js";
 export {
   DEFAULT_MAX_MISS_RETRY_MS,
   DEFAULT_MISS_RETRY_MS,

@@ -2,8 +2,11 @@
 // softirq: the socket's owner UID and its own local address.
 import { Role, SidecarLeg, type Endpoint } from "../model/mod.js";
 
+/** istio-proxy's UID: the sidecar's sockets, and the threads whose reads and sends the probe links. */
+export const DEFAULT_SIDECAR_UID = 1337;
+
 export interface MeshRoleOptions {
-  /** UID the sidecar runs as (istio-proxy). Default 1337. */
+  /** UID the sidecar runs as (istio-proxy). Default DEFAULT_SIDECAR_UID (1337). */
   sidecarUid?: number;
   /** Outbound redirect listener port (istio-iptables -p). Default 15001. */
   outboundPort?: number;
@@ -37,7 +40,7 @@ export class MeshRoleClassifier {
   readonly passthroughIp: string;
 
   constructor(o: MeshRoleOptions = {}) {
-    this.sidecarUid = o.sidecarUid ?? 1337;
+    this.sidecarUid = o.sidecarUid ?? DEFAULT_SIDECAR_UID;
     this.outboundPort = o.outboundPort ?? 15001;
     this.inboundPort = o.inboundPort ?? 15006;
     this.passthroughIp = o.passthroughIp ?? "127.0.0.6";

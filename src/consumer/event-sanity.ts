@@ -47,6 +47,8 @@ export function insaneReason(ev: ConnEvent): string | null {
   // throw, and the consumer would retry it forever. No gap spans 104 days.
   if (ev.gapStartNs !== 0n && (ev.gapStartNs - ev.tsNs > MAX_OFFSET_NS || ev.tsNs - ev.gapStartNs > MAX_OFFSET_NS)) return "gap_start_ns";
   if (ev.sock.length > MAX_SOCK || !/^[0-9a-f]*$/.test(ev.sock)) return "sock";
+  // A SOCKET_LINK's other socket: the stitcher and the store key sockets by it as by sock.
+  if (ev.linkedSock.length > MAX_SOCK || !/^[0-9a-f]*$/.test(ev.linkedSock)) return "linked_sock";
   if (ev.pod.length > MAX_NAME) return "pod";
   if (!saneEndpoint(ev.local) || !saneEndpoint(ev.remote) || !saneEndpoint(ev.target)) return "endpoint";
   if (!inEnum(ev.oldState, MAX_STATE) || !inEnum(ev.newState, MAX_STATE)) return "state";

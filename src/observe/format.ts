@@ -73,6 +73,13 @@ export function formatCompact(node: string, ev: ConnEvent, opts: CompactOptions 
     case K.EVENT_KIND_SYSCALL_SHUTDOWN:
       parts.push(`how=${SHUT_HOW[ev.shutdownHow] ?? ev.shutdownHow}`);
       break;
+    case K.EVENT_KIND_SOCKET_LINK: {
+      // Which socket the data sent on this one came from, and who forwarded it.
+      parts.push(`linked=${ev.linkedSock || "?"}`, `sources=${ev.linkSources}`);
+      const p = proc(ev.process);
+      if (p) parts.push(`process=${p}`);
+      break;
+    }
   }
   const isSyscall = ev.kind >= K.EVENT_KIND_SYSCALL_CONNECT && ev.kind <= K.EVENT_KIND_SYSCALL_ORIGINAL_DST;
   if (isSyscall) {

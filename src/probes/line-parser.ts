@@ -190,6 +190,9 @@ export class LineParser {
       case 68: // D
         ev = n >= 10 ? originalDst(f) : undefined;
         break;
+      case 76: // L
+        ev = n >= 8 ? socketLink(f) : undefined;
+        break;
       case 66: {
         // B
         const ts = ts64(f, 1);
@@ -254,6 +257,8 @@ export function blankEvent(kind: EventKind, tsNs: KernelNs, sockHex: string, has
     lost: undefined,
     gapReason: undefined,
     gapStartNs: undefined,
+    linkedSock: undefined,
+    linkSources: undefined,
     hasTuple,
   };
 }
@@ -285,6 +290,8 @@ function resetEvent(ev: ParsedEvent, kind: EventKind, tsNs: KernelNs, sockHex: s
   ev.lost = undefined;
   ev.gapReason = undefined;
   ev.gapStartNs = undefined;
+  ev.linkedSock = undefined;
+  ev.linkSources = undefined;
   ev.hasTuple = hasTuple;
   return ev;
 }
@@ -380,6 +387,9 @@ function valid(ev: ParsedEvent): boolean {
   if ((ev.family ?? 0) < 0 || (ev.resetReason ?? 0) < 0 || (ev.shutdownHow ?? 0) < 0) return false;
   if (Number.isNaN(ev.ret ?? 0)) return false;
   if ((ev.fd ?? 0) < 0) return false;
+  // A link names a socket other than its own: "0" or a malformed address is no link.
+  if (ev.linkedSock !== undefined && (ev.sock === "" || ev.linkedSock === "" || ev.linkedSock === "!" || ev.linkedSock === ev.sock)) return false;
+  if ((ev.linkSources ?? 0) < 0) return false;
   return true;
 }
 
@@ -676,5 +686,17 @@ function originalDst(f: Fields): ParsedEvent {
   ev.fd = num(f, 5);
   ev.family = family(f, 6);
   ev.target = endpoint(f, 7, 8);
+  return ev;
+}
+
+/**
+ * A sidecar thread sent on sk data it read from `linked` (L): process context,
+ * so the thread is the process; printed only when sk's source changed.
+ */
+function socketLink(f: Fields): ParsedEvent {
+  const ev = f.event(EventKind.EVENT_KIND_SOCKET_LINK, ts64(f, 1), sock(f, 2), false);
+  ev.linkedSock = sock(f, 3);
+  ev.process = processOf(f, 4, 7);
+  ev.linkSources = num(f, 6);
   return ev;
 }

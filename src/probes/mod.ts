@@ -45,3 +45,4 @@ export {
 } from "./errors.js";
 export { defaultProgramPath } from "./program.js";
 export { MAX_SELF_PORTS, selfExclusionArgs, type SelfExclusion } from "./self-exclusion.js";
+export { programArgs, type ProgramArgsOptions } from "./program-args.js";

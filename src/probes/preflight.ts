@@ -24,6 +24,10 @@ export const REQUIRED_TRACEPOINTS = [
   "syscalls/sys_enter_shutdown",
   "syscalls/sys_enter_getsockopt",
   "syscalls/sys_exit_getsockopt",
+  // Kernel 6.3+: a sidecar thread's reads and sends (socket links, issue 10).
+  "sock/sock_recv_length",
+  "sock/sock_send_length",
+  "sched/sched_process_exit",
 ] as const;
 
 export interface ProbeFeatures {

@@ -56,6 +56,10 @@ export interface EventJson {
   gap_start_ns: string | null;
   /** GAP: the agent's estimate of the events it could not count (a bpftrace restart), never an exact count; null when none. */
   estimated_lost: number | null;
+  /** SOCKET_LINK: the socket the thread read what it sent on `sock`. */
+  linked_sock: string | null;
+  /** SOCKET_LINK: sockets read since the thread's previous send (1: the link is certain). */
+  link_sources: number | null;
 }
 
 function processToJson(p: Process | null | undefined): ProcessJson | null {
@@ -75,6 +79,7 @@ export function eventToJson(node: string, e: ConnEvent | ConnEventInit): EventJs
   const kind = e.kind ?? 0;
   const syscall = SYSCALLS.has(kind);
   const gap = kind === EventKind.EVENT_KIND_GAP;
+  const link = kind === EventKind.EVENT_KIND_SOCKET_LINK;
   return {
     node,
     seq: (e.seq ?? 0),
@@ -104,5 +109,7 @@ export function eventToJson(node: string, e: ConnEvent | ConnEventInit): EventJs
     gap_reason: gap ? e.gapReason || null : null,
     gap_start_ns: gap ? (e.gapStartNs ?? 0n).toString() : null,
     estimated_lost: gap ? (e.estimatedLost ?? null) : null,
+    linked_sock: link ? e.linkedSock || null : null,
+    link_sources: link ? (e.linkSources ?? 0) : null,
   };
 }

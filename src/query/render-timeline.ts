@@ -29,6 +29,9 @@ function detail(e: EventJson): string {
     case "SYSCALL_ACCEPT":
     case "SYSCALL_CLOSE":
       return `${who} ${e.kind === "SYSCALL_ACCEPT" ? "accept" : "close"}(fd ${e.fd}) = ${e.ret}`;
+    case "SOCKET_LINK":
+      // A proxy's thread forwarded what it read: how a pooled upstream is tied to the downstream it serves.
+      return `${who || "sidecar"} sent data read from ${e.linked_sock ?? "?"}${(e.link_sources ?? 1) > 1 ? ` (the last of ${e.link_sources} sockets it read: a guess)` : ""}`;
     case "GAP":
       return `GAP: ${e.lost ?? 0} events lost (${e.gap_reason ?? "unknown"})`;
     default:

@@ -4,9 +4,9 @@
 // not a parent), and the inference of parents from a stored trace's hops.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { hopParents, startOtlpExport, type HopShape, type OtlpExport } from "../../src/export/otlp/mod.js";
-import { SidecarLeg, v1, type Trace } from "../../src/model/mod.js";
+import { Outcome, SidecarLeg, v1, type Trace } from "../../src/model/mod.js";
 import { waitFor } from "../helpers/mod.js";
-import { done, pooledLab, reuse } from "../trace/helpers/pooled.js";
+import { done, pooledLab, reuse, scenarioKeepaliveRace } from "../trace/helpers/pooled.js";
 import { scenarioInboundRetries } from "../trace/helpers/scenarios.js";
 import { stitch } from "../trace/helpers/stitch.js";
 import { OTLP_KIND, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "./helpers/otlp-receiver.js";
@@ -105,6 +105,23 @@ describe("pooled upstreams", () => {
     expect(peer.parentSpanId).toBe(upstream.spanId);
     expect(peer.links).toEqual([]);
     expect(spanOf(spans, t.hops[2]!.client!.socketId).parentSpanId).toBe(peer.spanId);
+  });
+});
+
+describe("the keep-alive race", () => {
+  it("the pooled upstream that met the RST is the error, every span ends after it starts, the race is the trace's outcome", async () => {
+    const { p, d3 } = scenarioKeepaliveRace();
+    const t = stitch(p.lab.records).traces.find((x) => x.hops[0]!.client!.port === d3.c.local.port)!;
+    expect(t.outcome).toBe(Outcome.OUTCOME_UPSTREAM_IDLE_CLOSE_RACE);
+    const spans = await exported(t);
+    for (const s of spans) expect(s.endUs).toBeGreaterThanOrEqual(s.startUs);
+    expect(spans.every((s) => s.attributes["tcptrail.trace.outcome"] === "UPSTREAM_IDLE_CLOSE_RACE")).toBe(true);
+    const upstream = spanOf(spans, t.hops[1]!.client!.socketId);
+    expect(upstream.attributes["tcptrail.shared"]).toBe(true);
+    expect(upstream.events.find((e) => e.name === "RST")?.attributes["tcptrail.direction"]).toBe("received");
+    expect(upstream.status.code).toBe(2);
+    // Sidecar a's upstream is still a child of the downstream it carried the request for.
+    expect(upstream.parentSpanId).toBe(spanOf(spans, t.hops[0]!.server!.socketId).spanId);
   });
 });
 

@@ -95,6 +95,8 @@ function insane(e: ParsedEvent): string | null {
     if (!isCount(v)) return name;
   }
   if (e.ret !== undefined && e.ret !== null && !Number.isInteger(e.ret)) return "ret";
+  if (e.linkedSock != null && (!/^[0-9a-f]{1,16}$/.test(e.linkedSock) || e.linkedSock === e.sock || e.sock === "")) return "linkedSock";
+  if (!isCount(e.linkSources)) return "linkSources";
   return null;
 }
 

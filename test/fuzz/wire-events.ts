@@ -9,6 +9,8 @@ import { EventKind, MAX_KERNEL_NS, v1, type ConnEvent, type ConnEventInit } from
 import { encodeBatch, type BatchOrigin } from "../../src/transport/mod.js";
 
 const MAX_U32 = 2 ** 32 - 1;
+// The last kind event.proto names (EVENT_KIND_SOCKET_LINK), written here, not derived from the enum.
+const MAX_KIND = 11;
 // Wall-clock µs of 2020..2100: what time_us holds when the agent sets it.
 const timeUs = fc.integer({ min: 1_577_836_800_000_000, max: 4_102_444_800_000_000 });
 // Kernel ns since boot: seconds to centuries of uptime (past 2^53 after 104 days).
@@ -33,7 +35,7 @@ export const agentEvents: fc.Arbitrary<ConnEventInit[]> = fc
       fc.record({
         offset: fc.nat({ max: 2_000_000_000 }),
         gap: fc.boolean(),
-        kind: fc.integer({ min: 1, max: 10 }) as fc.Arbitrary<EventKind>,
+        kind: fc.integer({ min: 1, max: MAX_KIND }) as fc.Arbitrary<EventKind>,
         timeUs,
         sock: fc.bigInt({ min: 0n, max: MAX_KERNEL_NS }).map((v) => v.toString(16)),
         netns: fc.nat({ max: MAX_U32 }),
@@ -53,6 +55,8 @@ export const agentEvents: fc.Arbitrary<ConnEventInit[]> = fc
         fd: fc.integer({ min: -1, max: 2 ** 31 - 1 }),
         lost: fc.nat({ max: 1_000_000 }),
         gapReason: fc.string({ maxLength: 20 }),
+        linkedSock: fc.bigInt({ min: 0n, max: MAX_KERNEL_NS }).map((v) => v.toString(16)),
+        linkSources: fc.nat({ max: MAX_U32 }),
       }),
       { minLength: 1, maxLength: 6 },
     ),
@@ -104,6 +108,8 @@ const HOSTILE_FIELDS = {
   lost: u64Any,
   gapReason: strAny,
   gapStartOffsetNs: s64Any,
+  linkedSock: strAny,
+  linkSources: u32Any,
 } as const;
 
 /** One field of one event (by index, wrapping) set to any value its type can carry. */
@@ -164,13 +170,13 @@ const isU = (v: unknown, max: number): boolean => typeof v === "number" && Numbe
  */
 export function unsaneField(e: ConnEvent): string | null {
   if (!isU(e.seq, Number.MAX_SAFE_INTEGER) || e.seq < 1) return "seq";
-  if (!isU(e.kind, 10) || e.kind === 0) return "kind";
+  if (!isU(e.kind, MAX_KIND) || e.kind === 0) return "kind";
   if (typeof e.tsNs !== "bigint" || e.tsNs <= 0n || e.tsNs > MAX_I63) return "tsNs";
   if (typeof e.gapStartNs !== "bigint" || e.gapStartNs < 0n || e.gapStartNs > MAX_I63) return "gapStartNs";
   // A stored event keeps its gap start as an exact offset from its own ts.
   if (e.gapStartNs !== 0n && (e.gapStartNs > e.tsNs ? e.gapStartNs - e.tsNs : e.tsNs - e.gapStartNs) > BigInt(Number.MAX_SAFE_INTEGER)) return "gapStartNs offset";
   if (!isU(e.timeUs, Number.MAX_SAFE_INTEGER) || (e.timeUs !== 0 && (e.timeUs < 946_684_800_000_000 || e.timeUs > 7_258_118_400_000_000))) return "timeUs";
-  if (!/^[0-9a-f]{0,32}$/.test(e.sock)) return "sock";
+  if (!/^[0-9a-f]{0,32}$/.test(e.sock) || !/^[0-9a-f]{0,32}$/.test(e.linkedSock)) return "sock";
   if (!isU(e.netns, Number.MAX_SAFE_INTEGER) || !isU(e.lost, Number.MAX_SAFE_INTEGER)) return "netns/lost";
   if (e.pod.length > 253 || e.gapReason.length > 253) return "pod/gapReason";
   for (const ep of [e.local, e.remote, e.target]) if (ep && ((ep.ip ?? "").length > 45 || !isU(ep.port ?? 0, 65535))) return "endpoint";

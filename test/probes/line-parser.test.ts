@@ -164,6 +164,51 @@ describe("line parser", () => {
     });
   });
 
+  describe("socket links (L): a sidecar thread's send after its read", () => {
+    // Recorded from the real probe (bpftrace 0.23, a pooled proxy as UID 61337):
+    // A's request over the upstream, its answer back, then B's on the same upstream.
+    const recorded = [
+      "L 20829435819777 ffff888149585c80 ffff8881495865c0 21717 21717 1 python3",
+      "L 20829435870793 ffff8881495865c0 ffff888149585c80 21717 21717 1 python3",
+      "L 20829436157378 ffff888149585c80 ffff8881495840c0 21717 21717 1 python3",
+      "L 20829436229836 ffff8881495840c0 ffff888149585c80 21717 21717 1 python3",
+    ];
+
+    test("become SOCKET_LINK events: the socket sent on, the one read from, the thread, the source count", () => {
+      const { events, malformed } = parseAll([...recorded, "L 20829436229999 ffff1 ffff2 900 901 3 envoy worker 1", "L 20829436230000 ffff1 ffff3 900 901 0 envoy"]);
+      expect(malformed).toEqual([]);
+      expect(events.map((e) => e.kind)).toEqual(Array(6).fill(EventKind.EVENT_KIND_SOCKET_LINK));
+      expect(events.map((e) => [e.sock, e.linkedSock])).toEqual([
+        ["ffff888149585c80", "ffff8881495865c0"],
+        ["ffff8881495865c0", "ffff888149585c80"],
+        ["ffff888149585c80", "ffff8881495840c0"],
+        ["ffff8881495840c0", "ffff888149585c80"],
+        ["ffff1", "ffff2"],
+        ["ffff1", "ffff3"],
+      ]);
+      expect(events[0]).toMatchObject({ tsNs: 20829435819777n, linkSources: 1, process: { pid: 21717, tid: 21717, comm: "python3" }, hasTuple: false });
+      // comm keeps its spaces; an interleaving event loop says how many sources it read.
+      expect(events[4]).toMatchObject({ linkSources: 3, process: { pid: 900, tid: 901, comm: "envoy worker 1" } });
+      expect(events[5]!.linkSources).toBe(0);
+      expect(events[0]!.local).toBeUndefined();
+    });
+
+    test("a link to no socket, to itself, or with a bad field is malformed", () => {
+      const bad = [
+        "L 1 ffff1 0 900 901 1 envoy",
+        "L 1 0 ffff1 900 901 1 envoy",
+        "L 1 ffff1 ffff1 900 901 1 envoy",
+        "L 1 ffff1 zz 900 901 1 envoy",
+        "L 1 ffff1 ffff2 900 901 -1 envoy",
+        "L 1 ffff1 ffff2 x 901 1 envoy",
+        "L 1 ffff1 ffff2 900 901 1",
+      ];
+      const { events, malformed } = parseAll(bad);
+      expect(events).toEqual([]);
+      expect(malformed).toEqual(bad);
+    });
+  });
+
   test("malformed lines are counted and never throw", () => {
     const bad = [
       "garbage",

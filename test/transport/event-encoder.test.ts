@@ -90,6 +90,14 @@ describe("bytes", () => {
         { seq: 7, kind: EventKind.EVENT_KIND_GAP, tsNs: 6_000_000_001n, gapReason: "€".repeat(6000), process: { comm: "c".repeat(20_000) } },
       ],
     ],
+    [
+      "socket links: one source, several (a u32's edge), none since the last send",
+      [
+        { seq: 8, kind: EventKind.EVENT_KIND_SOCKET_LINK, tsNs: 7_000_000_000n, sock: "ffff888149585c80", linkedSock: "ffff8881495865c0", linkSources: 1, process: { pid: 21717, tid: 21718, comm: "envoy" }, uid: 1337, role: 2, leg: 4 },
+        { seq: 9, kind: EventKind.EVENT_KIND_SOCKET_LINK, tsNs: 7_000_000_001n, sock: "ffff1", linkedSock: "ffff2", linkSources: 2 ** 32 - 1 },
+        { seq: 10, kind: EventKind.EVENT_KIND_SOCKET_LINK, tsNs: 7_000_000_002n, sock: "ffff1", linkedSock: "ffff3", linkSources: 0 },
+      ],
+    ],
   ];
 
   test.each(edges)("%s", (_name, events) => {
@@ -99,6 +107,29 @@ describe("bytes", () => {
     const back = decodeBatch(got).events;
     expect(back.map((e) => e.tsNs)).toEqual(events.map((e) => e.tsNs));
     expect(back.map((e) => (e.estimatedLost == null ? null : Number(e.estimatedLost)))).toEqual(events.map((e) => e.estimatedLost ?? null));
+  });
+
+  test("socket links through the agent (parsed, ordered, attributed): the generated encoder's bytes, read back whole", () => {
+    const out: ConnEventInit[] = [];
+    const p = new EventPipeline({ settings: { node: "n" }, sink: (evs) => out.push(...evs), pods: { resolve: () => "pod-a" } });
+    for (const l of [
+      "C 1000 ffff10 300 301 0 5 4 10.0.0.2 8080 1 6 900 950 4 10.0.0.1 40000 10.0.0.2 8080 4026531833 1337 envoy",
+      "A 1100 ffff20 300 302 6 1 10 1050 1060 4 127.0.0.1 15001 127.0.0.1 50000 4026531833 1337 envoy",
+      "L 1200 ffff10 ffff20 300 302 1 envoy",
+      "L 1300 ffff20 ffff10 300 302 2 envoy",
+      "L 1400 ffff99 ffff10 300 303 0 envoy",
+    ]) p.feedLine(l);
+    p.stopSync();
+    const links = out.filter((e) => e.kind === EventKind.EVENT_KIND_SOCKET_LINK);
+    expect(links).toHaveLength(3);
+    const got = encodeBatch(origin, out);
+    expect(Buffer.from(got).equals(Buffer.from(generatedBatch(origin, out)))).toBe(true);
+    const back = decodeBatch(got).events.filter((e) => e.kind === EventKind.EVENT_KIND_SOCKET_LINK);
+    expect(back.map((e) => [e.sock, e.linkedSock, e.linkSources, e.process?.tid])).toEqual([
+      ["ffff10", "ffff20", 1, 302],
+      ["ffff20", "ffff10", 2, 302],
+      ["ffff99", "ffff10", 0, 303],
+    ]);
   });
 
   test("a lone surrogate is written as protobufjs writes it", () => {
