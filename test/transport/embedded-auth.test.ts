@@ -119,7 +119,10 @@ describe("embedded nats-server with per-role users", () => {
     // A core subscription the server refuses delivers nothing, however much is published.
     let heard = 0;
     const refused: string[] = [];
-    const listen = (err: Error | null, msg: unknown) => (err ? refused.push(err.message) : msg && heard++);
+    const listen = (err: Error | null, msg: unknown): void => {
+      if (err) refused.push(err.message);
+      else if (msg) heard++;
+    };
     const sub = nc.subscribe("tcptrail.v1.events.>", { callback: listen });
     const inboxes = nc.subscribe("_INBOX.>", { callback: listen });
     await nc.flush().catch(() => undefined);
