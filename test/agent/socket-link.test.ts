@@ -179,10 +179,8 @@ describe("downstream of the agent", () => {
     expect(linked.stats.untracked).toBe(plain.stats.untracked);
   });
 
-  // Known, left to the stitcher's owner (src/trace is not this change's):
-  // socket-registry.ts counts every kind past GAP as malformed, so each link
-  // raises stats().malformed. Remove `.fails` when the stitcher handles links.
-  test.fails("the stitcher does not count links as malformed", () => {
+  // The stitcher reads links (pooled upstreams, issue 10): none is malformed.
+  it("the stitcher does not count links as malformed", () => {
     const st = new Stitcher({ onTrace: () => undefined });
     st.ingest(source.node, throughAgent(POOLED).decoded);
     st.flush();
