@@ -50,7 +50,7 @@ function arrowLabel(a: Arrow, lanes: Lane[]): string {
   const parts = [`${a.signal} ${senderName(a, lanes)}`];
   if (a.reason) parts.push(a.reason);
   if (a.originalDestination) parts.push(`orig dst ${a.originalDestination}`);
-  if (a.shared) parts.push("pooled");
+  if (a.shared) parts.push(a.ambiguous ? "pooled, link ambiguous" : a.reused ? "pooled, opened earlier" : "pooled");
   return parts.join(" · ");
 }
 
@@ -76,6 +76,8 @@ function arrow(a: Arrow, lanes: Lane[]): SVGGElement {
       "data-reason": a.reason ?? undefined,
       "data-origin": a.origin,
       "data-shared": a.shared,
+      "data-ambiguous": a.ambiguous,
+      "data-reused": a.reused,
       "data-orig-dst": a.originalDestination ?? undefined,
     },
     s("title", {}, `hop ${a.hop}: ${arrowLabel(a, lanes)}${a.exact ? "" : " (time not recorded: drawn at the hop's end)"}`),

@@ -77,10 +77,17 @@ export interface Arrow {
   y: number;
   /** The kernel's reset reason of a RST. */
   reason: string | null;
-  /** The RST (or refused SYN's answer) where the trace's failure began. */
+  /**
+   * Where the trace's failure began: the origin hop's RST, or, on an origin
+   * hop without one (a keep-alive race's idle close), the origin's FIN.
+   */
   origin: boolean;
   /** Its hop is a pooled connection other traces used too. */
   shared: boolean;
+  /** Shared hops: the stitcher's link to this trace is a guess (another request may have used it then). */
+  ambiguous: boolean;
+  /** A shared hop's SYN from before this trace used the connection: it was opened for an earlier request and reused. */
+  reused: boolean;
   /** SYN arrows of REDIRECTed connections: where the client meant to go. */
   originalDestination: string | null;
 }
@@ -179,7 +186,17 @@ function hopArrows(t: TraceJson, h: HopJson, lanes: { client: number; server: nu
   const sock = { client: socketOf(h.client.socket_id), server: socketOf(h.server.socket_id) };
   const laneOf = (side: "client" | "server") => lanes[side];
   const other = (side: "client" | "server") => (side === "client" ? "server" : "client");
-  const base = { hop: h.index, shared: h.shared, reason: null, origin: false, originalDestination: null };
+  const base = {
+    hop: h.index,
+    shared: h.shared,
+    ambiguous: h.shared && h.link_confidence === "AMBIGUOUS",
+    reused: false,
+    reason: null,
+    origin: false,
+    originalDestination: null,
+  };
+  const originHop = t.reset_origin_hop === h.index;
+  const originKey = t.reset_origin ? laneKey(t.reset_origin) : undefined;
 
   const opener = h.opened_by === "server" ? "server" : "client";
   const synAt = firstTime(events, sock[opener], synSent);
@@ -193,13 +210,24 @@ function hopArrows(t: TraceJson, h: HopJson, lanes: { client: number; server: nu
     timeUs: synAt ?? startUs,
     exact: synAt !== undefined || startUs > 0,
     originalDestination: dest,
+    reused: h.shared && h.use_start_us !== null && (synAt ?? startUs) < h.use_start_us,
     order: 0,
   });
 
   if (h.first_fin_by === "client" || h.first_fin_by === "server") {
     const by = h.first_fin_by;
     const at = firstTime(events, sock[by], finSent) ?? firstTime(events, sock[other(by)], finReceived);
-    out.push({ ...base, signal: "FIN", sender: by, from: laneOf(by), to: laneOf(other(by)), timeUs: at ?? endUs, exact: at !== undefined, order: 1 });
+    out.push({
+      ...base,
+      signal: "FIN",
+      sender: by,
+      from: laneOf(by),
+      to: laneOf(other(by)),
+      timeUs: at ?? endUs,
+      exact: at !== undefined,
+      origin: originHop && !h.reset_by && laneKey(h[by]) === originKey,
+      order: 1,
+    });
   }
 
   if (h.reset_by) {
@@ -220,7 +248,7 @@ function hopArrows(t: TraceJson, h: HopJson, lanes: { client: number; server: nu
       timeUs: at ?? endUs,
       exact: at !== undefined,
       reason: h.reset_reason,
-      origin: t.reset_origin_hop === h.index,
+      origin: originHop,
       order: 2,
     });
   }

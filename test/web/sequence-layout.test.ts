@@ -2,6 +2,9 @@
 // events through the Stitcher), without a browser.
 import { describe, expect, it } from "vitest";
 import { hopTimesUs, laneKey, layoutSequence, type Arrow } from "../../src/web/sequence-layout.js";
+import { traceToJson } from "../../src/query/mod.js";
+import { scenarioKeepaliveRace } from "../trace/helpers/pooled.js";
+import { stitch } from "../trace/helpers/stitch.js";
 import { labTraceJson } from "./helpers/lab-traces.js";
 
 const brief = (a: Arrow) => `${a.hop} ${a.signal} ${a.sender} ${a.from}->${a.to}`;
@@ -96,5 +99,37 @@ describe("layoutSequence", () => {
     expect(laneKey(h2!.server)).toBe(laneKey(h3!.client));
     expect(laneKey(h1!.server)).not.toBe(laneKey({ ...h2!.server, pid: h1!.server.pid, pod: h1!.server.pod, netns: h1!.server.netns }));
     expect(laneKey({ ...h3!.server, socket_id: null, pid: null, role: null })).toBe("addr|10.88.100.3:8080");
+  });
+});
+
+describe("layoutSequence on a pooled upstream", () => {
+  const race = () => {
+    const { p } = scenarioKeepaliveRace();
+    const t = stitch(p.lab.records).traces.map(traceToJson).find((x) => x.outcome === "UPSTREAM_IDLE_CLOSE_RACE");
+    if (!t) throw new Error("the keep-alive race stitched no race trace");
+    return t;
+  };
+
+  it("keep-alive race: app b's idle close is the origin (a FIN, no RST on its hop), the reused hops are marked", () => {
+    const t = race();
+    const l = layoutSequence(t);
+    expect(l.lanes.map((x) => `${x.title} ${x.pod}`)).toEqual(["app tt-a", "sidecar outbound tt-a", "sidecar inbound tt-b", "app tt-b"]);
+    expect(l.lanes.map((x) => x.origin)).toEqual([false, false, false, true]);
+    const origin = l.arrows.filter((a) => a.origin);
+    expect(origin.map(brief)).toEqual(["3 FIN server 3->2"]);
+    // Hops 2 and 3 are the pool's: dialed for an earlier request, reused by this one.
+    expect(l.arrows.filter((a) => a.shared).map((a) => a.hop).sort()).toEqual([2, 2, 2, 3, 3]);
+    expect(l.arrows.filter((a) => a.reused).map(brief)).toEqual(["2 SYN client 1->2", "3 SYN client 2->3"]);
+    expect(l.arrows.find((a) => a.hop === 1 && a.signal === "SYN")!.reused).toBe(false);
+    expect(l.arrows.some((a) => a.ambiguous)).toBe(false);
+    // The RST the reuse met, with its kernel reason.
+    expect(l.arrows.find((a) => a.hop === 2 && a.signal === "RST")).toMatchObject({ reason: t.race!.reset_reason, origin: false });
+  });
+
+  it("says when a shared hop's link to the trace is a guess", () => {
+    const t = race();
+    t.hops[1] = { ...t.hops[1]!, link_confidence: "AMBIGUOUS" };
+    expect(layoutSequence(t).arrows.filter((a) => a.ambiguous).every((a) => a.hop === 2)).toBe(true);
+    expect(layoutSequence(t).arrows.filter((a) => a.ambiguous)).toHaveLength(3);
   });
 });
