@@ -180,7 +180,7 @@ describe("downstream of the agent", () => {
   });
 
   // The stitcher reads links (pooled upstreams, issue 10): none is malformed.
-  it("the stitcher does not count links as malformed", () => {
+  test("the stitcher does not count links as malformed", () => {
     const st = new Stitcher({ onTrace: () => undefined });
     st.ingest(source.node, throughAgent(POOLED).decoded);
     st.flush();
