@@ -177,7 +177,8 @@ function race(hops: HopView[], classes: HopClass[], r: IdleCloseRaceFacts): stri
   const idle = r.idleUs > 0 ? `idle ${seconds(r.idleUs)}` : "idle time unknown";
   const gap = Math.abs(r.gapUs);
   const when = r.gapUs >= 0 ? `${gap} µs before` : `${gap} µs after`;
-  const crossed = r.gapUs < 0 ? " (its FIN and the request crossed)" : "";
+  // Closing with the request unread turns the close into a RST (TCP_ABORT_ON_CLOSE): no FIN ever left.
+  const crossed = r.closedWithRst ? " (the request reached it unread, so its close was a RST)" : r.gapUs < 0 ? " (its FIN and the request crossed)" : "";
   const kernel = r.sender ? `the kernel of ${where(r.sender)}` : `the kernel behind ${missingAddress(sh, "server")}`;
   const dc = classes[r.use.downHop - 1]!;
   const how = dc.resetBy === "server" ? `a RST ${onHop(down)}` : `a FIN ${onHop(down)}`;

@@ -224,8 +224,9 @@ describeRoot("traces of the lab scenarios through the main job (root)", () => {
         const t = byClient.get(clientKey(u.client.src.ip, u.client.src.port));
         expect(t, `no trace for client ${clientKey(u.client.src.ip, u.client.src.port)}\n${summary}`).toBeDefined();
         const dump = JSON.stringify(t, null, 1);
-        // The upstream the capture saw carry this connection's requests is a hop of its trace, from sidecar a's end.
-        const hop = t!.hops.find((h) => h.client.ip === u.upstream.src.ip && h.client.port === u.upstream.src.port && h.server.port === u.upstream.dst.port);
+        // The upstream the capture saw carry this connection's requests is a hop of its trace, from sidecar a's end
+        // (its server end is the peer's inbound listener: the REDIRECT happens in the peer pod, after the wire).
+        const hop = t!.hops.find((h) => h.client.ip === u.upstream.src.ip && h.client.port === u.upstream.src.port && h.server.ip === u.upstream.dst.ip);
         expect(hop, `upstream ${up} → ${u.upstream.dst.ip}:${u.upstream.dst.port}\n${dump}`).toBeDefined();
         expect(hop!.client.role, dump).toBe("SIDECAR");
         // Reused by a later client connection: that trace says the hop is shared, with its interval of use.

@@ -11,7 +11,7 @@ import { EventKind, Outcome, ResetReason, TcpState, formatEndpoint, v1, type Tra
 import { loadFixture, type FixtureRecord } from "./helpers/load-fixture.js";
 import type { Rec, Sock } from "./helpers/mesh-lab.js";
 import { accept, done, pooledLab, reuse, scenarioKeepaliveRace, scenarioPooled } from "./helpers/pooled.js";
-import { SCENARIOS, proxyA } from "./helpers/scenarios.js";
+import { SCENARIOS, abort, appA, appB, finFirst, finSecond, proxyA, proxyB } from "./helpers/scenarios.js";
 import { stitch, toFixture } from "./helpers/stitch.js";
 
 const O = Outcome;
@@ -178,7 +178,8 @@ describe("the keep-alive race", () => {
     const { p, d3, t, traces } = raced(2000, 150);
     const r = p.lab.records;
     const { s3, s6 } = p.chain;
-    const tFin = at(r, stateOf(s3, "CLOSE_WAIT")).ns;
+    // The peer's close is app B's FIN (its idle close), behind sidecar B: U sees it later, relayed.
+    const tFin = at(r, stateOf(s6, "FIN_WAIT1")).ns;
     const tReuse = at(r, linkOf(s3, d3.d)).ns;
     const lastUse = at(r, linkOf(p.downs[1]!.d, s3)).ns;
     const idleUs = (tFin - lastUse) / 1000;
@@ -207,7 +208,7 @@ describe("the keep-alive race", () => {
 
   it("a FIN that crosses the request within the window: a race with a negative gap; outside the window: not a race", () => {
     const { p, d3, t } = raced(2000, -40);
-    const tFin = at(p.lab.records, stateOf(p.chain.s3, "CLOSE_WAIT")).ns;
+    const tFin = at(p.lab.records, stateOf(p.chain.s6, "FIN_WAIT1")).ns;
     const tReuse = at(p.lab.records, linkOf(p.chain.s3, d3.d)).ns;
     expect(tReuse).toBeLessThan(tFin);
     expect(t.outcome).toBe(O.OUTCOME_UPSTREAM_IDLE_CLOSE_RACE);
@@ -216,6 +217,41 @@ describe("the keep-alive race", () => {
     const narrow = raced(2000, -40, { raceCrossingWindowMs: 0.01 }).t;
     expect(narrow.outcome).not.toBe(O.OUTCOME_UPSTREAM_IDLE_CLOSE_RACE);
     expect(narrow.race).toBeNull();
+  });
+
+  // What the lab's TCP-mode peer sidecar shows: the app's close never reaches U as
+  // a RST (sidecar B relays it as a FIN), and an app that closes with the request
+  // unread sends a RST (TCP_ABORT_ON_CLOSE) and no FIN at all.
+  it("app B closing with the request unread (its close a RST, relayed to U as a FIN): the race, said so", () => {
+    const p = pooledLab();
+    p.lab.wait("lab", 1 * MS);
+    done(p, p.downs[0]!);
+    p.lab.wait("lab", 1000 * MS);
+    reuse(p, 41101);
+    p.lab.wait("lab", 2000 * MS);
+    const { s3, s4, s5, s6 } = p.chain;
+    const d3 = accept(p, 41201);
+    p.lab.link(s3, d3.d, proxyA);
+    p.lab.wait("lab", 40_000);
+    abort(p.lab, s6, s5, "TCP_ABORT_ON_CLOSE", appB);
+    finFirst(p.lab, s4, s3, proxyB);
+    finFirst(p.lab, d3.d, d3.c, proxyA);
+    finSecond(p.lab, d3.c, d3.d, appA);
+    finSecond(p.lab, s3, s4, proxyA);
+    const r = p.lab.records;
+    const { traces } = stitch(r);
+    const t = byPort(traces, d3.c.local.port);
+    const tReuse = at(r, linkOf(s3, d3.d)).ns;
+    const tClose = at(r, (e) => e.kind === "RESET_SENT" && e.sock === s6.id).ns;
+    expect(t.outcome).toBe(O.OUTCOME_UPSTREAM_IDLE_CLOSE_RACE);
+    expect(t.race!.gapUs).toBe((tReuse - tClose) / 1000);
+    expect(t.race!.gapUs).toBeLessThan(0);
+    expect(t.race!.resetReason).toBe(ResetReason.RESET_REASON_TCP_ABORT_ON_CLOSE);
+    expect([t.race!.firstCloseHop, t.race!.firstCloseBy]).toEqual([3, "server"]);
+    expect(t.explanation).toContain(`${(tClose - tReuse) / 1000} µs after sidecar tt-a reused it for a request from app tt-a (the request reached it unread, so its close was a RST)`);
+    expect(t.explanation).toContain("answered with a RST (kernel reason TCP_ABORT_ON_CLOSE)");
+    expect(t.explanation).toContain("returned an error to app tt-a (a FIN on hop 1)");
+    expect(traces.filter((x) => x.outcome === O.OUTCOME_UPSTREAM_IDLE_CLOSE_RACE)).toHaveLength(1);
   });
 
   it("no false race on a pooled stream without FIN-before-reuse", () => {
