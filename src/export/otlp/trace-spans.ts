@@ -14,7 +14,8 @@
 import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type HrTime, type Link, type SpanContext } from "@opentelemetry/api";
 import type { Resource } from "@opentelemetry/resources";
 import type { ReadableSpan, TimedEvent } from "@opentelemetry/sdk-trace-base";
-import { Outcome, Role, legName, outcomeName, reasonName, roleName, v1, type HopEndpoint, type Trace, type TraceInit } from "../../model/mod.js";
+import { Role, legName, outcomeName, reasonName, roleName, v1, type HopEndpoint, type Trace, type TraceInit } from "../../model/mod.js";
+import { FAILURE_OUTCOMES } from "../../trace/mod.js";
 import { hopParents } from "./hop-parents.js";
 import { otlpSpanId, otlpTraceId } from "./ids.js";
 import {
@@ -50,18 +51,11 @@ export interface SpanOrigin {
 /** Span event names: the TCP segments tcptrail names the sender of. */
 export const SPAN_EVENT = { syn: "SYN", fin: "FIN", rst: "RST" } as const;
 
-// Hop outcomes that are a failure of that connection (status ERROR). A hop
-// that COMPLETED with FINs is fine even in a failed trace (a sidecar relayed
-// the failure as a FIN); OPEN and INCOMPLETE say nothing went wrong.
-const FAILED = new Set<number>([
-  Outcome.OUTCOME_REFUSED,
-  Outcome.OUTCOME_RESET_BY_CLIENT,
-  Outcome.OUTCOME_RESET_BY_SERVER,
-  Outcome.OUTCOME_RESET_UNTRACED,
-  Outcome.OUTCOME_TIMEOUT,
-  Outcome.OUTCOME_PROCESS_EXIT,
-  Outcome.OUTCOME_UPSTREAM_IDLE_CLOSE_RACE,
-]);
+// Hop outcomes that are a failure of that connection (status ERROR): the
+// stitcher's failures. A hop that COMPLETED with FINs is fine even in a failed
+// trace (a sidecar relayed the failure as a FIN); OPEN and INCOMPLETE say
+// nothing went wrong.
+const FAILED: ReadonlySet<number> = new Set<number>(FAILURE_OUTCOMES);
 
 const hrTime = (us: number): HrTime => [Math.floor(us / 1e6), (us % 1e6) * 1000];
 
