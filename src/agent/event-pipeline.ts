@@ -272,7 +272,10 @@ export class EventPipeline implements AgentPipeline {
     const info = ev.kind === EventKind.EVENT_KIND_STATE_CHANGE ? table.onState(ev, ev.hasTuple) : ev.sock ? table.get(ev.sock) : undefined;
     if (info === undefined) {
       if (ev.sock) this.#s.unattributed++;
-      if (ev.netns) ev.pod = this.#pods.resolve(ev.netns);
+      if (ev.netns) {
+        ev.pod = this.#pods.resolve(ev.netns);
+        ev.podLabels = ev.pod !== "" ? this.#pods.labels?.(ev.netns) : undefined;
+      }
       return;
     }
     if (!ev.hasTuple) {
@@ -287,6 +290,8 @@ export class EventPipeline implements AgentPipeline {
     // later event of the socket asks again (the socket's earlier, released
     // events cannot be called back).
     ev.pod = table.podOf(info);
+    // A reference to the pod's one labels object: the batch lists it once (EventBatch.pods).
+    ev.podLabels = ev.pod !== "" ? this.#pods.labels?.(info.netns) : undefined;
     ev.uid = info.uid;
     ev.role = info.mesh.role;
     ev.leg = info.mesh.leg;

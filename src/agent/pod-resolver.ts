@@ -4,10 +4,17 @@
 // interface later.
 import { readdirSync, statSync, watch, type FSWatcher } from "node:fs";
 import { join } from "node:path";
+import type { PodLabels } from "../model/mod.js";
 
 export interface PodResolver {
   /** The pod (or namespace) name of a netns inode, "" when unknown. */
   resolve(netns: number): string;
+  /**
+   * The labels of the pod a netns inode is (one object per pod, the same on
+   * every call, so that encoders can tell a repeat by identity), undefined
+   * when it has none or the resolver knows no labels (named namespaces).
+   */
+  labels?(netns: number): PodLabels | undefined;
   /** Let go of watchers; resolve() keeps working, only less promptly. */
   close?(): void;
 }

@@ -13,18 +13,28 @@ export type WireEventInit = tcptrail.v1.ConnEvent.$Properties;
 /** The kernel-time fields as the wire has them. */
 export type WireOffsetFields = "tsOffsetNs" | "gapStartOffsetNs" | "_gapStartOffsetNs";
 
+/** A pod's labels (key → value), shared by every event of the pod: never copied per event, never changed. */
+export type PodLabels = Readonly<Record<string, string>>;
+
 /** A decoded connection event (scalars always present, sub-messages optional), kernel times exact. */
 export type ConnEvent = Omit<tcptrail.v1.ConnEvent, WireOffsetFields> & {
   /** Kernel ns since boot. */
   tsNs: KernelNs;
   /** GAP: kernel ns where the gap starts; 0n on other kinds (and on a GAP that did not say). */
   gapStartNs: KernelNs;
+  /**
+   * Labels of the event's pod, from its batch's pod directory (EventBatch.pods),
+   * not a wire field of the event: undefined when the pod has none or is unknown.
+   */
+  podLabels?: PodLabels | undefined;
 };
 
 /** A connection event as plain properties, what the agent builds and encodes. */
 export type ConnEventInit = Omit<tcptrail.v1.ConnEvent.$Properties, WireOffsetFields> & {
   tsNs: KernelNs;
   gapStartNs?: KernelNs | null;
+  /** Labels of its pod: the encoder lists them once per batch in the pod directory. */
+  podLabels?: PodLabels | undefined;
 };
 
 /** Every field of the message, spelled out: see toWireEvent. */

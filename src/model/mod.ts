@@ -7,7 +7,7 @@ export const v1 = tcptrail.v1;
 
 // ConnEvent and ConnEventInit carry exact bigint kernel times (tsNs,
 // gapStartNs) instead of the wire's offsets: see event-wire.ts.
-export type { ConnEvent, ConnEventInit, WireEventInit } from "./event-wire.js";
+export type { ConnEvent, ConnEventInit, PodLabels, WireEventInit } from "./event-wire.js";
 export { emptyWireEvent, toWireEvent, withKernelTimes } from "./event-wire.js";
 /** The message as decoded, before its events get their kernel times (transport only). */
 export type EventBatch = tcptrail.v1.EventBatch;

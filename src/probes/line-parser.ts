@@ -259,6 +259,7 @@ export function blankEvent(kind: EventKind, tsNs: KernelNs, sockHex: string, has
     gapStartNs: undefined,
     linkedSock: undefined,
     linkSources: undefined,
+    podLabels: undefined,
     hasTuple,
   };
 }
@@ -292,6 +293,7 @@ function resetEvent(ev: ParsedEvent, kind: EventKind, tsNs: KernelNs, sockHex: s
   ev.gapStartNs = undefined;
   ev.linkedSock = undefined;
   ev.linkSources = undefined;
+  ev.podLabels = undefined;
   ev.hasTuple = hasTuple;
   return ev;
 }

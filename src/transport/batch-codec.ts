@@ -17,6 +17,7 @@ import {
 import { MalformedMessageError } from "./errors.js";
 import { writeBatchHeader, writeEvent } from "./event-encoder.js";
 import { WireWriter } from "./wire-writer.js";
+import { PodDirectory, applyPodDirectory } from "./pod-directory.js";
 
 /** A decoded batch: its events are full ConnEvent messages (every scalar present). */
 export type DecodedBatch = Omit<EventBatch, "events"> & { events: ConnEvent[] };
@@ -31,6 +32,7 @@ export interface BatchOrigin {
 // One writer for every batch: encoding is synchronous, so it is never shared
 // by two batches at once (each thread has its own).
 const writer = new WireWriter();
+const podDirectory = new PodDirectory();
 
 /**
  * Encode one batch. The base is the earliest kernel time of the batch rounded
@@ -57,7 +59,12 @@ export function encodeBatch(origin: BatchOrigin, events: readonly ConnEventInit[
   const baseNum = baseNs <= MAX_SAFE_NS ? Number(baseNs) : -1;
   writer.reset();
   writeBatchHeader(writer, { node: origin.node, bootId: origin.bootId, agentStartUs: origin.agentStartUs, firstSeq: events[0]?.seq ?? 0, baseS });
-  for (let i = 0; i < events.length; i++) writeEvent(writer, events[i]!, baseNs, baseNum);
+  podDirectory.clear();
+  for (let i = 0; i < events.length; i++) {
+    writeEvent(writer, events[i]!, baseNs, baseNum);
+    podDirectory.note(events[i]!);
+  }
+  podDirectory.writeAndClear(writer);
   return writer.finish();
 }
 
@@ -105,6 +112,8 @@ export function decodeBatch(bytes: Uint8Array): DecodedBatch {
     const timed = withKernelTimes(ev, baseNs);
     if (typeof timed === "string") throw new MalformedMessageError(timed);
   }
-  // Every event now carries its exact tsNs/gapStartNs (set in place above).
+  // Every event now carries its exact tsNs/gapStartNs (set in place above),
+  // and the labels of its pod from the batch's directory.
+  applyPodDirectory(raw.events as unknown as ConnEvent[], raw.pods);
   return raw as unknown as DecodedBatch;
 }

@@ -8,6 +8,7 @@
 import { EventKind, baseSecondsOf, type ConnEventInit, type KernelNs } from "../model/mod.js";
 import { batchMsgId, type BatchOrigin } from "./batch-codec.js";
 import { writeBatchHeader, writeEvent } from "./event-encoder.js";
+import { PodDirectory } from "./pod-directory.js";
 import { WireWriter } from "./wire-writer.js";
 
 /** An EventBatch ready to publish, with what the publisher needs to account for it. */
@@ -48,6 +49,8 @@ const MAX_SAFE_NS = BigInt(Number.MAX_SAFE_INTEGER);
 export class BatchCutter {
   readonly #o: BatchCutterOptions;
   readonly #writer = new WireWriter();
+  // Labelled pods the open batch's events name: written once each, after them.
+  readonly #pods = new PodDirectory();
   #timer: NodeJS.Timeout | undefined;
   // The open batch: its events are already bytes in #writer.
   #count = 0;
@@ -84,6 +87,7 @@ export class BatchCutter {
       if (this.#count > 0 && ev.tsNs < this.#baseNs) this.#close();
       if (this.#count === 0) this.#open(ev);
       writeEvent(this.#writer, ev, this.#baseNs, this.#baseNum);
+      this.#pods.note(ev);
       this.#count++;
       this.#lastTsNs = ev.tsNs;
       this.#lastTimeUs = ev.timeUs ?? 0;
@@ -123,6 +127,7 @@ export class BatchCutter {
     this.#baseNs = BigInt(this.#baseS) * NS_PER_S;
     this.#baseNum = this.#baseNs <= MAX_SAFE_NS ? Number(this.#baseNs) : -1;
     this.#writer.reset();
+    this.#pods.clear();
     // Everything the header says is known from the first event: the bytes are encodeBatch's.
     writeBatchHeader(this.#writer, { ...this.#o.origin, firstSeq: this.#firstSeq, baseS: this.#baseS });
   }
@@ -131,6 +136,7 @@ export class BatchCutter {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const w = this.#writer;
+    this.#pods.writeAndClear(w);
     const batch: EncodedBatch = {
       firstSeq: this.#firstSeq,
       count: this.#count,

@@ -5,7 +5,7 @@
 // CONN_EVENT_FIELDS until it is given its number here, and a test compares
 // the numbers with the .proto and the bytes with the generated encoder's.
 import { offsetFrom } from "../model/kernel-time.js";
-import type { ConnEventInit, Endpoint, KernelNs, Process, WireEventInit } from "../model/mod.js";
+import type { ConnEventInit, Endpoint, KernelNs, PodLabels, Process, WireEventInit } from "../model/mod.js";
 import type { WireWriter } from "./wire-writer.js";
 
 const VARINT = 0;
@@ -44,7 +44,10 @@ export const CONN_EVENT_FIELDS: Readonly<Record<Exclude<keyof WireEventInit, "$u
 };
 export const ENDPOINT_FIELDS = { ip: 1, port: 2 } as const;
 export const PROCESS_FIELDS = { pid: 1, tid: 2, comm: 3 } as const;
-export const EVENT_BATCH_FIELDS = { node: 1, bootId: 2, agentStartUs: 3, firstSeq: 4, events: 5, baseS: 6 } as const;
+export const EVENT_BATCH_FIELDS = { node: 1, bootId: 2, agentStartUs: 3, firstSeq: 4, events: 5, baseS: 6, pods: 7 } as const;
+export const POD_ENTRY_FIELDS = { netns: 1, pod: 2, labels: 3 } as const;
+/** A protobuf map entry's key and value. */
+const MAP_ENTRY_FIELDS = { key: 1, value: 2 } as const;
 
 const F = CONN_EVENT_FIELDS;
 const MAX_SAFE_NS = BigInt(Number.MAX_SAFE_INTEGER);
@@ -127,6 +130,26 @@ export function writeEvent(w: WireWriter, ev: ConnEventInit, baseNs: KernelNs, b
   // Optional in the proto: an estimate of 0 is a statement, absent is "no estimate".
   const estimate = ev.estimatedLost;
   if (estimate != null) uint64Field(w, F.estimatedLost, estimate);
+  w.ldelim(start);
+}
+
+/**
+ * One entry of the batch's pod directory (EventBatch.pods), written after
+ * the events as the generated encoder writes field 7 after 5 and 6; labels in
+ * their own key order, as the generated encoder walks a map.
+ */
+export function writePodEntry(w: WireWriter, netns: number, pod: string, labels: PodLabels): void {
+  w.tag(EVENT_BATCH_FIELDS.pods, DELIMITED);
+  const start = w.fork();
+  if (netns !== 0) uint64Field(w, POD_ENTRY_FIELDS.netns, netns);
+  if (pod !== "") stringField(w, POD_ENTRY_FIELDS.pod, pod);
+  for (const key of Object.keys(labels)) {
+    w.tag(POD_ENTRY_FIELDS.labels, DELIMITED);
+    const entry = w.fork();
+    stringField(w, MAP_ENTRY_FIELDS.key, key);
+    stringField(w, MAP_ENTRY_FIELDS.value, labels[key]!);
+    w.ldelim(entry);
+  }
   w.ldelim(start);
 }
 

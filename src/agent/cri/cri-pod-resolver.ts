@@ -11,6 +11,7 @@
 // started since the last resync). That first event may go unnamed; the
 // socket's later events ask again and get the name.
 import { silentLogger, type Logger } from "../../log/logger.js";
+import type { PodLabels } from "../../model/mod.js";
 import { runtime } from "../../gen/cri.js";
 import { DEFAULT_MAX_MISS_RETRY_MS, DEFAULT_MISS_RETRY_MS, DEFAULT_TOMBSTONE_MS, type PodResolver } from "../pod-resolver.js";
 import { ownNetnsInode, sandboxNetnsInode } from "./netns-inode.js";
@@ -142,6 +143,11 @@ export class CriPodResolver implements PodResolver {
     return tomb !== undefined && this.#now() < tomb.expiresAt ? podName(tomb.identity) : "";
   }
 
+  labels(netns: number): PodLabels | undefined {
+    const labels = this.describe(netns)?.labels;
+    return labels !== undefined && Object.keys(labels).length > 0 ? labels : undefined;
+  }
+
   /** The pod of a namespace inode (a removed one while its tombstone lasts), with labels and uid. */
   describe(netns: number): PodIdentity | undefined {
     const live = this.#byNetns.get(netns);
@@ -251,7 +257,8 @@ export class CriPodResolver implements PodResolver {
       namespace: s.metadata?.namespace ?? "",
       name: s.metadata?.name ?? id.slice(0, 12),
       uid: s.metadata?.uid ?? "",
-      labels: { ...(s.labels ?? {}) },
+      // Frozen and shared by every event of the pod: encoders tell a repeat by identity.
+      labels: Object.freeze({ ...(s.labels ?? {}) }),
       hostNetwork: where.kind === "host",
     };
     if (where.kind === "host") return { identity, netns: undefined };
