@@ -2,7 +2,7 @@
 // and explanation read. Built once per emitted trace, so they can be ordinary
 // objects; times are wall-clock µs (0 = never) so that ends on different nodes
 // compare, and ns on the socket's own node where one socket's order matters.
-import type { KernelNs, ResetReason, Role, SidecarLeg, TcpState } from "../model/mod.js";
+import type { KernelNs, PodLabels, ResetReason, Role, SidecarLeg, TcpState } from "../model/mod.js";
 
 export interface AddressView {
   ip: string;
@@ -14,6 +14,8 @@ export interface SockView {
   socketId: string;
   node: string;
   pod: string;
+  /** The pod's labels, when its node's events listed any. */
+  labels: PodLabels | undefined;
   netns: number;
   ip: string;
   port: number;

@@ -130,6 +130,8 @@ export class Stitcher {
         continue;
       }
       this.#events++;
+      const labels = ev.podLabels;
+      if (labels !== undefined && ev.pod) n.podLabels.note(ev.pod, labels);
       if (this.#o.reorderWindowNs === 0 || !w.push(ev, ts)) {
         if (this.#o.reorderWindowNs !== 0) this.#late++;
         if (!this.#registry.apply(n, ev, ts) && this.#o.reorderWindowNs !== 0) this.#lateDropped++;

@@ -318,6 +318,7 @@ export class TraceBuilder {
       socketId: t.has(s, F.PHANTOM) ? "" : socketId(n.name, this.#sockName(s), t.birth[s]!),
       node: n.name,
       pod: str.get(t.pod[s]!),
+      labels: n.podLabels.get(str.get(t.pod[s]!)),
       netns: t.netns[s]!,
       ip: str.get(t.lip[s]!),
       port: t.lport[s]!,
@@ -370,11 +371,12 @@ export class TraceBuilder {
         uid: v.uid,
         node: v.node,
         socketId: v.socketId,
+        ...(v.labels !== undefined ? { labels: { ...v.labels } } : {}),
       });
     }
     if (v) {
       // A refusal: the address that refused, in the namespace and node that refused it.
-      return v1.HopEndpoint.create({ ip: v.ip, port: v.port, pod: v.pod, netns: v.netns, node: v.node });
+      return v1.HopEndpoint.create({ ip: v.ip, port: v.port, pod: v.pod, netns: v.netns, node: v.node, ...(v.labels !== undefined ? { labels: { ...v.labels } } : {}) });
     }
     // An end nobody traced, described from the other end's tuple only.
     const o = side === "client" ? h.server : h.client;
