@@ -35,7 +35,10 @@ export async function connectNats(url: string, opts: ConnectNatsOptions = {}): P
   try {
     nc = await connect({
       ...auth,
-      servers: url,
+      // A cluster is given as "nats://a:4222,nats://b:4222": the client tries
+      // each and, once connected, fails over between them (and the servers
+      // the cluster announces) when its server goes away.
+      servers: natsServers(url),
       name: opts.name ?? "tcptrail",
       maxReconnectAttempts: opts.maxReconnectAttempts ?? -1,
       reconnectTimeWait: opts.reconnectTimeWaitMs ?? 1000,
@@ -68,6 +71,15 @@ export async function connectNats(url: string, opts: ConnectNatsOptions = {}): P
     }
   })().catch(() => undefined);
   return nc;
+}
+
+/** The comma-separated server list of a --nats value; one URL stays one. */
+export function natsServers(url: string): string[] {
+  const servers = url
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  return servers.length > 0 ? servers : [url];
 }
 
 /** Why the first connection failed, in words that say what to change: a refused credential is not a missing server. */

@@ -27,6 +27,12 @@ export interface DurableEventConsumerOptions {
   filterSubject?: string;
   /** Default TCPTRAIL_EVENTS. */
   stream?: string;
+  /**
+   * How long one pull request lives on the server, ms >= 1000; the client
+   * expects the server's heartbeats every half of it and re-pulls after two
+   * are missed. Default DEFAULT_PULL_EXPIRES_MS (5000).
+   */
+  pullExpiresMs?: number;
   /** Default: silent. */
   logger?: Logger;
 }
@@ -48,6 +54,15 @@ export interface DurableEventConsumer extends AsyncIterable<DeliveredBatch> {
   /** Stop pulling. Unacked batches are redelivered (to the next run) after ackWaitMs. */
   close(): Promise<void>;
 }
+
+/**
+ * nats.js's own default is 30 s, so its heartbeat check takes 30 s to notice
+ * a pull that died with its server: on a cluster, after the consumer's leader
+ * moves (a server killed), the pull sits at the old leader and nothing is
+ * delivered for that long. 5 s notices it within ~5 s, at the price of one
+ * small request every 5 s while idle.
+ */
+export const DEFAULT_PULL_EXPIRES_MS = 5000;
 
 const isConsumerNotFound = (e: unknown): boolean =>
   e instanceof JetStreamApiError && e.code === JetStreamApiCodes.ConsumerNotFound;
@@ -101,7 +116,7 @@ export async function createDurableEventConsumer(
     close,
     async *[Symbol.asyncIterator](): AsyncIterator<DeliveredBatch> {
       if (closed) return;
-      messages = await consumer.consume({ max_messages: prefetch });
+      messages = await consumer.consume({ max_messages: prefetch, expires: opts.pullExpiresMs ?? DEFAULT_PULL_EXPIRES_MS });
       try {
         for await (const m of messages) {
           let batch: DecodedBatch;

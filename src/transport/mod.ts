@@ -54,13 +54,14 @@ export {
   type SubscriberStats,
 } from "./event-subscriber.js";
 export {
+  DEFAULT_PULL_EXPIRES_MS,
   createDurableEventConsumer,
   type DeliveredBatch,
   type DurableEventConsumer,
   type DurableEventConsumerOptions,
 } from "./durable-consumer.js";
 export { freePort, startEmbeddedNats, type EmbeddedNats, type EmbeddedNatsOptions } from "./embedded-nats.js";
-export { DEFAULT_NATS_URL, connectNats, type ConnectNatsOptions } from "./connect.js";
+export { DEFAULT_NATS_URL, connectNats, natsServers, type ConnectNatsOptions } from "./connect.js";
 export {
   NATS_AUTH_FLAGS,
   hasNatsAuth,

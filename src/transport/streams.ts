@@ -67,14 +67,19 @@ const STREAM_KEYS = Object.keys(STREAMS) as StreamKey[];
 /**
  * Limits to apply instead of the defaults. `eventsHorizon` sizes the events
  * stream by time (its max age and max bytes); an explicit `events.maxAgeMs` or
- * `events.maxBytes` still wins over it. Plain data: it crosses to worker threads.
+ * `events.maxBytes` still wins over it. `replicas` applies to every stream
+ * (--stream-replicas): on a NATS cluster each stream then survives the loss
+ * of a server, and one replica count for all keeps a failover from losing
+ * traces or alerts while the events stay. A stream's own `replicas` still
+ * wins. Plain data: it crosses to worker threads.
  */
-export type StreamLimitsOverrides = Partial<Record<StreamKey, Partial<StreamLimits>>> & { eventsHorizon?: EventsHorizon };
+export type StreamLimitsOverrides = Partial<Record<StreamKey, Partial<StreamLimits>>> & { eventsHorizon?: EventsHorizon; replicas?: number };
 
-/** The limits one stream gets: its defaults, then the horizon's (events only), then explicit overrides. */
+/** The limits one stream gets: its defaults, the replicas for all, the horizon's (events only), then explicit overrides. */
 export function resolveStreamLimits(key: StreamKey, overrides: StreamLimitsOverrides = {}): StreamLimits {
   const byHorizon = key === "events" && overrides.eventsHorizon ? eventsStreamLimits(overrides.eventsHorizon) : {};
-  return { ...DEFAULT_STREAM_LIMITS[key], ...byHorizon, ...overrides[key] };
+  const replicas = overrides.replicas !== undefined ? { replicas: overrides.replicas } : {};
+  return { ...DEFAULT_STREAM_LIMITS[key], ...replicas, ...byHorizon, ...overrides[key] };
 }
 
 function limitsConfig(l: StreamLimits): Partial<StreamConfig> {

@@ -16,6 +16,8 @@ export { tempDirForAll } from "./temp-dir-hooks.js";
 export type { SharedTempDir } from "./temp-dir-hooks.js";
 export { isProcessAlive } from "./process-alive.js";
 export { startNatsServer } from "./nats-server.js";
+export { DEFAULT_CLUSTER_READY_TIMEOUT_MS, DEFAULT_CLUSTER_SIZE, startNatsCluster } from "./nats-cluster.js";
+export type { ClusterServer, NatsCluster, NatsClusterOptions } from "./nats-cluster.js";
 export type { TestNatsOptions, TestNatsServer } from "./nats-server.js";
 export { setupNats } from "./nats-setup.js";
 export type { NatsSetup, NatsSetupOptions } from "./nats-setup.js";
