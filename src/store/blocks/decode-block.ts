@@ -165,7 +165,7 @@ class BlockDecoder {
       const parts = splitSocketId(socketId);
       if (parts) this.#sockets.moveTo(parts);
     }
-    return assignSet(new v1.HopEndpoint(), {
+    const end = assignSet(new v1.HopEndpoint(), {
       ip: stringAt(s, p?.ip),
       port: b.port,
       pod: stringAt(s, p?.pod),
@@ -178,7 +178,20 @@ class BlockDecoder {
       node: stringAt(s, p?.node),
       socketId,
     });
+    // Set only when there are labels: the message's default is its shared empty map.
+    if (p?.labels != null && p.labels.length > 0) end.labels = labelsAt(s, p.labels);
+    return end;
   }
+}
+
+/** A profile's labels (key and value string indexes, in pairs) as the map they were. */
+function labelsAt(strings: readonly string[], pairs: readonly number[] | null | undefined): { [k: string]: string } {
+  const out: { [k: string]: string } = {};
+  if (pairs == null) return out;
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    out[stringAt(strings, pairs[i])] = stringAt(strings, pairs[i + 1]);
+  }
+  return out;
 }
 
 /** The traces of an encodeBlock output, in its order. */

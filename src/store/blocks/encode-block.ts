@@ -28,7 +28,8 @@ export function sameEndpoint(a: HopEndpoint, b: HopEndpoint): boolean {
     (a.comm ?? "") === (b.comm ?? "") &&
     (a.uid ?? 0) === (b.uid ?? 0) &&
     (a.node ?? "") === (b.node ?? "") &&
-    (a.socketId ?? "") === (b.socketId ?? "")
+    (a.socketId ?? "") === (b.socketId ?? "") &&
+    sameLabels(a.labels, b.labels)
   );
 }
 
@@ -158,25 +159,69 @@ class BlockEncoder {
     const comm = this.strings.of(e.comm);
     const uid = e.uid ?? 0;
     const node = this.strings.of(e.node);
+    const labels = this.#labels(e.labels);
     // Looked up by a hash of the fields, then compared: a string key per
     // endpoint was a fifth of the sealing time.
     let h = Math.imul(ip, 0x9e3779b1) ^ Math.imul(pod, 0x85ebca6b) ^ Math.imul(comm, 0xc2b2ae35) ^ Math.imul(node, 0x27d4eb2f);
     h = Math.imul(h ^ pid, 0x165667b1) ^ Math.imul(uid + 1, 0x9e3779b1) ^ (netns >>> 0) ^ Math.imul(role * 8 + leg + 1, 0x85ebca6b);
+    for (let i = 0; i < labels.length; i++) h = Math.imul(h ^ labels[i]!, 0x27d4eb2f);
     const candidates = this.#profileIndex.get(h);
     if (candidates) {
       for (const i of candidates) {
         const p = this.profiles[i]!;
-        if (p.ip === ip && p.pod === pod && p.netns === netns && p.role === role && p.leg === leg && p.pid === pid && p.comm === comm && p.uid === uid && p.node === node) {
+        if (
+          p.ip === ip &&
+          p.pod === pod &&
+          p.netns === netns &&
+          p.role === role &&
+          p.leg === leg &&
+          p.pid === pid &&
+          p.comm === comm &&
+          p.uid === uid &&
+          p.node === node &&
+          sameIndexes(p.labels!, labels)
+        ) {
           return i;
         }
       }
     }
     const i = this.profiles.length;
-    this.profiles.push({ ip, pod, netns, role, leg, pid, comm, uid, node });
+    this.profiles.push({ ip, pod, netns, role, leg, pid, comm, uid, node, labels });
     if (candidates) candidates.push(i);
     else this.#profileIndex.set(h, [i]);
     return i;
   }
+
+  /** Labels as dictionary indexes, key then value, sorted by key (one order for equal label sets). */
+  #labels(labels: { [k: string]: string } | null | undefined): number[] {
+    if (labels == null) return NO_LABELS;
+    const keys = Object.keys(labels);
+    if (keys.length === 0) return NO_LABELS;
+    keys.sort();
+    const out: number[] = new Array<number>(keys.length * 2);
+    for (let i = 0; i < keys.length; i++) {
+      out[2 * i] = this.strings.of(keys[i]!);
+      out[2 * i + 1] = this.strings.of(labels[keys[i]!]!);
+    }
+    return out;
+  }
+}
+
+function sameLabels(a: { [k: string]: string } | null | undefined, b: { [k: string]: string } | null | undefined): boolean {
+  const ka = a == null ? [] : Object.keys(a);
+  const kb = b == null ? [] : Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) if (b![k] !== a![k]) return false;
+  return true;
+}
+
+// Shared by every unlabelled profile: never written to.
+const NO_LABELS: number[] = [];
+
+function sameIndexes(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**

@@ -48,6 +48,26 @@ describe("trace blocks", () => {
     }
   });
 
+  it("give back pod labels exactly, for the price of a few varints per pod (dictionary-encoded in the shared profiles)", () => {
+    const plain = stitched();
+    const labelled = plain.map((t) => {
+      const c = v1.Trace.decode(v1.Trace.encode(t).finish());
+      for (const h of c.hops) {
+        for (const e of [h.client, h.server]) {
+          if (e && e.pod) e.labels = { app: e.pod, "app.kubernetes.io/version": "1.2.3", "pod-template-hash": "6d4cf56db6" };
+        }
+      }
+      return c;
+    });
+    expect(labelled.some((t) => t.hops.some((h) => Object.keys(h.client?.labels ?? {}).length === 3))).toBe(true);
+    expectRoundTrip(labelled);
+    // Many traces of the same pods: labels are strings once and indexes in each profile, not per endpoint.
+    const many = (ts: Trace[]) => Array.from({ length: 40 }, (_, k) => ts.map((t) => Object.assign(v1.Trace.decode(v1.Trace.encode(t).finish()), { traceId: `${t.traceId}-${k}`, startUs: t.startUs + k }))).flat();
+    const plainBytes = sealBlock(many(plain)).body.length;
+    const labelledBytes = sealBlock(many(labelled)).body.length;
+    expect(labelledBytes - plainBytes).toBeLessThan(plainBytes * 0.05 + 400);
+  });
+
   it("read back as the plain protobuf reads back: only non-default fields are own properties", () => {
     const t = stitched()[0]!;
     const [back] = decodeBlock(encodeBlock([t]));

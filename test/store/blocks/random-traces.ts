@@ -66,6 +66,8 @@ function endpoint(r: Rand, nodes: readonly string[]): TraceInit["resetOrigin"] {
     uid: pick(r, [0, 1000, 1337, 2 ** 32 - 1]),
     node: pick(r, nodes),
     socketId: socketId(r, nodes),
+    // Equal sets in another key order must read back equal; an empty key or value is a label too.
+    labels: pick(r, [{}, {}, { app: "web" }, { app: "web", tier: "front" }, { tier: "front", app: "web" }, { "app.kubernetes.io/name": "é-ü", "": "" }]),
   };
 }
 
