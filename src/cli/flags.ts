@@ -192,9 +192,13 @@ export function localTimeFlag(): Option {
   return new Option("--local", "print times in the local time zone instead of UTC");
 }
 
-/** `-o, --output <format>`: `formats` are the ones this command prints (a subset of OUTPUT_FORMATS). */
-export function outputFlag<F extends OutputFormat>(formats: readonly F[], byDefault: F): Option {
-  const o = new Option("-o, --output <format>", "output format").choices(formats).default(byDefault);
+/**
+ * `-o, --output <format>`: `formats` are the ones this command prints (a
+ * subset of OUTPUT_FORMATS, same meaning everywhere); `missing` says in the
+ * help why the others are not offered.
+ */
+export function outputFlag<F extends OutputFormat>(formats: readonly F[], byDefault: F, missing?: string): Option {
+  const o = new Option("-o, --output <format>", `output format${missing ? ` (${missing})` : ""}`).choices(formats).default(byDefault);
   // choices() alone would reject the aliases; keep its list for --help, parse here.
   return o.argParser((value: string): F => {
     const name = OUTPUT_ALIASES[value] ?? value;
@@ -342,4 +346,21 @@ export function otlpEndpointFlag(): Option {
       }
       return value;
     });
+}
+
+/**
+ * `--color <when>`, env TCPTRAIL_COLOR: colour in the compact and table
+ * outputs (resets, FINs, outcomes), never in JSON. `auto` colours only a
+ * terminal, and not when NO_COLOR is set (no-color.org, another ecosystem's
+ * standard read as it is); `always` also colours a pipe (`| less -R`).
+ * src/cli/color.ts decides.
+ */
+export const COLOR_MODES = ["auto", "always", "never"] as const;
+export type ColorMode = (typeof COLOR_MODES)[number];
+
+export function colorFlag(): Option {
+  return new Option("--color <when>", "colour compact and table output: auto (a terminal without $NO_COLOR), always, never")
+    .choices(COLOR_MODES)
+    .env(`${ENV_PREFIX}COLOR`)
+    .default("auto");
 }

@@ -11,10 +11,12 @@ import {
   stateName,
   type ConnEvent,
 } from "../model/mod.js";
-import { eventToJson, type EventJson } from "../query/mod.js";
+import { eventToJson, plain, type EventJson, type Painter, type Tone } from "../query/mod.js";
+import { tcpFlagOf } from "./tcp-flags.js";
 import { escapeControl } from "../text/escape.js";
 import { formatHumanTime, type HumanTimeOptions } from "../text/human-time.js";
 
+/** observe prints no table: a stream's columns would need every line before the first. */
 export type OutputFormat = "compact" | "json";
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ["compact", "json"];
 
@@ -23,6 +25,23 @@ export interface CompactOptions {
   local?: boolean;
   /** @deprecated UTC is the default now; kept so older callers compile. Ignored. */
   utc?: boolean;
+  /** Colours the event kind: resets red, FINs yellow, openings green, gaps dim. Default: none. */
+  paint?: Painter;
+}
+
+const FLAG_TONES: Readonly<Record<string, Tone>> = { RST: "bad", FIN: "warn", SYN: "good" };
+
+/**
+ * The line from its parts: each escaped on its own (one event is one line:
+ * node, pod and comm come from the kernel and the network), then the kind
+ * (parts[2]) painted, so the only escape bytes left are the colour's.
+ */
+function line(parts: string[], ev: ConnEvent, paint: Painter): string {
+  const escaped = parts.map(escapeControl);
+  const flag = tcpFlagOf(ev);
+  const tone = ev.kind === EventKind.EVENT_KIND_GAP ? "dim" : flag ? FLAG_TONES[flag] : undefined;
+  if (tone) escaped[2] = paint(tone, escaped[2]!);
+  return escaped.join(" ");
 }
 
 /**
@@ -52,7 +71,7 @@ export function formatCompact(node: string, ev: ConnEvent, opts: CompactOptions 
     parts.push(`lost=${ev.lost}`);
     if (ev.gapReason) parts.push(`reason=${ev.gapReason}`);
     if (ev.gapStartNs) parts.push(`span=${(nsBetween(ev.gapStartNs, ev.tsNs) / 1e6).toFixed(3)}ms`);
-    return escapeControl(parts.join(" "));
+    return line(parts, ev, opts.paint ?? plain);
   }
   if (ev.local?.ip || ev.remote?.ip) parts.push(`${formatEndpoint(ev.local)} -> ${formatEndpoint(ev.remote)}`);
   switch (ev.kind) {
@@ -91,8 +110,7 @@ export function formatCompact(node: string, ev: ConnEvent, opts: CompactOptions 
   if (owner) parts.push(`owner=${owner}`);
   parts.push(`uid=${ev.uid}`);
   if (ev.role) parts.push(ev.leg ? `role=${roleName(ev.role)}/${legName(ev.leg)}` : `role=${roleName(ev.role)}`);
-  // One event is one line: node, pod and comm come from the kernel and the network.
-  return escapeControl(parts.join(" "));
+  return line(parts, ev, opts.paint ?? plain);
 }
 
 /** The JSON shape of an event: the same one the query API serves (src/query/event-json.ts). */

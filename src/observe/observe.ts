@@ -4,6 +4,7 @@ import { silentLogger, type Logger } from "../log/logger.js";
 import { connectNats, subscribeEvents, type EventSubscription, type NatsAuthOptions } from "../transport/mod.js";
 import { matchEvent, type EventFilter } from "./filter.js";
 import { formatEvent, type CompactOptions, type OutputFormat } from "./format.js";
+import { PodAddresses } from "./pod-addresses.js";
 
 export interface ObserveOptions {
   natsUrl: string;
@@ -90,10 +91,14 @@ export async function runObserve(opts: ObserveOptions): Promise<ObserveResult> {
     };
     if (sub.initialPending === 0) await flushTail();
 
+    // Who owns which address, learned from every event read (--to-pod, --pod).
+    const addresses = new PodAddresses();
+    const remotePod = (ev: Parameters<PodAddresses["remotePod"]>[0]) => addresses.remotePod(ev);
     for await (const { batch, pending } of sub) {
       result.batches++;
       for (const ev of batch.events) {
-        if (!matchEvent(filter, batch.node, ev)) continue;
+        addresses.learn(ev);
+        if (!matchEvent(filter, batch.node, ev, remotePod)) continue;
         const line = formatEvent(format, batch.node, ev, opts.compact);
         if (tail) {
           tail.push(line);

@@ -64,9 +64,69 @@ export class QueryClient {
     return this.#get("/timeline", params) as Promise<TimelineJson>;
   }
 
-  async #get(path: string, params: Params): Promise<unknown> {
+  /**
+   * Follows new traces as the API stores them (its SSE stream
+   * /stream/traces, filtered by `params` as /traces filters), calling
+   * `onTrace` for each, until `signal` aborts (resolves) or the API ends the
+   * stream (rejects: a follow that stops by itself must not look like success).
+   * `onOpen` runs once the API has taken the subscription.
+   */
+  async followTraces(params: Params, io: { onTrace: (t: TraceJson) => void; onOpen?: () => void; signal?: AbortSignal }): Promise<void> {
+    const ac = new AbortController();
+    const signal = io.signal ? AbortSignal.any([io.signal, ac.signal]) : ac.signal;
+    // The timeout bounds connecting only: a quiet stream is not a dead API.
+    const connectTimer = setTimeout(() => ac.abort(), this.#timeoutMs);
+    let res: Response;
+    try {
+      res = await fetch(this.#url("/stream/traces", params), { signal, headers: { ...this.#headers, accept: "text/event-stream" } });
+    } catch (cause) {
+      if (io.signal?.aborted) return;
+      throw new ApiUnreachableError(`cannot reach the tcptrail API at ${this.url}: is \`tcptrail run\` running?`, { url: this.url, cause });
+    } finally {
+      clearTimeout(connectTimer);
+    }
+    if (!res.ok || !res.body) throw await this.#errorOf(res);
+    io.onOpen?.();
+    const decoder = new TextDecoder();
+    let buffered = "";
+    try {
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        buffered += decoder.decode(chunk, { stream: true });
+        // Server-sent events end with a blank line; a partial one waits for the rest.
+        let end: number;
+        while ((end = buffered.indexOf("\n\n")) >= 0) {
+          const message = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          const trace = traceOfMessage(message);
+          if (trace) io.onTrace(trace);
+        }
+      }
+    } catch (e) {
+      if (io.signal?.aborted) return;
+      throw new ApiUnreachableError(`lost the tcptrail API at ${this.url} while following traces`, { url: this.url, cause: e });
+    }
+    if (io.signal?.aborted) return;
+    throw new ApiUnreachableError(`the tcptrail API at ${this.url} ended the trace stream (did \`tcptrail run\` stop?)`, { url: this.url });
+  }
+
+  #url(path: string, params: Params): URL {
     const u = new URL(`${this.url}${API_PREFIX}${path}`);
     for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== "") u.searchParams.set(k, String(v));
+    return u;
+  }
+
+  async #errorOf(res: Response): Promise<ApiResponseError> {
+    let body: { error?: string; message?: string } = {};
+    try {
+      body = JSON.parse(await res.text()) as typeof body;
+    } catch {
+      return new ApiResponseError(`the API at ${this.url} answered ${res.status} with a non-JSON body`, { status: res.status, error: "BAD_RESPONSE" });
+    }
+    return new ApiResponseError(body.message ?? `HTTP ${res.status}`, { status: res.status, error: body.error ?? "ERROR" });
+  }
+
+  async #get(path: string, params: Params): Promise<unknown> {
+    const u = this.#url(path, params);
     let res: Response;
     try {
       res = await fetch(u, { signal: AbortSignal.timeout(this.#timeoutMs), headers: this.#headers });
@@ -86,4 +146,16 @@ export class QueryClient {
     }
     return body;
   }
+}
+
+/** The trace of one SSE message ("event: trace" with a JSON data line); undefined for comments (": ping") and other events. */
+function traceOfMessage(message: string): TraceJson | undefined {
+  let event = "message";
+  const data: string[] = [];
+  for (const line of message.split("\n")) {
+    if (line.startsWith("event:")) event = line.slice(6).trim();
+    else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+  }
+  if (event !== "trace" || data.length === 0) return undefined;
+  return JSON.parse(data.join("\n")) as TraceJson;
 }

@@ -8,9 +8,10 @@ export { eventToJson, type EventJson, type ProcessJson } from "./event-json.js";
 export { formatTimeUs, formatDurationUs } from "./time.js";
 export { parseTarget, targetParams, type Target } from "./target.js";
 export { QueryClient, DEFAULT_API_URL, type QueryClientOptions, type TraceListJson, type TimelineJson, type Params } from "./client.js";
-export { renderTraceTable } from "./render-table.js";
-export { renderTimeline } from "./render-timeline.js";
-export { renderWhy, whySentence } from "./render-why.js";
+export { renderTraceLine, renderTraceTable, type TraceRenderOptions } from "./render-table.js";
+export { renderTimeline, type TimelineRenderOptions } from "./render-timeline.js";
+export { renderWhy, whySentence, type WhyRenderOptions } from "./render-why.js";
+export { ansi, outcomeTone, paintOutcome, painter, plain, stripColor, type Painter, type Tone } from "./render-color.js";
 export {
   ApiResponseError,
   ApiUnreachableError,

@@ -1,6 +1,7 @@
 // `tcptrail timeline`: the events of a connection in time order, with the time
 // since the first event and since the previous one.
 import { formatColumns } from "./columns.js";
+import { paintOutcome, plain, type Painter, type Tone } from "./render-color.js";
 import type { EventJson } from "./event-json.js";
 import type { TimelineJson } from "./client.js";
 import { escapeStrings } from "../text/escape.js";
@@ -39,8 +40,25 @@ function detail(e: EventJson): string {
   }
 }
 
-export function renderTimeline(stored: TimelineJson, opts: HumanTimeOptions = {}): string {
+export interface TimelineRenderOptions extends HumanTimeOptions {
+  /** Colours resets, FINs and outcomes. Default: none. */
+  paint?: Painter;
+  /** "table" (default): aligned under a header; "compact": one plain line per event, the same fields. */
+  layout?: "table" | "compact";
+}
+
+const FIN_STATES = new Set(["FIN_WAIT1", "CLOSE_WAIT", "LAST_ACK", "CLOSING"]);
+
+/** Resets red, FINs sent or received yellow (src/observe/tcp-flags.ts reads flags the same way). */
+function eventTone(e: EventJson): Tone | undefined {
+  if (e.kind === "RESET_SENT" || e.kind === "RESET_RECEIVED") return "bad";
+  if (e.kind === "STATE_CHANGE" && FIN_STATES.has(e.new_state ?? "")) return "warn";
+  return undefined;
+}
+
+export function renderTimeline(stored: TimelineJson, opts: TimelineRenderOptions = {}): string {
   if (stored.events.length === 0) return "no events for this connection";
+  const paint = opts.paint ?? plain;
   const tl = escapeStrings(stored);
   const t0 = tl.events[0]!.time_us;
   let prev = t0;
@@ -55,15 +73,16 @@ export function renderTimeline(stored: TimelineJson, opts: HumanTimeOptions = {}
       e.sock ?? "-",
       e.local ?? "-",
       e.remote ?? "-",
-      detail(e),
+      ((d, tone) => (tone ? paint(tone, d) : d))(detail(e), eventTone(e)),
     ]);
     prev = e.time_us;
   }
   const head = tl.traces.length
-    ? `${tl.events.length} events; trace${tl.traces.length > 1 ? "s" : ""} ${tl.traces.map((t) => `${t.trace_id} ${t.outcome}`).join(", ")}`
+    ? `${tl.events.length} events; trace${tl.traces.length > 1 ? "s" : ""} ${tl.traces.map((t) => `${t.trace_id} ${paintOutcome(paint, t.outcome)}`).join(", ")}`
     : `${tl.events.length} events; not part of a stored trace`;
   const tail =
     (tl.truncated ? "\n(truncated: more events match; narrow with --since/--until)" : "") +
     (tl.summarized ? "\n(summarized: raw events older than the store's event ring (--events-max-age) are rebuilt from the trace: open, first FIN or reset, close)" : "");
-  return `${head}\n${formatColumns(rows)}${tail}`;
+  const body = opts.layout === "compact" ? rows.slice(1).map((r) => r.join(" ")).join("\n") : formatColumns(rows);
+  return `${head}\n${body}${tail}`;
 }

@@ -5,6 +5,7 @@
 // and the same hop. A hop that is one of a retrying proxy's connect attempts
 // also says which ("hop 5 (attempt 3 of 3)"): its number alone would not tell
 // a retry from the next hop of the chain.
+import { paintOutcome, plain, type Painter } from "./render-color.js";
 import { formatColumns } from "./columns.js";
 import { addr, attemptOf, hopName, isReplacedAttempt, who } from "./describe.js";
 import { escapeStrings } from "../text/escape.js";
@@ -151,11 +152,16 @@ function sharedNote(h: HopJson): string {
   return h.link_confidence === "AMBIGUOUS" ? "shared, link ambiguous" : "shared";
 }
 
-export function renderWhy(stored: TraceJson): string {
+export interface WhyRenderOptions {
+  /** Colours the outcome. Default: none. */
+  paint?: Painter;
+}
+
+export function renderWhy(stored: TraceJson, opts: WhyRenderOptions = {}): string {
   const t = escapeStrings(stored);
   const n = t.hops.length;
   const dur = t.end_us && t.start_us ? `, ${formatDurationUs(t.end_us - t.start_us)}` : "";
-  const head = `trace ${t.trace_id} ${t.outcome}  (${n} hop${n === 1 ? "" : "s"}${dur})`;
+  const head = `trace ${t.trace_id} ${paintOutcome(opts.paint ?? plain, t.outcome)}  (${n} hop${n === 1 ? "" : "s"}${dur})`;
   // The attempt and shared columns appear only in traces with retries or pooled hops, so other chains read as before.
   const attempts = t.hops.map(attemptOf);
   const retried = attempts.some(Boolean);

@@ -101,8 +101,10 @@ describe("shared flags", () => {
     }
     const alerts = found.find(([c]) => c === "alerts")![1];
     expect(alerts.parseArg!("text", undefined)).toBe("compact");
+    // The alias is the vocabulary's, not alerts' own: every command with compact takes it.
     const traces = found.find(([c]) => c === "traces")![1];
-    expect(() => traces.parseArg!("text", undefined)).toThrow(/expected one of table, json/);
+    expect(traces.parseArg!("text", undefined)).toBe("compact");
+    expect(() => traces.parseArg!("yaml", undefined)).toThrow(/expected one of compact, table, json/);
   });
 });
 

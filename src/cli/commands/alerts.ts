@@ -45,7 +45,7 @@ export function registerAlerts(program: Command): void {
     .description("show alerts on unexpected resets: recent ones from the alerts stream, or live with --follow")
     .option("-f, --follow", "print new alerts as they are published, until interrupted")
     .addOption(natsFlag())
-    .addOption(outputFlag(["compact", "json"], "compact"))
+    .addOption(outputFlag(["compact", "json"], "compact", "no table: a stream of alerts has no last row to align columns to"))
     .addOption(
       new Option("--severity <level>", "show only this severity and above").choices(["info", "warning", "critical"]),
     )

@@ -3,8 +3,9 @@
 import { Option, type Command } from "commander";
 import type { OutputFormat } from "../../observe/mod.js";
 import { runCommand } from "../exit.js";
-import { localTimeFlag, natsAuthFlags, natsFlag, outputFlag, positiveInt, sinceFlag, readerStateDirFlag } from "../flags.js";
+import { colorFlag, localTimeFlag, natsAuthFlags, natsFlag, outputFlag, positiveInt, sinceFlag, readerStateDirFlag, type ColorMode } from "../flags.js";
 import { natsAuthFromFlags, type NatsAuthFlagValues } from "../nats-auth.js";
+import { addObserveFilterFlags, type ObserveFilterReader } from "../observe-filters.js";
 import { stdoutClosed } from "../stdout.js";
 
 interface ObserveFlags extends NatsAuthFlagValues {
@@ -15,17 +16,10 @@ interface ObserveFlags extends NatsAuthFlagValues {
   /** µs since the epoch. */
   since?: number;
   last?: number;
-  node?: string;
-  pod: string[];
-  ip: string[];
-  port: string[];
-  role?: string;
-  kind: string[];
   output: OutputFormat;
+  color: ColorMode;
   local?: boolean;
 }
-
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 export function registerObserve(program: Command): void {
   const observe = program
@@ -34,34 +28,26 @@ export function registerObserve(program: Command): void {
     .addOption(natsFlag())
     .option("-f, --follow", "keep printing new events")
     .addOption(sinceFlag("start at a duration ago (30s, 5m, 1h30m), an RFC 3339 time, now, or µs since the epoch"))
-    .option("--last <n>", "print only the last n matching events of the replay", positiveInt)
-    .option("--node <name>", "only events of this node")
-    .option("--pod <name>", "only events of this pod (repeatable)", collect, [])
-    .option("--ip <addr>", "local, remote or target address (repeatable)", collect, [])
-    .option("--port <port>", "local, remote or target port (repeatable)", collect, [])
-    .option("--role <role>", "app or sidecar")
-    .option("--kind <kind>", "event kind, e.g. state-change, reset-sent (repeatable)", collect, [])
-    .addOption(outputFlag(["compact", "json"], "compact"))
+    .option("--last <n>", "print only the last n matching events of the replay", positiveInt);
+  const filters = addObserveFilterFlags(observe);
+  observe
+    .addOption(outputFlag(["compact", "json"], "compact", "no table: a stream of events has no last row to align columns to"))
+    .addOption(colorFlag())
     .addOption(localTimeFlag())
     // UTC is the default now; --utc stays accepted so older scripts keep working.
     .addOption(new Option("--utc", "print times in UTC (the default)").hideHelp())
     .addOption(readerStateDirFlag());
   for (const o of natsAuthFlags()) observe.addOption(o);
-  observe.action((flags: ObserveFlags, cmd: Command) => runCommand(cmd, () => observeEvents(flags)));
+  observe.action((flags: ObserveFlags, cmd: Command) => runCommand(cmd, () => observeEvents(flags, filters)));
 }
 
-async function observeEvents(flags: ObserveFlags): Promise<void> {
+async function observeEvents(flags: ObserveFlags, filters: ObserveFilterReader): Promise<void> {
   const { buildFilter, runObserve } = await import("../../observe/mod.js");
   const { createLogger } = await import("../../log/logger.js");
-  // A bad filter value is an InvalidFilterError: runCommand reports it as a usage error (exit 2).
-  const filter = buildFilter({
-    node: flags.node !== undefined ? [flags.node] : [],
-    pod: flags.pod,
-    ip: flags.ip,
-    port: flags.port,
-    role: flags.role !== undefined ? [flags.role] : [],
-    kind: flags.kind,
-  });
+  const { painter } = await import("../../query/mod.js");
+  const { useColor } = await import("../color.js");
+  // A misplaced --not is a UsageError, a bad value an InvalidFilterError: runCommand reports both as usage errors (exit 2).
+  const filter = buildFilter(filters());
 
   const ac = new AbortController();
   const onSignal = () => ac.abort();
@@ -75,7 +61,7 @@ async function observeEvents(flags: ObserveFlags): Promise<void> {
       filter,
       follow: flags.follow ?? false,
       output: flags.output,
-      compact: { local: flags.local ?? false },
+      compact: { local: flags.local ?? false, paint: painter(useColor(flags.color)) },
       // A reader that went away (`| head`) ends a follow like Ctrl-C does.
       signal: AbortSignal.any([ac.signal, stdoutClosed()]),
       logger: createLogger({ name: "observe", level: process.env.TCPTRAIL_LOG_LEVEL ?? "warn" }),

@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import { NotFoundError } from "../errors.js";
 import { runCommand } from "../exit.js";
-import { apiFlag, apiTokenFileFlag, localTimeFlag, outputFlag, sinceFlag, untilFlag } from "../flags.js";
+import { apiFlag, apiTokenFileFlag, colorFlag, localTimeFlag, outputFlag, sinceFlag, untilFlag, type ColorMode } from "../flags.js";
 import { queryApi } from "../query-api.js";
 
 export interface TimelineCommandOptions {
@@ -12,7 +12,10 @@ export interface TimelineCommandOptions {
   api: string;
   /** File holding the API's bearer token. Default: $TCPTRAIL_API_TOKEN, else none. */
   apiTokenFile?: string;
-  output: "table" | "json";
+  /** table: aligned under a header; compact: the same fields, one line per event; json: one event object per line. */
+  output: "compact" | "table" | "json";
+  /** Colour resets, FINs and outcomes (compact, table). Default false: the CLI decides it from --color (src/cli/color.ts). */
+  color?: boolean;
   /** Only events after this, µs since the epoch. */
   since?: number;
   /** Only events before this, µs since the epoch. */
@@ -24,7 +27,7 @@ export interface TimelineCommandOptions {
 
 /** @throws NotFoundError when nothing is stored for the target (in the window). */
 export async function runTimeline(target: string, opts: TimelineCommandOptions, write: (line: string) => void): Promise<void> {
-  const { QueryClient, parseTarget, renderTimeline, targetParams } = await import("../../query/mod.js");
+  const { QueryClient, painter, parseTarget, renderTimeline, targetParams } = await import("../../query/mod.js");
   const { apiClientOptions } = await import("../api-token.js");
   const client = new QueryClient(apiClientOptions(opts));
   const tl = await queryApi(() =>
@@ -35,7 +38,7 @@ export async function runTimeline(target: string, opts: TimelineCommandOptions, 
     throw new NotFoundError(`no stored events or traces for ${target}${window}`);
   }
   if (opts.output === "json") for (const e of tl.events) write(JSON.stringify(e));
-  else write(renderTimeline(tl, { local: opts.local ?? false }));
+  else write(renderTimeline(tl, { local: opts.local ?? false, paint: painter(opts.color ?? false), layout: opts.output }));
 }
 
 export function registerTimeline(program: Command): void {
@@ -49,8 +52,12 @@ export function registerTimeline(program: Command): void {
     .addOption(localTimeFlag())
     .addOption(apiFlag())
     .addOption(apiTokenFileFlag())
-    .addOption(outputFlag(["table", "json"], "table"))
-    .action((target: string, opts: TimelineCommandOptions, cmd: Command) =>
-      runCommand(cmd, () => runTimeline(target, opts, (l) => console.log(l))),
+    .addOption(outputFlag(["compact", "table", "json"], "table"))
+    .addOption(colorFlag())
+    .action((target: string, cli: Omit<TimelineCommandOptions, "color"> & { color: ColorMode }, cmd: Command) =>
+      runCommand(cmd, async () => {
+        const { useColor } = await import("../color.js");
+        await runTimeline(target, { ...cli, color: useColor(cli.color) }, (l) => console.log(l));
+      }),
     );
 }

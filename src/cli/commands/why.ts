@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import type { QueryClient, TraceJson } from "../../query/mod.js";
 import { NotFoundError } from "../errors.js";
 import { runCommand } from "../exit.js";
-import { apiFlag, apiTokenFileFlag, outputFlag, sinceFlag, untilFlag } from "../flags.js";
+import { apiFlag, apiTokenFileFlag, colorFlag, outputFlag, sinceFlag, untilFlag, type ColorMode } from "../flags.js";
 import { queryApi } from "../query-api.js";
 
 export interface WhyCommandOptions {
@@ -13,7 +13,10 @@ export interface WhyCommandOptions {
   api: string;
   /** File holding the API's bearer token. Default: $TCPTRAIL_API_TOKEN, else none. */
   apiTokenFile?: string;
-  output: "table" | "json";
+  /** table: the chain of hops and the sentence; compact: the sentence alone, one line; json: the trace. */
+  output: "compact" | "table" | "json";
+  /** Colour the outcome (table). Default false: the CLI decides it from --color (src/cli/color.ts). */
+  color?: boolean;
   /** For an ip:port target, only traces in this window (µs since the epoch; default: any). */
   since?: number;
   until?: number;
@@ -33,11 +36,13 @@ async function resolve(client: QueryClient, target: string, opts: WhyCommandOpti
 
 /** @throws NotFoundError when no stored trace matches the target. */
 export async function runWhy(target: string, opts: WhyCommandOptions, write: (line: string) => void): Promise<void> {
-  const { QueryClient, renderWhy } = await import("../../query/mod.js");
+  const { QueryClient, painter, renderWhy, whySentence } = await import("../../query/mod.js");
   const { apiClientOptions } = await import("../api-token.js");
   const client = new QueryClient(apiClientOptions(opts));
   const trace = await queryApi(() => resolve(client, target, opts));
-  write(opts.output === "json" ? JSON.stringify(trace) : renderWhy(trace));
+  if (opts.output === "json") write(JSON.stringify(trace));
+  else if (opts.output === "compact") write(`${trace.trace_id}: ${whySentence(trace)}`);
+  else write(renderWhy(trace, { paint: painter(opts.color ?? false) }));
 }
 
 export function registerWhy(program: Command): void {
@@ -49,6 +54,12 @@ export function registerWhy(program: Command): void {
     .addOption(untilFlag("for ip:port: only traces before this"))
     .addOption(apiFlag())
     .addOption(apiTokenFileFlag())
-    .addOption(outputFlag(["table", "json"], "table"))
-    .action((target: string, opts: WhyCommandOptions, cmd: Command) => runCommand(cmd, () => runWhy(target, opts, (l) => console.log(l))));
+    .addOption(outputFlag(["compact", "table", "json"], "table", "compact: the one sentence"))
+    .addOption(colorFlag())
+    .action((target: string, cli: Omit<WhyCommandOptions, "color"> & { color: ColorMode }, cmd: Command) =>
+      runCommand(cmd, async () => {
+        const { useColor } = await import("../color.js");
+        await runWhy(target, { ...cli, color: useColor(cli.color) }, (l) => console.log(l));
+      }),
+    );
 }
