@@ -5,6 +5,8 @@ import {
   formatTimeUs,
   parseTarget,
   renderTimeline,
+  painter,
+  stripColor,
   renderTraceTable,
   renderWhy,
   traceToJson,
@@ -157,7 +159,7 @@ describe("traceToJson", () => {
     const t = traceToJson({ traceId: "open", outcome: Outcome.OUTCOME_OPEN, startUs: START, hops: [{ index: 1, client: { ip: A, port: 1 } }] });
     expect(t).toMatchObject({ end: null, duration_ms: null, reset_origin: null, reset_origin_hop: null, reset_receiver: null, first_close_hop: null });
     expect(t.hops[0]!.server).toEqual({
-      ip: null, port: null, pod: null, netns: null, role: null, leg: null, pid: null, comm: null, uid: null, node: null, socket_id: null,
+      ip: null, port: null, pod: null, netns: null, role: null, leg: null, pid: null, comm: null, uid: null, node: null, socket_id: null, labels: null,
     });
     expect(t.hops[0]).toMatchObject({ original_destination: null, opened_by: null, reset_reason: null, outcome: "UNSPECIFIED" });
   });
@@ -191,6 +193,21 @@ describe("renderTimeline and eventToJson", () => {
     expect(out[2]).toMatch(/^10:00:00\.000000 +0\.000 +0\.000 +n1 +tt-a +s1 +10\.88\.0\.2:1 +10\.88\.0\.3:80 +CLOSE → SYN_SENT$/);
     expect(out[3]).toMatch(/ 0\.250 +0\.250 .*LISTEN → SYN_RECV$/);
     expect(out[4]).toMatch(/ 3\.250 +3\.000 .*RST sent, reason TCP_ABORT_ON_CLOSE$/);
+  });
+
+  it("prints the same fields one line per event with -o compact, and paints resets only when asked", () => {
+    const ev = [
+      stateEvent({ sock: "s1", tNs: START * 1000, local: [A, 1], remote: [B, 80], from: TcpState.TCP_STATE_CLOSE, to: TcpState.TCP_STATE_SYN_SENT, pod: "tt-a" }),
+      resetSent({ sock: "s2", tNs: START * 1000 + 3_250_000, local: [B, 80], remote: [A, 1], reason: ResetReason.RESET_REASON_TCP_ABORT_ON_CLOSE }),
+    ].map((e) => eventToJson(NODE, e));
+    const compact = renderTimeline({ events: ev, traces: [], truncated: false }, { layout: "compact" }).split("\n");
+    expect(compact).toHaveLength(3);
+    expect(compact[1]).toBe("10:00:00.000000 0.000 0.000 n1 tt-a s1 10.88.0.2:1 10.88.0.3:80 CLOSE → SYN_SENT");
+    expect(compact[2]).toMatch(/ 3\.250 3\.250 n1 .* RST sent, reason TCP_ABORT_ON_CLOSE$/);
+    const table = renderTimeline({ events: ev, traces: [], truncated: false });
+    const coloured = renderTimeline({ events: ev, traces: [], truncated: false }, { paint: painter(true) });
+    expect(coloured).toContain("\x1b[31mRST sent, reason TCP_ABORT_ON_CLOSE\x1b[0m");
+    expect(stripColor(coloured)).toBe(table);
   });
 
   it("fills syscall and gap fields only for those kinds", () => {
