@@ -8,9 +8,9 @@
 import { paintOutcome, plain, type Painter } from "./render-color.js";
 import { formatColumns } from "./columns.js";
 import { addr, attemptOf, hopName, isReplacedAttempt, who } from "./describe.js";
-import { escapeStrings } from "../text/escape.js";
+import { escapeControl, escapeStrings } from "../text/escape.js";
 import { formatDurationUs } from "./time.js";
-import type { EndpointJson, HopJson, TraceJson } from "./trace-json.js";
+import { traceLabelsLine, type EndpointJson, type HopJson, type TraceJson } from "./trace-json.js";
 
 function hopEnd(t: TraceJson, h: HopJson): string {
   const origin = t.reset_origin_hop === h.index;
@@ -178,6 +178,10 @@ export function renderWhy(stored: TraceJson, opts: WhyRenderOptions = {}): strin
     .join("\n");
   const lines = [head];
   if (n) lines.push(chain);
+  // Labels once per pod, not per endpoint: the chain stays as wide as before.
+  // From the stored trace, escaped whole: label keys are the runtime's strings too, and escapeStrings spares keys.
+  const labels = escapeControl(traceLabelsLine(stored));
+  if (labels) lines.push(`  labels: ${labels}`);
   lines.push(`why: ${whySentence(t)}`);
   if (t.explanation) lines.push(`     ${t.explanation}`);
   return lines.join("\n");

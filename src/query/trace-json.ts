@@ -17,6 +17,8 @@ export interface EndpointJson {
   uid: number | null;
   node: string | null;
   socket_id: string | null;
+  /** The pod's labels (key → value, keys sorted); null when it has none or is not known to the runtime. */
+  labels: Record<string, string> | null;
 }
 
 export interface HopJson {
@@ -123,7 +125,38 @@ export function endpointToJson(ep: HopEndpoint | null | undefined): EndpointJson
     uid: traced || e.uid ? (e.uid ?? 0) : null,
     node: orNull(e.node, ""),
     socket_id: orNull(e.socketId, ""),
+    labels: labelsToJson(e.labels),
   };
+}
+
+function labelsToJson(labels: { [k: string]: string } | null | undefined): Record<string, string> | null {
+  if (labels == null) return null;
+  const keys = Object.keys(labels);
+  if (keys.length === 0) return null;
+  const out: Record<string, string> = {};
+  for (const k of keys.sort()) out[k] = labels[k]!;
+  return out;
+}
+
+/** Labels compactly, as a selector reads them: "app=web,tier=front" ("" when none). */
+export function formatLabels(labels: Readonly<Record<string, string>> | null | undefined): string {
+  if (labels == null) return "";
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join(",");
+}
+
+/** Each labelled pod of a trace once, in chain order: "shop/web {app=web} shop/db {app=db}" ("" when none). */
+export function traceLabelsLine(t: Pick<TraceJson, "hops">): string {
+  const seen = new Map<string, string>();
+  for (const h of t.hops) {
+    for (const ep of [h.client, h.server]) {
+      const l = formatLabels(ep.labels);
+      if (l !== "" && ep.pod && !seen.has(ep.pod)) seen.set(ep.pod, l);
+    }
+  }
+  return [...seen].map(([pod, l]) => `${pod} {${l}}`).join("  ");
 }
 
 const isEmptyEndpoint = (ep: HopEndpoint | null | undefined): boolean => !ep || (!ep.ip && !ep.pod && !ep.socketId);
