@@ -32,6 +32,17 @@ export const DEFAULT_RETRY_WINDOW_MS = 2000;
  */
 export const DEFAULT_RACE_CROSSING_WINDOW_MS = 5;
 
+/**
+ * How long a node that sends nothing may be stalled (a SIGSTOPped agent, a
+ * long GC pause, a partition) before the stitcher presumes it idle or gone:
+ * until then its clock stands still, so what waits on its events (its own
+ * traces, and others' whose missing end is at its addresses) keeps waiting
+ * instead of finishing half a connection. An agent paused longer than this
+ * can split a connection again; an idle node's address that a REJECT answered
+ * holds that trace this long.
+ */
+export const DEFAULT_STALL_MAX_MS = 30_000;
+
 export interface StitcherOptions {
   /** Called once per finished trace. */
   onTrace?: (trace: Trace, info: TraceInfo) => void;
@@ -39,8 +50,21 @@ export interface StitcherOptions {
   reorderWindowMs?: number;
   /** How long a closed socket stays addressable for late syscall events (kernel time). Default 2000 ms. */
   lingerMs?: number;
-  /** Wall time a trace waits after its last socket closed, for other nodes' events to arrive. Default 1000 ms. */
+  /**
+   * How long a trace waits after its last socket closed, for late events and
+   * other nodes' events to arrive, in its node's event time (node-state.ts:
+   * the newest event's time, run on by wall time only while the node is
+   * presumed live). Default 1000 ms.
+   */
   settleMs?: number;
+  /**
+   * How long a node's clock runs on by wall time after its last batch (it is
+   * presumed live that long). Default settleMs, so that an idle node's last
+   * trace still settles.
+   */
+  nodeLiveMs?: number;
+  /** See DEFAULT_STALL_MAX_MS. */
+  stallMaxMs?: number;
   /** A trace whose sockets stay open this long (wall time) is emitted once as OPEN. Default 300000 ms. */
   maxAgeMs?: number;
   /** Largest kernel-time distance between a client's SYN and the server socket it pairs with, same node. Default 10000 ms. */
@@ -85,6 +109,8 @@ export interface ResolvedOptions {
   lingerNs: number;
   lingerMs: number;
   settleMs: number;
+  nodeLiveMs: number;
+  stallMaxMs: number;
   maxAgeMs: number;
   pairWindowNs: number;
   proxyWindowNs: number;
@@ -124,6 +150,7 @@ function ports(name: string, v: number[] | undefined, dflt: number[]): ReadonlyS
 export function resolveOptions(o: StitcherOptions = {}): ResolvedOptions {
   const reorderWindowMs = nonNegative("reorderWindowMs", o.reorderWindowMs, 200);
   const lingerMs = nonNegative("lingerMs", o.lingerMs, 2000);
+  const settleMs = nonNegative("settleMs", o.settleMs, 1000);
   const initialCapacity = Math.max(16, Math.floor(nonNegative("initialCapacity", o.initialCapacity, 1024)));
   return {
     onTrace: o.onTrace ?? (() => {}),
@@ -131,7 +158,9 @@ export function resolveOptions(o: StitcherOptions = {}): ResolvedOptions {
     reorderWindowNs: reorderWindowMs * 1e6,
     lingerMs,
     lingerNs: lingerMs * 1e6,
-    settleMs: nonNegative("settleMs", o.settleMs, 1000),
+    settleMs,
+    nodeLiveMs: nonNegative("nodeLiveMs", o.nodeLiveMs, settleMs),
+    stallMaxMs: nonNegative("stallMaxMs", o.stallMaxMs, DEFAULT_STALL_MAX_MS),
     maxAgeMs: nonNegative("maxAgeMs", o.maxAgeMs, 300_000),
     pairWindowNs: nonNegative("pairWindowMs", o.pairWindowMs, 10_000) * 1e6,
     proxyWindowNs: nonNegative("proxyWindowMs", o.proxyWindowMs, 1000) * 1e6,

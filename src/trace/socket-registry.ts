@@ -3,6 +3,7 @@
 // hand-offs to pairing and proxy linking. Dead sockets stay addressable for a
 // linger period so a close() that follows the RST still finds them.
 import { EventKind, TcpState, nsSpan, type ConnEvent, type KernelNs } from "../model/mod.js";
+import { AddressNodes } from "./address-nodes.js";
 import { AddressPods } from "./address-pods.js";
 import type { HopPairing } from "./hop-pairing.js";
 import type { NodeState } from "./node-state.js";
@@ -35,6 +36,8 @@ export class SocketRegistry {
   nowMs = 0;
   /** Interned IPs some traced socket was bound to, with its pod: an end at such an address should be seen. */
   readonly localIps = new AddressPods();
+  /** The same addresses with their node, for traces that wait on another node's events. */
+  readonly localNodes = new AddressNodes();
 
   readonly #strings: StringTable;
   readonly #pairing: HopPairing;
@@ -370,6 +373,7 @@ export class SocketRegistry {
         t.lport[s] = l.port;
         t.lip[s] = strings.intern(l.ip);
         this.localIps.note(t.lip[s]!, t.pod[s] || strings.intern(ev.pod));
+        this.localNodes.note(t.lip[s]!, t.node[s]!);
       } else if (!t.lip[s] && l.ip) t.lip[s] = strings.intern(l.ip);
     }
     const r = ev.remote;

@@ -7,13 +7,24 @@ import { NodeState } from "./node-state.js";
 import { resolveOptions, type ResolvedOptions, type StitcherOptions } from "./options.js";
 import { PooledLink } from "./pooled-link.js";
 import { ProxyLink } from "./proxy-link.js";
-import { SlotQueue } from "./slot-queue.js";
 import { SockIndex } from "./sock-index.js";
 import { SocketRegistry } from "./socket-registry.js";
 import { F, NONE, SocketTable } from "./socket-table.js";
 import { TooManyNodesError } from "./errors.js";
 import { StringTable } from "./string-table.js";
 import { TraceBuilder, type ChainHop } from "./trace-builder.js";
+
+interface HeldTrace {
+  slot: number;
+  gen: number;
+  /** When its socket closed, in its node's event time (wall ms). */
+  closedMs: number;
+}
+
+/** A loopback peer is on the socket's own node, whatever other nodes bound that address. */
+function isLoopback(ip: string): boolean {
+  return ip.startsWith("127.") || ip === "::1";
+}
 
 /** Sockets record their node in a Uint16Array (socket-table.ts): this many nodes fit. */
 export const MAX_NODES = 0xffff;
@@ -64,9 +75,12 @@ export class Stitcher {
   readonly #pooled: PooledLink;
   readonly #registry: SocketRegistry;
   readonly #builder: TraceBuilder;
-  /** Closed sockets whose trace may be complete, by the wall ms they closed. */
-  readonly #settling = new SlotQueue();
-  #nowMs = 0;
+  /**
+   * Settled traces whose missing end lives on another node that has not
+   * caught up with their close yet (its agent may be stalled with that end's
+   * events): rare, so a plain list rechecked on each settle.
+   */
+  #held: HeldTrace[] = [];
   #lastAgeScanMs = 0;
   #events = 0;
   #late = 0;
@@ -91,7 +105,10 @@ export class Stitcher {
     this.#registry = new SocketRegistry(this.#t, new SockIndex(this.#t), this.#strings, this.#pairing, this.#proxy, this.#pooled, this.#nodeList, this.#o, {
       onDeath: (s) => {
         if (!this.#t.has(s, F.PHANTOM)) this.#live--;
-        this.#settling.push(s, this.#t.gen[s]!, this.#nowMs);
+        // Keyed by when it closed in its node's event time, not when we heard of
+        // it: a stalled agent's late events must not age the trace.
+        const n = this.#nodeList[this.#t.node[s]!]!;
+        n.settling.push(s, this.#t.gen[s]!, n.wallUs(this.#t.death[s]!) / 1000);
       },
     });
     this.#builder = new TraceBuilder(
@@ -111,7 +128,6 @@ export class Stitcher {
    */
   ingest(node: string, events: readonly ConnEvent[]): void {
     const now = this.#o.clock();
-    this.#nowMs = now;
     this.#registry.nowMs = now;
     const n = this.#node(node);
     n.lastIngestMs = now;
@@ -130,6 +146,7 @@ export class Stitcher {
         continue;
       }
       this.#events++;
+      n.saw(ts);
       const labels = ev.podLabels;
       if (labels !== undefined && ev.pod) n.podLabels.note(ev.pod, labels);
       if (this.#o.reorderWindowNs === 0 || !w.push(ev, ts)) {
@@ -141,20 +158,25 @@ export class Stitcher {
     w.release(this.#sink);
     this.#live += this.#registry.counters.sockets - before;
     this.#registry.expire(n);
-    this.#settle(now, false);
+    // Only this node's clock moved (tick() moves the others'); what waited on it may go too.
+    this.#settleNode(n, now, false);
+    this.#settleHeld(now, false);
   }
 
   /**
    * Let time pass (wall ms): release quiet nodes' windows, expire lingering
    * sockets, emit traces that settled, and emit as OPEN those older than maxAgeMs.
+   * Lingering and settling follow each node's event time (NodeState.nowMs),
+   * which stands still while a node is silent, so a stalled agent's sockets
+   * stay addressable and its half-seen connections unfinished until it resumes.
    */
   tick(nowMs: number = this.#o.clock()): void {
-    this.#nowMs = nowMs;
     this.#registry.nowMs = nowMs;
     for (const n of this.#nodeList) {
       const quietMs = nowMs - n.lastIngestMs;
       if (n.window.buffered > 0 && quietMs >= this.#o.reorderWindowMs) this.#releaseAll(n);
-      this.#registry.expire(n, quietMs >= this.#o.lingerMs);
+      const ranOnMs = this.#nodeNow(n, nowMs) - n.wallUs(n.newestNs) / 1000;
+      this.#registry.expire(n, ranOnMs >= this.#o.lingerMs);
     }
     this.#settle(nowMs, false);
     if (nowMs - this.#lastAgeScanMs >= Math.min(this.#o.maxAgeMs / 4, 60_000)) {
@@ -226,22 +248,72 @@ export class Stitcher {
     this.#registry.expire(n);
   }
 
+  #nodeNow(n: NodeState, wallMs: number): number {
+    return n.nowMs(wallMs, this.#o.nodeLiveMs, this.#o.stallMaxMs);
+  }
+
+  /** Emit the traces that settled: on each node's event time, or all of them with `force`. */
   #settle(nowMs: number, force: boolean): void {
-    const q = this.#settling;
+    for (const n of this.#nodeList) this.#settleNode(n, nowMs, force);
+    this.#settleHeld(nowMs, force);
+  }
+
+  #settleNode(n: NodeState, nowMs: number, force: boolean): void {
     const t = this.#t;
-    const horizon = nowMs - this.#o.settleMs;
+    const q = n.settling;
+    const horizon = force ? Infinity : this.#nodeNow(n, nowMs) - this.#o.settleMs;
     while (q.length > 0) {
-      if (!force && q.peekTime() > horizon) break;
+      if (q.peekTime() > horizon) break;
       const s = q.peekSlot();
+      const closedMs = q.peekTime();
       const stale = t.gen[s] !== q.peekGen();
       q.shift();
-      if (stale || t.has(s, F.EMITTED)) continue;
-      // A refusal nobody answered yet is not a trace of its own.
-      if (t.has(s, F.PHANTOM) && t.peer[s] === NONE) continue;
-      const hops = this.#builder.chain(s);
-      const slots = this.#builder.slots(hops);
-      if (slots.every((x) => t.has(x, F.DEAD))) this.#emit(hops, slots);
+      if (stale) continue;
+      this.#settleSlot(s, t.gen[s]!, closedMs, nowMs, force);
     }
+  }
+
+  #settleHeld(nowMs: number, force: boolean): void {
+    const t = this.#t;
+    if (this.#held.length === 0) return;
+    const held = this.#held;
+    this.#held = [];
+    for (const h of held) if (t.gen[h.slot] === h.gen) this.#settleSlot(h.slot, h.gen, h.closedMs, nowMs, force);
+  }
+
+  #settleSlot(s: number, gen: number, closedMs: number, nowMs: number, force: boolean): void {
+    const t = this.#t;
+    if (t.has(s, F.EMITTED)) return;
+    // A refusal nobody answered yet is not a trace of its own.
+    if (t.has(s, F.PHANTOM) && t.peer[s] === NONE) return;
+    const hops = this.#builder.chain(s);
+    const slots = this.#builder.slots(hops);
+    if (!slots.every((x) => t.has(x, F.DEAD))) return;
+    if (!force && this.#awaitsOtherNode(hops, closedMs + this.#o.settleMs, nowMs)) {
+      this.#held.push({ slot: s, gen, closedMs });
+      return;
+    }
+    this.#emit(hops, slots);
+  }
+
+  /**
+   * A hop seen from one end only, whose other end's address belongs to
+   * another traced node whose clock has not reached `readyMs`: that end may
+   * still be in the node's unsent events (its agent stalled), and finishing
+   * now would split the connection into two traces.
+   */
+  #awaitsOtherNode(hops: ChainHop[], readyMs: number, nowMs: number): boolean {
+    const t = this.#t;
+    for (const h of hops) {
+      if (h.refusal !== NONE || (h.client === NONE) === (h.server === NONE)) continue;
+      const present = h.client !== NONE ? h.client : h.server;
+      const ip = t.rip[present]!;
+      if (ip === 0 || isLoopback(this.#strings.get(ip))) continue;
+      const m = this.#registry.localNodes.nodeOf(ip);
+      if (m < 0 || m === t.node[present]) continue;
+      if (this.#nodeNow(this.#nodeList[m]!, nowMs) < readyMs) return true;
+    }
+    return false;
   }
 
   /** Emit every unemitted chain with a socket first seen before `cutoffMs`. */

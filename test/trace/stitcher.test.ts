@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { Outcome, ResetReason, v1, formatEndpoint, toWireEvent, withKernelTimes, type ConnEvent } from "../../src/model/mod.js";
 import { isInvalidArgumentError } from "../../src/errors/mod.js";
-import { MAX_NODES, Stitcher, isStitcherOptionsError, isTooManyNodesError } from "../../src/trace/mod.js";
+import { DEFAULT_STALL_MAX_MS, MAX_NODES, Stitcher, isStitcherOptionsError, isTooManyNodesError } from "../../src/trace/mod.js";
 import { toConnEvent, type FixtureRecord } from "./helpers/load-fixture.js";
 import { APP_UID, MeshLab, SIDECAR_UID, type Pod, type Rec } from "./helpers/mesh-lab.js";
 import { abort, appA, appB, appC, finFirst, finSecond, handshake, meshChain, podA, podB, podC, proxyA, scenarioOk } from "./helpers/scenarios.js";
@@ -366,14 +366,15 @@ describe("determinism and resources", () => {
     scenarioOk(lab);
     const { traces, stitcher } = stitch(lab.records, { clock: () => now }, 16, false);
     expect(stitcher.stats().buffered).toBe(lab.records.length);
-    // First tick releases the quiet window (deaths seen now), the second lets them settle.
-    now += 5_000;
-    stitcher.tick(now);
-    expect(traces).toHaveLength(0);
-    expect(stitcher.stats().trackedSlots).toBe(46);
+    // A quiet node's clock runs on for its live time: the window is released and the traces settle.
     now += 5_000;
     stitcher.tick(now);
     expect(traces).toHaveLength(21);
+    // Then it stands still (the agent may be stalled), so the closed sockets stay addressable...
+    expect(stitcher.stats().trackedSlots).toBe(46);
+    // ...until the node has been silent past stallMaxMs: presumed idle, its linger runs out.
+    now += DEFAULT_STALL_MAX_MS;
+    stitcher.tick(now);
     expect(stitcher.stats()).toMatchObject({ trackedSlots: 0, liveSockets: 0, traces: 21, hops: 23 });
   });
 
