@@ -16,7 +16,7 @@ import {
   type ResolvedPipelineSettings,
 } from "./agent-pipeline.js";
 import { MeshRoleClassifier } from "./role.js";
-import { NetnsDirResolver, type PodResolver } from "./pod-resolver.js";
+import { DEFAULT_NEW_POD_HOLD_MS, NetnsDirResolver, type PodResolver } from "./pod-resolver.js";
 import { EventRate } from "./event-rate.js";
 import { OwnerTable } from "./owner-table.js";
 import { ReorderBuffer } from "./reorder-buffer.js";
@@ -80,6 +80,9 @@ export class EventPipeline implements AgentPipeline {
   readonly #retiredGaps = new WeakSet<ParsedEvent>();
   #lastPrune = 0;
   #tickedAt = 0;
+  // The earliest event of a namespace being asked about, and until when (wall ms) the release may wait for the answer.
+  #holdFromNs: KernelNs | undefined;
+  #holdUntilMs: number | undefined;
   #s = { linesRead: 0, eventsRead: 0, eventsReleased: 0, kernelLost: 0, unattributed: 0 };
 
   constructor(o: EventPipelineOptions) {
@@ -176,7 +179,7 @@ export class EventPipeline implements AgentPipeline {
     // releasing by the clock would emit them late, out of order. There only the
     // data seen so far bounds the release (per-CPU runs interleave within the window).
     const upTo = inBacklog || this.#maxSeenTs > nowKernel ? this.#maxSeenTs : nowKernel;
-    this.#release(upTo - windowNs);
+    this.#release(this.#heldWatermark(upTo - windowNs));
     const now = Date.now();
     if (now - this.#lastPrune > 1000) {
       this.#lastPrune = now;
@@ -218,7 +221,28 @@ export class EventPipeline implements AgentPipeline {
     if (ev.tsNs > this.#maxSeenTs) this.#maxSeenTs = ev.tsNs;
     this.#rate.note(ev.tsNs);
     if (ev.process && PROCESS_CONTEXT.has(ev.kind)) this.#owners.note(ev.sock, ev.tsNs, ev.process);
+    // A namespace nobody has named yet (a pod that just started): the
+    // resolver asks the runtime now, as the event arrives, not as it leaves
+    // the reorder buffer, and the release waits for the answer (bounded) so
+    // that the pod's first events are not published unnamed.
+    const netns = ev.netns;
+    if (netns && this.#pods.prefetch !== undefined && this.#pods.prefetch(netns)) this.#hold(ev.tsNs);
     this.#reorder.push(ev);
+  }
+
+  #hold(tsNs: KernelNs): void {
+    if (this.#holdFromNs === undefined || tsNs < this.#holdFromNs) this.#holdFromNs = tsNs;
+    this.#holdUntilMs ??= Date.now() + DEFAULT_NEW_POD_HOLD_MS;
+  }
+
+  /** The release watermark, lowered to just before the first held event while the resolver is still asking. */
+  #heldWatermark(watermarkNs: KernelNs): KernelNs {
+    const from = this.#holdFromNs;
+    if (from === undefined) return watermarkNs;
+    if (this.#pods.pending?.() === true && Date.now() < this.#holdUntilMs!) return watermarkNs < from ? watermarkNs : from - 1n;
+    this.#holdFromNs = undefined;
+    this.#holdUntilMs = undefined;
+    return watermarkNs;
   }
 
   #onLost(n: number): void {

@@ -15,6 +15,14 @@ export interface PodResolver {
    * when it has none or the resolver knows no labels (named namespaces).
    */
   labels?(netns: number): PodLabels | undefined;
+  /**
+   * An event with this inode just arrived: start finding its name now if it
+   * is unknown (a resolver whose lookups are asynchronous). True when that
+   * started a lookup the pipeline should hold the event's release for.
+   */
+  prefetch?(netns: number): boolean;
+  /** Whether a lookup started by prefetch (or a miss) is still running. */
+  pending?(): boolean;
   /** Let go of watchers; resolve() keeps working, only less promptly. */
   close?(): void;
 }
@@ -27,6 +35,12 @@ export const DEFAULT_MISS_RETRY_MS = 50;
 export const DEFAULT_MAX_MISS_RETRY_MS = 5000;
 /** How long a deleted namespace keeps its name: FINs and RSTs cluster at teardown. */
 export const DEFAULT_TOMBSTONE_MS = 5 * 60_000;
+/**
+ * Longest the agent holds events back (beyond its reorder window) while the
+ * resolver asks about a namespace it has not seen: a CRI resync takes a few
+ * ms, and a runtime that does not answer must not stall the events for long.
+ */
+export const DEFAULT_NEW_POD_HOLD_MS = 250;
 /** Full rescan period while the directory cannot be watched. */
 export const DEFAULT_UNWATCHED_RESCAN_MS = 1000;
 

@@ -143,6 +143,17 @@ export class CriPodResolver implements PodResolver {
     return tomb !== undefined && this.#now() < tomb.expiresAt ? podName(tomb.identity) : "";
   }
 
+  prefetch(netns: number): boolean {
+    // The hot path: a known inode is one lookup. A removed pod's (tombstoned)
+    // inode is not new: its closing sockets must not hold anything up.
+    if (this.#names.has(netns) || netns === this.#hostNetns || this.#tombstones.has(netns)) return false;
+    return this.#onMiss(netns);
+  }
+
+  pending(): boolean {
+    return this.#syncing !== undefined || this.#queued !== undefined;
+  }
+
   labels(netns: number): PodLabels | undefined {
     const labels = this.describe(netns)?.labels;
     return labels !== undefined && Object.keys(labels).length > 0 ? labels : undefined;
@@ -200,16 +211,18 @@ export class CriPodResolver implements PodResolver {
     this.sync().catch(() => undefined); // logged by #resync
   }
 
-  #onMiss(netns: number): void {
+  /** True when it started (or queued) a resync for the inode. */
+  #onMiss(netns: number): boolean {
     const now = this.#now();
     const miss = this.#misses.get(netns);
-    if (miss !== undefined && now < miss.retryAt) return;
+    if (miss !== undefined && now < miss.retryAt) return false;
     // Each unknown inode resyncs at once the first time, then less and less
     // often: a namespace that is never a pod's (a process's own `unshare`)
     // must not make every one of its events ask the runtime.
     const delayMs = miss === undefined ? this.#missRetryMs : Math.min(miss.delayMs * 2, this.#maxMissRetryMs);
     this.#misses.set(netns, { retryAt: now + delayMs, delayMs });
     this.#background();
+    return true;
   }
 
   async #resync(): Promise<void> {
