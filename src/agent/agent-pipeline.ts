@@ -9,6 +9,7 @@ import { nsSpan, positiveIntervalMs, type KernelNs } from "../model/mod.js";
 import type { Logger } from "../log/logger.js";
 import type { MeshRoleOptions } from "./role.js";
 import type { PodResolver } from "./pod-resolver.js";
+import { PodFilter } from "./pod-filter.js";
 
 export const DEFAULT_AGENT_TICK_MS = 20;
 export const DEFAULT_REORDER_WINDOW_MS = 100;
@@ -24,6 +25,8 @@ export interface PipelineStats {
   lateEvents: number;
   reordered: number;
   unattributed: number;
+  /** Events of other pods' sockets, dropped by the pod filter (not lost: another agent reports them). */
+  eventsFiltered: number;
   liveSockets: number;
 }
 
@@ -36,6 +39,7 @@ export const EMPTY_PIPELINE_STATS: Readonly<PipelineStats> = Object.freeze({
   lateEvents: 0,
   reordered: 0,
   unattributed: 0,
+  eventsFiltered: 0,
   liveSockets: 0,
 });
 
@@ -50,6 +54,12 @@ export interface PipelineSettings {
   /** How long a closed socket's tuple and owner are kept for late events. Default DEFAULT_LINGER_MS (10 s). */
   lingerMs?: number;
   mesh?: MeshRoleOptions;
+  /**
+   * Report only sockets whose pod name matches one of these globs
+   * (pod-filter.ts; the host namespace is named after the node). Default:
+   * every socket.
+   */
+  podGlobs?: readonly string[];
 }
 
 export interface ResolvedPipelineSettings {
@@ -58,6 +68,7 @@ export interface ResolvedPipelineSettings {
   tickMs: number;
   lingerNs: bigint;
   mesh: MeshRoleOptions;
+  podFilter: PodFilter | undefined;
 }
 
 /**
@@ -71,6 +82,7 @@ export function resolvePipelineSettings(s: PipelineSettings): ResolvedPipelineSe
     windowNs: nsSpan((s.reorderWindowMs ?? DEFAULT_REORDER_WINDOW_MS) * 1e6),
     lingerNs: nsSpan((s.lingerMs ?? DEFAULT_LINGER_MS) * 1e6),
     mesh: s.mesh ?? {},
+    podFilter: s.podGlobs !== undefined ? new PodFilter(s.podGlobs) : undefined,
   };
 }
 

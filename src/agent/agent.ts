@@ -62,6 +62,12 @@ export interface AgentOptions {
   /** How long a closed socket's tuple and owner are kept for late events. Default DEFAULT_LINGER_MS (10 s). */
   lingerMs?: number;
   mesh?: MeshRoleOptions;
+  /**
+   * Report only sockets of pods matching these globs (`--pods`; the host
+   * namespace is the node's name); the others' events are dropped before
+   * encoding and counted as filtered. Default: every socket.
+   */
+  podGlobs?: readonly string[];
   /** Names network namespaces. Default: named namespaces under /run/netns, the host as the node name. */
   pods?: PodResolver;
   logger?: Logger;
@@ -88,7 +94,7 @@ export class Agent {
   #queueDropped = 0;
   #attached: { resolve: () => void; reject: (e: Error) => void } | undefined;
   #metricsAt = 0;
-  #reported = { linesRead: 0, eventsRead: 0, malformed: 0, kernelLost: 0, queueDropped: 0, restarts: 0, late: 0 };
+  #reported = { linesRead: 0, eventsRead: 0, malformed: 0, kernelLost: 0, queueDropped: 0, restarts: 0, late: 0, filtered: 0 };
 
   constructor(opts: AgentOptions) {
     this.#o = opts;
@@ -101,6 +107,7 @@ export class Agent {
         ...(opts.tickMs !== undefined ? { tickMs: opts.tickMs } : {}),
         ...(opts.lingerMs !== undefined ? { lingerMs: opts.lingerMs } : {}),
         ...(opts.mesh ? { mesh: opts.mesh } : {}),
+        ...(opts.podGlobs !== undefined ? { podGlobs: opts.podGlobs } : {}),
       },
       ...(opts.pods ? { pods: opts.pods } : {}),
       logger: this.#log,
@@ -248,6 +255,7 @@ export class Agent {
     m.queueDropped.inc(s.queueDropped - r.queueDropped);
     m.bpftraceRestarts.inc(s.bpftraceRestarts - r.restarts);
     m.lateEvents.inc(s.lateEvents - r.late);
+    m.eventsFiltered.inc(s.eventsFiltered - r.filtered);
     m.liveSockets.set(s.liveSockets);
     this.#reported = {
       linesRead: s.linesRead,
@@ -257,6 +265,7 @@ export class Agent {
       queueDropped: s.queueDropped,
       restarts: s.bpftraceRestarts,
       late: s.lateEvents,
+      filtered: s.eventsFiltered,
     };
   }
 }

@@ -83,7 +83,7 @@ export class EventPipeline implements AgentPipeline {
   // The earliest event of a namespace being asked about, and until when (wall ms) the release may wait for the answer.
   #holdFromNs: KernelNs | undefined;
   #holdUntilMs: number | undefined;
-  #s = { linesRead: 0, eventsRead: 0, eventsReleased: 0, kernelLost: 0, unattributed: 0 };
+  #s = { linesRead: 0, eventsRead: 0, eventsReleased: 0, kernelLost: 0, unattributed: 0, eventsFiltered: 0 };
 
   constructor(o: EventPipelineOptions) {
     this.#settings = resolvePipelineSettings(o.settings);
@@ -273,9 +273,19 @@ export class EventPipeline implements AgentPipeline {
   /** Release every buffered event up to `watermarkNs` (all of them with null). */
   #release(watermarkNs: KernelNs | null): void {
     const out: ConnEventInit[] = [];
+    const filter = this.#settings.podFilter;
     this.#reorder.drain(watermarkNs, (ev) => {
       if (ev.kind === EventKind.EVENT_KIND_GAP && this.#retiredGaps.has(ev)) return;
       this.#enrich(ev);
+      // Another pod's socket: dropped after attribution (the pod is known only
+      // then) and before its seq, so the seqs this agent publishes stay
+      // gapless and nothing downstream takes the filtered events for lost.
+      // GAPs always pass: a hole in the probe's output is every pod's.
+      if (filter !== undefined && ev.kind !== EventKind.EVENT_KIND_GAP && !filter.matches(ev.pod ?? "")) {
+        this.#s.eventsFiltered++;
+        if (this.#reuseEvents) this.#parser.recycle(ev);
+        return;
+      }
       ev.seq = ++this.#seq;
       ev.timeUs = Math.floor(kernelUs(ev.tsNs) + this.#wallMinusKernelUs);
       out.push(ev);

@@ -29,3 +29,4 @@ export {
   type PodResolver,
   type NetnsDirResolverOptions,
 } from "./pod-resolver.js";
+export { PodFilter, parsePodGlobs } from "./pod-filter.js";

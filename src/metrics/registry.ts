@@ -14,6 +14,7 @@ export interface TcptrailMetrics {
   malformedLines: Counter;
   bpftraceRestarts: Counter;
   lateEvents: Counter;
+  eventsFiltered: Counter;
   liveSockets: Gauge;
   queuedEvents: Gauge;
 }
@@ -38,6 +39,10 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Tcptrail
     malformedLines: counter("tcptrail_malformed_lines_total", "bpftrace output lines that could not be parsed."),
     bpftraceRestarts: counter("tcptrail_bpftrace_restarts_total", "Times bpftrace died and was restarted."),
     lateEvents: counter("tcptrail_late_events_total", "Events that arrived after the reorder window and left out of order."),
+    eventsFiltered: counter(
+      "tcptrail_events_filtered_total",
+      "Events of sockets outside the agent's --pods, dropped before publishing (another agent reports them; not a loss).",
+    ),
     liveSockets: gauge("tcptrail_live_sockets", "Sockets the agent is tracking."),
     queuedEvents: gauge("tcptrail_queued_events", "Events waiting to be published."),
   };

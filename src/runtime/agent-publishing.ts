@@ -19,7 +19,7 @@ export const DEFAULT_PUBLISH_CLOSE_TIMEOUT_MS = 5000;
 /** What the accounting needs of the agent: where drops go (a GAP marker) and how many events it read. */
 export interface PublishingAgent {
   reportDropped(count: number, firstTsNs: KernelNs, lastTsNs: KernelNs): void;
-  stats(): { eventsRead: number };
+  stats(): { eventsRead: number; eventsFiltered?: number };
 }
 
 export interface AgentPublishingOptions {
@@ -113,7 +113,9 @@ export class AgentPublishing {
   }
 
   #record(final: boolean): HighWaterRecord {
-    return this.#ledger.record(this.#agent?.stats().eventsRead ?? 0, final);
+    // Events of other pods (--pods) were read but are never to be published: not unpublished.
+    const s = this.#agent?.stats();
+    return this.#ledger.record((s?.eventsRead ?? 0) - (s?.eventsFiltered ?? 0), final);
   }
 
   /** A periodic save, skipped when nothing changed. */
