@@ -13,6 +13,7 @@ import { Option } from "commander";
 import { SIZE_SYNTAX, formatSize, sizeBytes } from "../sizefmt/mod.js";
 import { DURATION_SYNTAX, durationUs, formatDurationMs, isInvalidTimeError, parseTimeUs } from "../timefmt/mod.js";
 import { BadFlagValueError } from "./exit.js";
+import { portOption } from "./options.js";
 
 /** Every environment variable of the CLI starts with this. */
 export const ENV_PREFIX = "TCPTRAIL_";
@@ -181,6 +182,62 @@ function positiveRate(flag: string): (value: string) => number {
     }
     return n;
   };
+}
+
+/**
+ * `--pods <globs>` (`agent`, `run`): report only sockets of pods whose name
+ * matches one of these comma-separated globs (`*`, `?`); the host namespace
+ * is named after --node. Several agents can then share one kernel, each
+ * playing a node. Checked here, so a bad glob is a usage error.
+ */
+export function podsFlag(): Option {
+  return new Option(
+    "--pods <globs>",
+    "only sockets of pods matching these comma-separated globs (e.g. 'shop/*,node-1'; the host namespace is the --node name); other pods' events are dropped and counted in tcptrail_events_filtered_total",
+  ).argParser((value: string): string[] => {
+    const globs = value.split(",").map((g) => g.trim());
+    // The agent's own grammar (src/agent/pod-filter.ts), repeated as a pattern: --help must not load the agent.
+    const bad = globs.find((g) => !POD_GLOB.test(g));
+    if (bad !== undefined) throw new BadFlagValueError(`--pods must be pod-name globs separated by commas (letters, digits, . _ / : - and * ?); got "${bad}" in "${value}"`);
+    return globs;
+  });
+}
+
+/** = agent's pod-filter glob syntax. */
+export const POD_GLOB = /^[A-Za-z0-9._/:*?-]+$/;
+
+/** = transport's default replicas: 1, right for a single nats-server. */
+export const DEFAULT_STREAM_REPLICAS = 1;
+
+/**
+ * `--stream-replicas <n>` (`agent`, `run`, `consumer`): the JetStream
+ * streams' replicas when tcptrail creates or updates them. 3 on a 3-server
+ * NATS cluster keeps every stream through the loss of one server; a single
+ * server takes only 1.
+ */
+export function streamReplicasFlag(): Option {
+  return new Option("--stream-replicas <n>", "replicas of tcptrail's JetStream streams (3 on a NATS cluster of 3 or more; at most 5)")
+    .argParser((value: string): number => {
+      const n = Number(value);
+      if (!/^\d+$/.test(value) || n < 1 || n > 5) throw new BadFlagValueError(`--stream-replicas must be a whole number from 1 to 5 (JetStream's limit); got "${value}"`);
+      return n;
+    })
+    .default(DEFAULT_STREAM_REPLICAS);
+}
+
+/** The stream flags of every command that creates the streams (agent, run, consumer): the events horizon and the replicas. */
+export function streamFlags(): Option[] {
+  return [...eventsStreamFlags(), streamReplicasFlag()];
+}
+
+export const DEFAULT_METRICS_PORT = 9464;
+
+/** `--metrics-port <port>` and `--no-metrics` (agent, run, consumer): Prometheus /metrics on 127.0.0.1. */
+export function metricsFlags(): Option[] {
+  return [
+    new Option("--metrics-port <port>", "Prometheus /metrics port on 127.0.0.1").argParser(portOption).default(DEFAULT_METRICS_PORT),
+    new Option("--no-metrics", "do not serve /metrics"),
+  ];
 }
 
 /**

@@ -50,10 +50,10 @@ describe("shared flags", () => {
   });
 
   it.each([
-    ["--nats", "TCPTRAIL_NATS", ["run", "agent", "observe", "alerts"]],
+    ["--nats", "TCPTRAIL_NATS", ["run", "consumer", "agent", "observe", "alerts"]],
     ["--api", "TCPTRAIL_API", ["traces", "timeline", "why"]],
     // observe and alerts: where `run` left its reader's NATS credentials.
-    ["--state-dir", "TCPTRAIL_STATE_DIR", ["run", "lab up", "lab down", "lab status", "lab scenario", "observe", "alerts"]],
+    ["--state-dir", "TCPTRAIL_STATE_DIR", ["run", "consumer", "lab up", "lab down", "lab status", "lab scenario", "observe", "alerts"]],
     ...[
       ["--nats-creds", "CREDS"],
       ["--nats-nkey", "NKEY"],
@@ -63,7 +63,7 @@ describe("shared flags", () => {
       ["--nats-tls-ca", "TLS_CA"],
       ["--nats-tls-cert", "TLS_CERT"],
       ["--nats-tls-key", "TLS_KEY"],
-    ].map(([flag, env]) => [flag!, `TCPTRAIL_NATS_${env!}`, ["run", "agent", "observe", "alerts"]] as [string, string, string[]]),
+    ].map(([flag, env]) => [flag!, `TCPTRAIL_NATS_${env!}`, ["run", "consumer", "agent", "observe", "alerts"]] as [string, string, string[]]),
   ])("%s reads %s in every command that has it", (long, env, commands) => {
     const found = withFlag(long);
     expect(found.map(([c]) => c).sort()).toEqual([...commands].sort());
@@ -76,7 +76,10 @@ describe("shared flags", () => {
     for (const e of envs) expect(e.startsWith(ENV_PREFIX) || FOREIGN_ENV_VARS.includes(e), e).toBe(true);
     expect(FOREIGN_ENV_VARS).toEqual(["OTEL_EXPORTER_OTLP_ENDPOINT"]);
     // run's --otlp-endpoint, the OpenTelemetry SDKs' own variable.
-    expect(withFlag("--otlp-endpoint").map(([c, o]) => [c, o.envVar])).toEqual([["run", "OTEL_EXPORTER_OTLP_ENDPOINT"]]);
+    expect(withFlag("--otlp-endpoint").map(([c, o]) => [c, o.envVar])).toEqual([
+      ["run", "OTEL_EXPORTER_OTLP_ENDPOINT"],
+      ["consumer", "OTEL_EXPORTER_OTLP_ENDPOINT"],
+    ]);
   });
 
   it("--since and --until read the same grammar everywhere, 1h30m included", () => {
@@ -121,8 +124,8 @@ function timeError(): unknown {
 describe("--proxy-idle-timeout", () => {
   const flag = (): Option => {
     const found = withFlag("--proxy-idle-timeout");
-    // Only `run` stitches traces; the agent has no use for it.
-    expect(found.map(([c]) => c)).toEqual(["run"]);
+    // Only `run` and `consumer` stitch traces; the agent has no use for it.
+    expect(found.map(([c]) => c)).toEqual(["run", "consumer"]);
     return found[0]![1];
   };
 
@@ -161,8 +164,8 @@ const only = (long: string): [string, Option][] => withFlag(long);
 describe("the store's retention flags (run)", () => {
   const flag = (long: string): Option => {
     const found = only(long);
-    // Only `run` has a store; the agent has none.
-    expect(found.map(([c]) => c)).toEqual(["run"]);
+    // Only `run` and `consumer` have a store; the agent has none.
+    expect(found.map(([c]) => c)).toEqual(["run", "consumer"]);
     return found[0]![1];
   };
 
@@ -237,10 +240,10 @@ async function parseRun(args: string[]): Promise<RunCliOptions> {
   return given!;
 }
 
-describe("the events stream's horizon flags (agent, run)", () => {
+describe("the events stream's horizon flags (agent, run, consumer)", () => {
   const flag = (long: string): Option => {
     const found = only(long);
-    expect(found.map(([c]) => c).sort()).toEqual(["agent", "run"]);
+    expect(found.map(([c]) => c).sort()).toEqual(["agent", "consumer", "run"]);
     return found[0]![1];
   };
 
@@ -265,15 +268,34 @@ describe("the events stream's horizon flags (agent, run)", () => {
 
   it("reach the transport as a horizon it sizes the stream from; the old byte flags are gone", async () => {
     const parsed = await parseRun(["--events-horizon", "2h", "--events-rate", "300"]);
-    expect(eventsStreamLimits(parsed)).toEqual({ eventsHorizon: { horizonMs: 7_200_000, eventsPerSec: 300 } });
+    expect(eventsStreamLimits(parsed)).toEqual({ eventsHorizon: { horizonMs: 7_200_000, eventsPerSec: 300 }, replicas: 1 });
     const defaults = await parseRun([]);
     expect(eventsStreamLimits(defaults)).toEqual({
       eventsHorizon: { horizonMs: transport.DEFAULT_EVENTS_HORIZON_MS, eventsPerSec: transport.DEFAULT_EVENTS_RATE },
+      replicas: transport.DEFAULT_STREAM_LIMITS.events.replicas,
     });
     for (const old of ["--events-max-age-hours", "--events-max-mib"]) {
       const err = await parseRun([old, "24"]).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CommanderError);
       expect((err as CommanderError).code).toBe("commander.unknownOption");
+    }
+  });
+});
+
+describe("--stream-replicas (agent, run, consumer)", () => {
+  it("is in every command that creates the streams, defaulting to the transport's single replica", () => {
+    expect(only("--stream-replicas").map(([c]) => c).sort()).toEqual(["agent", "consumer", "run"]);
+    expect(flags.DEFAULT_STREAM_REPLICAS).toBe(transport.DEFAULT_STREAM_LIMITS.events.replicas);
+  });
+
+  it("reaches every stream as its replicas; a count JetStream refuses is a usage error", async () => {
+    const limits = eventsStreamLimits(await parseRun(["--stream-replicas", "3"]));
+    expect(limits.replicas).toBe(3);
+    for (const key of ["events", "traces", "alerts"] as const) expect(transport.resolveStreamLimits(key, limits).replicas).toBe(3);
+    for (const bad of ["0", "6", "x", "2.5"]) {
+      const err = await parseRun(["--stream-replicas", bad]).catch((e: unknown) => e);
+      expect(err, bad).toBeInstanceOf(CommanderError);
+      expect(exitCodeOf(err), bad).toBe(EXIT_USAGE);
     }
   });
 });
@@ -301,11 +323,11 @@ describe("exit codes", () => {
 });
 
 describe("the API's access flags", () => {
-  it("--api-token-file is in every command that has --api, and in run", () => {
+  it("--api-token-file is in every command that has --api, and in run and consumer", () => {
     const withApi = withFlag("--api").map(([c]) => c);
-    expect(withFlag("--api-token-file").map(([c]) => c).sort()).toEqual([...withApi, "run"].sort());
-    expect(withFlag("--listen").map(([c]) => c)).toEqual(["run"]);
-    expect(withFlag("--api-allowed-host").map(([c]) => c)).toEqual(["run"]);
+    expect(withFlag("--api-token-file").map(([c]) => c).sort()).toEqual([...withApi, "run", "consumer"].sort());
+    expect(withFlag("--listen").map(([c]) => c)).toEqual(["run", "consumer"]);
+    expect(withFlag("--api-allowed-host").map(([c]) => c)).toEqual(["run", "consumer"]);
   });
 
   it("--listen defaults to the server's own default, loopback", () => {

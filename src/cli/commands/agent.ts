@@ -4,9 +4,9 @@
 import { Option, type Command } from "commander";
 import type { AgentServiceOptions } from "../../runtime/mod.js";
 import type { StreamLimitsOverrides } from "../../transport/mod.js";
-import { eventsStreamFlags, natsAuthFlags, natsFlag } from "../flags.js";
+import { metricsFlags, natsAuthFlags, natsFlag, podsFlag, streamFlags } from "../flags.js";
 import { natsAuthFromFlags, type NatsAuthFlagValues } from "../nats-auth.js";
-import { intOption, portOption } from "../options.js";
+import { intOption } from "../options.js";
 
 export interface AgentCliOptions extends NatsAuthFlagValues {
   nats: string;
@@ -14,6 +14,10 @@ export interface AgentCliOptions extends NatsAuthFlagValues {
   eventsHorizon: number;
   /** The node's expected sustained events/s, from --events-rate. */
   eventsRate: number;
+  /** Replicas of the streams, from --stream-replicas. */
+  streamReplicas?: number;
+  /** Only sockets of these pods (globs), from --pods. */
+  pods?: string[];
   node?: string;
   bpftrace?: string;
   perfRbPages?: number;
@@ -33,8 +37,6 @@ export function addAgentOptions(cmd: Command): Command {
     .option("--perf-rb-pages <n>", "bpftrace output buffer pages, a power of two (default: 16384 for bpftrace 0.21+, 2048 per CPU before)", intOption(8, 1 << 20))
     .option("--reorder-window-ms <ms>", "how long events wait to be ordered by kernel timestamp", intOption(1, 10_000), 100)
     .option("--sidecar-uid <uid>", "UID the mesh sidecar runs as", intOption(0, 2 ** 32 - 1), 1337)
-    .option("--metrics-port <port>", "Prometheus /metrics port on 127.0.0.1", portOption, 9464)
-    .option("--no-metrics", "do not serve /metrics")
     .option("--trace-self", "also trace tcptrail's own connections (its NATS, API and metrics traffic, CLI calls)")
     .addOption(
       // Literals here, not imported: --help must not load the resolver (and gRPC).
@@ -42,8 +44,9 @@ export function addAgentOptions(cmd: Command): Command {
         .choices(["auto", "netns", "cri"])
         .default("auto"),
     )
-    .option("--cri-socket <path>", "the container runtime's CRI socket (default: /run/containerd/containerd.sock, then /var/run/crio/crio.sock)");
-  for (const o of eventsStreamFlags()) cmd.addOption(o);
+    .option("--cri-socket <path>", "the container runtime's CRI socket (default: /run/containerd/containerd.sock, then /var/run/crio/crio.sock)")
+    .addOption(podsFlag());
+  for (const o of [...metricsFlags(), ...streamFlags()]) cmd.addOption(o);
   return cmd;
 }
 
@@ -56,16 +59,21 @@ export function agentSettings(opts: Omit<AgentCliOptions, "nats">): NonNullable<
     mesh: { sidecarUid: opts.sidecarUid },
     ...(opts.traceSelf ? { exclude: false as const } : {}),
     podResolver: { mode: opts.podResolver, ...(opts.criSocket ? { criSocket: opts.criSocket } : {}) },
+    ...(opts.pods ? { podGlobs: opts.pods } : {}),
   };
 }
 
 /**
- * The events stream sized by time from the command line: the transport turns
- * horizon and rate into max age and max bytes (the other streams keep their
- * defaults). Plain data, so it crosses to the consumer worker as it is.
+ * The streams from the command line: the events stream sized by time (the
+ * transport turns horizon and rate into max age and max bytes; the other
+ * streams keep their limits) and every stream's replicas. Plain data, so it
+ * crosses to the consumer worker as it is.
  */
-export function eventsStreamLimits(opts: Pick<AgentCliOptions, "eventsHorizon" | "eventsRate">): StreamLimitsOverrides {
-  return { eventsHorizon: { horizonMs: opts.eventsHorizon, eventsPerSec: opts.eventsRate } };
+export function eventsStreamLimits(opts: Pick<AgentCliOptions, "eventsHorizon" | "eventsRate" | "streamReplicas">): StreamLimitsOverrides {
+  return {
+    eventsHorizon: { horizonMs: opts.eventsHorizon, eventsPerSec: opts.eventsRate },
+    ...(opts.streamReplicas !== undefined ? { replicas: opts.streamReplicas } : {}),
+  };
 }
 
 export function registerAgent(program: Command): void {

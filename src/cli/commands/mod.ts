@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { registerRun } from "./run.js";
 import { registerAgent } from "./agent.js";
+import { registerConsumer } from "./consumer.js";
 import { registerObserve } from "./observe.js";
 import { registerAlerts } from "./alerts.js";
 import { registerTraces } from "./traces.js";
@@ -14,6 +15,7 @@ type Register = (program: Command) => void;
 const commands: Register[] = [
   registerRun,
   registerAgent,
+  registerConsumer,
   registerObserve,
   registerAlerts,
   registerTraces,
