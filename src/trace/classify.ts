@@ -141,8 +141,10 @@ export function classifyHop(h: HopView): HopClass {
   }
 
   const ends = [c, s].filter((v): v is SockView => v !== null);
-  const why = ends.some((v) => v.gap)
-    ? "an agent gap overlapped it"
+  // A gap the socket lived across leaves its outcome to what was seen (the
+  // trace says a gap overlapped it); one that hid its open or close does not.
+  const why = ends.some((v) => v.gapInside)
+    ? "its open or close fell into an agent gap"
     : ends.some((v) => v.missingClose)
       ? "a socket's close was never seen"
       : ends.some((v) => v.midstream)
@@ -202,8 +204,9 @@ export function classifyHop(h: HopView): HopClass {
     return out;
   }
   // A FIN the process never asked for: it exited with the connection open.
+  // Unless a gap overlapped the socket: its close() may be among the lost events.
   const closer = out.firstFinBy === "client" ? c : out.firstFinBy === "server" ? s : null;
-  if (closer?.exitClosed) {
+  if (closer?.exitClosed && !closer.gap) {
     out.outcome = Outcome.OUTCOME_PROCESS_EXIT;
     out.failureUs = closer.finSentUs;
     out.failureSide = out.firstFinBy as Side;

@@ -2,6 +2,7 @@
 // the socket snapshots (role, pod, command, pid), addresses from the tuple when
 // an end was not traced. Hops are named by their number (Hop.index, 1-based),
 // the same number `tcptrail why`, the table and the JSON show.
+import { gapLossText, type GapOverlapFacts } from "./gap-log.js";
 import { formatEndpoint, Outcome, reasonName, ResetReason, Role, v1 } from "../model/mod.js";
 import { attemptsNotes } from "./attempts-note.js";
 import type { HopClass, Side, TraceClass } from "./classify.js";
@@ -20,6 +21,8 @@ export interface ExplainContext {
   untracedSender: WireSender | null;
   /** UPSTREAM_IDLE_CLOSE_RACE: its facts (idle-close-race.ts). */
   race?: IdleCloseRaceFacts | null;
+  /** Agent gaps that overlapped the connection (gap-log.ts), when its outcome was still told from what was seen. */
+  gap?: GapOverlapFacts | null;
 }
 
 function where(v: SockView): string {
@@ -197,6 +200,12 @@ function ambiguousLinks(hops: HopView[]): string[] {
   );
 }
 
+/** "an agent gap (3 events lost) overlapped this connection; events in it may be missing". */
+export function gapOverlapNote(g: GapOverlapFacts): string {
+  const which = g.gaps === 1 ? "an agent gap" : `${g.gaps} agent gaps`;
+  return `${which} (${gapLossText(g)}) overlapped this connection; events in ${g.gaps === 1 ? "it" : "them"} may be missing`;
+}
+
 export function explain(hops: HopView[], classes: HopClass[], tc: TraceClass, ctx: ExplainContext): string {
   const parts: string[] = [];
   const o = tc.originHop > 0 ? hops[tc.originHop - 1]! : null;
@@ -286,6 +295,7 @@ export function explain(hops: HopView[], classes: HopClass[], tc: TraceClass, ct
   }
   parts.push(...ambiguousLinks(hops));
   if (ctx.pooled) parts.push("a sidecar's upstream connection could not be attributed to one request (pooled), so the chain stops there");
+  if (ctx.gap) parts.push(gapOverlapNote(ctx.gap));
   const s = parts.join("; ");
   return s.charAt(0).toUpperCase() + s.slice(1) + ".";
 }

@@ -48,7 +48,10 @@ export interface SockView {
   connectRet: number;
   originalDst: AddressView | null;
   dead: boolean;
+  /** An agent gap overlapped its life: events between its open and close may be missing. */
   gap: boolean;
+  /** Its open or its close fell inside an agent gap: how it opened or ended is unknown. */
+  gapInside: boolean;
   midstream: boolean;
   missingClose: boolean;
   pooled: boolean;

@@ -5,6 +5,7 @@
 import { EventKind, TcpState, nsSpan, type ConnEvent, type KernelNs } from "../model/mod.js";
 import { AddressNodes } from "./address-nodes.js";
 import { AddressPods } from "./address-pods.js";
+import { GapLog } from "./gap-log.js";
 import type { HopPairing } from "./hop-pairing.js";
 import type { NodeState } from "./node-state.js";
 import type { ResolvedOptions } from "./options.js";
@@ -38,6 +39,8 @@ export class SocketRegistry {
   readonly localIps = new AddressPods();
   /** The same addresses with their node, for traces that wait on another node's events. */
   readonly localNodes = new AddressNodes();
+  /** Every node's reported gaps, for the traces they overlapped. */
+  readonly gaps = new GapLog();
 
   readonly #strings: StringTable;
   readonly #pairing: HopPairing;
@@ -324,12 +327,17 @@ export class SocketRegistry {
     this.counters.gaps++;
     const t = this.t;
     const start = ev.gapStartNs;
+    this.gaps.record({ node: n.index, startNs: start, endNs: ts, lost: Number(ev.lost ?? 0), estimatedLost: Number(ev.estimatedLost ?? 0) });
     // Rare (agent restarts, lost events): a scan of the table is fine.
     for (let s = 0; s < t.capacity; s++) {
       if (t.flags[s] === 0 || t.node[s] !== n.index || t.has(s, F.UNMAPPED)) continue;
       if (t.birth[s]! > ts) continue;
       if (t.has(s, F.DEAD) && t.death[s]! < start) continue;
       t.flags[s]! |= F.GAP;
+      // Opened or closed within the span: that edge may be a guess (what was
+      // seen of it may not be all of it). Alive across the whole span: its
+      // open and close are seen, only events in between may be missing.
+      if (t.birth[s]! >= start || t.has(s, F.DEAD)) t.flags[s]! |= F.GAP_INSIDE;
     }
   }
 

@@ -24,6 +24,7 @@ export const F = {
   SHARED: 1 << 15, // an upstream a SOCKET_LINK showed serving a downstream other than the one it was dialed for (pooled)
   LINK_AMBIGUOUS: 1 << 16, // a downstream whose link to a pooled upstream is a guess (several sources, or links that disagree)
   LINK_ANSWERED: 1 << 17, // a downstream that a response link (sends on it from its upstream) showed answered
+  GAP_INSIDE: 1 << 18, // its birth or its close fell inside an agent gap's span: how it opened or ended is unknown
 } as const;
 
 const NONE = -1;

@@ -119,6 +119,7 @@ export class Stitcher {
       (s) => this.#registry.sockName(s),
       this.#pooled,
       this.#o,
+      this.#registry.gaps,
     );
   }
 

@@ -8,6 +8,7 @@ import { Outcome, Role, v1, type HopEndpoint, type KernelNs, type Trace, type Tr
 import type { AddressPods } from "./address-pods.js";
 import { classifyHop, classifyTrace } from "./classify.js";
 import { explain } from "./explain.js";
+import type { GapLog, GapOverlapFacts } from "./gap-log.js";
 import type { HopView, SockView } from "./hop-view.js";
 import type { IdleCloseOptions } from "./idle-close.js";
 import { idleCloseRace, type IdleCloseRaceFacts, type PooledUse } from "./idle-close-race.js";
@@ -79,6 +80,7 @@ export class TraceBuilder {
   readonly #sockName: (s: number) => string;
   readonly #pooled: PooledLink;
   readonly #o: BuilderOptions;
+  readonly #gaps: GapLog;
 
   constructor(
     table: SocketTable,
@@ -88,7 +90,9 @@ export class TraceBuilder {
     sockName: (s: number) => string,
     pooled: PooledLink,
     opts: BuilderOptions,
+    gaps: GapLog,
   ) {
+    this.#gaps = gaps;
     this.#t = table;
     this.#sockName = sockName;
     this.#strings = strings;
@@ -241,6 +245,8 @@ export class TraceBuilder {
     const receiver = tc.outcome === v1.Outcome.OUTCOME_RESET_UNTRACED && origin && tc.originSide ? (tc.originSide === "client" ? origin.client : origin.server) : null;
     const sender = receiver && !receiver.phantom ? untracedSender(receiver, (ip) => this.#podOfAddress(ip)) : null;
     const first = tc.outcome === v1.Outcome.OUTCOME_COMPLETED ? tc.propagation[0] : undefined;
+    // INCOMPLETE already says events are missing; any other outcome says a gap overlapped it.
+    const gap = tc.outcome === v1.Outcome.OUTCOME_INCOMPLETE ? null : this.#gapOverlap(hops);
     const trace = v1.Trace.create({
       traceId: traceId(root.socketId),
       outcome: tc.outcome,
@@ -250,10 +256,11 @@ export class TraceBuilder {
       resetReceiver: sender ? originEnd : null,
       firstCloseHop: first?.hop ?? 0,
       firstCloseBy: first?.by ?? "",
-      explanation: explain(views, classes, tc, { pooled, idle: this.#o, untracedSender: sender, race }),
+      explanation: explain(views, classes, tc, { pooled, idle: this.#o, untracedSender: sender, race, gap }),
       startUs,
       endUs,
       race: race ? raceMessage(race) : null,
+      gapOverlap: gap,
     });
     return {
       trace,
@@ -264,6 +271,29 @@ export class TraceBuilder {
         sockets: this.slots(hops).length,
       },
     };
+  }
+
+  /** The gaps that overlapped this trace's own sockets (each counted once), or null when none did. */
+  #gapOverlap(hops: ChainHop[]): GapOverlapFacts | null {
+    const t = this.#t;
+    const seen = new Set<object>();
+    const out: GapOverlapFacts = { gaps: 0, startUs: 0, endUs: 0, lost: 0, estimatedLost: 0 };
+    for (const s of this.slots(hops)) {
+      if (!t.has(s, F.GAP)) continue;
+      const n = this.#nodes[t.node[s]!]!;
+      for (const g of this.#gaps.overlapping(n.index, t.birth[s]!, t.death[s]!)) {
+        if (seen.has(g)) continue;
+        seen.add(g);
+        out.gaps++;
+        out.lost += g.lost;
+        out.estimatedLost += g.estimatedLost;
+        const startUs = n.wallUs(g.startNs);
+        const endUs = n.wallUs(g.endNs);
+        if (!out.startUs || startUs < out.startUs) out.startUs = startUs;
+        if (endUs > out.endUs) out.endUs = endUs;
+      }
+    }
+    return out.gaps > 0 ? out : null;
   }
 
   /** This trace's use of the shared connection hop `h` belongs to, computed at its first (topmost) hop. */
@@ -349,6 +379,7 @@ export class TraceBuilder {
       originalDst: t.odstPort[s] ? { ip: str.get(t.odstIp[s]!), port: t.odstPort[s]! } : null,
       dead: (f & F.DEAD) !== 0,
       gap: (f & F.GAP) !== 0,
+      gapInside: (f & F.GAP_INSIDE) !== 0,
       midstream: (f & F.MIDSTREAM) !== 0,
       missingClose: (f & F.MISSING_CLOSE) !== 0,
       pooled: (f & F.POOLED) !== 0,

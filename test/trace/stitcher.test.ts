@@ -291,7 +291,7 @@ describe("outcomes", () => {
     expect(formatEndpoint(t.resetOrigin)).toBe("192.0.2.10:5432");
   });
 
-  it("INCOMPLETE: an agent gap overlapping the connection, whatever else was seen", () => {
+  it("a connection alive across an agent gap keeps the outcome it was seen with, marked with the gap and its loss", () => {
     const lab = new MeshLab();
     const A = podA();
     const B = podB();
@@ -299,16 +299,61 @@ describe("outcomes", () => {
     const start = lab.now("lab");
     lab.wait("lab", 5 * MS);
     lab.gap("lab", start, 42);
+    const gapEnd = lab.now("lab");
     abort(lab, s6, s5, "TCP_ABORT_ON_CLOSE", appB);
+    abort(lab, s4, s3, "TCP_STATE", null);
+    abort(lab, s2, s1, "TCP_STATE", null);
+    const { traces, stitcher } = stitch(lab.records);
+    expect(traces).toHaveLength(1);
+    const t = traces[0]!;
+    expect(t.outcome).toBe(Outcome.OUTCOME_RESET_BY_SERVER);
+    expect(t.resetOriginHop).toBe(3);
+    const wallUs = (ns: number) => MeshLab.EPOCH_US + Math.floor((ns - 5_000_000_000) / 1000);
+    expect(v1.GapOverlap.toObject(t.gapOverlap!)).toEqual({ gaps: 1, startUs: wallUs(start), endUs: wallUs(gapEnd), lost: 42, estimatedLost: 0 });
+    expect(t.explanation).toContain("; an agent gap (42 events lost) overlapped this connection; events in it may be missing.");
+    expect(stitcher.stats()).toMatchObject({ gaps: 1, incomplete: 0 });
+  });
+
+  it("INCOMPLETE when a socket's close fell into the gap's span: how it ended is unknown", () => {
+    const lab = new MeshLab();
+    const { s1, s2, s3, s4, s5, s6 } = meshChain(lab, podA(), podB());
+    const start = lab.now("lab");
+    abort(lab, s6, s5, "TCP_ABORT_ON_CLOSE", appB);
+    lab.gap("lab", start, 7);
     abort(lab, s4, s3, "TCP_STATE", null);
     abort(lab, s2, s1, "TCP_STATE", null);
     const { traces, infos, stitcher } = stitch(lab.records);
     expect(traces).toHaveLength(1);
     expect(traces[0]!.outcome).toBe(Outcome.OUTCOME_INCOMPLETE);
     expect(traces[0]!.resetOrigin).toBeNull();
-    expect(infos[0]!.incompleteReason).toBe("an agent gap overlapped it");
+    expect(traces[0]!.gapOverlap).toBeNull();
+    expect(infos[0]!.incompleteReason).toBe("its open or close fell into an agent gap");
     expect(traces[0]!.explanation).toContain("not guessed");
     expect(stitcher.stats()).toMatchObject({ gaps: 1, incomplete: 1 });
+  });
+
+  it("never PROCESS_EXIT because of a gap: a FIN without a seen close() across a gap may have lost its close()", () => {
+    const run = (withGap: boolean) => {
+      const lab = new MeshLab();
+      const C = podC();
+      const B = podB();
+      const dst = { ip: B.ip, port: 9000 };
+      const c = lab.sock(C, { ip: C.ip, port: 50001 }, dst, { uid: APP_UID, role: "APP" });
+      const s = lab.sock(B, dst, { ip: C.ip, port: 50001 }, { uid: APP_UID, role: "APP" });
+      handshake(lab, c, s, appC, appB, { target: dst });
+      const start = lab.now("lab");
+      lab.wait("lab", MS);
+      if (withGap) lab.gap("lab", start, 3);
+      finFirst(lab, c, s, null);
+      finSecond(lab, s, c, appB);
+      return stitch(lab.records).traces;
+    };
+    // Without a gap the same events are a process exit: the test can tell them apart.
+    expect(run(false)[0]!.outcome).toBe(Outcome.OUTCOME_PROCESS_EXIT);
+    const [t] = run(true);
+    expect(t!.outcome).toBe(Outcome.OUTCOME_COMPLETED);
+    expect(t!.gapOverlap?.lost).toBe(3);
+    expect(t!.explanation).toMatch(/an agent gap \(3 events lost\) overlapped this connection/);
   });
 
   it("OPEN: drain() emits what is still open; a max-age trace is emitted once", () => {

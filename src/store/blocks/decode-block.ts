@@ -67,6 +67,15 @@ class BlockDecoder {
         firstCloseBy: stringAt(s, b.race.firstCloseBy),
       });
     }
+    if (b.gapOverlap) {
+      t.gapOverlap = assignSet(new v1.GapOverlap(), {
+        gaps: b.gapOverlap.gaps,
+        startUs: absoluteUs(Number(b.gapOverlap.startUs ?? 0), startUs),
+        endUs: absoluteUs(Number(b.gapOverlap.endUs ?? 0), startUs),
+        lost: Number(b.gapOverlap.lost ?? 0),
+        estimatedLost: Number(b.gapOverlap.estimatedLost ?? 0),
+      });
+    }
     if (b.resetOriginRef) t.resetOrigin = this.#copyOfHopEndpoint(hops, b.resetOriginRef);
     else if (b.resetOrigin) t.resetOrigin = this.#endpoint(b.resetOrigin);
     if (b.resetReceiverRef) t.resetReceiver = this.#copyOfHopEndpoint(hops, b.resetReceiverRef);

@@ -79,6 +79,15 @@ class BlockEncoder {
         firstCloseBy: this.strings.of(t.race.firstCloseBy),
       };
     }
+    if (t.gapOverlap) {
+      out.gapOverlap = {
+        gaps: t.gapOverlap.gaps ?? 0,
+        startUs: relativeUs(Number(t.gapOverlap.startUs ?? 0), startUs),
+        endUs: relativeUs(Number(t.gapOverlap.endUs ?? 0), startUs),
+        lost: Number(t.gapOverlap.lost ?? 0),
+        estimatedLost: Number(t.gapOverlap.estimatedLost ?? 0),
+      };
+    }
     const id = t.traceId ?? "";
     if (id !== impliedTraceId(t)) out.traceId = id;
     // After the hops, so that sockets are walked in the order the reader walks them.

@@ -4,7 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { v1, type Trace } from "../../../src/model/mod.js";
 import { compareByStart, decodeBlock, encodeBlock, findInBlock, openBlock, sealBlock } from "../../../src/store/blocks/mod.js";
-import { SCENARIOS, scenarioInboundRetries, scenarioRejectRetries } from "../../trace/helpers/scenarios.js";
+import { MeshLab } from "../../trace/helpers/mesh-lab.js";
+import { SCENARIOS, abort, appB, meshChain, podA, podB, scenarioInboundRetries, scenarioRejectRetries } from "../../trace/helpers/scenarios.js";
 import { scenarioKeepaliveRace, scenarioPooled } from "../../trace/helpers/pooled.js";
 import { stitch } from "../../trace/helpers/stitch.js";
 import { asObject, prng, randomTrace } from "./random-traces.js";
@@ -17,6 +18,19 @@ function expectRoundTrip(traces: Trace[]): void {
   for (let i = 0; i < sorted.length; i++) expect(asObject(opened[i]!), `trace ${i}`).toEqual(asObject(sorted[i]!));
 }
 
+/** A mesh chain that lived across an agent gap: its trace carries the gap's overlap. */
+function gapOverlapped(): Trace[] {
+  const lab = new MeshLab();
+  const { s1, s2, s3, s4, s5, s6 } = meshChain(lab, podA(), podB());
+  const start = lab.now("lab");
+  lab.wait("lab", 3_000_000);
+  lab.gap("lab", start, 17);
+  abort(lab, s6, s5, "TCP_ABORT_ON_CLOSE", appB);
+  abort(lab, s4, s3, "TCP_STATE", null);
+  abort(lab, s2, s1, "TCP_STATE", null);
+  return stitch(lab.records).traces;
+}
+
 const stitched = (): Trace[] => {
   const all: Trace[] = [];
   for (const make of Object.values(SCENARIOS)) all.push(...stitch(make()).traces);
@@ -25,6 +39,7 @@ const stitched = (): Trace[] => {
   all.push(...stitch(scenarioPooled().lab.records).traces);
   all.push(...stitch(scenarioKeepaliveRace().p.lab.records).traces);
   all.push(...stitch(scenarioKeepaliveRace(2000, -40).p.lab.records).traces);
+  all.push(...gapOverlapped());
   // As the hot table holds them.
   return all.map((t) => v1.Trace.decode(v1.Trace.encode(t).finish()));
 };
@@ -38,6 +53,22 @@ describe("trace blocks", () => {
     expect(traces.some((t) => t.race && t.race.idleUs && (t.race.gapUs ?? 0) > 0 && t.race.resetReason && t.race.firstCloseBy)).toBe(true);
     expect(traces.some((t) => t.race && (t.race.gapUs ?? 0) < 0)).toBe(true);
     expect(traces.some((t) => t.hops.some((h) => !h.server?.socketId))).toBe(true);
+    expect(traces.some((t) => t.gapOverlap && t.gapOverlap.lost === 17 && t.gapOverlap.startUs && t.gapOverlap.endUs)).toBe(true);
+    expectRoundTrip(traces);
+  });
+
+  it("give back a gap overlap exactly, whatever its times and counts (unknown times, before the trace, past 2^32)", () => {
+    const [base] = gapOverlapped();
+    const startUs = Number(base!.startUs);
+    const variants = [
+      { gaps: 1, startUs: 0, endUs: 0, lost: 0, estimatedLost: 0 },
+      { gaps: 2, startUs: startUs - 5_000_000, endUs: startUs + 1, lost: 2 ** 33, estimatedLost: 12 },
+      { gaps: 1, startUs, endUs: startUs, lost: 0, estimatedLost: 2 ** 40 },
+    ];
+    const traces = variants.map((g, i) => {
+      const t = v1.Trace.fromObject({ ...v1.Trace.toObject(base!), traceId: `gap-${i}`, gapOverlap: g });
+      return v1.Trace.decode(v1.Trace.encode(t).finish());
+    });
     expectRoundTrip(traces);
   });
 
