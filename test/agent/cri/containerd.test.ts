@@ -9,8 +9,9 @@ import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CriPodResolver, sandboxNetns } from "../../../src/agent/cri/mod.js";
 import { silentLogger } from "../../../src/log/logger.js";
-import { EventKind, type ConnEvent } from "../../../src/model/mod.js";
+import { EventKind, type ConnEvent, type Trace } from "../../../src/model/mod.js";
 import { startAgentService, type AgentService } from "../../../src/runtime/mod.js";
+import { Stitcher } from "../../../src/trace/mod.js";
 import { subscribeEvents, type EventSubscription } from "../../../src/transport/mod.js";
 import { describeRoot, setupNats, waitFor, type NatsSetup } from "../../helpers/mod.js";
 import { containerdMissing, removePod, startPrivateContainerd, type PrivateContainerd } from "./private-containerd.js";
@@ -73,7 +74,7 @@ suite(`pods named by containerd over CRI (private containerd, real agent, nats-s
     await runtime?.stop();
   });
 
-  test("a listener and a client in two pods: every event of their sockets names namespace/pod; the resolver has their labels", async () => {
+  test("a listener and a client in two pods made during the run: every event of their sockets names namespace/pod with its labels, and so does the stitched trace", async () => {
     const web = await pod("shop", "web", { app: "web", tier: "front" });
     const client = await pod("shop", "client", { app: "client" });
     expect(web.ip).not.toBe("");
@@ -98,18 +99,30 @@ suite(`pods named by containerd over CRI (private containerd, real agent, nats-s
     // The accepted socket's close, in softirq or process context, names the pod too.
     await waitFor(() => events.some((e) => e.sock === accepted.sock && e.kind === EventKind.EVENT_KIND_SYSCALL_CLOSE), { what: "the listener closing its connection" });
     // The resolver learns of a pod by a resync, and the first event of a pod it
-    // has not seen yet starts one (asynchronous: the CRI is a socket away), so
-    // a pod's very first events may be unnamed; once named, every later event
-    // of the pod is, and by the right name.
-    for (const [ino, name] of [
-      [web.ino, "shop/web"],
-      [client.ino, "shop/client"],
-    ] as const) {
+    // has not seen yet starts one as it arrives (the CRI is a socket away)
+    // while the agent holds the release: so even a pod's very first events are
+    // named, by the right name, with the labels its batch's pod directory lists.
+    const want = [
+      [web.ino, "shop/web", { app: "web", tier: "front" }],
+      [client.ino, "shop/client", { app: "client" }],
+    ] as const;
+    for (const [ino, name, labels] of want) {
       const inPod = events.filter((e) => e.netns === ino).sort((a, b) => a.seq - b.seq);
-      const firstNamed = inPod.findIndex((e) => e.pod !== "");
-      expect(firstNamed, `an event of ${name} named`).toBeGreaterThanOrEqual(0);
-      expect(inPod.slice(firstNamed).filter((e) => e.pod !== name).map((e) => `${e.seq} kind ${e.kind} pod "${e.pod}"`)).toEqual([]);
+      expect(inPod.length, `events of ${name}`).toBeGreaterThan(0);
+      expect(inPod.filter((e) => e.pod !== name).map((e) => `${e.seq} kind ${e.kind} pod "${e.pod}"`)).toEqual([]);
+      const sorted = (l: object | undefined) => JSON.stringify(Object.entries(l ?? {}).sort());
+      expect(inPod.filter((e) => sorted(e.podLabels) !== sorted(labels)).map((e) => `${e.seq} ${JSON.stringify(e.podLabels)}`)).toEqual([]);
     }
+
+    // The real stitcher on what was published: one trace client → web, both ends named and labelled.
+    const traces: Trace[] = [];
+    const stitcher = new Stitcher({ onTrace: (t) => void traces.push(t) });
+    stitcher.ingest(node, [...events].sort((a, b) => a.seq - b.seq));
+    stitcher.flush();
+    const hop = traces.flatMap((t) => t.hops).find((h) => h.client?.pod === "shop/client" && h.server?.pod === "shop/web");
+    expect(hop, "a hop from shop/client to shop/web").toBeDefined();
+    expect(hop!.client!.labels).toEqual({ app: "client" });
+    expect(hop!.server!.labels).toEqual({ app: "web", tier: "front" });
 
     // Labels (for filters) and uid: what the resolver knows of each namespace.
     const resolver = new CriPodResolver({ socket: runtime.socket, hostName: node });
