@@ -49,7 +49,8 @@ export const isOutputFormat = (s: string): s is OutputFormat => (OUTPUT_FORMATS 
 
 /** `--nats <url>`, env TCPTRAIL_NATS. Without a default when the command can do without NATS (`run` starts its own). */
 export function natsFlag(opts: { description?: string; noDefault?: boolean } = {}): Option {
-  const o = new Option("--nats <url>", opts.description ?? "NATS server URL").env(`${ENV_PREFIX}NATS`);
+  // A cluster is a comma-separated list: transport's connectNats fails over between its servers.
+  const o = new Option("--nats <url>", opts.description ?? "NATS server URL (a cluster: comma-separated URLs)").env(`${ENV_PREFIX}NATS`);
   return opts.noDefault ? o : o.default(DEFAULT_NATS_URL);
 }
 
@@ -223,6 +224,31 @@ export function streamReplicasFlag(): Option {
       return n;
     })
     .default(DEFAULT_STREAM_REPLICAS);
+}
+
+/** = transport's DEFAULT_STREAM_LIMITS.traces.maxAgeMs: the traces stream keeps 7 days. */
+export const DEFAULT_TRACES_STREAM_MAX_AGE_MS = 7 * 24 * 3_600_000;
+/** = transport's DEFAULT_STREAM_LIMITS.traces.maxBytes. */
+export const DEFAULT_TRACES_STREAM_MAX_BYTES = 512 * 1024 ** 2;
+/** = transport's DEFAULT_STREAM_LIMITS.alerts.maxAgeMs: the alerts stream keeps 30 days. */
+export const DEFAULT_ALERTS_STREAM_MAX_AGE_MS = 30 * 24 * 3_600_000;
+/** = transport's DEFAULT_STREAM_LIMITS.alerts.maxBytes. */
+export const DEFAULT_ALERTS_STREAM_MAX_BYTES = 64 * 1024 ** 2;
+
+/**
+ * The traces and alerts streams' limits (`run`, `consumer`: the consumer
+ * side creates and updates those streams; the agent only the events one),
+ * each by age and size like the store's flags, oldest dropped first. A small
+ * state dir (nats-server reserves every stream's max bytes up front) starts
+ * with small values here.
+ */
+export function resultStreamFlags(): Option[] {
+  return [
+    durationOption("--traces-stream-max-age <duration>", "traces stream (JetStream): drop finished traces older than this", DEFAULT_TRACES_STREAM_MAX_AGE_MS),
+    sizeOption("--traces-stream-max-size <size>", "traces stream (JetStream): drop the oldest beyond this size", DEFAULT_TRACES_STREAM_MAX_BYTES),
+    durationOption("--alerts-stream-max-age <duration>", "alerts stream (JetStream): drop alerts older than this", DEFAULT_ALERTS_STREAM_MAX_AGE_MS),
+    sizeOption("--alerts-stream-max-size <size>", "alerts stream (JetStream): drop the oldest beyond this size", DEFAULT_ALERTS_STREAM_MAX_BYTES),
+  ];
 }
 
 /** The stream flags of every command that creates the streams (agent, run, consumer): the events horizon and the replicas. */
