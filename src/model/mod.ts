@@ -36,6 +36,7 @@ export type Severity = tcptrail.v1.Severity;
 
 export * from "./names.js";
 export { formatSocketId, parseSocketId, type SocketIdentity } from "./socket-id.js";
+export { LABEL_SELECTOR_SYNTAX, labelsMatch, parseLabelPairs, type LabelSelector } from "./label-selector.js";
 export { MAX_TIMER_MS, positiveIntervalMs, type InvalidOptionError } from "./interval-option.js";
 export {
   MAX_KERNEL_NS,

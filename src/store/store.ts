@@ -2,7 +2,7 @@
 // it, the query API reads through it; SQLite is the default implementation and
 // a server database can replace it without touching either side, which is why
 // every method is asynchronous even though SQLite is not.
-import type { ConnEvent, ConnEventInit, Outcome, Role, Trace, TraceInit } from "../model/mod.js";
+import type { ConnEvent, ConnEventInit, LabelSelector, Outcome, Role, Trace, TraceInit } from "../model/mod.js";
 
 /**
  * Where a batch of events comes from. Sequence numbers restart with every agent,
@@ -22,6 +22,8 @@ export interface TraceFilter {
   until?: number;
   /** A hop endpoint (client or server) in this pod. */
   pod?: string;
+  /** A hop endpoint whose pod carries every one of these labels (kubectl's equality selector). */
+  labels?: LabelSelector;
   /** A hop endpoint with this address; with `port` too, both on the same endpoint. */
   ip?: string;
   port?: number;

@@ -24,6 +24,8 @@ export interface TracesCommandOptions {
   /** Window end, µs since the epoch. */
   until?: number;
   pod?: string;
+  /** key=value pairs, comma-separated (the CLI joins repeated --label): a hop endpoint's pod must carry every one. */
+  label?: string;
   ip?: string;
   port?: string;
   outcome?: string;
@@ -75,10 +77,10 @@ export async function followTraces(opts: TracesCommandOptions, write: (line: str
   const { apiClientOptions } = await import("../api-token.js");
   const client = new QueryClient(apiClientOptions(opts));
   const r = await render(opts);
-  const { pod, ip, port, outcome, role } = opts;
+  const { pod, label, ip, port, outcome, role } = opts;
   await queryApi(() =>
     client.followTraces(
-      { pod, ip, port, outcome, role },
+      { pod, label, ip, port, outcome, role },
       {
         onTrace: (t) => write(opts.output === "json" ? JSON.stringify(t) : r.line(t)),
         ...(io.onFollowing ? { onOpen: io.onFollowing } : {}),
@@ -101,6 +103,11 @@ export function registerTraces(program: Command): void {
     .addOption(sinceFlag("window start: a duration ago (30s, 5m, 1h30m), an RFC 3339 time, now, or µs since the epoch"))
     .addOption(untilFlag("window end, same forms as --since"))
     .option("--pod <name>", "a hop endpoint in this pod")
+    .option(
+      "--label <key=value>",
+      "a hop endpoint whose pod has this label; repeated (or comma-separated): every label, on the same pod",
+      (v: string, prev?: string) => (prev ? `${prev},${v}` : v),
+    )
     .option("--ip <address>", "a hop endpoint with this address")
     .option("--port <port>", "a hop endpoint with this port (with --ip: the same endpoint)")
     .option("--outcome <names>", "comma-separated outcomes, e.g. reset_by_server,refused")

@@ -1,9 +1,9 @@
 // In-memory versions of the store's filters, for the live streams: a streamed
 // trace matches exactly when listTraces with the same filter would return it.
-import type { ConnEvent, ConnEventInit, HopEndpoint, Trace, TraceInit } from "../../model/mod.js";
+import { labelsMatch, type ConnEvent, type ConnEventInit, type HopEndpoint, type Trace, type TraceInit } from "../../model/mod.js";
 import type { TraceFilter } from "../../store/mod.js";
 
-export type LiveTraceFilter = Pick<TraceFilter, "pod" | "ip" | "port" | "outcome" | "role">;
+export type LiveTraceFilter = Pick<TraceFilter, "pod" | "labels" | "ip" | "port" | "outcome" | "role">;
 
 export interface LiveEventFilter {
   node?: string;
@@ -29,6 +29,8 @@ export function traceMatches(t: Trace | TraceInit, f: LiveTraceFilter): boolean 
     if (h.server) endpoints.push(h.server);
   }
   if (f.pod !== undefined && !endpoints.some((ep) => ep.pod === f.pod)) return false;
+  const labels = f.labels;
+  if (labels !== undefined && labels.length > 0 && !endpoints.some((ep) => labelsMatch(labels, ep.labels))) return false;
   if ((f.ip !== undefined || f.port !== undefined) && !endpoints.some((ep) => endpointMatches(ep, f.ip, f.port))) {
     return false;
   }

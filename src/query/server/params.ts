@@ -3,7 +3,7 @@
 // Each property's `description` completes the sentence "<name> must be …",
 // which is how a schema failure becomes a readable 400.
 import { isIP } from "node:net";
-import { Outcome, Role, kindFromName, outcomeFromName, outcomeName, roleFromName, roleName } from "../../model/mod.js";
+import { LABEL_SELECTOR_SYNTAX, Outcome, Role, kindFromName, outcomeFromName, outcomeName, parseLabelPairs, roleFromName, roleName } from "../../model/mod.js";
 import { MAX_LIST_LIMIT, type TimelineQuery, type TraceFilter } from "../../store/mod.js";
 import { BadParameterError } from "../mod.js";
 import type { LiveEventFilter, LiveTraceFilter } from "./match.js";
@@ -19,6 +19,7 @@ const props = {
   since: time,
   until: time,
   pod: { type: "string", minLength: 1, maxLength: 253, description: "a pod name" },
+  label: { type: "string", minLength: 1, maxLength: 1024, description: LABEL_SELECTOR_SYNTAX },
   node: { type: "string", minLength: 1, maxLength: 253, description: "a node name" },
   ip: { type: "string", minLength: 1, maxLength: 45, description: "an IPv4 or IPv6 address" },
   port: { type: "integer", minimum: 1, maximum: 65535, description: "an integer between 1 and 65535" },
@@ -36,13 +37,13 @@ const querySchema = <K extends keyof typeof props>(keys: K[], extra: Record<stri
   properties: { ...Object.fromEntries(keys.map((k) => [k, props[k]])), ...extra },
 });
 
-export const traceListSchema = querySchema(["since", "until", "pod", "ip", "port", "outcome", "role", "cursor"], {
+export const traceListSchema = querySchema(["since", "until", "pod", "label", "ip", "port", "outcome", "role", "cursor"], {
   limit: { type: "integer", minimum: 1, maximum: MAX_LIST_LIMIT, description: `an integer between 1 and ${MAX_LIST_LIMIT}` },
 });
 export const timelineSchema = querySchema(["trace", "socket", "ip", "port", "since", "until"], {
   limit: { type: "integer", minimum: 1, maximum: MAX_TIMELINE_LIMIT, description: `an integer between 1 and ${MAX_TIMELINE_LIMIT}` },
 });
-export const traceStreamSchema = querySchema(["pod", "ip", "port", "outcome", "role"]);
+export const traceStreamSchema = querySchema(["pod", "label", "ip", "port", "outcome", "role"]);
 export const eventStreamSchema = querySchema(["node", "pod", "ip", "port", "kind"]);
 export const traceIdSchema = {
   type: "object",
@@ -54,6 +55,8 @@ export interface TraceListQuery {
   since?: string;
   until?: string;
   pod?: string;
+  /** key=value pairs, comma-separated: an endpoint's pod must carry them all. */
+  label?: string;
   ip?: string;
   port?: number;
   outcome?: string;
@@ -113,8 +116,13 @@ function names(name: string, v: string, parse: (s: string) => number | undefined
   });
 }
 
-function liveTraceFilter(q: { pod?: string; ip?: string; port?: number; outcome?: string; role?: string }): LiveTraceFilter {
+function liveTraceFilter(q: { pod?: string; label?: string; ip?: string; port?: number; outcome?: string; role?: string }): LiveTraceFilter {
   const f: LiveTraceFilter = { pod: q.pod, ip: ipParam(q.ip), port: q.port };
+  if (q.label !== undefined) {
+    const labels = parseLabelPairs([q.label]);
+    if ("bad" in labels) throw BadParameterError.format("label", `must be ${LABEL_SELECTOR_SYNTAX}`);
+    f.labels = labels;
+  }
   if (q.outcome !== undefined) f.outcome = names("outcome", q.outcome, outcomeFromName, props.outcome.description);
   if (q.role !== undefined) f.role = names("role", q.role, roleFromName, props.role.description)[0];
   return f;

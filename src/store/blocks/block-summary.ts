@@ -31,6 +31,9 @@ export class TraceKeyValues {
   readonly #ports = new Set<number>();
   readonly #addrs = new Map<string, Set<number>>();
   readonly #socks = new Set<string>();
+  /** Label pairs as their Bloom keys: a pod's labels repeat in every trace of it. */
+  readonly #labels = new Set<string>();
+  readonly #labelObjects = new Set<object>();
 
   /** A trace's hop endpoints (an absent endpoint reads as the empty one, as listTraces matches it). */
   add(t: TraceInit): void {
@@ -40,7 +43,9 @@ export class TraceKeyValues {
     }
   }
 
-  #endpoint(e: { ip?: string | null; port?: number | null; pod?: string | null; socketId?: string | null } | null | undefined): void {
+  #endpoint(
+    e: { ip?: string | null; port?: number | null; pod?: string | null; socketId?: string | null; labels?: { [k: string]: string } | null } | null | undefined,
+  ): void {
     const ip = e?.ip ?? "";
     const port = e?.port ?? 0;
     this.#pods.add(e?.pod ?? "");
@@ -50,6 +55,12 @@ export class TraceKeyValues {
     if (!ports) this.#addrs.set(ip, (ports = new Set()));
     ports.add(port);
     if (e?.socketId) this.#socks.add(e.socketId);
+    const labels = e?.labels;
+    // Traces from one stitcher share nothing, but decoded ones may: skip an object already walked.
+    if (labels != null && !this.#labelObjects.has(labels)) {
+      this.#labelObjects.add(labels);
+      for (const k in labels) this.#labels.add(bloomKey.label(k, labels[k]!));
+    }
   }
 
   /** Every Bloom key (bloomKey) of what was added. */
@@ -60,6 +71,7 @@ export class TraceKeyValues {
     for (const port of this.#ports) keys.add(bloomKey.port(port));
     for (const [ip, ports] of this.#addrs) for (const port of ports) keys.add(bloomKey.addr(ip, port));
     for (const id of this.#socks) keys.add(bloomKey.sock(id));
+    for (const l of this.#labels) keys.add(l);
     return keys;
   }
 }

@@ -53,4 +53,6 @@ export const bloomKey = {
   port: (port: number): string => `port:${port}`,
   addr: (ip: string, port: number): string => `addr:${ip}:${port}`,
   sock: (socketId: string): string => `sock:${socketId}`,
+  // NUL cannot be in a Kubernetes label key, so "a=b" + "c" and "a" + "b=c" stay apart.
+  label: (key: string, value: string): string => `label:${key}\0${value}`,
 };

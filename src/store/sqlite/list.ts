@@ -146,6 +146,8 @@ function listBlocks(statements: PreparedStatements, q: TraceQuery, page: Page): 
 function bloomKeys(q: TraceQuery): string[] {
   const keys: string[] = [];
   if (q.pod !== undefined) keys.push(bloomKey.pod(q.pod));
+  // Blocks sealed before labels existed hold no labelled trace: skipping them is right.
+  for (const [k, v] of q.labels) keys.push(bloomKey.label(k, v));
   if (q.ip !== undefined && q.port !== undefined) keys.push(bloomKey.addr(q.ip, q.port));
   else if (q.ip !== undefined) keys.push(bloomKey.ip(q.ip));
   else if (q.port !== undefined) keys.push(bloomKey.port(q.port));

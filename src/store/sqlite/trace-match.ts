@@ -1,7 +1,7 @@
 // A TraceFilter as a predicate on decoded traces, with the same meaning the
 // SQL over hop rows had: hot rows and sealed blocks are both matched here,
 // so a trace answers the same queries before and after it is sealed.
-import type { Trace } from "../../model/mod.js";
+import { labelsMatch, type LabelSelector, type Trace } from "../../model/mod.js";
 import { BadQueryError } from "../errors.js";
 import { decodeCursor, type CursorKey } from "../cursor.js";
 import type { TraceFilter } from "../store.js";
@@ -13,6 +13,8 @@ export interface TraceQuery {
   since?: number;
   until?: number;
   pod?: string;
+  /** Empty: no label condition. */
+  labels: LabelSelector;
   ip?: string;
   port?: number;
   outcomes: number[];
@@ -31,6 +33,7 @@ export function traceQuery(f: TraceFilter): TraceQuery {
     since: f.since,
     until: f.until,
     pod: f.pod,
+    labels: f.labels ?? [],
     ip: f.ip,
     port: f.port,
     outcomes,
@@ -57,8 +60,17 @@ export function traceMatches(t: Trace, q: TraceQuery): boolean {
   if (q.cursor && !afterCursor(t, q.cursor)) return false;
   if (q.outcomes.length > 0 && !q.outcomes.includes(t.outcome)) return false;
   if (q.role !== undefined && (t.resetOrigin?.role ?? 0) !== q.role) return false;
+  if (q.labels.length > 0 && !hasLabelledEndpoint(t, q.labels)) return false;
   if (q.pod === undefined && q.ip === undefined && q.port === undefined) return true;
   return hasEndpoint(t, q);
+}
+
+/** A hop endpoint whose pod carries every label of the selector (one pod: the pairs select it together). */
+function hasLabelledEndpoint(t: Trace, labels: LabelSelector): boolean {
+  for (const h of t.hops) {
+    if (labelsMatch(labels, h.client?.labels) || labelsMatch(labels, h.server?.labels)) return true;
+  }
+  return false;
 }
 
 /** A hop endpoint in the pod and with the address (an absent endpoint reads as the empty one). */
