@@ -9,6 +9,7 @@ import { Option } from "commander";
 import type { Logger } from "../../log/logger.js";
 import type { MainJobOptions } from "../../runtime/mod.js";
 import type { RetentionPolicy } from "../../store/mod.js";
+import type { StreamLimitsOverrides } from "../../transport/mod.js";
 import {
   apiAllowedHostFlag,
   apiTokenFileFlag,
@@ -18,6 +19,7 @@ import {
   natsFlag,
   otlpEndpointFlag,
   proxyIdleTimeoutFlag,
+  resultStreamFlags,
   stateDirFlag,
   storeRetentionFlags,
   streamFlags,
@@ -56,6 +58,11 @@ export interface ConsumerSideCliOptions extends NatsAuthFlagValues {
   eventsRate: number;
   /** Replicas of the streams, from --stream-replicas. */
   streamReplicas?: number;
+  /** The traces and alerts streams' limits, ms and bytes, from --traces-stream-max-age/-size and --alerts-stream-max-age/-size. */
+  tracesStreamMaxAge: number;
+  tracesStreamMaxSize: number;
+  alertsStreamMaxAge: number;
+  alertsStreamMaxSize: number;
   metricsPort: number;
   metrics: boolean;
 }
@@ -63,6 +70,21 @@ export interface ConsumerSideCliOptions extends NatsAuthFlagValues {
 /** The trace store's retention from the command line: traces and the raw-event ring, each by age and size. */
 export function storeRetention(opts: Pick<ConsumerSideCliOptions, "tracesMaxAge" | "tracesMaxSize" | "eventsMaxAge" | "eventsMaxSize">): RetentionPolicy {
   return { maxAgeMs: opts.tracesMaxAge, maxBytes: opts.tracesMaxSize, eventsMaxAgeMs: opts.eventsMaxAge, eventsMaxBytes: opts.eventsMaxSize };
+}
+
+/**
+ * Every stream's limits from the command line: the events stream's (horizon,
+ * rate, replicas: eventsStreamLimits) and the traces and alerts streams',
+ * which only the consumer side creates. Plain data for the consumer worker.
+ */
+export function consumerStreamLimits(
+  opts: Pick<ConsumerSideCliOptions, "eventsHorizon" | "eventsRate" | "streamReplicas" | "tracesStreamMaxAge" | "tracesStreamMaxSize" | "alertsStreamMaxAge" | "alertsStreamMaxSize">,
+): StreamLimitsOverrides {
+  return {
+    ...eventsStreamLimits(opts),
+    traces: { maxAgeMs: opts.tracesStreamMaxAge, maxBytes: opts.tracesStreamMaxSize },
+    alerts: { maxAgeMs: opts.alertsStreamMaxAge, maxBytes: opts.alertsStreamMaxSize },
+  };
 }
 
 /**
@@ -82,7 +104,7 @@ export function addConsumerSideOptions(cmd: Command): Command {
     .option("--webhook <url>", "also POST alerts to this URL")
     .addOption(proxyIdleTimeoutFlag())
     .addOption(otlpEndpointFlag());
-  for (const o of [...storeRetentionFlags(), ...natsAuthFlags()]) cmd.addOption(o);
+  for (const o of [...storeRetentionFlags(), ...resultStreamFlags(), ...natsAuthFlags()]) cmd.addOption(o);
   return cmd;
 }
 
@@ -104,7 +126,7 @@ export function consumerSideJobOptions(opts: ConsumerSideCliOptions, logger: Log
     ...apiListen(opts),
     ...(apiToken !== undefined ? { apiToken } : {}),
     ...(opts.apiAllowedHost ? { apiAllowedHosts: opts.apiAllowedHost } : {}),
-    streams: eventsStreamLimits(opts),
+    streams: consumerStreamLimits(opts),
     retention: storeRetention(opts),
     ...(opts.rules ? { rulesFile: opts.rules } : {}),
     ...(opts.webhook ? { webhookUrl: opts.webhook } : {}),
