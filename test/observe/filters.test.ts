@@ -93,19 +93,19 @@ describe("--from-pod, --to-pod, --pod", () => {
 
   it("know no pod for an address nobody's socket has had", () => {
     const book = new PodAddresses();
-    book.learn(synSent);
-    expect(book.remotePod(synSent)).toBeUndefined();
-    book.learn(synRecv);
-    expect(book.remotePod(synSent)).toBe("back");
-    expect(book.remotePod(loopback)).toBe("front");
+    book.learn(synSent!);
+    expect(book.remotePod(synSent!)).toBeUndefined();
+    book.learn(synRecv!);
+    expect(book.remotePod(synSent!)).toBe("back");
+    expect(book.remotePod(loopback!)).toBe("front");
   });
 
   it("forget the least recently seen addresses beyond the bound", () => {
     const book = new PodAddresses(1);
-    book.learn(synSent);
-    book.learn(synRecv);
-    expect(book.remotePod(synRecv)).toBeUndefined();
-    expect(book.remotePod(synSent)).toBe("back");
+    book.learn(synSent!);
+    book.learn(synRecv!);
+    expect(book.remotePod(synRecv!)).toBeUndefined();
+    expect(book.remotePod(synSent!)).toBe("back");
   });
 });
 

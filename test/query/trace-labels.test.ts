@@ -1,14 +1,14 @@
 // Pod labels in the trace JSON (sorted, null when none) and in `why` (one
 // line, each labelled pod once, control characters escaped).
 import { describe, expect, it } from "vitest";
-import { v1 } from "../../src/model/mod.js";
+import { v1, type Trace } from "../../src/model/mod.js";
 import { renderWhy, traceToJson } from "../../src/query/mod.js";
 import { formatLabels } from "../../src/query/trace-json.js";
 import { meshTrace } from "../store/fixtures.js";
 
 const START = 1_714_557_600_000_000;
 
-function labelled(): v1.Trace {
+function labelled(): Trace {
   const t = v1.Trace.decode(v1.Trace.encode(meshTrace({ id: "lab", startUs: START })).finish());
   for (const h of t.hops) {
     for (const e of [h.client, h.server]) if (e && e.pod) e.labels = { tier: "front", app: e.pod.replace(/^.*\//, "") };

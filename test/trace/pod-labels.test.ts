@@ -1,7 +1,7 @@
 // Pod labels from the batches' pod directories onto the trace's endpoints:
 // through the real batch codec into the stitcher, then HopEndpoint.labels.
 import { describe, expect, it } from "vitest";
-import { v1, type ConnEvent, type PodLabels } from "../../src/model/mod.js";
+import { v1, type ConnEvent, type PodLabels, type Trace } from "../../src/model/mod.js";
 import { Stitcher } from "../../src/trace/mod.js";
 import { PodLabelDirectory } from "../../src/trace/pod-label-directory.js";
 import { decodeBatch, encodeBatch } from "../../src/transport/mod.js";
@@ -14,8 +14,8 @@ function labelsFor(pods: Iterable<string>): Map<string, PodLabels> {
 }
 
 function stitchThroughWire(events: ConnEvent[], node: string) {
-  const traces: v1.Trace[] = [];
-  const stitcher = new Stitcher({ onTrace: (t) => void traces.push(t as v1.Trace) });
+  const traces: Trace[] = [];
+  const stitcher = new Stitcher({ onTrace: (t) => void traces.push(t as Trace) });
   for (let i = 0; i < events.length; i += 5) {
     const batch = decodeBatch(encodeBatch({ node, bootId: "b", agentStartUs: 1 }, events.slice(i, i + 5)));
     stitcher.ingest(batch.node, batch.events);
@@ -39,14 +39,14 @@ describe("pod labels on traces", () => {
     for (const hop of traces[0]!.hops) {
       for (const end of [hop.client!, hop.server!]) {
         if (end.pod === "") continue;
-        expect(end.labels).toEqual({ ...labels.get(end.pod)! });
+        expect(end.labels).toEqual({ ...labels.get(end.pod ?? "")! });
         checked++;
       }
     }
     expect(checked).toBeGreaterThanOrEqual(4);
     // And they survive the trace's own encoding.
     const round = v1.Trace.decode(v1.Trace.encode(traces[0]!).finish());
-    expect(round.hops[0]!.client!.labels).toEqual({ ...labels.get(round.hops[0]!.client!.pod)! });
+    expect(round.hops[0]!.client!.labels).toEqual({ ...labels.get(round.hops[0]!.client!.pod ?? "")! });
   });
 
   it("events without labels give endpoints without labels", () => {

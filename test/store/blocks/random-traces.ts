@@ -67,7 +67,7 @@ function endpoint(r: Rand, nodes: readonly string[]): TraceInit["resetOrigin"] {
     node: pick(r, nodes),
     socketId: socketId(r, nodes),
     // Equal sets in another key order must read back equal; an empty key or value is a label too.
-    labels: pick(r, [{}, {}, { app: "web" }, { app: "web", tier: "front" }, { tier: "front", app: "web" }, { "app.kubernetes.io/name": "é-ü", "": "" }]),
+    labels: pick<Record<string, string>>(r, [{}, {}, { app: "web" }, { app: "web", tier: "front" }, { tier: "front", app: "web" }, { "app.kubernetes.io/name": "é-ü", "": "" }]),
   };
 }
 
