@@ -19,6 +19,8 @@ interface HeldTrace {
   gen: number;
   /** When its socket closed, in its node's event time (wall ms). */
   closedMs: number;
+  /** Index of the node it waits for. */
+  waitOn: number;
 }
 
 /** A loopback peer is on the socket's own node, whatever other nodes bound that address. */
@@ -279,7 +281,13 @@ export class Stitcher {
     if (this.#held.length === 0) return;
     const held = this.#held;
     this.#held = [];
-    for (const h of held) if (t.gen[h.slot] === h.gen) this.#settleSlot(h.slot, h.gen, h.closedMs, nowMs, force);
+    const readyMs = (h: HeldTrace) => h.closedMs + this.#o.settleMs;
+    for (const h of held) {
+      if (t.gen[h.slot] !== h.gen) continue;
+      // Still behind: keep it without walking its chain again (a stalled node may hold many).
+      if (!force && this.#nodeNow(this.#nodeList[h.waitOn]!, nowMs) < readyMs(h)) this.#held.push(h);
+      else this.#settleSlot(h.slot, h.gen, h.closedMs, nowMs, force);
+    }
   }
 
   #settleSlot(s: number, gen: number, closedMs: number, nowMs: number, force: boolean): void {
@@ -290,8 +298,9 @@ export class Stitcher {
     const hops = this.#builder.chain(s);
     const slots = this.#builder.slots(hops);
     if (!slots.every((x) => t.has(x, F.DEAD))) return;
-    if (!force && this.#awaitsOtherNode(hops, closedMs + this.#o.settleMs, nowMs)) {
-      this.#held.push({ slot: s, gen, closedMs });
+    const waitOn = force ? -1 : this.#awaitedNode(hops, closedMs + this.#o.settleMs, nowMs);
+    if (waitOn >= 0) {
+      this.#held.push({ slot: s, gen, closedMs, waitOn });
       return;
     }
     this.#emit(hops, slots);
@@ -303,7 +312,7 @@ export class Stitcher {
    * still be in the node's unsent events (its agent stalled), and finishing
    * now would split the connection into two traces.
    */
-  #awaitsOtherNode(hops: ChainHop[], readyMs: number, nowMs: number): boolean {
+  #awaitedNode(hops: ChainHop[], readyMs: number, nowMs: number): number {
     const t = this.#t;
     for (const h of hops) {
       if (h.refusal !== NONE || (h.client === NONE) === (h.server === NONE)) continue;
@@ -312,9 +321,9 @@ export class Stitcher {
       if (ip === 0 || isLoopback(this.#strings.get(ip))) continue;
       const m = this.#registry.localNodes.nodeOf(ip);
       if (m < 0 || m === t.node[present]) continue;
-      if (this.#nodeNow(this.#nodeList[m]!, nowMs) < readyMs) return true;
+      if (this.#nodeNow(this.#nodeList[m]!, nowMs) < readyMs) return m;
     }
-    return false;
+    return -1;
   }
 
   /** Emit every unemitted chain with a socket first seen before `cutoffMs`. */

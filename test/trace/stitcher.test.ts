@@ -309,7 +309,7 @@ describe("outcomes", () => {
     expect(t.outcome).toBe(Outcome.OUTCOME_RESET_BY_SERVER);
     expect(t.resetOriginHop).toBe(3);
     const wallUs = (ns: number) => MeshLab.EPOCH_US + Math.floor((ns - 5_000_000_000) / 1000);
-    expect(v1.GapOverlap.toObject(v1.GapOverlap.fromObject(t.gapOverlap!))).toEqual({ gaps: 1, startUs: wallUs(start), endUs: wallUs(gapEnd), lost: 42, estimatedLost: 0 });
+    expect(v1.GapOverlap.toObject(v1.GapOverlap.fromObject(t.gapOverlap!), { defaults: true })).toEqual({ gaps: 1, startUs: wallUs(start), endUs: wallUs(gapEnd), lost: 42, estimatedLost: 0 });
     expect(t.explanation).toContain("; an agent gap (42 events lost) overlapped this connection; events in it may be missing.");
     expect(stitcher.stats()).toMatchObject({ gaps: 1, incomplete: 0 });
   });
