@@ -74,6 +74,19 @@ export interface RaceJson {
   first_close_by: string | null;
 }
 
+/** An agent gap overlapped the connection (see trace.proto GapOverlap): its outcome is what was seen, events may be missing. */
+export interface GapOverlapJson {
+  gaps: number;
+  start: string | null;
+  end: string | null;
+  start_us: number;
+  end_us: number;
+  /** Kernel events counted lost in the gaps. */
+  lost: number;
+  /** Events estimated hidden where nobody could count them (a bpftrace restart); an estimate, never a count. */
+  estimated_lost: number;
+}
+
 export interface TraceJson {
   trace_id: string;
   outcome: string;
@@ -98,6 +111,8 @@ export interface TraceJson {
   first_close_by: string | null;
   /** UPSTREAM_IDLE_CLOSE_RACE only. */
   race: RaceJson | null;
+  /** Null when no agent gap overlapped the connection. */
+  gap_overlap: GapOverlapJson | null;
   hops: HopJson[];
 }
 
@@ -200,6 +215,17 @@ export function traceToJson(t: Trace | TraceInit): TraceJson {
           shared_hop: t.race.sharedHop ? t.race.sharedHop + shift : null,
           first_close_hop: t.race.firstCloseHop && t.race.firstCloseBy ? t.race.firstCloseHop + shift : null,
           first_close_by: t.race.firstCloseHop && t.race.firstCloseBy ? t.race.firstCloseBy : null,
+        }
+      : null,
+    gap_overlap: t.gapOverlap?.gaps
+      ? {
+          gaps: t.gapOverlap.gaps,
+          start: formatTimeUs(Number(t.gapOverlap.startUs ?? 0)),
+          end: formatTimeUs(Number(t.gapOverlap.endUs ?? 0)),
+          start_us: Number(t.gapOverlap.startUs ?? 0),
+          end_us: Number(t.gapOverlap.endUs ?? 0),
+          lost: Number(t.gapOverlap.lost ?? 0),
+          estimated_lost: Number(t.gapOverlap.estimatedLost ?? 0),
         }
       : null,
     hops: (t.hops ?? []).map((h, i) => ({
