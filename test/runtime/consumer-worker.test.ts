@@ -47,7 +47,7 @@ async function tracesFromApi(api: string): Promise<number> {
 describe("consumer worker", () => {
   it("the main /metrics shows the worker's tcptrail_consumer_* metrics, not stale", async () => {
     job = await start();
-    nc = await connectNats(job.endpoints.nats!);
+    nc = await connectNats(job.endpoints.nats!, { auth: job.natsAuth!.agent });
     const publisher = new EventPublisher({ js: jetstream(nc), node: NODE, bootId: `b-${suffix()}`, agentStartUs: Date.now() * 1000 });
     await publishAll(publisher, sequentialScenarios(["ok"]));
     await publisher.close();
@@ -74,7 +74,7 @@ describe("consumer worker", () => {
     job = await start();
     const worker = job.consumerWorker!;
     expect(worker).toBeDefined();
-    nc = await connectNats(job.endpoints.nats!);
+    nc = await connectNats(job.endpoints.nats!, { auth: job.natsAuth!.agent });
     const publisher = new EventPublisher({ js: jetstream(nc), node: NODE, bootId: `b-${suffix()}`, agentStartUs: Date.now() * 1000 });
 
     const blockMs = 2000;
