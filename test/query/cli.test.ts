@@ -146,7 +146,7 @@ describe("the built CLI", () => {
     ["an unknown command", ["nosuch"], "unknown command 'nosuch'"],
     ["an impossible date", ["traces", "--since", "2026-02-31T00:00:00Z"], "February 2026 has 28 days"],
     ["a bad time", ["timeline", "x", "--until", "5 minutes"], "--until must be a duration like"],
-    ["a format the command does not print", ["traces", "-o", "compact"], "expected one of table, json"],
+    ["a format the command does not print", ["observe", "-o", "table", "--nats", DEAD_NATS], "expected one of compact, json"],
     ["a value only the API can check", ["traces", "--port", "70000"], "port must be an integer between 1 and 65535"],
     ["an unknown observe filter", ["observe", "--kind", "bogus", "--nats", DEAD_NATS], 'invalid --kind "bogus"'],
     ["a bad --last", ["observe", "--last", "0"], "expected a positive integer"],
