@@ -24,11 +24,19 @@ function recordedTraces(dir = DEFAULT_LAB_DIR): Map<string, Trace> {
   recs.sort((a, b) => (a.records[0]!.event.tsNs < b.records[0]!.event.tsNs ? -1 : 1));
   const { traces } = stitch(recs.flatMap((r) => r.records));
   expect(traces).toHaveLength(names.length);
-  // Each recording's time span holds exactly one of the traces.
+  // Each recording's kernel time span holds exactly one trace's root socket birth. Kernel time, not
+  // startUs: startUs is that birth converted to wall µs through the node's newest clock pair when the
+  // trace is built, and the recordings' whole-µs timeUs make pairs disagree by up to 1 µs, so a trace
+  // built before the last recording arrives (traces settle on the node's event time) may start 1 µs
+  // before its own first event's timeUs. Socket ids carry the exact birth.
+  const rootBirth = (t: Trace) => parseSocketId(t.hops[0]!.client?.socketId ?? t.hops[0]!.server?.socketId ?? "")?.birthNs;
   return new Map(
     recs.map(({ name, records }) => {
-      const [from, to] = [records[0]!.event.timeUs, records.at(-1)!.event.timeUs];
-      const mine = traces.filter((t) => t.startUs >= from && t.startUs <= to);
+      const [from, to] = [records[0]!.event.tsNs, records.at(-1)!.event.tsNs];
+      const mine = traces.filter((t) => {
+        const born = rootBirth(t);
+        return born !== undefined && born >= from && born <= to;
+      });
       expect(mine).toHaveLength(1);
       return [name, mine[0]!];
     }),
