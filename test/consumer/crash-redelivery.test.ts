@@ -102,9 +102,14 @@ it("batches a dead consumer held unacked are stitched when redelivered after the
   const second = await startConsumerService({ nc: h.nc, store: h.store, durableName: h.durable, checkpointMs: 200, consumer: { ackWaitMs: ACK_WAIT_MS } });
   running.push(second);
   const stored = async () => new Map((await h.store.listTraces({ limit: 1000 })).traces.map((t) => [t.traceId, t.outcome]));
-  await waitFor(async () => (await stored()).size >= N, { what: `${N} traces stored`, timeoutMs: 20_000 });
-  await waitFor(() => consumerIdle(second), { what: "the second consumer idle" });
+  // On a timeout the comparison below says which traces are missing.
+  const all = await waitFor(async () => (await stored()).size >= N, { what: `${N} traces stored`, timeoutMs: 20_000 }).then(
+    () => true,
+    () => false,
+  );
+  if (all) await waitFor(() => consumerIdle(second), { what: "the second consumer idle" });
   const after = await stored();
+  expect(after.size, "traces stored").toBe(N);
   expect(after).toEqual(expected);
   expect([...after.values()].filter((o) => o === Outcome.OUTCOME_REFUSED)).toHaveLength(N / 3);
   // Each event reached the stitchers once across both runs: the redelivered part in full, nothing twice.
