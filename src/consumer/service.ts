@@ -255,6 +255,14 @@ class ConsumerRun implements ConsumerService {
   #stopping = false;
   #stopped: Promise<void> | undefined;
   #checkpointing: Promise<void> = Promise.resolve();
+  /**
+   * A checkpoint is in the store (loaded at start, or saved since). Until
+   * there is one, a restart replays nothing, so each batch's ack waits for a
+   * save until one succeeds: a run killed within its first checkpoint period
+   * would otherwise lose the connections open at the kill, whose acked events
+   * no one replays.
+   */
+  #checkpointStored = false;
   /** Newest event time consumed (wall µs): the checkpoint when nothing is pending. */
   #lastEventUs = 0;
   #counts = { batchesConsumed: 0, eventsConsumed: 0, malformedBatches: 0, rejectedEvents: 0, replayedEvents: 0 };
@@ -377,6 +385,7 @@ class ConsumerRun implements ConsumerService {
   async #replay(): Promise<void> {
     const cp = await loadCheckpoint(this.#store, this.durableName, this.#log);
     if (cp) {
+      this.#checkpointStored = true;
       const sinceUs = cp.watermarkUs - this.#cfg.replayMarginMs * 1000;
       const started = Date.now();
       for await (const { source, events } of this.#store.replayEvents({ sinceUs })) {
@@ -438,6 +447,8 @@ class ConsumerRun implements ConsumerService {
       this.hub.publishEvents(batch.node, fresh);
       this.#feed(batch, fresh);
       this.#counts.eventsConsumed += fresh.length;
+      // Once per store: later periods only move it forward, and an older one only replays more.
+      if (!this.#checkpointStored) await this.#checkpoint();
     }
     await this.#ack(d);
     this.#counts.batchesConsumed++;
@@ -500,6 +511,7 @@ class ConsumerRun implements ConsumerService {
       if (watermarkUs === 0) return;
       try {
         await saveCheckpoint(this.#store, this.durableName, { watermarkUs, savedAtMs: Date.now() });
+        this.#checkpointStored = true;
         this.#health.succeeded("checkpoint");
       } catch (err) {
         // Retried on the next period; the old checkpoint only replays more.

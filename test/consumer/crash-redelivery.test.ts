@@ -12,7 +12,7 @@ import { startConsumerService, type ConsumerService } from "../../src/consumer/m
 import { unpublishedGap } from "../../src/runtime/unpublished-gap.js";
 import { HIGH_WATER_RECORD_VERSION } from "../../src/runtime/unpublished-ledger.js";
 import type { TraceStore } from "../../src/store/mod.js";
-import { EventPublisher, batchMsgId, encodeBatch, eventsSubject } from "../../src/transport/mod.js";
+import { EventPublisher, batchMsgId, connectNats, encodeBatch, eventsSubject } from "../../src/transport/mod.js";
 import { stitch } from "../trace/helpers/stitch.js";
 import { waitFor } from "../helpers/mod.js";
 import { consumerIdle, publishAll, startHarness, suffix, type Harness } from "./helpers/harness.js";
@@ -31,14 +31,20 @@ afterEach(async () => {
   await h.close();
 });
 
-/** The harness's store, whose event writes fail while `failing` is set (a consumer stuck before its ack). */
-function flakyStore(store: TraceStore): { store: TraceStore; failing: boolean; failures: number } {
-  const ctl = { failing: false, failures: 0, store: undefined as unknown as TraceStore };
+/**
+ * The harness's store, whose event writes fail while `failing` is set (a
+ * consumer stuck before its ack), and every write while `dead` is (a killed
+ * process writes nothing more: no trace, no checkpoint).
+ */
+function flakyStore(store: TraceStore): { store: TraceStore; failing: boolean; dead: boolean; failures: number } {
+  const ctl = { failing: false, dead: false, failures: 0, store: undefined as unknown as TraceStore };
+  const writes: ReadonlySet<PropertyKey> = new Set(["putTraces", "setMeta"]);
   ctl.store = new Proxy(store, {
     get(target, key) {
+      if (writes.has(key) && ctl.dead) return () => Promise.reject(new Error("process gone"));
       if (key === "putEvents") {
         return (...args: Parameters<TraceStore["putEvents"]>) => {
-          if (ctl.failing) {
+          if (ctl.failing || ctl.dead) {
             ctl.failures++;
             return Promise.reject(new Error("disk gone"));
           }
@@ -114,4 +120,35 @@ it("batches a dead consumer held unacked are stitched when redelivered after the
   expect([...after.values()].filter((o) => o === Outcome.OUTCOME_REFUSED)).toHaveLength(N / 3);
   // Each event reached the stitchers once across both runs: the redelivered part in full, nothing twice.
   expect(first.stats().eventsConsumed + second.stats().eventsConsumed).toBe(events.length + 1);
+});
+
+it("a consumer killed before its first periodic checkpoint still has its acked events replayed", { timeout: 60_000 }, async () => {
+  // The first checkpoint period had not passed when it died: tcptrail run
+  // killed 2 s after its first events (test/faults/run-kill.test.ts) left no
+  // checkpoint, so the next run replayed nothing and the connections open at
+  // the kill, whose first events it had acked, never became traces.
+  const events: ConnEvent[] = interleavedConnections(kinds);
+  const expected = new Map(stitch(events.map((event) => ({ node: NODE, event }))).traces.map((t) => [t.traceId, t.outcome]));
+  const origin = { node: NODE, bootId: `boot-${suffix()}`, agentStartUs: Date.now() * 1000 };
+  const agent = new EventPublisher({ js: h.js, ...origin, maxBatchEvents: 16 });
+  publishers.push(agent);
+  const flaky = flakyStore(h.store);
+  const nc = await connectNats(h.natsUrl, { name: "doomed-consumer", maxReconnectAttempts: 0 });
+  const first = await startConsumerService({ nc, store: flaky.store, durableName: h.durable, checkpointMs: 600_000 });
+  running.push(first);
+  const cut = Math.floor(events.length * 0.6);
+  await publishAll(agent, events.slice(0, cut));
+  await waitFor(() => first.stats().eventsConsumed === cut, { what: "the first part consumed and acked" });
+  // Killed: it writes nothing more and its connection is gone.
+  flaky.dead = true;
+  await nc.close();
+
+  const second = await startConsumerService({ nc: h.nc, store: h.store, durableName: h.durable, checkpointMs: 200 });
+  running.push(second);
+  expect(second.stats().replayedEvents, "events replayed from the store").toBeGreaterThan(0);
+  await publishAll(agent, events.slice(cut));
+  const stored = async () => new Map((await h.store.listTraces({ limit: 1000 })).traces.map((t) => [t.traceId, t.outcome]));
+  await waitFor(async () => (await stored()).size >= N, { what: `${N} traces stored`, timeoutMs: 10_000 }).catch(() => undefined);
+  await waitFor(() => consumerIdle(second), { what: "the second consumer idle" });
+  expect(await stored()).toEqual(expected);
 });
