@@ -1,11 +1,13 @@
-// A consumer that dies with batches delivered but not acked: JetStream
-// redelivers those only after the ack wait, so the next consumer first gets
-// what comes after them in the stream (here the crash GAP the next agent start
-// publishes under the dead run's origin, its seq 2^32 past the run's last),
-// and the redelivered batches afterwards, with lower seqs of the same source.
-// They were never persisted nor stitched: every connection in them must still
-// become its trace. (tcptrail run killed -9 under load lost exactly these:
-// test/faults/run-kill.test.ts, "no trace" for connections before the GAP.)
+// Consumers killed mid-stream, as `tcptrail run` is by test/faults/run-kill
+// (whose CI failure was connections before the GAP with no trace at all):
+// - one dies with batches delivered but not acked. JetStream redelivers those
+//   only after the ack wait, so the next consumer first gets what follows them
+//   in the stream (here the crash GAP the next agent start publishes under the
+//   dead run's origin, its seq 2^32 past the run's last) and the redelivered
+//   batches afterwards, with lower seqs of the same source; never persisted
+//   nor stitched, every connection in them must still become its trace.
+// - one dies before its first periodic checkpoint: the next one must still
+//   replay the events it acked.
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { Outcome, type ConnEvent } from "../../src/model/mod.js";
 import { startConsumerService, type ConsumerService } from "../../src/consumer/mod.js";
