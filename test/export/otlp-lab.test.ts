@@ -9,6 +9,7 @@ import { otlpSpanId, otlpTraceId, startOtlpExport, type OtlpExport } from "../..
 import { Outcome, formatEndpoint, outcomeName, reasonName, type Trace } from "../../src/model/mod.js";
 import { waitFor } from "../helpers/mod.js";
 import { loadFixture } from "../trace/helpers/load-fixture.js";
+import { segmentEventUs, stepUs, type Segment } from "../trace/helpers/segment-events.js";
 import { stitch } from "../trace/helpers/stitch.js";
 import { OTLP_KIND, OTLP_STATUS, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "./helpers/otlp-receiver.js";
 
@@ -138,8 +139,33 @@ describe("OTLP export of the recorded lab scenarios", () => {
       const closer = hop[t.firstCloseBy as "client" | "server"]!;
       const fin = spanOf(spans, closer.socketId).events.find((e) => e.name === "FIN")!;
       expect(fin.attributes["tcptrail.direction"]).toBe("sent");
-      expect(fin.timeUs).toBe(Number(hop.endUs));
+      expect(fin.timeUs).toBe(Number(hop.firstFinUs));
     }
+  });
+
+  it.each(SCENARIOS)("%s: each SYN, FIN and RST event is at the kernel's time of that segment, not at its span's ends", async (name) => {
+    const t = labTrace(name);
+    const recs = name === "reject" ? [...fixture("ok"), ...fixture("reject")] : fixture(name);
+    const spans = await exportAll([t], tracedSockets(t).length);
+    let checked = 0;
+    for (const hop of t.hops) {
+      for (const ep of [hop.client, hop.server]) {
+        if (!ep?.socketId) continue;
+        for (const e of spanOf(spans, ep.socketId).events) {
+          const signal = e.name as Segment;
+          // The hop's step time, to the µs, on every span of the hop.
+          expect(e.timeUs, `hop ${hop.index} ${signal}`).toBe(stepUs(hop, signal));
+          // And that is the recorded kernel event's own time: the stitcher
+          // rounds kernel ns through the node's clock, the recording's wall
+          // times are whole µs, so the two agree within 1 µs.
+          const recorded = segmentEventUs(recs, hop, signal);
+          expect(recorded, `hop ${hop.index} ${signal}: a recorded event`).toBeGreaterThan(0);
+          expect(Math.abs(e.timeUs - recorded), `hop ${hop.index} ${signal}`).toBeLessThanOrEqual(1);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(t.hops.length);
   });
 
   it("app-abort: app b's RST is an error on both ends of hop 3, with its kernel reason, and app b's span is the origin", async () => {
