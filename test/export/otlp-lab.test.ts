@@ -168,6 +168,31 @@ describe("OTLP export of the recorded lab scenarios", () => {
     expect(checked).toBeGreaterThan(t.hops.length);
   });
 
+  it("pooled (recorded): a shared hop's events fall inside this trace's use of it; a reused connection's SYN is left to the trace that dialed it", async () => {
+    const recs = loadFixture(new URL("../trace/fixtures/lab-pooled/pooled.json", import.meta.url).pathname);
+    const traces = stitch(recs).traces.sort((a, b) => Number(a.startUs) - Number(b.startUs));
+    expect(traces.map((t) => t.hops.map((h) => h.shared))).toEqual(traces.map(() => [false, true, true]));
+    const spans = await exportAll(traces, traces.reduce((n, t) => n + tracedSockets(t).length, 0));
+    traces.forEach((t, k) => {
+      for (const hop of t.hops) {
+        for (const ep of [hop.client!, hop.server!]) {
+          const s = spans.find((x) => x.attributes["tcptrail.trace_id"] === t.traceId && x.attributes["tcptrail.socket_id"] === ep.socketId)!;
+          for (const e of s.events) {
+            expect(e.timeUs).toBe(stepUs(hop, e.name as Segment));
+            expect(e.timeUs).toBeGreaterThanOrEqual(s.startUs);
+            expect(e.timeUs).toBeLessThanOrEqual(s.endUs);
+          }
+          // The first trace's request dialed the upstream (its SYN is in its use); the later ones reused it.
+          const syn = s.events.find((e) => e.name === "SYN");
+          if (hop.shared && k > 0) {
+            expect(Number(hop.openedUs)).toBeLessThan(s.startUs);
+            expect(syn).toBeUndefined();
+          } else expect(syn?.timeUs).toBe(Number(hop.openedUs));
+        }
+      }
+    });
+  });
+
   it("app-abort: app b's RST is an error on both ends of hop 3, with its kernel reason, and app b's span is the origin", async () => {
     const t = labTrace("app-abort");
     expect(t.outcome).toBe(Outcome.OUTCOME_RESET_BY_SERVER);
