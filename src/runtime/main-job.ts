@@ -9,6 +9,7 @@
 // its stitching, SQLite writes and retention deletes starved the loop that
 // reads bpftrace (the kernel then drops events), delayed /metrics by seconds
 // and kept SIGINT waiting. The main thread now only supervises.
+import { hostname } from "node:os";
 import { Gauge } from "prom-client";
 import type { OtlpExportSettings } from "../export/otlp/mod.js";
 import type { Logger } from "../log/logger.js";
@@ -123,7 +124,8 @@ export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
       const nats = await startEmbeddedNats({
         stateDir: `${o.stateDir}/nats`,
         log: o.logger,
-        auth: { ...(o.consumer?.durableName !== undefined ? { durableName: o.consumer.durableName } : {}) },
+        // The agent's user may publish this node's events only (the agent's own default node, the hostname, when none is given).
+        auth: { node: o.node ?? hostname(), ...(o.consumer?.durableName !== undefined ? { durableName: o.consumer.durableName } : {}) },
         ...o.embeddedNats,
       });
       stops.push(() => nats.stop());
