@@ -125,7 +125,12 @@ export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
         stateDir: `${o.stateDir}/nats`,
         log: o.logger,
         // The agent's user may publish this node's events only (the agent's own default node, the hostname, when none is given).
-        auth: { node: o.node ?? hostname(), ...(o.consumer?.durableName !== undefined ? { durableName: o.consumer.durableName } : {}) },
+        // Without an agent here the role is used by no one outside (its seed stays in memory): callers in this process may
+        // publish as any node, as the tests that play the agent do.
+        auth: {
+          ...(o.agentEnabled !== false ? { node: o.node ?? hostname() } : {}),
+          ...(o.consumer?.durableName !== undefined ? { durableName: o.consumer.durableName } : {}),
+        },
         ...o.embeddedNats,
       });
       stops.push(() => nats.stop());
