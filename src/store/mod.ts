@@ -20,6 +20,8 @@ export type {
 export * from "./sqlite/mod.js";
 // The PostgreSQL implementation, for consumers that share one store.
 export * from "./postgres/mod.js";
+export { STORE_URL_SYNTAX, BadStoreUrlError, isBadStoreUrlError, parseStoreUrl, type StoreLocation } from "./store-url.js";
+export { openTraceStore, type OpenedStore } from "./open-store.js";
 export { DEFAULT_RETENTION_INTERVAL_MS, scheduleRetention, type RetentionSchedule, type RetentionScheduleOptions } from "./retention.js";
 export { STORE_KINDS, StoreMetrics } from "./metrics.js";
 export {

@@ -40,7 +40,7 @@ export function resolvePostgresStoreOptions(opts: PostgresStoreOptions): Resolve
 
 /** The URL without its password: what errors and logs may show. */
 export function redactUrl(url: string): string {
-  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@/]*@/, "$1:***@");
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/, "$1:***@");
 }
 
 function wholeAtLeastOne(name: string, value: number | undefined, fallback: number): number {
