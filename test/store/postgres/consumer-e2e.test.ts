@@ -57,6 +57,9 @@ describe("tcptrail consumer --store postgres://…", () => {
     const url = await pg.server.createDatabase("e2e");
     const opts = await parsed<ConsumerSideCliOptions>("consumer", [
       "--nats", nats.server.url, "--store", url, "--state-dir", tmp.path, "--listen", "127.0.0.1:0", "--no-metrics",
+      // The recorded scenarios carry their recording's times: keep them from the store's age retention,
+      // which runs at start and every 10 s (a run between the writes and the checks below deleted 64 events).
+      "--traces-max-age", "3650d", "--events-max-age", "3650d",
     ]);
     job = await startMainJob({ ...consumerJobOptions(opts, silentLogger), consumerThread: "in-thread" });
     // The store is the server's database, named without a password; no SQLite file was made.
