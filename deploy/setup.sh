@@ -18,7 +18,9 @@ fi
 # view's browser tests drive it headless through puppeteer-core (test/web), which downloads no browser.
 # clang, libbpf-dev and bpftool: `npm run bench -- output-cost` builds a libbpf ring-buffer collector
 # to measure what bpftrace's text output costs against it (issue 8; test/bench/output-cost.test.ts).
-packages=(bpftrace nats-server haproxy iptables tcpdump iproute2 procps curl python3 make g++ ca-certificates containerd runc containernetworking-plugins gcc chromium clang libbpf-dev bpftool)
+# postgresql: `--store postgres://…`'s tests start a private PostgreSQL 15 under a temp dir
+# (test/store/postgres); the cluster the package creates is stopped below.
+packages=(bpftrace nats-server haproxy iptables tcpdump iproute2 procps curl python3 make g++ ca-certificates containerd runc containernetworking-plugins gcc chromium clang libbpf-dev bpftool postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -39,6 +41,12 @@ fi
 # /run/netns, for pod names. One that was installed before is the node's runtime: left alone.
 if [[ " ${missing[*]} " == *" containerd "* ]] && command -v systemctl >/dev/null && systemctl is-active --quiet containerd 2>/dev/null; then
   systemctl disable --now containerd >/dev/null 2>&1 || true
+fi
+
+# PostgreSQL's package starts its main cluster on 5432; tcptrail's tests start their own private
+# instances, and a deployment points `--store` at its own server. One installed before is left alone.
+if [[ " ${missing[*]} " == *" postgresql "* ]] && command -v systemctl >/dev/null && systemctl is-active --quiet postgresql 2>/dev/null; then
+  systemctl disable --now postgresql >/dev/null 2>&1 || true
 fi
 
 # 2. Node.js 20 or newer.

@@ -12,6 +12,7 @@ import { isIP } from "node:net";
 import { Option } from "commander";
 import { SIZE_SYNTAX, formatSize, sizeBytes } from "../sizefmt/mod.js";
 import { DURATION_SYNTAX, durationUs, formatDurationMs, isInvalidTimeError, parseTimeUs } from "../timefmt/mod.js";
+import { isBadStoreUrlError, parseStoreUrl } from "../store/store-url.js";
 import { BadFlagValueError } from "./exit.js";
 import { portOption } from "./options.js";
 
@@ -62,6 +63,27 @@ export function apiFlag(): Option {
 /** `--state-dir <dir>`, env TCPTRAIL_STATE_DIR: tcptrail's data (NATS, trace store, lab state in <dir>/lab). */
 export function stateDirFlag(description = "tcptrail's state directory"): Option {
   return new Option("--state-dir <dir>", description).env(`${ENV_PREFIX}STATE_DIR`).default(DEFAULT_STATE_DIR);
+}
+
+/**
+ * `--store <url>`, env TCPTRAIL_STORE: the trace store. Unset: the SQLite
+ * file <state-dir>/tcptrail.db. A PostgreSQL URL lets several consumers
+ * share one store. Checked when parsed (src/store/store-url.ts), so a bad
+ * URL is a usage error before anything starts; the value stays the URL
+ * string (plain data for the consumer worker).
+ */
+export function storeFlag(): Option {
+  return new Option("--store <url>", "trace store URL: sqlite:<path>, or postgres://user@host/db to share one store between consumers (default: sqlite:<state-dir>/tcptrail.db)")
+    .env(`${ENV_PREFIX}STORE`)
+    .argParser((value: string) => {
+      try {
+        parseStoreUrl(value);
+      } catch (e) {
+        if (isBadStoreUrlError(e)) throw new BadFlagValueError(e.message);
+        throw e;
+      }
+      return value;
+    });
 }
 
 /**

@@ -10,7 +10,7 @@ import { StoreHealth, startConsumerService } from "../consumer/mod.js";
 import type { Logger } from "../log/logger.js";
 import type { TcptrailMetrics } from "../metrics/mod.js";
 import { createLiveHub, startQueryServer } from "../query/server/mod.js";
-import { SqliteTraceStore, StoreMetrics, scheduleRetention, type RetentionPolicy } from "../store/mod.js";
+import { StoreMetrics, openTraceStore, parseStoreUrl, scheduleRetention, type RetentionPolicy, type StoreLocation } from "../store/mod.js";
 import type { NatsAuthOptions, StreamLimitsOverrides } from "../transport/mod.js";
 
 /** Consumer settings the main job passes through (everything but what the side builds itself). */
@@ -25,6 +25,8 @@ export interface ConsumerSideSettings {
   /** The consumer's NATS credentials (secrets: they cross to the worker in workerData, never logged). Default: none. */
   natsAuth?: NatsAuthOptions;
   stateDir: string;
+  /** The trace store's URL (src/store/store-url.ts). Default: the SQLite file <stateDir>/tcptrail.db. */
+  store?: string;
   apiHost: string;
   apiPort: number;
   /** The API's bearer token (a secret: it crosses to the worker in workerData, never logged). */
@@ -51,7 +53,8 @@ export async function startConsumerSide(s: ConsumerSideSettings, logger: Logger,
     for (const part of stops.reverse()) await part().catch((err: unknown) => logger.error({ err }, "stop failed"));
   };
   try {
-    const store = new SqliteTraceStore({ path: join(s.stateDir, "tcptrail.db"), log: logger });
+    const location: StoreLocation = s.store ? parseStoreUrl(s.store) : { kind: "sqlite", path: join(s.stateDir, "tcptrail.db") };
+    const { store, where } = await openTraceStore(location, logger);
     stops.push(() => store.close());
     const hub = createLiveHub({ log: logger });
     if (s.otlp) {
@@ -99,7 +102,7 @@ export async function startConsumerSide(s: ConsumerSideSettings, logger: Logger,
       log: logger,
     });
     stops.push(() => api.close());
-    return { endpoints: { store: store.path, api: api.url }, stop };
+    return { endpoints: { store: where, api: api.url }, stop };
   } catch (err) {
     await stop();
     throw err;

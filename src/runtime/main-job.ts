@@ -35,6 +35,8 @@ export const DEFAULT_CONSUMER_THREAD: ConsumerThreadMode = "worker";
 export interface MainJobOptions {
   logger: Logger;
   stateDir: string;
+  /** The trace store's URL (src/store/store-url.ts). Default: the SQLite file <stateDir>/tcptrail.db. */
+  store?: string;
   /** Use this server; otherwise start an embedded one with embeddedNats. */
   natsUrl?: string;
   /** Credentials and TLS for natsUrl, used by the agent and the consumer alike. Default: none. */
@@ -150,6 +152,7 @@ export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
       natsUrl,
       ...(consumerAuth ? { natsAuth: consumerAuth } : {}),
       stateDir: o.stateDir,
+      ...(o.store ? { store: o.store } : {}),
       apiHost,
       apiPort: o.apiPort ?? DEFAULT_API_PORT,
       ...(o.apiToken !== undefined ? { apiToken: o.apiToken } : {}),

@@ -1,5 +1,5 @@
 // Where traces and raw events are kept: the TraceStore contract, its SQLite
-// implementation (./sqlite/), periodic retention and its /metrics gauges.
+// implementation (./sqlite/), the PostgreSQL one (./postgres/), periodic retention and its /metrics gauges.
 export type {
   EventSource,
   KindStats,
@@ -18,6 +18,10 @@ export type {
 } from "./store.js";
 // The SQLite implementation; its mod.ts lists what leaves that folder.
 export * from "./sqlite/mod.js";
+// The PostgreSQL implementation, for consumers that share one store.
+export * from "./postgres/mod.js";
+export { STORE_URL_SYNTAX, BadStoreUrlError, isBadStoreUrlError, parseStoreUrl, type StoreLocation } from "./store-url.js";
+export { openTraceStore, type OpenedStore } from "./open-store.js";
 export { DEFAULT_RETENTION_INTERVAL_MS, scheduleRetention, type RetentionSchedule, type RetentionScheduleOptions } from "./retention.js";
 export { STORE_KINDS, StoreMetrics } from "./metrics.js";
 export {

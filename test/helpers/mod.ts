@@ -1,6 +1,6 @@
 // The generic test helpers, one of each: root checks, waiting for a
 // condition, a private temp dir, a private nats-server (alone or with a
-// connected client and the streams). Domain fixtures stay next to their tests.
+// connected client and the streams), a private PostgreSQL. Domain fixtures stay next to their tests.
 export { describeRoot, isRoot, itRoot } from "./root.js";
 export {
   DEFAULT_WAIT_INTERVAL_MS,
@@ -20,4 +20,6 @@ export { DEFAULT_CLUSTER_READY_TIMEOUT_MS, DEFAULT_CLUSTER_SIZE, startNatsCluste
 export type { ClusterServer, NatsCluster, NatsClusterOptions } from "./nats-cluster.js";
 export type { TestNatsOptions, TestNatsServer } from "./nats-server.js";
 export { setupNats } from "./nats-setup.js";
+export { DEFAULT_PG_BIN_DIR, startPostgres } from "./postgres-server.js";
+export type { TestPostgres, TestPostgresOptions } from "./postgres-server.js";
 export type { NatsSetup, NatsSetupOptions } from "./nats-setup.js";

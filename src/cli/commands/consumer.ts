@@ -21,6 +21,7 @@ import {
   proxyIdleTimeoutFlag,
   resultStreamFlags,
   stateDirFlag,
+  storeFlag,
   storeRetentionFlags,
   streamFlags,
   type ListenAddress,
@@ -34,6 +35,8 @@ export interface ConsumerSideCliOptions extends NatsAuthFlagValues {
   /** External NATS (`consumer`: default DEFAULT_NATS_URL; `run`: none starts an embedded one). Comma-separated for a cluster. */
   nats?: string;
   stateDir: string;
+  /** --store: the trace store's URL; unset: SQLite under stateDir. */
+  store?: string;
   /** Where the query API listens (--listen). */
   listen: ListenAddress;
   /** --api-port, the older spelling of `--listen 127.0.0.1:<port>`; commander refuses it together with --listen. */
@@ -95,6 +98,7 @@ export function consumerStreamLimits(
 export function addConsumerSideOptions(cmd: Command): Command {
   cmd
     .addOption(stateDirFlag("where the trace store keeps data (and `run`'s embedded NATS)"))
+    .addOption(storeFlag())
     .addOption(listenFlag())
     .addOption(apiTokenFileFlag())
     .addOption(apiAllowedHostFlag())
@@ -120,6 +124,7 @@ export function consumerSideJobOptions(opts: ConsumerSideCliOptions, logger: Log
   return {
     logger,
     stateDir: opts.stateDir,
+    ...(opts.store ? { store: opts.store } : {}),
     ...(opts.nats ? { natsUrl: opts.nats } : {}),
     ...(natsAuth ? { natsAuth } : {}),
     metricsPort: opts.metrics ? opts.metricsPort : undefined,

@@ -40,7 +40,26 @@ export interface RingRow {
   filter: Buffer;
 }
 
-export class EventRing {
+/**
+ * What a timeline asks of the raw events: the part of EventRing that
+ * socket-events.ts, socket-window.ts and timeline.ts use. A store that keeps
+ * events elsewhere (PostgreSQL, one indexed row each) answers it from the
+ * events it read for the query (../postgres/memory-ring.ts), so both stores
+ * run the same timeline logic.
+ */
+export interface RingReader {
+  readonly cut: boolean;
+  newestUs(): number | null;
+  find(from: number, to: number, probe: RowProbe): EventRow[];
+  scan(
+    w: { from: number; to?: number; newestFirst?: boolean },
+    probe: RowProbe,
+    visit: (rows: EventRow[] | null, row: Pick<RingRow, "last_us">) => boolean,
+  ): void;
+  scanNodeByNs(node: string, fromNs: bigint, toNs: bigint, probe: RowProbe, visit: (rows: EventRow[]) => boolean): void;
+}
+
+export class EventRing implements RingReader {
   readonly #statements: PreparedStatements;
   readonly #decoded = new Map<number, EventRow[]>();
   readonly #nodes = new Map<number, string>();

@@ -18,7 +18,7 @@
 // hold the socket's address or the tuple's endpoint.
 import { EventKind, TcpState, type KernelNs, type SocketIdentity } from "../../model/mod.js";
 import { sockProbe, tupleProbe, type EventRow } from "./event-rows.js";
-import type { EventRing } from "./event-ring.js";
+import type { RingReader } from "./event-ring.js";
 import { FOREVER_NS, FOREVER_US } from "./time-columns.js";
 
 // The margin around a socket's own events within which its 4-tuple's events
@@ -57,7 +57,7 @@ export const isOwn = (r: EventRow, ident: SocketIdentity, fromNs: KernelNs): boo
   r.node === ident.node && r.event.sock === ident.sock && r.event.tsNs >= fromNs;
 
 /** A socket's own events within its window, from its birth until its address is reused; [] when none are there. */
-export function ownSocketEvents(ring: EventRing, ident: SocketIdentity, w: SocketWindow): EventRow[] {
+export function ownSocketEvents(ring: RingReader, ident: SocketIdentity, w: SocketWindow): EventRow[] {
   const rows = ring.find(w.from, w.to, sockProbe(ident.sock)).filter((r) => isOwn(r, ident, ident.birthNs));
   if (rows.length === 0) return [];
   // The next connection at this address is born after this socket's first
@@ -77,7 +77,7 @@ export function ownSocketEvents(ring: EventRing, ident: SocketIdentity, w: Socke
  * (the peer); one that ended before this socket was born, or was born after
  * it died, is another connection that reused the tuple.
  */
-export function socketEvents(ring: EventRing, ident: SocketIdentity, w: SocketWindow): EventRow[] {
+export function socketEvents(ring: RingReader, ident: SocketIdentity, w: SocketWindow): EventRow[] {
   return withTupleEvents(ring, ident, w, true);
 }
 
@@ -86,11 +86,11 @@ export function socketEvents(ring: EventRing, ident: SocketIdentity, w: SocketWi
  * own events and the NO_SOCKET resets on its exact tuple during its life,
  * nothing from any other socket.
  */
-export function pairedSocketEvents(ring: EventRing, ident: SocketIdentity, w: SocketWindow): EventRow[] {
+export function pairedSocketEvents(ring: RingReader, ident: SocketIdentity, w: SocketWindow): EventRow[] {
   return withTupleEvents(ring, ident, w, false);
 }
 
-function withTupleEvents(ring: EventRing, ident: SocketIdentity, w: SocketWindow, peers: boolean): EventRow[] {
+function withTupleEvents(ring: RingReader, ident: SocketIdentity, w: SocketWindow, peers: boolean): EventRow[] {
   const own = ownSocketEvents(ring, ident, w);
   const withTuple = fullTupleOf(own);
   if (!withTuple) return own;
@@ -150,7 +150,7 @@ function socketlessWithin(rows: EventRow[], spans: Map<string, [number, number]>
  * connection that lived [from, to] on this exact tuple: the only events a
  * tuple can add to sockets already known by identity.
  */
-export function socketlessTupleEvents(ring: EventRing, w: TupleWindow): EventRow[] {
+export function socketlessTupleEvents(ring: RingReader, w: TupleWindow): EventRow[] {
   const rows = tupleEvents(ring, { ...w, to: w.to + TUPLE_MARGIN_US });
   return socketlessWithin(rows, socketSpans(rows), w.from, w.to);
 }
@@ -166,7 +166,7 @@ export interface TupleWindow {
 }
 
 /** Events of either direction of an exact 4-tuple within [from, to]; [] when a port is unknown (0): that is no identity. */
-export function tupleEvents(ring: EventRing, { aIp, aPort, bIp, bPort, from, to }: TupleWindow): EventRow[] {
+export function tupleEvents(ring: RingReader, { aIp, aPort, bIp, bPort, from, to }: TupleWindow): EventRow[] {
   if (!aIp || !bIp || !(aPort > 0) || !(bPort > 0)) return [];
   const is = (ep: { ip?: string | null; port?: number | null } | null | undefined, ip: string, port: number): boolean =>
     ep?.ip === ip && ep.port === port;

@@ -9,7 +9,7 @@
 // node's streams is indexed by kernel time (stream_id, last_ns).
 import { TcpState, type SocketIdentity, type Trace } from "../../model/mod.js";
 import { MAX_ROW_SPAN_US, sockProbe } from "./event-rows.js";
-import type { EventRing } from "./event-ring.js";
+import type { RingReader } from "./event-ring.js";
 import { isBirth, isOwn, TUPLE_MARGIN_US, type SocketWindow } from "./socket-events.js";
 
 /** A hop as a stored trace holds it (every field optional). */
@@ -55,7 +55,7 @@ export function windowFromHops(hops: readonly StoredHop[], openEndUs: number): S
  * comes later on its address is the next connection's or nobody's), or
  * the ring's row budget runs out. Null when the ring holds none of its events.
  */
-export function windowFromBirth(ring: EventRing, ident: SocketIdentity): SocketWindow | null {
+export function windowFromBirth(ring: RingReader, ident: SocketIdentity): SocketWindow | null {
   const probe = sockProbe(ident.sock);
   // Written by the visitor below: an object, so the compiler does not narrow it to its initial value.
   const birth: { us: number; ns: bigint | null } = { us: 0, ns: null };

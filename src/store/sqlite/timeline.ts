@@ -11,8 +11,8 @@
 // the timeline says so (`summarized`).
 import { parseSocketId, type Trace } from "../../model/mod.js";
 import { BadQueryError } from "../errors.js";
-import type { Timeline, TimelineQuery } from "../store.js";
-import { EventRing } from "./event-ring.js";
+import type { Timeline, TimelineQuery, TraceFilter, TracePage } from "../store.js";
+import { EventRing, type RingReader } from "./event-ring.js";
 import { eventsHorizonUs } from "./event-retention.js";
 import { compareEventRows, endpointProbe, eventKey, MAX_ROW_SPAN_US, toStoredEvent, type EventRow, type RowProbe } from "./event-rows.js";
 import { summarizeHopEnd } from "./hop-summary.js";
@@ -24,17 +24,46 @@ import { hopsNaming, sideOf, windowFromBirth, windowFromHops, type StoredHop } f
 import type { PreparedStatements } from "./statements.js";
 import { FOREVER_US } from "./time-columns.js";
 
+/**
+ * What a timeline reads, synchronously: the raw events and the stored traces.
+ * The SQLite store answers from its file; another store (PostgreSQL) reads
+ * what the query needs first and answers from memory.
+ */
+export interface TimelineSource {
+  ring: RingReader;
+  getTrace(traceId: string): Trace | null;
+  /** Every stored trace with a hop endpoint of this socket id, newest start first. */
+  tracesOfSocket(socketId: string): Trace[];
+  listTraces(filter: TraceFilter): TracePage;
+  /** Wall µs up to which retention has deleted raw events; 0 when never. */
+  eventsHorizonUs(): number;
+}
+
 export function readTimeline(statements: PreparedStatements, q: TimelineQuery): Timeline {
+  return buildTimeline(
+    {
+      ring: new EventRing(statements),
+      getTrace: (id) => getTrace(statements, id),
+      tracesOfSocket: (id) => tracesOfSocket(statements, id),
+      listTraces: (f) => listTraces(statements, f),
+      eventsHorizonUs: () => eventsHorizonUs(statements),
+    },
+    q,
+  );
+}
+
+/** The timeline of `q` from any store's events and traces (see TimelineSource). */
+export function buildTimeline(source: TimelineSource, q: TimelineQuery): Timeline {
   const limit = q.limit ?? DEFAULT_TIMELINE_LIMIT;
   const since = q.since ?? 0;
   const until = q.until ?? FOREVER_US;
-  const ring = new EventRing(statements);
+  const { ring } = source;
   // Keyed by event identity: the same event is reached from several sockets and tuples.
   const found = new Map<string, EventRow>();
   const add = (rows: EventRow[]): void => {
     for (const r of rows) if (r.event.timeUs >= since && r.event.timeUs <= until) found.set(eventKey(r), r);
   };
-  const summary = new Summary(eventsHorizonUs(statements), since, until);
+  const summary = new Summary(source.eventsHorizonUs(), since, until);
   // Where a hop that has not ended reaches: the query's end, or the ring's newest event.
   const openEndUs = q.until ?? ring.newestUs() ?? 0;
   let traces: Trace[] = [];
@@ -42,7 +71,7 @@ export function readTimeline(statements: PreparedStatements, q: TimelineQuery): 
   let newestFirst = false;
 
   if (q.traceId !== undefined) {
-    const trace = getTrace(statements, q.traceId);
+    const trace = source.getTrace(q.traceId);
     if (trace) traces = [trace];
     for (const h of trace?.hops ?? []) {
       // Both ends traced: exactly their sockets' events. One end untraced: the
@@ -68,7 +97,7 @@ export function readTimeline(statements: PreparedStatements, q: TimelineQuery): 
   } else if (q.socketId !== undefined) {
     const ident = parseSocketId(q.socketId);
     if (!ident) throw new BadQueryError("socket must be a socket id of the form node/sock/birth_ts", { param: "socket" });
-    traces = tracesOfSocket(statements, q.socketId);
+    traces = source.tracesOfSocket(q.socketId);
     traces.sort((a, b) => (b.startUs ?? 0) - (a.startUs ?? 0));
     const hops = hopsNaming(traces, q.socketId);
     // In a trace, the hop names the peer by identity; alone, the peer is found by tuple.
@@ -107,7 +136,7 @@ export function readTimeline(statements: PreparedStatements, q: TimelineQuery): 
         : (local?.ip === ip && local.port === port) || (remote?.ip === ip && remote.port === port);
     };
     add(endpointEvents(ring, endpointProbe(ip, port), matches, { since, until, limit, newestFirst }));
-    traces = listTraces(statements, { ip, port, since: q.since, until: q.until, limit: MAX_LIST_LIMIT }).traces;
+    traces = source.listTraces({ ip, port, since: q.since, until: q.until, limit: MAX_LIST_LIMIT }).traces;
     const own = [...found.values()];
     for (const t of traces) {
       for (const h of t.hops) {
@@ -170,7 +199,7 @@ class Summary {
  * sorts before them) or at the ring's row budget.
  */
 function endpointEvents(
-  ring: EventRing,
+  ring: RingReader,
   probe: RowProbe,
   matches: (r: EventRow) => boolean,
   o: { since: number; until: number; limit: number; newestFirst: boolean },
