@@ -16,6 +16,12 @@ import { DEFAULT_CHURN_ACCEPTORS, DEFAULT_CHURN_DIALERS, parseChurnOutput, type 
 
 /** Where the link probes start in tcptrail.bt: each is a top-level block ending at a "}" alone on its line. */
 export const LINK_PROBES = ["tracepoint:sock:sock_recv_length", "tracepoint:sock:sock_send_length", "tracepoint:sched:sched_process_exit"] as const;
+/**
+ * What tells a link probe from another block on the same tracepoint (the
+ * process-exit "P" line also attaches sched_process_exit): every link probe's
+ * predicate starts by asking for a sidecar UID.
+ */
+export const LINK_PREDICATE = "/$7 != 0";
 
 /** Maps only the link probes use: the program without them must not name them. */
 const LINK_MAPS = ["@lnk", "@rsrc", "@rid", "@rcnt"];
@@ -31,7 +37,7 @@ export function withoutLinkProbes(program: string): string {
     .replace(/\n\t*if \(\$7 != 0 && @lnk\[\$key\]\) \{\n\t*delete\(@lnk\[\$key\]\);\n\t*\}/g, "")
     .replace(/\n\tclear\(@(?:lnk|rsrc|rid|rcnt)\);/g, "");
   for (const head of LINK_PROBES) {
-    const start = text.indexOf(`\n${head}\n`);
+    const start = text.indexOf(`\n${head}\n${LINK_PREDICATE}`);
     if (start < 0) throw new Error(`${head} is not in the probe program: the link-cost bench cannot make the probe without links`);
     const end = text.indexOf("\n}\n", start);
     if (end < 0) throw new Error(`the block of ${head} does not end with a "}" line`);

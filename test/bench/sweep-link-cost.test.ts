@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { SWEEP_ENV, sweepOptions } from "../../bench/sweep-options.js";
-import { LINK_PROBES, formatLinkCost, withoutLinkProbes, type LinkCostResult } from "../../bench/sweep-link-cost.js";
+import { LINK_PREDICATE, LINK_PROBES, formatLinkCost, withoutLinkProbes, type LinkCostResult } from "../../bench/sweep-link-cost.js";
 import type { ChurnRun } from "../../bench/paced-churn.js";
 import { defaultProgramPath } from "../../src/probes/mod.js";
 
@@ -22,12 +22,18 @@ describe("the probe without links", () => {
   test("is tcptrail.bt with the link probes and everything naming their maps cut out, the rest untouched", () => {
     const old = withoutLinkProbes(program);
     for (const head of LINK_PROBES) {
-      expect(program).toContain(head);
-      expect(old).not.toContain(head);
+      expect(program).toContain(`${head}\n${LINK_PREDICATE}`);
+      expect(old).not.toContain(`${head}\n${LINK_PREDICATE}`);
     }
     expect(code(old)).not.toMatch(/@lnk|@rsrc|@rid|@rcnt|\$7/);
-    const probes = (text: string) => text.split("\n").filter((l) => /^(tracepoint|BEGIN|END)/.test(l));
-    expect(probes(old)).toEqual(probes(program).filter((p) => !LINK_PROBES.some((h) => p.startsWith(h))));
+    // Each probe as its header and predicate: another block on a link probe's tracepoint (the P line's) stays.
+    const probes = (text: string) =>
+      text
+        .split("\n")
+        .map((l, i, all) => (/^(tracepoint|BEGIN|END)/.test(l) ? `${l}\n${all[i + 1]}` : undefined))
+        .filter((p): p is string => p !== undefined);
+    expect(probes(old)).toEqual(probes(program).filter((p) => !p.includes(`\n${LINK_PREDICATE}`)));
+    expect(probes(old).some((p) => p.startsWith("tracepoint:sched:sched_process_exit"))).toBe(true);
     // Nothing else changed: its lines of code are the program's, in order, only some left out.
     const all = code(program).split("\n");
     let at = 0;

@@ -42,7 +42,10 @@ const HEAVY = [
   ["fastify", /\/node_modules\/fastify\//],
   ["better-sqlite3", /\/node_modules\/better-sqlite3\//],
   ["the query server", /\/dist\/src\/query\/server\//],
-  ["the store", /\/dist\/src\/store\//],
+  // store-url.js is the one store module the shared flag set needs (--store is
+  // checked when parsed): it imports the error base only, no driver.
+  ["the store", /\/dist\/src\/store\/(?!store-url\.js$)/],
+  ["pg", /\/node_modules\/pg\//],
   ["the agent", /\/dist\/src\/agent\//],
   ["the runtime", /\/dist\/src\/runtime\//],
   ["the lab", /\/dist\/src\/lab\//],
