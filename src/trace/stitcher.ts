@@ -167,6 +167,32 @@ export class Stitcher {
   }
 
   /**
+   * Node `node`'s agent says every event it read up to kernel time
+   * `watermarkNs` (wall µs `watermarkTimeUs`) has been fed here: an idle node
+   * is not a stalled one. Its event time moves to the watermark at once, its
+   * window may release everything (nothing older can come), and what waited
+   * on it (its own traces, others' whose missing end is at its addresses)
+   * settles now instead of after stallMaxMs. The caller passes on only
+   * heartbeats whose events were all fed (consumer/service.ts). A node never
+   * heard from is ignored: nothing can wait on it.
+   */
+  heartbeat(node: string, watermarkNs: KernelNs, watermarkTimeUs: number): void {
+    const n = this.#nodes.get(node);
+    if (!n || watermarkNs <= 0n) return;
+    const now = this.#o.clock();
+    this.#registry.nowMs = now;
+    n.lastIngestMs = now;
+    if (watermarkNs > n.newestNs) {
+      // The agent converts it as it converts its events' times: a fresh clock pair.
+      n.sync(watermarkNs, watermarkTimeUs);
+      n.saw(watermarkNs);
+    }
+    this.#releaseAll(n);
+    this.#settleNode(n, now, false);
+    this.#settleHeld(now, false);
+  }
+
+  /**
    * Let time pass (wall ms): release quiet nodes' windows, expire lingering
    * sockets, emit traces that settled, and emit as OPEN those older than maxAgeMs.
    * Lingering and settling follow each node's event time (NodeState.nowMs),
