@@ -39,6 +39,23 @@ describeRoot("fault: bpftrace kill -9 (root)", () => {
       expect(g.estimatedLost!).toBeGreaterThanOrEqual(verdict.inGap.length);
       expect(verdict.traced + verdict.inGap.length).toBe(BEFORE + DURING);
       expect(verdict.traced).toBeGreaterThanOrEqual(BEFORE);
+
+      // A connection the agent saw open before bpftrace died and whose close
+      // fell in the gap never gets its close event: it is settled as closed
+      // in the gap (INCOMPLETE) a few seconds after, not left open for the
+      // 5-minute expiry. Only one that opened inside the gap stays untraced.
+      const openBefore = (v: typeof verdict) => v.untracedInGap.filter((c) => c.openNs < g.startNs - 5_000_000n);
+      const untracedAtFirst = openBefore(verdict).length;
+      const later = await waitFor(
+        async () => {
+          const r = await s.settle(60_000);
+          return openBefore(r.verdict).length === 0 ? r.verdict : undefined;
+        },
+        { what: "connections open across the gap settled", timeoutMs: 30_000, intervalMs: 1000 },
+      );
+      const closedInGap = later.inGap.filter((c) => c.openNs < g.startNs && !later.untracedInGap.includes(c));
+      // Whether this run had such a connection depends on what was open at the kill: say so.
+      console.info(`bpftrace-kill: ${untracedAtFirst} open across the gap untraced at first, ${closedInGap.length} traced as INCOMPLETE across it now`);
     });
   });
 });
