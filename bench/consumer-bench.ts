@@ -9,11 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { silentLogger } from "../src/log/logger.js";
-import { EventKind, Outcome, Role, TcpState, type ConnEventInit } from "../src/model/mod.js";
+import { Outcome } from "../src/model/mod.js";
 import { startConsumerService } from "../src/consumer/mod.js";
 import { SqliteTraceStore } from "../src/store/mod.js";
-import { socketId, traceId } from "../src/trace/mod.js";
 import { EventPublisher, connectNats, jetstream, startEmbeddedNats } from "../src/transport/mod.js";
+import { plainConnection } from "./plain-connection.js";
 
 export interface ConsumerBenchOptions {
   /** Connections measured. Default 300. */
@@ -34,47 +34,6 @@ export interface ConsumerBenchResult {
 }
 
 const NODE = "bench";
-const S = TcpState;
-
-/** One plain connection (handshake, FIN from the client, both closed): 12 events. */
-/** An event's fields before its seq and times are stamped. */
-type Fields = Omit<ConnEventInit, "tsNs">;
-
-function connection(i: number, seq: () => number, ts: () => bigint): { events: ConnEventInit[]; id: string } {
-  const cport = 30_000 + (i % 30_000);
-  const client = { ip: "10.77.0.1", port: cport };
-  const server = { ip: "10.77.0.2", port: 8080 };
-  const csock = (0xffff888800000000n + BigInt(i) * 128n).toString(16);
-  const ssock = (0xffff888900000000n + BigInt(i) * 128n).toString(16);
-  const owner = { pid: 100, tid: 100, comm: "client" };
-  const sowner = { pid: 200, tid: 200, comm: "server" };
-  const base = { family: 4, uid: 1000, role: Role.ROLE_APP };
-  const c = (e: Fields, port = cport): Fields => ({
-    ...base, sock: csock, netns: 4026530001, pod: "client", local: { ...client, port }, remote: server, owner, ...e,
-  });
-  const s = (e: Fields): Fields => ({
-    ...base, sock: ssock, netns: 4026530002, pod: "server", local: server, remote: client, owner: sowner, ...e,
-  });
-  const st = (from: TcpState, to: TcpState) => ({ kind: EventKind.EVENT_KIND_STATE_CHANGE, oldState: from, newState: to });
-  const fields: Fields[] = [
-    c(st(S.TCP_STATE_CLOSE, S.TCP_STATE_SYN_SENT), 0),
-    c({ kind: EventKind.EVENT_KIND_SYSCALL_CONNECT, process: owner, ret: -115, target: server, fd: 5 }),
-    c(st(S.TCP_STATE_SYN_SENT, S.TCP_STATE_ESTABLISHED)),
-    s(st(S.TCP_STATE_LISTEN, S.TCP_STATE_SYN_RECV)),
-    s(st(S.TCP_STATE_SYN_RECV, S.TCP_STATE_ESTABLISHED)),
-    s({ kind: EventKind.EVENT_KIND_SYSCALL_ACCEPT, process: sowner, fd: 6 }),
-    c({ kind: EventKind.EVENT_KIND_SYSCALL_CLOSE, process: owner, fd: 5 }),
-    c(st(S.TCP_STATE_ESTABLISHED, S.TCP_STATE_FIN_WAIT1)),
-    s(st(S.TCP_STATE_ESTABLISHED, S.TCP_STATE_CLOSE_WAIT)),
-    c(st(S.TCP_STATE_FIN_WAIT1, S.TCP_STATE_FIN_WAIT2)),
-    s({ kind: EventKind.EVENT_KIND_SYSCALL_CLOSE, process: sowner, fd: 6 }),
-    s(st(S.TCP_STATE_CLOSE_WAIT, S.TCP_STATE_LAST_ACK)),
-    c(st(S.TCP_STATE_FIN_WAIT2, S.TCP_STATE_CLOSE)),
-    s(st(S.TCP_STATE_LAST_ACK, S.TCP_STATE_CLOSE)),
-  ];
-  const events: ConnEventInit[] = fields.map((e) => ({ ...e, seq: seq(), tsNs: ts(), timeUs: Math.floor(Date.now() * 1000) }));
-  return { events, id: traceId(socketId(NODE, csock, events[0]!.tsNs)) };
-}
 
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
 
@@ -116,7 +75,7 @@ export async function benchCloseToQueryable(o: ConsumerBenchOptions = {}): Promi
       })();
     }, pollMs);
     for (let i = 0; i < connections; i++) {
-      const { events, id } = connection(i, () => ++seq, ts);
+      const { events, id } = plainConnection({ node: NODE, index: i, seq: () => ++seq, ts });
       publisher.push(events);
       pending.set(id, performance.now());
       await new Promise((r) => setTimeout(r, intervalMs));

@@ -9,7 +9,9 @@ import { benchBpftrace, benchChurn, benchEventLatency, benchReplay, buildChurn, 
 import { AGENT_FLAGS, agentOptions, type AgentBenchOptions } from "./agent-options.js";
 import { parseBenchArgs } from "./bench-args.js";
 import { benchCloseToQueryable } from "./consumer-bench.js";
+import { DEFAULT_OUTPUT_COST_RATES, benchOutputCost, formatOutputCost } from "./output-cost.js";
 import { buildPacedChurn } from "./paced-churn.js";
+import { DEFAULT_SCALE_CONNECTIONS_PER_NODE, DEFAULT_SCALE_NODES, benchScale, type ScaleBenchOptions } from "./scale-bench.js";
 import { benchSweep } from "./sweep-bench.js";
 import { SWEEP_ENV, sweepOptions, type SweepOptions } from "./sweep-options.js";
 import { formatSweep } from "./sweep-report.js";
@@ -125,15 +127,50 @@ async function sweep(dir: string, o: SweepOptions): Promise<void> {
   for (const line of formatSweep(r)) console.log(line);
 }
 
-const PARTS = ["agent", "stitch", "store", "consumer", "sweep", "store-soak"];
-/** Parts that run only when named: the soak takes ten minutes of a real tracer. */
-const ON_REQUEST = new Set(["store-soak"]);
+/** `--nodes N --connections M` (per node), whole numbers >= 1. */
+function scaleOptions(flags: ReadonlyMap<string, string>): ScaleBenchOptions {
+  const whole = (name: string, fallback: number): number => {
+    const text = flags.get(name);
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number >= 1, got "${text}"`);
+    return n;
+  };
+  return { nodes: whole("nodes", DEFAULT_SCALE_NODES), connectionsPerNode: whole("connections", DEFAULT_SCALE_CONNECTIONS_PER_NODE) };
+}
+
+async function scale(o: ScaleBenchOptions): Promise<void> {
+  console.log(`\n== scale: ${o.nodes} simulated nodes × ${fmt(o.connectionsPerNode)} connections → one nats-server → one consumer (docs/SCALING.md) ==`);
+  console.log("(--nodes 20 --connections 5000)");
+  const r = await benchScale(o, (step) => console.log(`... ${step}`));
+  console.log(`ingest                       ${fmt(r.ingestEventsPerSec)} events/s acked by JetStream from ${r.nodes} publishers (${r.streamBytesPerEvent.toFixed(1)} stream bytes per event)`);
+  console.log(`one consumer                 ${fmt(r.consumeEventsPerSec)} events/s pulled, stitched and stored; ${fmt(r.tracesPerSec)} traces/s; ${fmt(r.traces)} of ${fmt(r.connections)} connections' traces stored, ${fmt(r.extraTraces)} others`);
+  if (r.traces !== r.connections || r.extraTraces !== 0) process.exitCode = 1;
+}
+
+async function outputCost(dir: string, o: SweepOptions): Promise<void> {
+  console.log(`\n== output cost: the same tracepoints printed by bpftrace vs read from a libbpf ring buffer, paced churn at ${o.rates.map(fmt).join(", ")} conns/s and full speed, ${o.seconds} s each ==`);
+  console.log("(--rates 20k --seconds 5, or TCPTRAIL_BENCH_RATES / _SECONDS)");
+  const churnBin = await buildPacedChurn(dir);
+  const r = await benchOutputCost(churnBin, dir, o, (step) => console.log(`... ${step}`));
+  for (const line of formatOutputCost(r)) console.log(line);
+}
+
+const PARTS = ["agent", "stitch", "store", "consumer", "scale", "sweep", "store-soak", "output-cost"];
+/**
+ * Parts that run only when named: the soak takes ten minutes of a real tracer;
+ * output-cost is an experiment for issue 8's next step, not a target, and
+ * needs clang and libbpf.
+ */
+const ON_REQUEST = new Set(["store-soak", "output-cost"]);
 /** The flags each part takes. */
 const PART_FLAGS: Record<string, readonly string[]> = {
   agent: AGENT_FLAGS,
   sweep: Object.keys(SWEEP_ENV),
   store: Object.keys(STORE_ENV),
   "store-soak": Object.keys(SOAK_ENV),
+  "output-cost": ["rates", "seconds"],
+  scale: ["nodes", "connections"],
 };
 
 async function main(): Promise<void> {
@@ -151,6 +188,9 @@ async function main(): Promise<void> {
   const sweepOpts = want("sweep") ? sweepOptions(flags) : undefined;
   const storeOpts = want("store") ? storeOptions(flags) : undefined;
   const soakOpts = want("store-soak") ? soakOptions(flags) : undefined;
+  const scaleOpts = want("scale") ? scaleOptions(flags) : undefined;
+  const outputCostOpts = want("output-cost") ? sweepOptions(flags) : undefined;
+  if (outputCostOpts && !flags.has("rates") && process.env[SWEEP_ENV.rates] === undefined) outputCostOpts.rates = [...DEFAULT_OUTPUT_COST_RATES];
   const agentOpts = agentOptions(flags);
   const dir = mkdtempSync(join(tmpdir(), "tcptrail-bench-"));
   try {
@@ -158,8 +198,10 @@ async function main(): Promise<void> {
     if (want("stitch")) await stitcher();
     if (storeOpts) await store(storeOpts);
     if (want("consumer")) await consumer();
+    if (scaleOpts) await scale(scaleOpts);
     if (sweepOpts) await sweep(dir, sweepOpts);
     if (soakOpts) await storeSoak(dir, soakOpts);
+    if (outputCostOpts) await outputCost(dir, outputCostOpts);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -19,7 +19,8 @@
  * Prints one JSON object on stdout: what was offered and what was achieved,
  * with how each connection ended as the client saw it (aborted: the server's
  * RST; graceful: the server's FIN before the client closed; failed: anything
- * else) and the completions of each whole second.
+ * else), the completions of each whole second, and the churn's own CPU
+ * seconds (cpuSeconds).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -30,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -167,10 +169,15 @@ int main(int argc, char **argv) {
   double elapsed = since_start();
 
   long done = atomic_load(&completed);
+  /* The churn's own CPU, all threads, user + system: where a tracer's kernel-side
+   * work shows up (tracepoint programs run in the context that hit them). */
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  double cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
   printf("{\"offered\":%.0f,\"seconds\":%g,\"dialers\":%d,\"acceptors\":%d,\"elapsed\":%.6f,\"completed\":%ld,"
-         "\"aborted\":%ld,\"graceful\":%ld,\"failed\":%ld,\"achieved\":%.1f,\"perSecond\":[",
+         "\"aborted\":%ld,\"graceful\":%ld,\"failed\":%ld,\"achieved\":%.1f,\"cpuSeconds\":%.3f,\"perSecond\":[",
          rate, run_seconds, dialers, acceptors, elapsed, done, atomic_load(&aborted_conns), atomic_load(&graceful_conns),
-         atomic_load(&failed_conns), done / elapsed);
+         atomic_load(&failed_conns), done / elapsed, cpu);
   for (int i = 0; i < seconds_seen; i++) printf("%s%ld", i ? "," : "", per_second[i]);
   printf("]}\n");
   fflush(stdout);

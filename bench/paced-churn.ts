@@ -47,6 +47,8 @@ export interface ChurnRun {
   achieved: number;
   /** Connections completed in each whole second of the run. */
   perSecond: number[];
+  /** The churn's own CPU seconds (user + system, all threads): a tracer's kernel-side work shows up here. */
+  cpuSeconds?: number;
 }
 
 const NUMBER_FIELDS = ["offered", "seconds", "dialers", "acceptors", "elapsed", "completed", "aborted", "graceful", "failed", "achieved"] as const;
@@ -57,7 +59,8 @@ export function isChurnRun(v: unknown): v is ChurnRun {
   return (
     NUMBER_FIELDS.every((k) => typeof o[k] === "number" && Number.isFinite(o[k])) &&
     Array.isArray(o.perSecond) &&
-    o.perSecond.every((n) => typeof n === "number")
+    o.perSecond.every((n) => typeof n === "number") &&
+    (o.cpuSeconds === undefined || (typeof o.cpuSeconds === "number" && Number.isFinite(o.cpuSeconds)))
   );
 }
 

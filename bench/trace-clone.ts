@@ -66,7 +66,16 @@ interface TracePlan {
   /** Stretched wall µs offsets of the trace's and each hop's start and end (null: unset, stays 0). */
   startUs: number | null;
   endUs: number | null;
-  hops: { startUs: number | null; endUs: number | null; client: EndpointPlan | null; server: EndpointPlan | null }[];
+  hops: {
+    startUs: number | null;
+    endUs: number | null;
+    /** The step times (Hop.opened_us, first_fin_us, reset_us), moved like the hop's start and end. */
+    openedUs: number | null;
+    firstFinUs: number | null;
+    resetUs: number | null;
+    client: EndpointPlan | null;
+    server: EndpointPlan | null;
+  }[];
   resetOrigin: EndpointPlan | null;
   resetReceiver: EndpointPlan | null;
 }
@@ -254,6 +263,9 @@ export class TraceCloner {
       hops: t.hops.map((h) => ({
         startUs: this.#rel(h.startUs),
         endUs: this.#rel(h.endUs),
+        openedUs: this.#rel(h.openedUs),
+        firstFinUs: this.#rel(h.firstFinUs),
+        resetUs: this.#rel(h.resetUs),
         client: this.#endpointPlan(h.client, "client"),
         server: this.#endpointPlan(h.server, "server"),
       })),
@@ -321,6 +333,9 @@ export class TraceCloner {
         firstFinBy: h.firstFinBy,
         resetBy: h.resetBy,
         resetReason: h.resetReason,
+        openedUs: this.#us(hp.openedUs, k),
+        firstFinUs: this.#us(hp.firstFinUs, k),
+        resetUs: this.#us(hp.resetUs, k),
         outcome: h.outcome,
         startUs: this.#us(hp.startUs, k),
         endUs: this.#us(hp.endUs, k),

@@ -16,7 +16,9 @@ fi
 # containerd (with its CRI plugin), runc, containernetworking-plugins and gcc: the CRI pod resolver's
 # tests run a private containerd with a pause image built here (test/agent/cri). chromium: the web
 # view's browser tests drive it headless through puppeteer-core (test/web), which downloads no browser.
-packages=(bpftrace nats-server haproxy iptables tcpdump iproute2 procps curl python3 make g++ ca-certificates containerd runc containernetworking-plugins gcc chromium)
+# clang, libbpf-dev and bpftool: `npm run bench -- output-cost` builds a libbpf ring-buffer collector
+# to measure what bpftrace's text output costs against it (issue 8; test/bench/output-cost.test.ts).
+packages=(bpftrace nats-server haproxy iptables tcpdump iproute2 procps curl python3 make g++ ca-certificates containerd runc containernetworking-plugins gcc chromium clang libbpf-dev bpftool)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -79,6 +79,8 @@ function arrow(a: Arrow, lanes: Lane[]): SVGGElement {
       "data-ambiguous": a.ambiguous,
       "data-reused": a.reused,
       "data-orig-dst": a.originalDestination ?? undefined,
+      // The kernel's time of the segment (wall µs): what placed the arrow.
+      "data-time-us": a.timeUs || undefined,
     },
     s("title", {}, `hop ${a.hop}: ${arrowLabel(a, lanes)}${a.exact ? "" : " (time not recorded: drawn at the hop's end)"}`),
     s("text", { class: "step-time", x: 8, y: a.y + 4 }, `${a.exact ? "" : "≈"}${since}`),

@@ -4,7 +4,7 @@
 import { whySentence } from "../src/query/render-why.js";
 import { formatDurationUs } from "../src/query/time.js";
 import type { TraceJson } from "../src/query/trace-json.js";
-import { layoutSequence, type SequenceLayout } from "../src/web/sequence-layout.js";
+import { layoutSequence, needsEvents, type SequenceLayout } from "../src/web/sequence-layout.js";
 import { getTrace, timelineOf } from "./api.js";
 import { sequenceDiagram } from "./diagram.js";
 import { h, outcomeBadge, show } from "./dom.js";
@@ -37,12 +37,16 @@ function socketsTable(layout: SequenceLayout): HTMLTableElement {
 
 export async function tracePage(id: string): Promise<void> {
   const trace: TraceJson = await getTrace(id);
-  // The events give each FIN and RST its exact time; without them (the ring
-  // has moved on) the diagram still draws, each such arrow marked ≈.
-  const events = await timelineOf("trace", id).then(
-    (tl) => tl.events,
-    () => [],
-  );
+  // Each hop carries the kernel's time of its SYN, FIN and RST. A trace
+  // stored before those were recorded does not: its events give them, and
+  // without them (the ring has moved on) the diagram still draws, each such
+  // arrow marked ≈.
+  const events = needsEvents(trace)
+    ? await timelineOf("trace", id).then(
+        (tl) => tl.events,
+        () => [],
+      )
+    : [];
   const layout = layoutSequence(trace, events);
   const duration = trace.duration_ms === null ? "open" : formatDurationUs(trace.duration_ms * 1000);
   document.title = `tcptrail · ${trace.outcome} · ${trace.trace_id}`;

@@ -107,6 +107,7 @@ export class EventPipeline implements AgentPipeline {
       onEvent: (ev) => this.#onEvent(ev),
       onLost: (n) => this.#onLost(n),
       onBegin: (ts) => this.#begin(ts),
+      onProcessExit: (pid) => this.#pods.processExited?.(pid),
       onMalformed: (line, reason) => {
         // Every one is counted (stats, metrics); the log gets the first few and then every 1000th.
         const n = this.#parser.malformed;
@@ -245,7 +246,14 @@ export class EventPipeline implements AgentPipeline {
     this.#s.eventsRead++;
     if (ev.tsNs > this.#maxSeenTs) this.#maxSeenTs = ev.tsNs;
     this.#rate.note(ev.tsNs);
-    if (ev.process && PROCESS_CONTEXT.has(ev.kind)) this.#owners.note(ev.sock, ev.tsNs, ev.process);
+    if (ev.process && PROCESS_CONTEXT.has(ev.kind)) {
+      this.#owners.note(ev.sock, ev.tsNs, ev.process);
+      // Its container, learned now while the process surely lives (once per
+      // process, then a lookup); a container the runtime has not listed yet
+      // holds the release like a new pod does.
+      const pid = ev.process.pid;
+      if (pid != null && this.#pods.noteProcess?.(pid) === true) this.#hold(ev.tsNs);
+    }
     // A namespace nobody has named yet (a pod that just started): the
     // resolver asks the runtime now, as the event arrives, not as it leaves
     // the reorder buffer, and the release waits for the answer (bounded) so
@@ -356,11 +364,18 @@ export class EventPipeline implements AgentPipeline {
     // A reference to the pod's one labels object: the batch lists it once (EventBatch.pods).
     ev.podLabels = ev.pod !== "" ? this.#pods.labels?.(info.netns) : undefined;
     ev.uid = info.uid;
-    ev.role = info.mesh.role;
-    ev.leg = info.mesh.leg;
     // Found once per socket, then kept on it: the owner table can forget old records.
     info.owner ??= this.#owners.lookup(ev.sock, info.birthTsNs);
-    if (info.owner) ev.owner = info.owner;
+    if (info.owner) {
+      ev.owner = info.owner;
+      // A proxy in the sidecar's container under another UID: its sockets are
+      // the sidecar's too. Asked until yes (a container listed by a later
+      // resync still turns the socket's next events).
+      const pid = info.owner.pid;
+      if (!info.sidecarProcess && pid != null && this.#pods.isSidecarProcess?.(pid) === true) table.markSidecarProcess(info);
+    }
+    ev.role = info.mesh.role;
+    ev.leg = info.mesh.leg;
   }
 }
 

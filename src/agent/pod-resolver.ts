@@ -23,6 +23,17 @@ export interface PodResolver {
   prefetch?(netns: number): boolean;
   /** Whether a lookup started by prefetch (or a miss) is still running. */
   pending?(): boolean;
+  /**
+   * A process-context event named pid (it is alive): learn which container
+   * it runs in now, once per process (a resolver that knows containers). True
+   * when that started a lookup the pipeline should hold the release for (a
+   * container the runtime has not listed yet).
+   */
+  noteProcess?(pid: number): boolean;
+  /** Whether pid (noted before) runs in a container named as a mesh sidecar (istio-proxy), whatever its UID. */
+  isSidecarProcess?(pid: number): boolean;
+  /** The probe saw pid exit: what was learned of it may go (once its buffered events are out). */
+  processExited?(pid: number): void;
   /** Let go of watchers; resolve() keeps working, only less promptly. */
   close?(): void;
 }

@@ -1,5 +1,7 @@
 // Who a socket belongs to in the mesh, from facts the kernel gives even in
-// softirq: the socket's owner UID and its own local address.
+// softirq: the socket's owner UID and its own local address; and, once its
+// owner process is known, whether that process runs in the sidecar's
+// container (istio-proxy), for a proxy that does not run as the sidecar UID.
 import { Role, SidecarLeg, type Endpoint } from "../model/mod.js";
 
 /** istio-proxy's UID: the sidecar's sockets, and the threads whose reads and sends the probe links. */
@@ -46,7 +48,12 @@ export class MeshRoleClassifier {
     this.passthroughIp = o.passthroughIp ?? "127.0.0.6";
   }
 
-  classify(uid: number, local: Endpoint | null | undefined, state: number): MeshRole {
+  /**
+   * The role of a socket. `sidecarProcess`: its owner runs in a container
+   * named as the sidecar (the CRI's word), which makes it the sidecar's as
+   * the UID does (OpenShift's random UIDs, an overridden proxyUID).
+   */
+  classify(uid: number, local: Endpoint | null | undefined, state: number, sidecarProcess = false): MeshRole {
     const port = local?.port ?? 0;
     // The redirect listeners and the passthrough source are the sidecar's by
     // construction, whatever UID it was (mis)configured to run as.
@@ -55,7 +62,7 @@ export class MeshRoleClassifier {
       if (port === this.inboundPort) return INBOUND_LISTENER;
     }
     if (local?.ip === this.passthroughIp) return INBOUND_PASSTHROUGH;
-    if (uid === this.sidecarUid) {
+    if (uid === this.sidecarUid || sidecarProcess) {
       // A dialed socket has an ephemeral local port; listeners and accepted admin sockets are "other".
       return state === TCP_LISTEN || state === 0 ? SIDECAR_OTHER : SIDECAR_UPSTREAM;
     }

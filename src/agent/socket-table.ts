@@ -25,6 +25,8 @@ export interface SocketInfo {
   mesh: MeshRole;
   /** The owning process, once attributed. */
   owner: Process | undefined;
+  /** The owner runs in a sidecar's container (by name): the socket is the sidecar's whatever its UID. */
+  sidecarProcess: boolean;
 }
 
 export interface StateLine {
@@ -78,7 +80,7 @@ export class SocketTable {
     }
     if (s === undefined) return undefined;
     s.state = now;
-    if (hasTuple || s.mesh.role === 0) s.mesh = this.#roles.classify(s.uid, s.local, now);
+    if (hasTuple || s.mesh.role === 0) s.mesh = this.#roles.classify(s.uid, s.local, now, s.sidecarProcess);
     if (now === TCP_CLOSE) s.diedTsNs = ev.tsNs;
     return s;
   }
@@ -99,7 +101,14 @@ export class SocketTable {
       state,
       mesh: this.#roles.classify(uid, local, state),
       owner: undefined,
+      sidecarProcess: false,
     };
+  }
+
+  /** The socket's owner turned out to run in a sidecar's container: classified again as the sidecar's. */
+  markSidecarProcess(s: SocketInfo): void {
+    s.sidecarProcess = true;
+    s.mesh = this.#roles.classify(s.uid, s.local, s.state, true);
   }
 
   /**

@@ -38,7 +38,7 @@ export {
   type AlertRuleStats,
 } from "./engine.js";
 export { decodeAlert, encodeAlert } from "./codec.js";
-export { alertToJson, formatAlertText, type AlertJson } from "./format.js";
+export { alertToJson, formatAlertText, severityTone, type AlertJson, type AlertTextOptions } from "./format.js";
 export type { AlertSink } from "./sink.js";
 export { AlertPublisher, type AlertPublisherOptions, type AlertPublisherStats, type PublishFn } from "./publisher.js";
 export { WebhookSink, type WebhookSinkOptions, type WebhookStats } from "./webhook.js";

@@ -22,6 +22,7 @@ import type { EventSource, TraceStore } from "../store/mod.js";
 import { Stitcher, type StitcherOptions, type StitcherStats } from "../trace/mod.js";
 import {
   DEFAULT_DURABLE_NAME,
+  ROLE_INBOX_PREFIX,
   connectNats,
   createDurableEventConsumer,
   HEARTBEATS_WILDCARD,
@@ -207,7 +208,10 @@ export async function startConsumerService(o: ConsumerServiceOptions): Promise<C
   const log = (o.logger ?? silentLogger).child({ component: "consumer" });
   const rules = o.rules ?? (await loadAlertRules(o.rulesFile));
   const ownConnection = !o.nc;
-  const nc = o.nc ?? (await connectNats(o.natsUrl!, { name: `tcptrail-consumer-${cfg.durableName}`, logger: log, ...(o.natsAuth ? { auth: o.natsAuth } : {}) }));
+  // The consumer role's own inbox prefix whatever the credentials: its replies carry the events it fetches,
+  // and a user made from docs/SECURITY.md's table may hear on `_INBOX_TCPTRAIL_CONSUMER.>` only.
+  const auth = { inboxPrefix: ROLE_INBOX_PREFIX.consumer, ...o.natsAuth };
+  const nc = o.nc ?? (await connectNats(o.natsUrl!, { name: `tcptrail-consumer-${cfg.durableName}`, logger: log, auth }));
   try {
     const jsm = await jetstreamManager(nc);
     await ensureStreams(jsm, o.streams);

@@ -23,6 +23,8 @@ export interface LineParserHandlers {
   onLost?(count: number): void;
   /** The program started; ts is the kernel clock at BEGIN. */
   onBegin?(tsNs: KernelNs): void;
+  /** A process the probe named in process context exited (its pid may be reused from now on). */
+  onProcessExit?(pid: number, tsNs: KernelNs): void;
   onMalformed?(line: string, reason: string): void;
 }
 
@@ -193,6 +195,16 @@ export class LineParser {
       case 76: // L
         ev = n >= 8 ? socketLink(f) : undefined;
         break;
+      case 80: {
+        // P: a process exit, not a connection event
+        const ts = ts64(f, 1);
+        const pid = num(f, 2);
+        if (n === 3 && ts >= 0n && pid >= 0) {
+          this.#h.onProcessExit?.(pid, ts);
+          return;
+        }
+        break;
+      }
       case 66: {
         // B
         const ts = ts64(f, 1);

@@ -33,6 +33,14 @@ export interface HopJson {
   first_fin_by: string | null;
   reset_by: string | null;
   reset_reason: string | null;
+  /**
+   * When the steps above happened, wall µs from the kernel's events (the SYN,
+   * the first FIN, the RST); null when not seen, or for a trace stored before
+   * step times were recorded.
+   */
+  opened_us: number | null;
+  first_fin_us: number | null;
+  reset_us: number | null;
   outcome: string;
   /** How this hop follows the previous one: "redirect", "proxy", "pooled" or null. */
   link: string | null;
@@ -237,6 +245,9 @@ export function traceToJson(t: Trace | TraceInit): TraceJson {
       first_fin_by: orNull(h.firstFinBy, ""),
       reset_by: orNull(h.resetBy, ""),
       reset_reason: h.resetReason ? reasonName(h.resetReason) : null,
+      opened_us: orNull(Number(h.openedUs ?? 0), 0),
+      first_fin_us: orNull(Number(h.firstFinUs ?? 0), 0),
+      reset_us: orNull(Number(h.resetUs ?? 0), 0),
       outcome: outcomeName(h.outcome),
       link: orNull(h.link, ""),
       // Traces stored before attempts were recorded carry 0: they were first

@@ -13,6 +13,7 @@ import { preflight } from "../probes/mod.js";
 import { workerPipeline } from "./worker-pipeline.js";
 import { choosePodResolver, createPodResolver, type PodResolverChoice } from "../agent/cri/mod.js";
 import {
+  ROLE_INBOX_PREFIX,
   connectNats,
   ensureStreams,
   jetstream,
@@ -113,7 +114,10 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
   const log = o.logger;
   // The machine first: "run it as root" or "mount tracefs" is the sentence to hear, not a NATS error.
   await preflight({ ...(o.agent?.bpftrace ? { bpftrace: o.agent.bpftrace } : {}), mountTracefs: o.agent?.mountTracefs ?? true });
-  const nc: NatsConnection = await connectNats(o.natsUrl, { name: `tcptrail-agent-${node}`, logger: log, ...(o.natsAuth ? { auth: o.natsAuth } : {}) });
+  // The agent role's own inbox prefix whatever the credentials: a NATS user made from docs/SECURITY.md's
+  // table (a .creds, a Kubernetes user) may hear on `_INBOX_TCPTRAIL_AGENT.>` only, not on `_INBOX.>`.
+  const auth = { inboxPrefix: ROLE_INBOX_PREFIX.agent, ...o.natsAuth };
+  const nc: NatsConnection = await connectNats(o.natsUrl, { name: `tcptrail-agent-${node}`, logger: log, auth });
   try {
     // The events stream only: it is all the agent publishes to, and all an agent's NATS user may manage.
     await ensureStreams(await jetstreamManager(nc), o.streams, ["events"]);

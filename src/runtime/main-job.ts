@@ -9,6 +9,7 @@
 // its stitching, SQLite writes and retention deletes starved the loop that
 // reads bpftrace (the kernel then drops events), delayed /metrics by seconds
 // and kept SIGINT waiting. The main thread now only supervises.
+import { hostname } from "node:os";
 import { Gauge } from "prom-client";
 import type { OtlpExportSettings } from "../export/otlp/mod.js";
 import type { Logger } from "../log/logger.js";
@@ -123,7 +124,13 @@ export async function startMainJob(o: MainJobOptions): Promise<MainJob> {
       const nats = await startEmbeddedNats({
         stateDir: `${o.stateDir}/nats`,
         log: o.logger,
-        auth: { ...(o.consumer?.durableName !== undefined ? { durableName: o.consumer.durableName } : {}) },
+        // The agent's user may publish this node's events only (the agent's own default node, the hostname, when none is given).
+        // Without an agent here the role is used by no one outside (its seed stays in memory): callers in this process may
+        // publish as any node, as the tests that play the agent do.
+        auth: {
+          ...(o.agentEnabled !== false ? { node: o.node ?? hostname() } : {}),
+          ...(o.consumer?.durableName !== undefined ? { durableName: o.consumer.durableName } : {}),
+        },
         ...o.embeddedNats,
       });
       stops.push(() => nats.stop());

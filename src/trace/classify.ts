@@ -13,6 +13,15 @@ export interface HopClass {
   firstFinBy: "" | Side;
   resetBy: "" | Side | "none";
   resetReason: ResetReason;
+  /**
+   * When each of those steps happened (wall µs, 0 = not seen): the SYN (the
+   * client's connect, else its arrival at the server), the first FIN (its
+   * sender's, else its arrival at the other end), the RST (its sender's, else
+   * its arrival). Taken from the same ends whose events decided the senders.
+   */
+  openedUs: number;
+  firstFinUs: number;
+  resetUs: number;
   outcome: Outcome;
   /** When the hop failed (wall µs), 0 if it did not. */
   failureUs: number;
@@ -92,6 +101,13 @@ function firstFin(c: SockView | null, s: SockView | null): "" | Side {
   return "";
 }
 
+/** When the first FIN of `by` went out: its sender's FIN, else its arrival at the other end (the sender untraced, or its FIN event lost). */
+function finTime(by: "" | Side, c: SockView | null, s: SockView | null): number {
+  if (!by) return 0;
+  const [sender, receiver] = by === "client" ? [c, s] : [s, c];
+  return sender?.finSentUs || receiver?.finRecvUs || 0;
+}
+
 export function classifyHop(h: HopView): HopClass {
   const c = h.client;
   const s = h.server;
@@ -101,6 +117,9 @@ export function classifyHop(h: HopView): HopClass {
     firstFinBy: firstFin(c, s?.phantom ? null : s),
     resetBy: "",
     resetReason: ResetReason.RESET_REASON_UNSPECIFIED,
+    openedUs: 0,
+    firstFinUs: 0,
+    resetUs: 0,
     outcome: Outcome.OUTCOME_UNSPECIFIED,
     failureUs: 0,
     failureSide: "",
@@ -108,7 +127,12 @@ export function classifyHop(h: HopView): HopClass {
     incompleteReason: "",
   };
   // A SYN_SENT birth, or a SYN_RECV birth on the other end, means the client sent the SYN.
-  if ((c && !c.midstream) || (s && !s.midstream)) out.openedBy = "client";
+  // Its time: the client's birth is its connect (CLOSE→SYN_SENT), the server's is the SYN's arrival.
+  if ((c && !c.midstream) || (s && !s.midstream)) {
+    out.openedBy = "client";
+    out.openedUs = c && !c.midstream ? c.bornUs : s!.bornUs;
+  }
+  out.firstFinUs = finTime(out.firstFinBy, c, s?.phantom ? null : s);
 
   // Who reset.
   const cr = sentReset(c);
@@ -131,6 +155,7 @@ export function classifyHop(h: HopView): HopClass {
     const times = [c?.rstRecvUs ?? 0, s?.phantom ? 0 : (s?.rstRecvUs ?? 0)].filter((x) => x > 0);
     resetAt = Math.min(...times);
   }
+  out.resetUs = resetAt;
 
   // How the hop ended, for propagation.
   if (out.resetBy === "client" || out.resetBy === "server") {

@@ -5,9 +5,12 @@
 //
 // What an arrow means comes from the hop as the stitcher judged it (opened_by,
 // first_fin_by, reset_by, reset_reason): the diagram never re-judges a trace.
-// The connection's events, when the page has them (the timeline of the trace),
-// only give each arrow its exact time; without them a FIN or RST is placed at
-// its hop's end and marked inexact.
+// When it happened comes from the hop too (opened_us, first_fin_us, reset_us:
+// the kernel's time of the step the stitcher took the sender from). A trace
+// stored before those were recorded has none: then the connection's events,
+// when the page has them (the timeline of the trace), give each arrow its
+// time, and without them a FIN or RST is placed at its hop's end and marked
+// inexact.
 import type { EventJson } from "../query/event-json.js";
 import type { EndpointJson, HopJson, TraceJson } from "../query/trace-json.js";
 
@@ -70,7 +73,7 @@ export interface Arrow {
   from: number;
   to: number;
   timeUs: number;
-  /** False when no event gave its time (placed at its hop's end). */
+  /** False when neither the hop nor an event gave its time (placed at its hop's end). */
   exact: boolean;
   /** Since the arrow above it, µs; null for the first. */
   sinceUs: number | null;
@@ -199,7 +202,7 @@ function hopArrows(t: TraceJson, h: HopJson, lanes: { client: number; server: nu
   const originKey = t.reset_origin ? laneKey(t.reset_origin) : undefined;
 
   const opener = h.opened_by === "server" ? "server" : "client";
-  const synAt = firstTime(events, sock[opener], synSent);
+  const synAt = h.opened_us ?? firstTime(events, sock[opener], synSent);
   const dest = h.original_destination && h.original_destination !== endpointAddress(h.server) ? h.original_destination : null;
   out.push({
     ...base,
@@ -216,7 +219,7 @@ function hopArrows(t: TraceJson, h: HopJson, lanes: { client: number; server: nu
 
   if (h.first_fin_by === "client" || h.first_fin_by === "server") {
     const by = h.first_fin_by;
-    const at = firstTime(events, sock[by], finSent) ?? firstTime(events, sock[other(by)], finReceived);
+    const at = h.first_fin_us ?? firstTime(events, sock[by], finSent) ?? firstTime(events, sock[other(by)], finReceived);
     out.push({
       ...base,
       signal: "FIN",
@@ -236,9 +239,11 @@ function hopArrows(t: TraceJson, h: HopJson, lanes: { client: number; server: nu
     const network = h.reset_by !== "client" && h.reset_by !== "server";
     const receiver: "client" | "server" = network ? (h.client.socket_id || !h.server.socket_id ? "client" : "server") : other(h.reset_by as "client" | "server");
     const sender: Sender = network ? "network" : (h.reset_by as "client" | "server");
-    const at = network
-      ? firstTime(events, sock[receiver], rstReceived)
-      : (firstTime(events, sock[h.reset_by as "client" | "server"], rstSent) ?? firstTime(events, sock[receiver], rstReceived));
+    const at =
+      h.reset_us ??
+      (network
+        ? firstTime(events, sock[receiver], rstReceived)
+        : (firstTime(events, sock[h.reset_by as "client" | "server"], rstSent) ?? firstTime(events, sock[receiver], rstReceived)));
     out.push({
       ...base,
       signal: "RST",
@@ -253,6 +258,16 @@ function hopArrows(t: TraceJson, h: HopJson, lanes: { client: number; server: nu
     });
   }
   return out;
+}
+
+/** Does some arrow of `t` need the connection's events for its time (a trace stored before step times were recorded)? */
+export function needsEvents(t: TraceJson): boolean {
+  return t.hops.some(
+    (h) =>
+      h.opened_us === null ||
+      ((h.first_fin_by === "client" || h.first_fin_by === "server") && h.first_fin_us === null) ||
+      (Boolean(h.reset_by) && h.reset_us === null),
+  );
 }
 
 /**

@@ -35,6 +35,9 @@ describe("paced churn", () => {
     expect(Math.abs(r.aborted - r.graceful)).toBeLessThanOrEqual(2);
     expect(r.perSecond).toHaveLength(1);
     expect(r.perSecond[0]).toBeGreaterThan(1400);
+    // Its own CPU, where a tracer's kernel side shows up in the output-cost part.
+    expect(r.cpuSeconds).toBeGreaterThan(0);
+    expect(r.cpuSeconds).toBeLessThan(2 * 1.5 + 1);
   });
 
   test("spreads the schedule over the dialers: the rate does not depend on how many there are", async () => {

@@ -85,6 +85,15 @@ describe("TraceCloner", () => {
         expect(own[0]!.tsNs).toBe(id.birthNs);
         // A connecting socket's first event has no local port yet; the rest carry the hop's client port.
         expect(own.slice(1).every((e) => e.local!.port === h.client!.port)).toBe(true);
+        // The hop's step times move with it: the SYN is its client's first event (SYN_SENT), and every step sits where it sat between the hop's ends.
+        expect(h.openedUs).toBe(own[0]!.timeUs);
+        for (const step of ["openedUs", "firstFinUs", "resetUs"] as const) {
+          const [at, was] = [Number(h[step] ?? 0), Number(tmpl.hops[i]![step])];
+          expect(at > 0, step).toBe(was > 0);
+          if (!was) continue;
+          expect(sign(at - (h.startUs as number)), step).toBe(sign(was - Number(tmpl.hops[i]!.startUs)));
+          expect(sign(at - (h.endUs as number)), step).toBe(sign(was - Number(tmpl.hops[i]!.endUs)));
+        }
         // Times move together: each event sits where it sat relative to its trace's start and end.
         own.forEach((e, x) => {
           const te = tmplOwn[x]!;

@@ -77,7 +77,7 @@ describe("the commands' -o and --color", () => {
   });
 
   it("have --color, the same one, where they print compact or table output in colour", () => {
-    for (const name of ["observe", "traces", "timeline", "why"]) {
+    for (const name of ["observe", "traces", "timeline", "why", "alerts"]) {
       const o = opt(name, "--color")!;
       expect(o.argChoices, name).toEqual([...COLOR_MODES]);
       expect(o.defaultValue, name).toBe("auto");

@@ -6,7 +6,9 @@
 // command line the containers run accepted by the real CLI.
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
@@ -14,6 +16,24 @@ import { registerCommands } from "../../src/cli/commands/mod.js";
 import { mainJobOptions, type RunCliOptions } from "../../src/cli/commands/run.js";
 import type { AgentCliOptions } from "../../src/cli/commands/agent.js";
 import { ENV_PREFIX } from "../../src/cli/flags.js";
+import { natsAuthFromFlags, type NatsAuthFlagValues } from "../../src/cli/nats-auth.js";
+import { spawnNatsProcess } from "../../src/transport/embedded/nats-process.js";
+import {
+  EVENTS_STREAM,
+  EventPublisher,
+  NATS_ROLES,
+  ROLE_INBOX_PREFIX,
+  connectNats,
+  ensureStreams,
+  freePort,
+  isNatsUnreachableError,
+  jetstream,
+  jetstreamManager,
+  rolePermissions,
+  type NatsConnection,
+  type NatsRole,
+  type SubjectPermissions,
+} from "../../src/transport/mod.js";
 import { silentLogger } from "../../src/log/logger.js";
 import { schemaError } from "./k8s-schema.js";
 import { deployDir, renderKustomization, type K8sObject } from "./kustomize.js";
@@ -22,7 +42,7 @@ import { deployDir, renderKustomization, type K8sObject } from "./kustomize.js";
 interface EnvVar {
   name: string;
   value?: string;
-  valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string } };
+  valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string; optional?: boolean } };
 }
 interface Container {
   name: string;
@@ -40,6 +60,7 @@ interface Volume {
   configMap?: { name: string };
   persistentVolumeClaim?: { claimName: string };
   emptyDir?: object;
+  secret?: { secretName: string; optional?: boolean; items?: { key: string; path: string }[] };
 }
 interface PodSpec {
   hostPID?: boolean;
@@ -124,6 +145,37 @@ async function parsedBy<T>(args: string[]): Promise<T> {
   await program.parseAsync(args, { from: "user" });
   return given!;
 }
+
+/** The Secret the operator creates with every role's password (README, "Deploy to a cluster"). */
+const USERS_SECRET = "tcptrail-nats-users";
+
+interface NatsUser {
+  user: string;
+  /** The environment variable nats.conf names in place of the password. */
+  password: { env: string };
+  permissions: SubjectPermissions;
+}
+
+/**
+ * The `users` of nats.conf's authorization block. It is JSON but for the
+ * passwords, `$NAME` references to the environment: those become
+ * `{"env": NAME}`, anything else that is not JSON fails the parse.
+ */
+function natsUsers(conf: string): NatsUser[] {
+  const start = conf.indexOf("[", conf.indexOf("users:", conf.indexOf("authorization {")));
+  expect(start, "an authorization { users: [...] } block").toBeGreaterThan(0);
+  let depth = 0;
+  let end = start;
+  for (; end < conf.length; end++) {
+    if (conf[end] === "[") depth++;
+    else if (conf[end] === "]" && --depth === 0) break;
+  }
+  const json = conf.slice(start, end + 1).replace(/:\s*\$([A-Za-z_][A-Za-z0-9_]*)/g, ': {"env": "$1"}');
+  return JSON.parse(json) as NatsUser[];
+}
+
+/** The role a tcptrail command plays on NATS (docs/SECURITY.md). */
+const COMMAND_ROLE: Record<string, NatsRole> = { agent: "agent", run: "consumer", consumer: "consumer", observe: "reader", alerts: "reader" };
 
 describe("deploy/kubernetes renders and validates against the Kubernetes schemas", () => {
   it.each([
@@ -252,13 +304,92 @@ describe("NATS", () => {
     expect(serverName?.valueFrom?.fieldRef?.fieldPath).toBe("metadata.name");
     const check = (text: string) => spawnSync("sh", ["-c", 'f=$(mktemp) && cat > "$f" && nats-server -c "$f" -t; s=$?; rm -f "$f"; exit $s'], {
       input: text,
-      env: { ...process.env, SERVER_NAME: `${nats.metadata.name}-0` },
+      // The roles' passwords as the Secret would give them: without them the config does not parse (an unknown $NAME).
+      env: { ...process.env, SERVER_NAME: `${nats.metadata.name}-0`, ...Object.fromEntries(natsUsers(conf).map((u) => [u.password.env, `pw-${u.user}`])) },
       encoding: "utf8",
     });
     const ok = check(conf);
     expect(ok.status, ok.stderr).toBe(0);
     expect(check(conf.replace(/max_file_store:\s*\S+/, "max_file_store: lots")).status).not.toBe(0);
   });
+});
+
+describe("NATS users", () => {
+  const nats = natsOf(base);
+  const pod = nats.spec.template.spec;
+  const configMapName = pod.volumes?.find((v) => v.configMap)?.configMap?.name;
+  const conf = (base.find((o) => o.kind === "ConfigMap" && o.metadata.name === configMapName) as (K8sObject & { data: Record<string, string> }) | undefined)?.data["nats.conf"] ?? "";
+  const users = natsUsers(conf);
+
+  it("has one user per role with the permissions of role-permissions.ts (one agent user for every node)", () => {
+    expect(users.map((u) => u.user)).toEqual([...NATS_ROLES]);
+    const permissions = rolePermissions();
+    for (const u of users) expect(u.permissions, u.user).toEqual(permissions[u.user as NatsRole]);
+  });
+
+  it("takes each password from the Secret the operator creates, required, so NATS never starts open", () => {
+    const env = pod.containers[0]!.env ?? [];
+    for (const u of users) {
+      const ref = env.find((e) => e.name === u.password.env)?.valueFrom?.secretKeyRef;
+      expect(ref, u.password.env).toEqual({ name: USERS_SECRET, key: u.user });
+    }
+    // The Secret holds real secrets: the operator creates it, the render never does.
+    expect(base.filter((o) => o.kind === "Secret")).toEqual([]);
+  });
+
+  it("every NATS client in the manifests logs in as its command's role, with the password file of that role from the Secret", async () => {
+    const clients = workloads(base).flatMap((w) => w.spec.template.spec.containers.filter((c) => c.args?.includes("--nats")).map((c) => ({ w, c })));
+    expect(clients.map(({ c }) => c.args![0]).sort()).toEqual(["agent", "run"]);
+    for (const { w, c } of clients) {
+      const where = `${w.metadata.name} ${c.name}`;
+      const opts = await parsedBy<NatsAuthFlagValues>(expandedArgs(c, { "spec.nodeName": "node-a", "metadata.namespace": "tcptrail" }));
+      const auth = natsAuthFromFlags(opts);
+      const role = COMMAND_ROLE[c.args![0]!]!;
+      expect(auth, where).toEqual({ user: role, passwordFile: expect.any(String) });
+      expect(users.some((u) => u.user === auth!.user), where).toBe(true);
+      const { volume } = volumeFor(w.spec.template.spec, dirname(auth!.passwordFile!));
+      // Its own role's key only, and the volume required.
+      expect(volume.secret, where).toEqual({ secretName: USERS_SECRET, items: [{ key: role, path: basename(auth!.passwordFile!) }], defaultMode: expect.any(Number) });
+      // No credential from the environment besides: one kind of credentials per client.
+      expect((c.env ?? []).filter((e) => e.name.startsWith(`${ENV_PREFIX}NATS`)), where).toEqual([]);
+    }
+  });
+
+  // The users as written, on a real nats-server (the passwords put in place of their $NAMEs): tcptrail's
+  // clients with the manifests' flags can do their work, and the permissions hold.
+  const natsServer = spawnSync("/usr/sbin/nats-server", ["--version"]).status === 0;
+  it.skipIf(!natsServer)("work on a real nats-server: the agent publishes events and no traces, anonymous clients are refused", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "tcptrail-k8s-users-"));
+    const clients: NatsConnection[] = [];
+    const port = await freePort();
+    const block = conf.slice(conf.indexOf("authorization {"));
+    const config = block.replace(/\$(TCPTRAIL_NATS_[A-Z]+_PASSWORD)/g, (_all, name: string) => JSON.stringify(`pw-${users.find((u) => u.password.env === name)!.user}`));
+    await writeFile(join(dir, "nats.conf"), config);
+    const server = await spawnNatsProcess({ binary: "/usr/sbin/nats-server", storeDir: join(dir, "js"), pidFile: join(dir, "pid"), host: "127.0.0.1", port, readyTimeoutMs: 10_000, configFile: join(dir, "nats.conf") });
+    try {
+      const url = `nats://127.0.0.1:${port}`;
+      const login = async (role: NatsRole) => {
+        await writeFile(join(dir, `${role}.pw`), `pw-${role}\n`, { mode: 0o600 });
+        const nc = await connectNats(url, { auth: { user: role, passwordFile: join(dir, `${role}.pw`), inboxPrefix: ROLE_INBOX_PREFIX[role] }, maxReconnectAttempts: 0, timeoutMs: 3000 });
+        clients.push(nc);
+        return nc;
+      };
+      await ensureStreams(await jetstreamManager(await login("consumer")));
+      const agent = await login("agent");
+      const publisher = new EventPublisher({ js: jetstream(agent), node: "node-a", bootId: "b-k8s", agentStartUs: Date.now() * 1000 });
+      publisher.push([{ seq: 1, kind: 1, tsNs: 1n, timeUs: 1, sock: "1" }]);
+      expect((await publisher.close()).published).toBe(1);
+      await expect(jetstream(agent).publish("tcptrail.v1.traces.completed", new Uint8Array([1]), { timeout: 2000 })).rejects.toThrow(/Permissions Violation/);
+      const reader = await jetstreamManager(await login("reader"));
+      expect((await reader.streams.info(EVENTS_STREAM)).state.messages).toBe(1);
+      const anonymous = await connectNats(url, { maxReconnectAttempts: 0, timeoutMs: 2000 }).catch((e: unknown) => e);
+      expect(isNatsUnreachableError(anonymous)).toBe(true);
+    } finally {
+      for (const nc of clients) await nc.close().catch(() => undefined);
+      await server.stop(2000);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
 
 describe("the consumer and API Deployment", () => {

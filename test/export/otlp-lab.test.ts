@@ -9,6 +9,7 @@ import { otlpSpanId, otlpTraceId, startOtlpExport, type OtlpExport } from "../..
 import { Outcome, formatEndpoint, outcomeName, reasonName, type Trace } from "../../src/model/mod.js";
 import { waitFor } from "../helpers/mod.js";
 import { loadFixture } from "../trace/helpers/load-fixture.js";
+import { segmentEventUs, stepUs, type Segment } from "../trace/helpers/segment-events.js";
 import { stitch } from "../trace/helpers/stitch.js";
 import { OTLP_KIND, OTLP_STATUS, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "./helpers/otlp-receiver.js";
 
@@ -138,8 +139,58 @@ describe("OTLP export of the recorded lab scenarios", () => {
       const closer = hop[t.firstCloseBy as "client" | "server"]!;
       const fin = spanOf(spans, closer.socketId).events.find((e) => e.name === "FIN")!;
       expect(fin.attributes["tcptrail.direction"]).toBe("sent");
-      expect(fin.timeUs).toBe(Number(hop.endUs));
+      expect(fin.timeUs).toBe(Number(hop.firstFinUs));
     }
+  });
+
+  it.each(SCENARIOS)("%s: each SYN, FIN and RST event is at the kernel's time of that segment, not at its span's ends", async (name) => {
+    const t = labTrace(name);
+    const recs = name === "reject" ? [...fixture("ok"), ...fixture("reject")] : fixture(name);
+    const spans = await exportAll([t], tracedSockets(t).length);
+    let checked = 0;
+    for (const hop of t.hops) {
+      for (const ep of [hop.client, hop.server]) {
+        if (!ep?.socketId) continue;
+        for (const e of spanOf(spans, ep.socketId).events) {
+          const signal = e.name as Segment;
+          // The hop's step time, to the µs, on every span of the hop.
+          expect(e.timeUs, `hop ${hop.index} ${signal}`).toBe(stepUs(hop, signal));
+          // And that is the recorded kernel event's own time: the stitcher
+          // rounds kernel ns through the node's clock, the recording's wall
+          // times are whole µs, so the two agree within 1 µs.
+          const recorded = segmentEventUs(recs, hop, signal);
+          expect(recorded, `hop ${hop.index} ${signal}: a recorded event`).toBeGreaterThan(0);
+          expect(Math.abs(e.timeUs - recorded), `hop ${hop.index} ${signal}`).toBeLessThanOrEqual(1);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(t.hops.length);
+  });
+
+  it("pooled (recorded): a shared hop's events fall inside this trace's use of it; a reused connection's SYN is left to the trace that dialed it", async () => {
+    const recs = loadFixture(new URL("../trace/fixtures/lab-pooled/pooled.json", import.meta.url).pathname);
+    const traces = stitch(recs).traces.sort((a, b) => Number(a.startUs) - Number(b.startUs));
+    expect(traces.map((t) => t.hops.map((h) => h.shared))).toEqual(traces.map(() => [false, true, true]));
+    const spans = await exportAll(traces, traces.reduce((n, t) => n + tracedSockets(t).length, 0));
+    traces.forEach((t, k) => {
+      for (const hop of t.hops) {
+        for (const ep of [hop.client!, hop.server!]) {
+          const s = spans.find((x) => x.attributes["tcptrail.trace_id"] === t.traceId && x.attributes["tcptrail.socket_id"] === ep.socketId)!;
+          for (const e of s.events) {
+            expect(e.timeUs).toBe(stepUs(hop, e.name as Segment));
+            expect(e.timeUs).toBeGreaterThanOrEqual(s.startUs);
+            expect(e.timeUs).toBeLessThanOrEqual(s.endUs);
+          }
+          // The first trace's request dialed the upstream (its SYN is in its use); the later ones reused it.
+          const syn = s.events.find((e) => e.name === "SYN");
+          if (hop.shared && k > 0) {
+            expect(Number(hop.openedUs)).toBeLessThan(s.startUs);
+            expect(syn).toBeUndefined();
+          } else expect(syn?.timeUs).toBe(Number(hop.openedUs));
+        }
+      }
+    });
   });
 
   it("app-abort: app b's RST is an error on both ends of hop 3, with its kernel reason, and app b's span is the origin", async () => {

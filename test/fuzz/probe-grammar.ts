@@ -91,6 +91,7 @@ const SPECS: Readonly<Record<string, Spec>> = {
   H: [["ts", ts], ["sock", sock], ["num", u32], ["num", u32], ["num", u32], ["num", fc.integer({ min: 0, max: 2 }).map(String)], ["comm", comm]],
   D: [["ts", ts], ["sock", sock], ["num", u32], ["num", u32], ["num", u32], ["fam", fam], ["ip", ip], ["port", port], ["comm", comm]],
   L: [["ts", ts], ["sock", someSock], ["sock", someSock], ["num", u32], ["num", u32], ["num", u32], ["comm", comm]],
+  P: [["ts", ts], ["num", u32]],
 };
 
 /** Where the bits field and the socket tuple are on connect/accept lines. */

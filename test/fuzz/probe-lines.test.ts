@@ -9,7 +9,7 @@ import { CaseCount, applyEdits, editsArb, fuzzParams, withinHangLimit } from "./
 import { bpftraceLine, grammarLine, lineText, readFieldsOf, type GrammarLine } from "./probe-grammar.js";
 
 /** What the parser did with one line. */
-type Outcome = "events" | "begin" | "lost" | "malformed" | "ignored" | "empty";
+type Outcome = "events" | "begin" | "exit" | "lost" | "malformed" | "ignored" | "empty";
 
 /**
  * A parser with every handler counted, so that each line's outcome can be
@@ -18,11 +18,13 @@ type Outcome = "events" | "begin" | "lost" | "malformed" | "ignored" | "empty";
 class Recorder {
   events: ParsedEvent[] = [];
   begins = 0;
+  exits = 0;
   lost = 0;
   malformedCalls = 0;
   readonly parser = new LineParser({
     onEvent: (e) => this.events.push(e),
     onBegin: () => this.begins++,
+    onProcessExit: () => this.exits++,
     onLost: () => this.lost++,
     onMalformed: () => this.malformedCalls++,
   });
@@ -31,6 +33,7 @@ class Recorder {
   feedRange(text: string, start: number, end: number): Outcome {
     const events = this.events.length;
     const begins = this.begins;
+    const exits = this.exits;
     const lost = this.lost;
     const malformed = this.malformedCalls;
     const counted = this.parser.malformed;
@@ -48,9 +51,10 @@ class Recorder {
     let outcomes = 0;
     if (this.events.length > events) (outcome = "events"), outcomes++;
     if (this.begins > begins) (outcome = "begin"), outcomes++;
+    if (this.exits > exits) (outcome = "exit"), outcomes++;
     if (this.lost > lost) (outcome = "lost"), outcomes++;
     if (this.malformedCalls > malformed) (outcome = "malformed"), outcomes++;
-    check(this.begins - begins <= 1 && this.lost - lost <= 1 && this.malformedCalls - malformed <= 1, () => `${what()}: a callback fired twice`);
+    check(this.begins - begins <= 1 && this.exits - exits <= 1 && this.lost - lost <= 1 && this.malformedCalls - malformed <= 1, () => `${what()}: a callback fired twice`);
     if (empty) {
       check(outcomes === 0, () => "an empty line had an outcome");
       return "empty";
@@ -149,7 +153,8 @@ describe("probe line parser under fuzzing", () => {
       fc.property(grammarLine, (l) => {
         count.add();
         const outcome = r.feed(lineText(l));
-        check(outcome === (l.fields[0] === "B" ? "begin" : "events"), () => `${lineText(l)}: ${outcome}`);
+        const want = l.fields[0] === "B" ? "begin" : l.fields[0] === "P" ? "exit" : "events";
+        check(outcome === want, () => `${lineText(l)}: ${outcome}`);
       }),
       fuzzParams(25_000),
     );

@@ -256,6 +256,17 @@ describe("line parser", () => {
     expect(malformed).toEqual([]);
   });
 
+  test("a process exit (P) goes to onProcessExit, is no event, and a bad one is malformed", () => {
+    const exits: [number, bigint][] = [];
+    const events: ParsedEvent[] = [];
+    const malformed: string[] = [];
+    const p = new LineParser({ onEvent: (e) => events.push(e), onProcessExit: (pid, ts) => exits.push([pid, ts]), onMalformed: (l) => malformed.push(l) });
+    for (const l of ["P 602257418699 7520", "P 602257418700", "P x 7520"]) p.parse(l);
+    expect(exits).toEqual([[7520, 602257418699n]]);
+    expect(events).toEqual([]);
+    expect(malformed).toEqual(["P 602257418700", "P x 7520"]);
+  });
+
   test("a recorded run of the real probe parses without errors", () => {
     const lines = readFileSync(new URL("./fixtures/loopback-basics.txt", import.meta.url), "utf8").split("\n");
     const { events, malformed } = parseAll(lines);

@@ -75,6 +75,37 @@ describe("a timeline whose raw events retention cut", () => {
     expect(late.events.length).toBeGreaterThan(0);
   });
 
+  it("puts a rebuilt FIN or RST at the hop's step time when the trace recorded it, the close still at the hop's end", async () => {
+    const t = Date.now() * 1000 - 30 * MIN_US;
+    const trace = meshTrace({ id: "steps", k: 2, startUs: t });
+    const [h1, , h3] = trace.hops;
+    h1!.firstFinUs = t + 9_100;
+    h3!.resetUs = t + 11_950;
+    await ws.store.putTraces([trace]);
+    // Stored, then cut by the ring's retention: what makes a timeline rebuilt.
+    await ws.store.putEvents(source, hop3Events(2, t));
+    expect((await ws.store.retention({})).deletedEvents).toBe(3);
+    const tl = await ws.store.timeline({ traceId: "steps" });
+    expect(tl.summarized).toBe(true);
+    const ofSock = (n: number) => tl.events.filter((e) => e.event.sock === sockOf(2, n)).map((e) => [EventKind[e.event.kind], e.event.timeUs]);
+    // The app's RST on hop 3 and its receipt, at the RST's time; both closes at the hop's end.
+    expect(ofSock(6).slice(1)).toEqual([
+      ["EVENT_KIND_RESET_SENT", t + 11_950],
+      ["EVENT_KIND_STATE_CHANGE", Number(h3!.endUs)],
+    ]);
+    expect(ofSock(5)[1]).toEqual(["EVENT_KIND_RESET_RECEIVED", t + 11_950]);
+    // Hop 1's first FIN (the sidecar's) and its peer's CLOSE_WAIT at the FIN's time.
+    expect(ofSock(2)[1]).toEqual(["EVENT_KIND_STATE_CHANGE", t + 9_100]);
+    expect(ofSock(1)[1]).toEqual(["EVENT_KIND_STATE_CHANGE", t + 9_100]);
+    // Hop 2 recorded none: its end at the hop's end, as before.
+    expect(ofSock(4)[1]![1]).toBe(Number(trace.hops[1]!.endUs));
+    // Kernel order on the node follows: open, end, close per socket.
+    for (const n of [1, 2, 5, 6]) {
+      const ns = tl.events.filter((e) => e.event.sock === sockOf(2, n)).map((e) => e.event.tsNs);
+      expect([...ns].sort((a, b) => (a < b ? -1 : 1))).toEqual(ns);
+    }
+  });
+
   it("rebuilds only what was cut: a socket's surviving raw events stay, only what came before them is rebuilt", async () => {
     const now = Date.now() * 1000;
     const t = now - 20 * MIN_US;

@@ -28,6 +28,7 @@ import { makeTempDir, waitFor, type TempDir } from "../helpers/mod.js";
 import { makeEvents } from "./helpers.js";
 
 const DURABLE = "auth-test-stitcher";
+const NODE = "auth-node";
 let dir: TempDir;
 let server: EmbeddedNats;
 const clients: NatsConnection[] = [];
@@ -46,7 +47,8 @@ async function count(stream: string): Promise<number> {
 
 beforeAll(async () => {
   dir = await makeTempDir("embedded-auth");
-  server = await startEmbeddedNats({ stateDir: dir.path, auth: { durableName: DURABLE } });
+  // As `run` does: the agent's user may publish its own node's events only.
+  server = await startEmbeddedNats({ stateDir: dir.path, auth: { durableName: DURABLE, node: NODE } });
   // The consumer side creates the streams at start, as in `run`.
   await ensureStreams(await jetstreamManager(await as("consumer")));
 }, 30_000);
@@ -111,6 +113,28 @@ describe("embedded nats-server with per-role users", () => {
     await expect(ensureStreams(await jetstreamManager(nc), {}, ["traces"])).rejects.toThrow();
     expect(await count(TRACES_STREAM)).toBe(traces);
     expect(await count(ALERTS_STREAM)).toBe(alerts);
+  });
+
+  it("refuses the agent's events in another node's name, from the publisher as from a raw publish", async () => {
+    const before = await count(EVENTS_STREAM);
+    const nc = await as("agent");
+    const js = jetstream(nc);
+    await expect(js.publish("tcptrail.v1.events.other-node", new Uint8Array([1]), { timeout: 2000 })).rejects.toThrow(/Permissions Violation for Publish to "tcptrail.v1.events.other-node"/);
+    nc.publish("tcptrail.v1.events.other-node", new Uint8Array([2]));
+    await nc.flush();
+    // The publisher as another node: refused at each retry, given up at close, nothing published.
+    const forger = new EventPublisher({ js, node: "other-node", bootId: "b-forger", agentStartUs: Date.now() * 1000, publishTimeoutMs: 1000, retryMaxMs: 200 });
+    forger.push(makeEvents(2, 1, "other-node"));
+    await waitFor(() => forger.stats().publishErrors > 0, { what: "the forged batch's publish to be refused", timeoutMs: 10_000 });
+    const stats = await forger.close(500);
+    expect(stats.published).toBe(0);
+    expect(stats.dropped).toBe(2);
+    expect(await count(EVENTS_STREAM)).toBe(before);
+    // Its own node's subject still takes a batch (the same connection: refusals do not close it).
+    const own = new EventPublisher({ js, node: NODE, bootId: "b-own", agentStartUs: Date.now() * 1000 });
+    own.push(makeEvents(1, 1, NODE));
+    expect((await own.close()).published).toBe(1);
+    expect(await count(EVENTS_STREAM)).toBe(before + 1);
   });
 
   it("does not let the agent read events: no consumer, no subscription, no one else's replies", async () => {
@@ -188,11 +212,16 @@ describe("embedded nats-server with per-role users", () => {
   it("docs/SECURITY.md lists every role's subjects as the server is given them", () => {
     const doc = readFileSync(new URL("../../docs/SECURITY.md", import.meta.url), "utf8");
     const row = (role: string) => doc.split("\n").find((l) => l.startsWith(`| ${role} |`)) ?? "";
-    const permissions = rolePermissions();
+    // The doc names run's per-node subject with a placeholder, and the shared agent user's wildcard beside it.
+    const permissions = rolePermissions({ node: "doc-node" });
+    const shared = rolePermissions();
+    const asDoc = (subject: string) => subject.replace("tcptrail.v1.events.doc-node", "tcptrail.v1.events.<node>");
     for (const role of NATS_ROLES) {
-      const p = permissions[role];
-      for (const subject of [...p.publish.allow, ...(p.publish.deny ?? []), ...p.subscribe.allow]) expect(row(role)).toContain(`\`${subject}\``);
+      for (const p of [permissions[role], shared[role]]) {
+        for (const subject of [...p.publish.allow, ...(p.publish.deny ?? []), ...p.subscribe.allow]) expect(row(role)).toContain(`\`${asDoc(subject)}\``);
+      }
     }
+    expect(permissions.agent.publish.allow).toContain("tcptrail.v1.events.doc-node");
   });
 
   it("keeps the users across a restart of the server by its supervisor", async () => {

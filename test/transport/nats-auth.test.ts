@@ -1,9 +1,8 @@
 // Every kind of NATS credential tcptrail's clients take, against a real
 // nats-server configured for it (user/password, token, nkey, mutual TLS with
 // a CA and certificates made here by openssl), and the files refused before
-// any connection is tried. `.creds` (operator mode) would need JWTs signed by
-// an operator and an account (`nsc`, not installed): only the file check is
-// tested for it.
+// any connection is tried. `.creds` (operator mode, JWTs) is tested against
+// its own server in nats-creds.test.ts.
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { nkeys } from "@nats-io/nats-core";

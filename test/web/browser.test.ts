@@ -16,7 +16,7 @@ import { SqliteTraceStore } from "../../src/store/mod.js";
 import { buildWebAssets } from "../../src/web/build.js";
 import { makeTempDir, type TempDir } from "../helpers/mod.js";
 import { launchChromium, type TestBrowser } from "./helpers/chromium.js";
-import { labScenario } from "./helpers/lab-traces.js";
+import { LAB_POOLED_FIXTURES, labScenario } from "./helpers/lab-traces.js";
 
 const SCENARIOS = ["ok", "app-abort", "no-listener", "sidecar-crash", "reject", "idle-timeout", "plain-to-mesh"];
 // The recordings are from November 2026: a window that holds them all, whenever the test runs.
@@ -58,8 +58,8 @@ beforeAll(async () => {
   tmp = await makeTempDir("web-browser");
   const webAssetDir = await buildWebAssets({ outdir: join(tmp.path, "web"), minify: false });
   store = new SqliteTraceStore({ path: join(tmp.path, "t.db") });
-  for (const name of SCENARIOS) {
-    const { records, traces } = labScenario(name);
+  for (const [name, dir] of [...SCENARIOS.map((n) => [n, undefined] as const), ["pooled", LAB_POOLED_FIXTURES] as const]) {
+    const { records, traces } = labScenario(name, dir);
     await store.putTraces(traces);
     for (const t of traces) stored.set(t.traceId, { scenario: name, trace: t });
     // One source per scenario: each recording numbers its events from its own agent start.
@@ -154,7 +154,22 @@ describe("trace list", () => {
 
 interface DiagramDom {
   lanes: { title: string; pod: string; process: string; origin: string | null; cls: string }[];
-  arrows: { hop: string; signal: string; sender: string; from: string; to: string; reason: string | null; origin: string | null; label: string }[];
+  arrows: {
+    hop: string;
+    signal: string;
+    sender: string;
+    from: string;
+    to: string;
+    reason: string | null;
+    origin: string | null;
+    label: string;
+    cls: string;
+    shared: string | null;
+    reused: string | null;
+    timeUs: string | null;
+    /** The computed stroke-dasharray of its line: "none" when solid. */
+    dash: string;
+  }[];
   why: string;
 }
 
@@ -180,6 +195,11 @@ async function readDiagram(): Promise<DiagramDom> {
       reason: g.getAttribute("data-reason"),
       origin: g.getAttribute("data-origin"),
       label: g.querySelector(".arrow-label")?.textContent ?? "",
+      cls: g.getAttribute("class") ?? "",
+      shared: g.getAttribute("data-shared"),
+      reused: g.getAttribute("data-reused"),
+      timeUs: g.getAttribute("data-time-us"),
+      dash: ((line) => (line ? line.ownerDocument.defaultView!.getComputedStyle(line).getPropertyValue("stroke-dasharray") : ""))(g.querySelector(".arrow-line")),
     })),
   );
   const why = await page.$eval("#why", (e) => e.textContent ?? "");
@@ -237,6 +257,55 @@ describe("trace page", () => {
     expect(rst[0]!.label).toMatch(/^RST from the network/);
     expect(d.why).toBe(whySentence(t));
     await screenshot("reject");
+  });
+
+  it("pooled (recorded): the shared upstream hops dashed and labelled pooled, the reused connection's SYNs 'opened earlier', each arrow at its kernel time", async () => {
+    const pooled = [...stored.values()].filter((x) => x.scenario === "pooled").map((x) => traceToJson(x.trace));
+    // One upstream for four client connections: every trace holds it as its shared hops 2 and 3.
+    expect(pooled).toHaveLength(4);
+    for (const t of pooled) expect(t.hops.map((h) => h.shared)).toEqual([false, true, true]);
+    pooled.sort((a, b) => a.hops[0]!.opened_us! - b.hops[0]!.opened_us!);
+    // The first client's request dialed the upstream; the later ones reused it.
+    for (const [t, reused] of [
+      [pooled[0]!, false],
+      [pooled[1]!, true],
+    ] as const) {
+      await open(`/trace/${t.trace_id}`);
+      const d = await readDiagram();
+      expect(d.lanes.map((l) => `${l.title} ${l.pod}`)).toEqual(["app tt-a", "sidecar outbound tt-a", "sidecar inbound tt-b", "app tt-b"]);
+      const shared = d.arrows.filter((a) => a.shared !== null);
+      // Only the pooled connection's arrows, and all of them.
+      expect(shared.map((a) => `${a.hop} ${a.signal}`).sort()).toEqual(
+        t.hops
+          .filter((h) => h.shared)
+          .flatMap((h) => [`${h.index} SYN`, ...(h.first_fin_by ? [`${h.index} FIN`] : []), ...(h.reset_by ? [`${h.index} RST`] : [])])
+          .sort(),
+      );
+      expect(shared.length).toBeGreaterThanOrEqual(2);
+      for (const a of shared) {
+        expect(a.cls).toMatch(/\bshared\b/);
+        // Drawn dashed, not only declared: the computed style of its line.
+        expect(a.dash).not.toBe("none");
+        expect(a.label).toMatch(reused && a.signal === "SYN" ? / · pooled, opened earlier$/ : / · pooled$/);
+        expect(a.reused !== null).toBe(reused && a.signal === "SYN");
+      }
+      for (const a of d.arrows.filter((x) => x.shared === null)) {
+        expect(a.hop).toBe("1");
+        expect(a.dash).toBe("none");
+        expect(a.label).not.toMatch(/pooled/);
+      }
+      expect(shared.find((a) => a.hop === "2" && a.signal === "SYN")!.label).toMatch(/^SYN by sidecar outbound tt-a · /);
+      // Each arrow at the kernel time of its step, as the trace records it.
+      const stepOf = (a: DiagramDom["arrows"][number]) => {
+        const h = t.hops[Number(a.hop) - 1]!;
+        return String(a.signal === "SYN" ? h.opened_us : a.signal === "FIN" ? h.first_fin_us : h.reset_us);
+      };
+      expect(d.arrows.map((a) => a.timeUs)).toEqual(d.arrows.map(stepOf));
+      // A reused connection was opened before this trace began: its SYNs come first, before app tt-a's own.
+      if (reused) expect(d.arrows.slice(0, 2).map((a) => `${a.hop} ${a.signal}`)).toEqual(["2 SYN", "3 SYN"]);
+      expect(d.why).toBe(whySentence(t));
+      await screenshot(reused ? "pooled-reused" : "pooled-first");
+    }
   });
 
   it("links each traced socket to its timeline, drawn as a table", async () => {

@@ -1,7 +1,7 @@
 // The sequence diagram's layout on the lab scenarios' real traces (recorded
 // events through the Stitcher), without a browser.
 import { describe, expect, it } from "vitest";
-import { hopTimesUs, laneKey, layoutSequence, type Arrow } from "../../src/web/sequence-layout.js";
+import { hopTimesUs, laneKey, layoutSequence, needsEvents, type Arrow } from "../../src/web/sequence-layout.js";
 import { traceToJson } from "../../src/query/mod.js";
 import { scenarioKeepaliveRace } from "../trace/helpers/pooled.js";
 import { stitch } from "../trace/helpers/stitch.js";
@@ -72,12 +72,30 @@ describe("layoutSequence", () => {
     expect(rst.origin).toBe(true);
   });
 
-  it("without events, FIN and RST sit at their hop's end and say they are not exact", () => {
-    const { trace } = labTraceJson("app-abort");
+  it("without events, every arrow sits at its hop's step time, which the events agree with", () => {
+    const { trace, events } = labTraceJson("app-abort");
+    expect(needsEvents(trace)).toBe(false);
     const l = layoutSequence(trace);
+    expect(l.arrows.every((a) => a.exact)).toBe(true);
+    const rst = l.arrows.find((a) => a.signal === "RST")!;
+    expect(rst.timeUs).toBe(trace.hops[2]!.reset_us);
+    expect(l.arrows.filter((a) => a.signal === "FIN").map((a) => a.timeUs)).toEqual([trace.hops[1]!.first_fin_us, trace.hops[0]!.first_fin_us]);
+    expect(l.arrows.filter((a) => a.signal === "SYN").map((a) => a.timeUs)).toEqual(trace.hops.map((h) => h.opened_us));
+    // The same order and, within the µs the events' whole-µs wall times round
+    // away, the same times as the arrows placed by the events alone.
+    const byEvents = layoutSequence({ ...trace, hops: trace.hops.map((h) => ({ ...h, opened_us: null, first_fin_us: null, reset_us: null })) }, events);
+    expect(byEvents.arrows.map(brief)).toEqual(l.arrows.map(brief));
+    byEvents.arrows.forEach((a, i) => expect(Math.abs(a.timeUs - l.arrows[i]!.timeUs), brief(a)).toBeLessThanOrEqual(1));
+  });
+
+  it("a trace stored before step times, without events: FIN and RST sit at their hop's end and say they are not exact", () => {
+    const { trace } = labTraceJson("app-abort");
+    const old = { ...trace, hops: trace.hops.map((h) => ({ ...h, opened_us: null, first_fin_us: null, reset_us: null })) };
+    expect(needsEvents(old)).toBe(true);
+    const l = layoutSequence(old);
     const rst = l.arrows.find((a) => a.signal === "RST")!;
     expect(rst.exact).toBe(false);
-    expect(rst.timeUs).toBe(hopTimesUs(trace.hops[2]!).endUs);
+    expect(rst.timeUs).toBe(hopTimesUs(old.hops[2]!).endUs);
     expect(l.arrows.filter((a) => a.signal === "SYN").every((a) => a.exact)).toBe(true);
   });
 

@@ -10,16 +10,25 @@
 // timer and at once when an event names an inode nobody knows (a pod that
 // started since the last resync). That first event may go unnamed; the
 // socket's later events ask again and get the name.
+//
+// The same resyncs ListContainers, so that a socket's owner process can be
+// told to be the mesh's sidecar by its container's name (istio-proxy) when it
+// does not run as the sidecar UID: the process's container id comes from its
+// cgroup (process-containers.ts), read once per process.
 import { silentLogger, type Logger } from "../../log/logger.js";
 import type { PodLabels } from "../../model/mod.js";
 import { runtime } from "../../gen/cri.js";
 import { DEFAULT_MAX_MISS_RETRY_MS, DEFAULT_MISS_RETRY_MS, DEFAULT_TOMBSTONE_MS, type PodResolver } from "../pod-resolver.js";
 import { ownNetnsInode, sandboxNetnsInode } from "./netns-inode.js";
+import { ProcessContainers } from "./process-containers.js";
 import { CriRuntimeClient } from "./runtime-client.js";
 import { sandboxNetns } from "./sandbox-netns.js";
 
 /** Full resync period: pods that start or end are noticed at least this often even when none of their sockets is seen. */
 export const DEFAULT_CRI_RESYNC_MS = 10_000;
+
+/** Containers whose processes are the mesh's sidecar, by name (the container in the pod spec). */
+export const DEFAULT_SIDECAR_CONTAINER_NAMES: readonly string[] = Object.freeze(["istio-proxy"]);
 
 /** What the runtime says about a pod. */
 export interface PodIdentity {
@@ -52,8 +61,10 @@ export interface CriPodResolverOptions {
   tombstoneMs?: number;
   /** Each CRI call's deadline, ms. Default: the client's (DEFAULT_CRI_CALL_TIMEOUT_MS). */
   callTimeoutMs?: number;
-  /** Where /proc is (the sandbox pid fallback). Default "/proc". */
+  /** Where /proc is (the sandbox pid fallback, processes' cgroups). Default "/proc". */
   procDir?: string;
+  /** Containers (by name) whose processes are the mesh sidecar whatever their UID. Default DEFAULT_SIDECAR_CONTAINER_NAMES (istio-proxy); [] for none. */
+  sidecarContainers?: readonly string[];
   logger?: Logger;
   /** Clock in ms. Default Date.now; tests pass their own. */
   now?: () => number;
@@ -93,6 +104,14 @@ export class CriPodResolver implements PodResolver {
   #byNetns = new Map<number, PodIdentity>();
   readonly #tombstones = new Map<number, Tombstone>();
   readonly #misses = new Map<number, Miss>();
+  readonly #sidecarNames: ReadonlySet<string>;
+  readonly #processes: ProcessContainers;
+  /** Container id → name, every container the runtime listed at the last resync. */
+  #containers = new Map<string, string>();
+  /** Ids of the containers named as sidecars: the release path's one lookup per event. */
+  #sidecarIds = new Set<string>();
+  /** Container ids a process was found in and the runtime did not list (yet): when each may resync again. */
+  readonly #containerMisses = new Map<string, Miss>();
   #syncing: Promise<void> | undefined;
   #queued: Promise<void> | undefined;
   #firstSync: Promise<void>;
@@ -108,6 +127,8 @@ export class CriPodResolver implements PodResolver {
     this.#maxMissRetryMs = Math.max(this.#missRetryMs, o.maxMissRetryMs ?? DEFAULT_MAX_MISS_RETRY_MS);
     this.#tombstoneMs = o.tombstoneMs ?? DEFAULT_TOMBSTONE_MS;
     this.#procDir = o.procDir ?? "/proc";
+    this.#sidecarNames = new Set(o.sidecarContainers ?? DEFAULT_SIDECAR_CONTAINER_NAMES);
+    this.#processes = new ProcessContainers({ procDir: this.#procDir, ...(o.now ? { now: o.now } : {}) });
     this.#log = o.logger ?? silentLogger;
     this.#now = o.now ?? Date.now;
     this.#firstSync = this.sync();
@@ -152,6 +173,31 @@ export class CriPodResolver implements PodResolver {
 
   pending(): boolean {
     return this.#syncing !== undefined || this.#queued !== undefined;
+  }
+
+  noteProcess(pid: number): boolean {
+    // No names to look for: no /proc reads at all.
+    if (this.#sidecarNames.size === 0) return false;
+    const id = this.#processes.note(pid);
+    // A container started since the last resync (or a sandbox's pause, never
+    // listed as a container): ask the runtime, at most as often as misses allow.
+    if (id === undefined || id === "" || this.#containers.has(id) || this.#sandboxes.has(id)) return false;
+    return this.#onContainerMiss(id);
+  }
+
+  isSidecarProcess(pid: number): boolean {
+    const id = this.#processes.containerOf(pid);
+    return id !== undefined && id !== "" && this.#sidecarIds.has(id);
+  }
+
+  processExited(pid: number): void {
+    this.#processes.exited(pid);
+  }
+
+  /** The name of the container pid runs in, as far as the cache and the last resync know ("" none or unknown). */
+  containerNameOf(pid: number): string {
+    const id = this.#processes.containerOf(pid);
+    return id ? (this.#containers.get(id) ?? "") : "";
   }
 
   labels(netns: number): PodLabels | undefined {
@@ -211,6 +257,16 @@ export class CriPodResolver implements PodResolver {
     this.sync().catch(() => undefined); // logged by #resync
   }
 
+  #onContainerMiss(id: string): boolean {
+    const now = this.#now();
+    const miss = this.#containerMisses.get(id);
+    if (miss !== undefined && now < miss.retryAt) return false;
+    const delayMs = miss === undefined ? this.#missRetryMs : Math.min(miss.delayMs * 2, this.#maxMissRetryMs);
+    this.#containerMisses.set(id, { retryAt: now + delayMs, delayMs });
+    this.#background();
+    return true;
+  }
+
   /** True when it started (or queued) a resync for the inode. */
   #onMiss(netns: number): boolean {
     const now = this.#now();
@@ -227,6 +283,8 @@ export class CriPodResolver implements PodResolver {
 
   async #resync(): Promise<void> {
     try {
+      // Containers alongside the sandboxes: one call, whatever the number of pods.
+      const containers = this.#sidecarNames.size > 0 ? this.#listContainers() : undefined;
       const list = await this.#client.listPodSandbox({ state: { state: runtime.v1.PodSandboxState.SANDBOX_READY } });
       const next = new Map<string, Known>();
       const asks: Promise<void>[] = [];
@@ -240,6 +298,8 @@ export class CriPodResolver implements PodResolver {
       }
       await Promise.all(asks);
       this.#install(next);
+      const listed = await containers;
+      if (listed !== undefined) this.#installContainers(listed);
       this.#syncs++;
       if (this.#lastError !== "") this.#log.info({ socket: this.socket, pods: next.size }, "CRI pod resolver: the runtime answers again");
       this.#lastError = "";
@@ -281,6 +341,34 @@ export class CriPodResolver implements PodResolver {
       return undefined;
     }
     return { identity, netns };
+  }
+
+  /** Every container's id and name; undefined when the runtime did not answer (the last list is kept: pods still resync). */
+  async #listContainers(): Promise<runtime.v1.Container.$Properties[] | undefined> {
+    try {
+      return (await this.#client.listContainers()).containers;
+    } catch (err) {
+      this.#log.debug({ err }, "CRI pod resolver: ListContainers failed, keeping the containers known so far");
+      return undefined;
+    }
+  }
+
+  #installContainers(listed: runtime.v1.Container.$Properties[]): void {
+    const containers = new Map<string, string>();
+    const sidecars = new Set<string>();
+    for (const c of listed) {
+      const id = c.id;
+      const name = c.metadata?.name ?? "";
+      if (!id) continue;
+      containers.set(id, name);
+      if (this.#sidecarNames.has(name)) sidecars.add(id);
+    }
+    const now = this.#now();
+    for (const [id, miss] of this.#containerMisses) {
+      if (containers.has(id) || now - miss.retryAt > 10 * this.#maxMissRetryMs) this.#containerMisses.delete(id);
+    }
+    this.#containers = containers;
+    this.#sidecarIds = sidecars;
   }
 
   #install(next: Map<string, Known>): void {

@@ -1,7 +1,16 @@
 // Pod identity from the node's container runtime over the CRI (runtime.v1),
 // behind the agent's PodResolver interface, and the choice between it and
 // the named namespaces under /run/netns.
-export { CriPodResolver, DEFAULT_CRI_RESYNC_MS, podName, type CriPodResolverOptions, type PodIdentity } from "./cri-pod-resolver.js";
+export {
+  CriPodResolver,
+  DEFAULT_CRI_RESYNC_MS,
+  DEFAULT_SIDECAR_CONTAINER_NAMES,
+  podName,
+  type CriPodResolverOptions,
+  type PodIdentity,
+} from "./cri-pod-resolver.js";
+export { containerIdOfCgroup, containerIdOfCgroupPath, readContainerId } from "./cgroup-container.js";
+export { DEFAULT_EXITED_PROCESS_KEEP_MS, DEFAULT_PROCESS_CACHE_SIZE, ProcessContainers, type ProcessContainersOptions } from "./process-containers.js";
 export {
   CONTAINERD_SOCKET,
   CRIO_SOCKET,

@@ -25,10 +25,12 @@ export interface PodResolverChoice {
   mode?: PodResolverMode;
   /** The CRI socket. Default: the first of DEFAULT_CRI_SOCKETS that answers (containerd, then CRI-O). */
   criSocket?: string;
+  /** With CRI: containers whose processes are the sidecar, by name. Default DEFAULT_SIDECAR_CONTAINER_NAMES (istio-proxy). */
+  sidecarContainers?: readonly string[];
 }
 
 /** The resolver decided on, as plain data (structured-clonable to a worker). */
-export type PodResolverSpec = { kind: "netns"; dir?: string } | { kind: "cri"; socket: string; resyncMs?: number };
+export type PodResolverSpec = { kind: "netns"; dir?: string } | { kind: "cri"; socket: string; resyncMs?: number; sidecarContainers?: readonly string[] };
 
 /** Whether a CRI runtime answers on `socket`: its Version, or the CriCallError saying why not. */
 export async function probeCriSocket(socket: string, timeoutMs = DEFAULT_CRI_PROBE_TIMEOUT_MS): Promise<{ runtimeName: string; runtimeVersion: string }> {
@@ -60,7 +62,7 @@ export async function choosePodResolver(choice: PodResolverChoice = {}, o: { log
     try {
       const v = await probeCriSocket(socket, o.probeTimeoutMs);
       log.info({ socket, runtime: v.runtimeName, version: v.runtimeVersion }, "pods are named by the container runtime (CRI)");
-      return { kind: "cri", socket };
+      return { kind: "cri", socket, ...(choice.sidecarContainers !== undefined ? { sidecarContainers: [...choice.sidecarContainers] } : {}) };
     } catch (err) {
       failures.push(err instanceof Error ? err.message : String(err));
     }
@@ -73,7 +75,13 @@ export async function choosePodResolver(choice: PodResolverChoice = {}, o: { log
 /** Build the resolver a spec describes (in whichever thread runs the pipeline). */
 export function createPodResolver(spec: PodResolverSpec, hostName: string, logger?: Logger): PodResolver {
   if (spec.kind === "cri") {
-    return new CriPodResolver({ socket: spec.socket, hostName, ...(spec.resyncMs !== undefined ? { resyncMs: spec.resyncMs } : {}), ...(logger ? { logger } : {}) });
+    return new CriPodResolver({
+      socket: spec.socket,
+      hostName,
+      ...(spec.resyncMs !== undefined ? { resyncMs: spec.resyncMs } : {}),
+      ...(spec.sidecarContainers !== undefined ? { sidecarContainers: spec.sidecarContainers } : {}),
+      ...(logger ? { logger } : {}),
+    });
   }
   return new NetnsDirResolver({ hostName, ...(spec.dir !== undefined ? { dir: spec.dir } : {}) });
 }

@@ -1,7 +1,8 @@
 // A client of the container runtime's CRI RuntimeService (runtime.v1) over
 // its unix socket: gRPC from @grpc/grpc-js, messages from the static code
 // pbjs generates from proto/cri/runtime/v1/api.proto (npm run gen). Only the
-// calls tcptrail makes, plus the ones its tests need to create pods.
+// calls tcptrail makes, plus the ones its tests need to create pods and
+// containers.
 import { Client, credentials, type ServiceError } from "@grpc/grpc-js";
 import { runtime } from "../../gen/cri.js";
 import { CriCallError } from "./errors.js";
@@ -72,6 +73,11 @@ export class CriRuntimeClient {
     return this.#call("PodSandboxStatus", v1.PodSandboxStatusRequest, v1.PodSandboxStatusResponse, { podSandboxId, verbose });
   }
 
+  /** Every container (any state, unless filtered): id, name, pod sandbox. */
+  listContainers(filter?: v1.ContainerFilter.$Properties): Promise<v1.ListContainersResponse> {
+    return this.#call("ListContainers", v1.ListContainersRequest, v1.ListContainersResponse, filter ? { filter } : {});
+  }
+
   /** Creates and starts a pod sandbox (tests: the agent never creates pods). */
   async runPodSandbox(config: v1.PodSandboxConfig.$Properties, timeoutMs?: number): Promise<string> {
     const r = await this.#call("RunPodSandbox", v1.RunPodSandboxRequest, v1.RunPodSandboxResponse, { config }, timeoutMs);
@@ -84,6 +90,25 @@ export class CriRuntimeClient {
 
   async removePodSandbox(podSandboxId: string, timeoutMs?: number): Promise<void> {
     await this.#call("RemovePodSandbox", v1.RemovePodSandboxRequest, v1.RemovePodSandboxResponse, { podSandboxId }, timeoutMs);
+  }
+
+  /** Creates a container in a sandbox (tests: the agent never creates containers); its id. */
+  async createContainer(podSandboxId: string, config: v1.ContainerConfig.$Properties, sandboxConfig: v1.PodSandboxConfig.$Properties, timeoutMs?: number): Promise<string> {
+    const r = await this.#call("CreateContainer", v1.CreateContainerRequest, v1.CreateContainerResponse, { podSandboxId, config, sandboxConfig }, timeoutMs);
+    return r.containerId ?? "";
+  }
+
+  async startContainer(containerId: string, timeoutMs?: number): Promise<void> {
+    await this.#call("StartContainer", v1.StartContainerRequest, v1.StartContainerResponse, { containerId }, timeoutMs);
+  }
+
+  /** Stops a container, killing it after `graceSeconds`. */
+  async stopContainer(containerId: string, graceSeconds: number, timeoutMs?: number): Promise<void> {
+    await this.#call("StopContainer", v1.StopContainerRequest, v1.StopContainerResponse, { containerId, timeout: graceSeconds }, timeoutMs);
+  }
+
+  async removeContainer(containerId: string, timeoutMs?: number): Promise<void> {
+    await this.#call("RemoveContainer", v1.RemoveContainerRequest, v1.RemoveContainerResponse, { containerId }, timeoutMs);
   }
 
   close(): void {

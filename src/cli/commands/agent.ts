@@ -6,6 +6,7 @@ import type { AgentServiceOptions } from "../../runtime/mod.js";
 import type { StreamLimitsOverrides } from "../../transport/mod.js";
 import { metricsFlags, natsAuthFlags, natsFlag, podsFlag, streamFlags } from "../flags.js";
 import { natsAuthFromFlags, type NatsAuthFlagValues } from "../nats-auth.js";
+import { BadFlagValueError } from "../exit.js";
 import { intOption } from "../options.js";
 
 export interface AgentCliOptions extends NatsAuthFlagValues {
@@ -28,6 +29,23 @@ export interface AgentCliOptions extends NatsAuthFlagValues {
   traceSelf?: boolean;
   podResolver: "auto" | "netns" | "cri";
   criSocket?: string;
+  /** Container names whose processes are the sidecar, from --sidecar-containers. */
+  sidecarContainers: string[];
+}
+
+/** = the CRI resolver's DEFAULT_SIDECAR_CONTAINER_NAMES (held equal by test/agent/cri/cli-flags.test.ts; --help must not load gRPC). */
+export const DEFAULT_SIDECAR_CONTAINERS_FLAG: readonly string[] = ["istio-proxy"];
+/** A container name as Kubernetes allows it (an RFC 1123 label). */
+const CONTAINER_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** `--sidecar-containers a,b`: "" (or "none") turns the container rule off. */
+function sidecarContainerNames(value: string): string[] {
+  const trimmed = value.trim();
+  if (trimmed === "" || trimmed === "none") return [];
+  const names = trimmed.split(",").map((n) => n.trim());
+  const bad = names.find((n) => !CONTAINER_NAME.test(n));
+  if (bad !== undefined) throw new BadFlagValueError(`--sidecar-containers must be container names separated by commas (lowercase letters, digits and -); got "${bad}" in "${value}"`);
+  return names;
 }
 
 export function addAgentOptions(cmd: Command): Command {
@@ -45,6 +63,14 @@ export function addAgentOptions(cmd: Command): Command {
         .default("auto"),
     )
     .option("--cri-socket <path>", "the container runtime's CRI socket (default: /run/containerd/containerd.sock, then /var/run/crio/crio.sock)")
+    .addOption(
+      new Option(
+        "--sidecar-containers <names>",
+        "with the CRI resolver, sockets of processes in containers of these names (comma-separated; none: off) are the mesh sidecar's even when they do not run as --sidecar-uid",
+      )
+        .argParser(sidecarContainerNames)
+        .default([...DEFAULT_SIDECAR_CONTAINERS_FLAG], DEFAULT_SIDECAR_CONTAINERS_FLAG.join(",")),
+    )
     .addOption(podsFlag());
   for (const o of [...metricsFlags(), ...streamFlags()]) cmd.addOption(o);
   return cmd;
@@ -58,7 +84,7 @@ export function agentSettings(opts: Omit<AgentCliOptions, "nats">): NonNullable<
     reorderWindowMs: opts.reorderWindowMs,
     mesh: { sidecarUid: opts.sidecarUid },
     ...(opts.traceSelf ? { exclude: false as const } : {}),
-    podResolver: { mode: opts.podResolver, ...(opts.criSocket ? { criSocket: opts.criSocket } : {}) },
+    podResolver: { mode: opts.podResolver, ...(opts.criSocket ? { criSocket: opts.criSocket } : {}), sidecarContainers: opts.sidecarContainers },
     ...(opts.pods ? { podGlobs: opts.pods } : {}),
   };
 }

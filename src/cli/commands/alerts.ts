@@ -7,7 +7,7 @@ import type { Logger } from "../../log/logger.js";
 import type { Alert } from "../../model/mod.js";
 import { UsageError } from "../errors.js";
 import { runCommand } from "../exit.js";
-import { localTimeFlag, natsAuthFlags, natsFlag, outputFlag, sinceFlag, readerStateDirFlag } from "../flags.js";
+import { colorFlag, localTimeFlag, natsAuthFlags, natsFlag, outputFlag, sinceFlag, readerStateDirFlag, type ColorMode } from "../flags.js";
 import { natsAuthFromFlags, type NatsAuthFlagValues } from "../nats-auth.js";
 import { stdoutClosed } from "../stdout.js";
 
@@ -27,6 +27,8 @@ export interface AlertsCommandOptions extends NatsAuthFlagValues {
   since?: number;
   /** Times in the local zone instead of UTC. */
   local?: boolean;
+  /** Colour the severity (compact). Default false: the CLI decides it from --color (src/cli/color.ts). */
+  color?: boolean;
   /** `tcptrail run`'s state dir: its reader's NATS credentials when no --nats-* is given. Default: none looked for. */
   stateDir?: string;
 }
@@ -49,12 +51,15 @@ export function registerAlerts(program: Command): void {
     .addOption(
       new Option("--severity <level>", "show only this severity and above").choices(["info", "warning", "critical"]),
     )
+    .addOption(colorFlag())
     .addOption(localTimeFlag())
     .addOption(sinceFlag("without --follow: from when (a duration ago like 30m, 1h30m, 2d, an RFC 3339 time, ...; default 1h ago)"))
     .addOption(readerStateDirFlag());
   for (const o of natsAuthFlags()) alerts.addOption(o);
-  alerts.action((opts: AlertsCommandOptions, cmd: Command) =>
+  alerts.action((cli: Omit<AlertsCommandOptions, "color"> & { color: ColorMode }, cmd: Command) =>
     runCommand(cmd, async () => {
+      const { useColor } = await import("../color.js");
+      const opts: AlertsCommandOptions = { ...cli, color: useColor(cli.color) };
       const ac = new AbortController();
       const stop = (): void => ac.abort();
       process.once("SIGINT", stop).once("SIGTERM", stop);
@@ -82,7 +87,9 @@ export async function runAlerts(opts: AlertsCommandOptions, io: AlertsCommandIo)
   if (opts.severity !== undefined && minSeverity === undefined) throw new UsageError(`--severity: unknown ${opts.severity}`);
   const sinceMs = opts.since !== undefined ? Math.floor(opts.since / 1_000) : Date.now() - DEFAULT_ALERTS_LOOKBACK_MS;
 
-  const print = opts.output === "json" ? (a: Alert) => JSON.stringify(alertToJson(a)) : (a: Alert) => formatAlertText(a, { local: opts.local ?? false });
+  const { painter } = await import("../../query/render-color.js");
+  const text = { local: opts.local ?? false, paint: painter(opts.color ?? false) };
+  const print = opts.output === "json" ? (a: Alert) => JSON.stringify(alertToJson(a)) : (a: Alert) => formatAlertText(a, text);
   const read: AlertReadOptions = {
     onAlert: (alert) => io.write(print(alert)),
     onMalformed: (err, subject) => log.warn({ subject, reason: err.message }, "skipped a message that is not an alert"),

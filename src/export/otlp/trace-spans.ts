@@ -131,12 +131,18 @@ function segmentEvents(hop: HopLike, side: Side, startUs: number, endUs: number)
       attributes: { [TCPTRAIL.sender]: sender, [TCPTRAIL.direction]: sender === side ? "sent" : "received", ...extra },
       droppedAttributesCount: 0,
     });
-  // A trace records who sent each segment, not when: the SYN opens the hop
-  // and a FIN or RST is known to precede its close, so they sit at its ends.
-  if (hop.openedBy) add(SPAN_EVENT.syn, startUs, hop.openedBy);
-  if (hop.firstFinBy) add(SPAN_EVENT.fin, endUs, hop.firstFinBy);
-  if (hop.resetBy) add(SPAN_EVENT.rst, endUs, hop.resetBy, hop.resetReason ? { [TCPTRAIL.resetReason]: reasonName(hop.resetReason) } : {});
-  return events;
+  // Each segment at the kernel's time of it (Hop.opened_us, first_fin_us,
+  // reset_us). A trace stored before those were recorded has only who sent
+  // them: then the SYN sits at the span's start and a FIN or RST at its end
+  // (known to precede the close).
+  const opened = num(hop.openedUs);
+  // A reused pooled connection's SYN was sent for an earlier trace, before
+  // this trace's use of it (the span): it is that trace's event, not this one's.
+  if (hop.openedBy && !(opened > 0 && opened < startUs)) add(SPAN_EVENT.syn, opened || startUs, hop.openedBy);
+  if (hop.firstFinBy) add(SPAN_EVENT.fin, num(hop.firstFinUs) || endUs, hop.firstFinBy);
+  if (hop.resetBy) add(SPAN_EVENT.rst, num(hop.resetUs) || endUs, hop.resetBy, hop.resetReason ? { [TCPTRAIL.resetReason]: reasonName(hop.resetReason) } : {});
+  // In time order, as a backend lists them (sort is stable: equal times keep SYN, FIN, RST).
+  return events.sort((a, b) => a.time[0] - b.time[0] || a.time[1] - b.time[1]);
 }
 
 function failureMessage(hop: HopLike): string {

@@ -142,6 +142,10 @@ class BlockDecoder {
       useStartUs: absoluteUs(Number(b.useStartUs ?? 0), traceStartUs),
       useEndUs: absoluteUs(Number(b.useEndUs ?? 0), traceStartUs),
       linkConfidence: b.linkConfidence,
+      // 0 in blocks sealed before step times were recorded: "not recorded", as the Hop says.
+      openedUs: absoluteUs(Number(b.openedUs ?? 0), traceStartUs),
+      firstFinUs: absoluteUs(Number(b.firstFinUs ?? 0), traceStartUs),
+      resetUs: absoluteUs(Number(b.resetUs ?? 0), traceStartUs),
     });
     if (b.client) h.client = this.#endpoint(b.client);
     if (b.server) h.server = this.#endpoint(b.server);

@@ -121,6 +121,9 @@ class BlockEncoder {
       useStartUs: relativeUs(Number(h.useStartUs ?? 0), traceStartUs),
       useEndUs: relativeUs(Number(h.useEndUs ?? 0), traceStartUs),
       linkConfidence: h.linkConfidence ?? 0,
+      openedUs: relativeUs(Number(h.openedUs ?? 0), traceStartUs),
+      firstFinUs: relativeUs(Number(h.firstFinUs ?? 0), traceStartUs),
+      resetUs: relativeUs(Number(h.resetUs ?? 0), traceStartUs),
     };
     if (h.client) out.client = this.#endpoint(h.client);
     if (h.server) out.server = this.#endpoint(h.server);

@@ -8,10 +8,13 @@
 //   open   at hop.startUs: STATE_CHANGE CLOSE → SYN_SENT for the end that
 //          opened (`openedBy`, the client when unrecorded), LISTEN → SYN_RECV
 //          for the other;
-//   end    at hop.endUs: RESET_SENT with the hop's `resetReason` for the end
-//          that reset (`resetBy`), RESET_RECEIVED for its peer; otherwise
-//          ESTABLISHED → FIN_WAIT1 for the end that sent the first FIN
-//          (`firstFinBy`), ESTABLISHED → CLOSE_WAIT for its peer;
+//   end    at the step's time (hop.resetUs or firstFinUs: the kernel's time
+//          of that RST or FIN), else (a hop stored before step times were
+//          recorded) at hop.endUs: RESET_SENT with the hop's `resetReason`
+//          for the end that reset (`resetBy`), RESET_RECEIVED for its peer;
+//          otherwise ESTABLISHED → FIN_WAIT1 for the end that sent the first
+//          FIN (`firstFinBy`), ESTABLISHED → CLOSE_WAIT for its peer (the
+//          peer's at the sender's time: its arrival was not kept);
 //   close  at hop.endUs: STATE_CHANGE → CLOSE from the state the end left.
 // Fields from the hop: timeUs, local/remote (this end, the other end), family
 // (from the address), and from this end's HopEndpoint: sock and node (its
@@ -62,15 +65,19 @@ export function summarizeHopEnd(hop: StoredHop, side: "client" | "server"): Even
   ];
   if (!(endUs > 0)) return out;
   let last: TcpState = TcpState.TCP_STATE_ESTABLISHED;
+  // Within the hop, so the rebuilt order (open, end, close) holds whatever was stored.
+  const stepAt = (us: number | null | undefined): number => Math.min(endUs, Math.max(startUs, Number(us ?? 0) || endUs));
+  const resetAt = stepAt(hop.resetUs);
+  const finAt = stepAt(hop.firstFinUs);
   if (hop.resetBy === side) {
-    out.push(make(endUs, { kind: EventKind.EVENT_KIND_RESET_SENT, resetReason: hop.resetReason ?? 0, oldState: last }));
+    out.push(make(resetAt, { kind: EventKind.EVENT_KIND_RESET_SENT, resetReason: hop.resetReason ?? 0, oldState: last }));
   } else if (hop.resetBy === other) {
-    out.push(make(endUs, { kind: EventKind.EVENT_KIND_RESET_RECEIVED, oldState: last }));
+    out.push(make(resetAt, { kind: EventKind.EVENT_KIND_RESET_RECEIVED, oldState: last }));
   } else if (hop.firstFinBy === side) {
-    out.push(make(endUs, stateChange(last, TcpState.TCP_STATE_FIN_WAIT1)));
+    out.push(make(finAt, stateChange(last, TcpState.TCP_STATE_FIN_WAIT1)));
     last = TcpState.TCP_STATE_FIN_WAIT1;
   } else if (hop.firstFinBy === other) {
-    out.push(make(endUs, stateChange(last, TcpState.TCP_STATE_CLOSE_WAIT)));
+    out.push(make(finAt, stateChange(last, TcpState.TCP_STATE_CLOSE_WAIT)));
     last = TcpState.TCP_STATE_CLOSE_WAIT;
   }
   out.push(make(endUs, stateChange(last, TcpState.TCP_STATE_CLOSE)));

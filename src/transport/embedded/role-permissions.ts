@@ -8,7 +8,7 @@
 // makes (on which stream and which consumer) and the inbox it may hear on.
 // Subject wildcards match whole tokens only, so the streams are listed by name.
 import { ALERTS_STREAM, EVENTS_STREAM, TRACES_STREAM } from "../streams.js";
-import { ALERTS_WILDCARD, EVENTS_WILDCARD, HEARTBEATS_WILDCARD, SUBJECT_PREFIX, TRACES_WILDCARD } from "../subjects.js";
+import { ALERTS_WILDCARD, EVENTS_WILDCARD, HEARTBEATS_WILDCARD, SUBJECT_PREFIX, TRACES_WILDCARD, eventsSubject, heartbeatsSubject } from "../subjects.js";
 
 export type NatsRole = "agent" | "consumer" | "reader";
 export const NATS_ROLES: readonly NatsRole[] = ["agent", "consumer", "reader"];
@@ -37,6 +37,15 @@ export interface SubjectPermissions {
 export interface RolePermissionsOptions {
   /** The consumer's durable consumer on the events stream. Default DEFAULT_DURABLE_NAME. */
   durableName?: string;
+  /**
+   * The one node whose events the agent may publish: its user gets
+   * `tcptrail.v1.events.<node>` (the subject token, as the publisher spells
+   * it) instead of `tcptrail.v1.events.>`, so a compromised agent cannot
+   * publish events, or GAPs, in another node's name. `run` knows its node at
+   * start and sets it. Default: none, every node's subject (one user shared
+   * by all agents, as a DaemonSet with one Secret has).
+   */
+  node?: string;
 }
 
 const ALL_STREAMS = [EVENTS_STREAM, TRACES_STREAM, ALERTS_STREAM];
@@ -68,8 +77,9 @@ const anyConsumer = (stream: string): string[] => [
 
 /**
  * The permissions of each role:
- * - agent: publish events (and the stream's create/update/info it does at
- *   start) and heartbeats, hear its own replies (publish acks). It cannot publish traces or
+ * - agent: publish events and heartbeats (its node's only, with `node`; and
+ *   the stream's create/update/info it does at start), hear its own replies
+ *   (publish acks). It cannot publish traces or
  *   alerts, read anything, or touch another stream or any consumer.
  * - consumer: read events through its durable consumer (pull and ack) and
  *   the agents' heartbeats, publish traces and alerts, create or update the three streams.
@@ -82,7 +92,14 @@ export function rolePermissions(o: RolePermissionsOptions = {}): Record<NatsRole
   const durable = o.durableName ?? DEFAULT_DURABLE_NAME;
   return {
     agent: {
-      publish: { allow: [EVENTS_WILDCARD, HEARTBEATS_WILDCARD, "$JS.API.INFO", ...ensureStream(EVENTS_STREAM)] },
+      publish: {
+        allow: [
+          o.node !== undefined ? eventsSubject(o.node) : EVENTS_WILDCARD,
+          o.node !== undefined ? heartbeatsSubject(o.node) : HEARTBEATS_WILDCARD,
+          "$JS.API.INFO",
+          ...ensureStream(EVENTS_STREAM),
+        ],
+      },
       subscribe: { allow: [`${ROLE_INBOX_PREFIX.agent}.>`] },
     },
     consumer: {

@@ -1,9 +1,10 @@
 // `tcptrail agent` (and run, which shares its agent flags) offers the pod
-// resolver choice and the CRI socket, and hands them to the agent service.
+// resolver choice, the CRI socket and the sidecar's container names, and
+// hands them to the agent service.
 import { Command } from "commander";
 import { describe, expect, test } from "vitest";
-import { DEFAULT_CRI_SOCKETS, DEFAULT_POD_RESOLVER_MODE, POD_RESOLVER_MODES } from "../../../src/agent/cri/mod.js";
-import { agentSettings, type AgentCliOptions } from "../../../src/cli/commands/agent.js";
+import { DEFAULT_CRI_SOCKETS, DEFAULT_POD_RESOLVER_MODE, DEFAULT_SIDECAR_CONTAINER_NAMES, POD_RESOLVER_MODES } from "../../../src/agent/cri/mod.js";
+import { DEFAULT_SIDECAR_CONTAINERS_FLAG, agentSettings, type AgentCliOptions } from "../../../src/cli/commands/agent.js";
 import { registerCommands } from "../../../src/cli/commands/mod.js";
 
 function command(name: string): Command {
@@ -35,8 +36,30 @@ describe("--pod-resolver and --cri-socket", () => {
   });
 
   test("reach the agent service's settings; an unknown mode is refused", () => {
-    expect(agentSettings(parsed("agent", [])).podResolver).toEqual({ mode: "auto" });
-    expect(agentSettings(parsed("agent", ["--pod-resolver", "cri", "--cri-socket", "/x/cri.sock"])).podResolver).toEqual({ mode: "cri", criSocket: "/x/cri.sock" });
+    expect(agentSettings(parsed("agent", [])).podResolver).toEqual({ mode: "auto", sidecarContainers: ["istio-proxy"] });
+    expect(agentSettings(parsed("agent", ["--pod-resolver", "cri", "--cri-socket", "/x/cri.sock"])).podResolver).toEqual({
+      mode: "cri",
+      criSocket: "/x/cri.sock",
+      sidecarContainers: ["istio-proxy"],
+    });
     expect(() => parsed("agent", ["--pod-resolver", "kubelet"])).toThrow(/kubelet/);
+  });
+});
+
+describe("--sidecar-containers", () => {
+  test.each(["agent", "run"])("%s --help says what it does and its default, the resolver's", (name) => {
+    const help = command(name).helpInformation().replace(/\s+/g, " ");
+    expect(help).toContain("--sidecar-containers <names>");
+    expect(help).toContain("even when they do not run as --sidecar-uid");
+    expect(help).toContain(`(default: ${DEFAULT_SIDECAR_CONTAINER_NAMES.join(",")})`);
+    // The CLI repeats the default (its --help loads no gRPC): held equal here.
+    expect(DEFAULT_SIDECAR_CONTAINERS_FLAG).toEqual(DEFAULT_SIDECAR_CONTAINER_NAMES);
+  });
+
+  test("a list of names, none for off; a name Kubernetes would refuse is a usage error", () => {
+    expect(parsed("agent", ["--sidecar-containers", "istio-proxy, linkerd-proxy"]).sidecarContainers).toEqual(["istio-proxy", "linkerd-proxy"]);
+    expect(parsed("run", ["--sidecar-containers", "none"]).sidecarContainers).toEqual([]);
+    expect(parsed("agent", ["--sidecar-containers", ""]).sidecarContainers).toEqual([]);
+    expect(() => parsed("agent", ["--sidecar-containers", "istio-proxy,Envoy_1"])).toThrow(/Envoy_1/);
   });
 });

@@ -3,7 +3,7 @@
 // an unknown inode (and not on every event of one that is never a pod),
 // tombstones, an outage; and the choice between CRI and /run/netns. Real
 // network namespaces (unshare --net) for the inodes: root only for those.
-import { statSync } from "node:fs";
+import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
@@ -149,11 +149,63 @@ describeRoot("CriPodResolver (a CRI server from the same proto, real namespaces)
   });
 });
 
+describe("CriPodResolver: processes in the sidecar's container (ListContainers, cgroups under a proc dir of the test's)", () => {
+  const id = (c: string) => c.repeat(64);
+  /** A proc dir whose <pid>/cgroup files put the pids in containers (cgroupfs layout, as containerd 1.6 without a parent). */
+  function procDir(cgroups: Record<number, string>): string {
+    const dir = join(tmp.path, "proc");
+    for (const [pid, path] of Object.entries(cgroups)) {
+      mkdirSync(join(dir, pid), { recursive: true });
+      writeFileSync(join(dir, pid, "cgroup"), `4:memory:${path}\n0::/\n`);
+    }
+    return dir;
+  }
+
+  test("a pid in an istio-proxy container is the sidecar's, one in another container or none is not; an unlisted container resyncs once, then is known", async () => {
+    fake.addContainer({ id: id("a"), podSandboxId: "s-page", name: "istio-proxy" });
+    fake.addContainer({ id: id("b"), podSandboxId: "s-page", name: "app" });
+    let now = 10_000;
+    const r = resolver({ procDir: procDir({ 100: `/k8s.io/${id("a")}`, 200: `/k8s.io/${id("b")}`, 300: `/k8s.io/${id("c")}`, 400: "/system.slice/sshd.service" }), now: () => now });
+    await r.ready();
+    expect(fake.calls.containers).toBe(1);
+    expect([r.noteProcess(100), r.isSidecarProcess(100), r.containerNameOf(100)]).toEqual([false, true, "istio-proxy"]);
+    expect([r.noteProcess(200), r.isSidecarProcess(200), r.containerNameOf(200)]).toEqual([false, false, "app"]);
+    expect([r.noteProcess(400), r.isSidecarProcess(400), r.containerNameOf(400)]).toEqual([false, false, ""]);
+    // Never noted: not read on the release path.
+    expect(r.isSidecarProcess(999)).toBe(false);
+
+    // A container started since the last resync: the pipeline is told to hold, one resync lists it.
+    fake.addContainer({ id: id("c"), podSandboxId: "s-page", name: "istio-proxy" });
+    expect(r.noteProcess(300)).toBe(true);
+    expect(r.pending()).toBe(true);
+    expect(r.noteProcess(300)).toBe(false); // asked again at once: no second resync
+    await waitFor(() => !r.pending(), { what: "the resync to end" });
+    expect(fake.calls.containers).toBe(2);
+    expect(r.isSidecarProcess(300)).toBe(true);
+
+    // Its exit: the answer stays while its events are released, then goes.
+    r.processExited(100);
+    expect(r.isSidecarProcess(100)).toBe(true);
+    now += 60_000;
+    r.noteProcess(401); // a miss (no such pid) clears what exited long enough ago
+    expect(r.isSidecarProcess(100)).toBe(false);
+  });
+
+  test("no sidecar container names: no ListContainers, no cgroup read, nobody is a sidecar by container", async () => {
+    fake.addContainer({ id: id("a"), podSandboxId: "s-page", name: "istio-proxy" });
+    const r = resolver({ procDir: procDir({ 100: `/k8s.io/${id("a")}` }), sidecarContainers: [] });
+    await r.ready();
+    expect([r.noteProcess(100), r.isSidecarProcess(100), fake.calls.containers]).toEqual([false, false, 0]);
+  });
+});
+
 describe("choosing the pod resolver (--pod-resolver, --cri-socket)", () => {
   test("auto: CRI when the socket answers, else /run/netns; cri without an answer is an error; netns never asks", async () => {
     const absent = join(tmp.path, "absent.sock");
     await expect(choosePodResolver({ mode: "auto", criSocket: socket })).resolves.toEqual({ kind: "cri", socket });
     await expect(choosePodResolver({ criSocket: `unix://${socket}` })).resolves.toEqual({ kind: "cri", socket });
+    // The sidecar's container names travel in the spec (to the pipeline worker that builds the resolver).
+    await expect(choosePodResolver({ mode: "cri", criSocket: socket, sidecarContainers: ["linkerd-proxy"] })).resolves.toEqual({ kind: "cri", socket, sidecarContainers: ["linkerd-proxy"] });
     await expect(choosePodResolver({ mode: "auto", criSocket: absent })).resolves.toEqual({ kind: "netns" });
     await expect(choosePodResolver({ mode: "cri", criSocket: absent })).rejects.toBeInstanceOf(CriCallError);
     const before = fake.calls.version;

@@ -21,6 +21,12 @@ export interface FakePod {
   notReady?: boolean;
 }
 
+export interface FakeContainer {
+  id: string;
+  podSandboxId: string;
+  name: string;
+}
+
 interface Codec<T> {
   encode(m: T): { finish(): Uint8Array };
   decode(b: Uint8Array): T;
@@ -40,7 +46,8 @@ function unary<Req, Res>(name: string, req: Codec<Req>, res: Codec<Res>) {
 
 export class FakeRuntime {
   readonly pods = new Map<string, FakePod>();
-  readonly calls = { version: 0, list: 0, status: 0 };
+  readonly containers = new Map<string, FakeContainer>();
+  readonly calls = { version: 0, list: 0, status: 0, containers: 0 };
   /** While true every call fails with UNAVAILABLE (a runtime restarting). */
   down = false;
   #server = new Server();
@@ -49,11 +56,16 @@ export class FakeRuntime {
     this.pods.set(p.id, p);
   }
 
+  addContainer(c: FakeContainer): void {
+    this.containers.set(c.id, c);
+  }
+
   async listen(socket: string): Promise<void> {
     const definition = {
       Version: unary("Version", v1.VersionRequest, v1.VersionResponse),
       ListPodSandbox: unary("ListPodSandbox", v1.ListPodSandboxRequest, v1.ListPodSandboxResponse),
       PodSandboxStatus: unary("PodSandboxStatus", v1.PodSandboxStatusRequest, v1.PodSandboxStatusResponse),
+      ListContainers: unary("ListContainers", v1.ListContainersRequest, v1.ListContainersResponse),
     } as unknown as ServiceDefinition;
     const guard = <Req, Res>(fn: (req: Req) => Res) => (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>) => {
       if (this.down) cb({ code: grpcStatus.UNAVAILABLE, details: "runtime restarting" });
@@ -78,6 +90,12 @@ export class FakeRuntime {
           items: [...this.pods.values()]
             .filter((p) => want === undefined || ready(p) === want)
             .map((p) => ({ id: p.id, metadata: { name: p.name, namespace: p.namespace, uid: p.uid }, state: ready(p), labels: p.labels ?? {} })),
+        });
+      }),
+      ListContainers: guard(() => {
+        this.calls.containers++;
+        return v1.ListContainersResponse.create({
+          containers: [...this.containers.values()].map((c) => ({ id: c.id, podSandboxId: c.podSandboxId, metadata: { name: c.name }, state: v1.ContainerState.CONTAINER_RUNNING })),
         });
       }),
       PodSandboxStatus: guard((req: v1.PodSandboxStatusRequest) => {

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { CriRuntimeClient } from "../../../src/agent/cri/mod.js";
+import type { runtime } from "../../../src/gen/cri.js";
 import { makeTempDir, waitFor, type TempDir } from "../../helpers/mod.js";
 import { buildPauseImage } from "./pause-image.js";
 
@@ -34,11 +35,17 @@ export function containerdMissing(): string | undefined {
 
 export interface PrivateContainerd {
   socket: string;
+  /** Its temp dir (removed by stop()): room for the test's own files, e.g. images. */
+  dir: string;
   client: CriRuntimeClient;
   /** The CNI bridge the pods are attached to. */
   bridge: string;
   /** Create a ready pod sandbox; removed by stop(). */
   runPod(p: { namespace: string; name: string; uid: string; labels?: Record<string, string>; hostNetwork?: boolean }): Promise<string>;
+  /** Import an image tar (static-image.ts) into the CRI's namespace. */
+  importImage(tar: string): Promise<void>;
+  /** Create and start a container in a pod made by runPod; removed with its pod. */
+  runContainer(podId: string, c: { name: string; image: string; args: string[]; runAsUser?: number }): Promise<string>;
   /** Remove every pod, stop containerd and its shims, unmount, delete the bridge and the temp dir. Safe to call after any failure. */
   stop(): Promise<void>;
 }
@@ -98,6 +105,8 @@ export async function startPrivateContainerd(label: string): Promise<PrivateCont
   const bridge = `ttcri${suffix}`;
   const subnet = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}.0/24`;
   const sandboxes: string[] = [];
+  // CreateContainer wants the sandbox's own config again.
+  const sandboxConfigs = new Map<string, runtime.v1.PodSandboxConfig.$Properties>();
   let containerd: ResultPromise | undefined;
   let client: CriRuntimeClient | undefined;
 
@@ -193,20 +202,41 @@ export async function startPrivateContainerd(label: string): Promise<PrivateCont
   const cri = client;
   return {
     socket,
+    dir,
     client: cri,
     bridge,
     async runPod(p) {
-      const id = await cri.runPodSandbox(
+      const config: runtime.v1.PodSandboxConfig.$Properties = {
+        metadata: { name: p.name, namespace: p.namespace, uid: p.uid, attempt: 0 },
+        // kubelet sets no hostname for a hostNetwork pod (it has no UTS namespace of its own).
+        ...(p.hostNetwork ? {} : { hostname: p.name }),
+        labels: p.labels ?? {},
+        linux: p.hostNetwork ? { securityContext: { namespaceOptions: { network: 2 /* NODE */ } } } : {},
+      };
+      const id = await cri.runPodSandbox(config, 30_000);
+      sandboxes.push(id);
+      sandboxConfigs.set(id, config);
+      return id;
+    },
+    async importImage(tar) {
+      await execa("ctr", ["-a", socket, "-n", "k8s.io", "images", "import", tar]);
+    },
+    async runContainer(podId, c) {
+      const sandboxConfig = sandboxConfigs.get(podId);
+      if (sandboxConfig === undefined) throw new Error(`no pod ${podId} made by runPod`);
+      const id = await cri.createContainer(
+        podId,
         {
-          metadata: { name: p.name, namespace: p.namespace, uid: p.uid, attempt: 0 },
-          // kubelet sets no hostname for a hostNetwork pod (it has no UTS namespace of its own).
-          ...(p.hostNetwork ? {} : { hostname: p.name }),
-          labels: p.labels ?? {},
-          linux: p.hostNetwork ? { securityContext: { namespaceOptions: { network: 2 /* NODE */ } } } : {},
+          metadata: { name: c.name, attempt: 0 },
+          image: { image: c.image },
+          args: c.args,
+          ...(c.runAsUser !== undefined ? { linux: { securityContext: { runAsUser: { value: c.runAsUser } } } } : {}),
         },
+        sandboxConfig,
         30_000,
       );
-      sandboxes.push(id);
+      // StopPodSandbox stops it and RemovePodSandbox removes it (stop() does both).
+      await cri.startContainer(id, 30_000);
       return id;
     },
     stop,

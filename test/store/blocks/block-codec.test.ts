@@ -3,6 +3,7 @@
 // traces, and seeded random ones with every odd value a producer may send.
 import { describe, expect, it } from "vitest";
 import { v1, type Trace } from "../../../src/model/mod.js";
+import { traceToJson } from "../../../src/query/mod.js";
 import { compareByStart, decodeBlock, encodeBlock, findInBlock, openBlock, sealBlock } from "../../../src/store/blocks/mod.js";
 import { MeshLab } from "../../trace/helpers/mesh-lab.js";
 import { SCENARIOS, abort, appB, meshChain, podA, podB, scenarioInboundRetries, scenarioRejectRetries } from "../../trace/helpers/scenarios.js";
@@ -54,7 +55,27 @@ describe("trace blocks", () => {
     expect(traces.some((t) => t.race && (t.race.gapUs ?? 0) < 0)).toBe(true);
     expect(traces.some((t) => t.hops.some((h) => !h.server?.socketId))).toBe(true);
     expect(traces.some((t) => t.gapOverlap && t.gapOverlap.lost === 17 && t.gapOverlap.startUs && t.gapOverlap.endUs)).toBe(true);
+    // Step times: every kind, and a reused pooled connection's SYN from before its trace began (a negative delta).
+    expect(traces.some((t) => t.hops.some((h) => h.openedUs && h.firstFinUs && h.resetUs))).toBe(true);
+    expect(traces.some((t) => t.hops.some((h) => h.openedUs && h.openedUs < t.startUs))).toBe(true);
     expectRoundTrip(traces);
+  });
+
+  it("read blocks sealed before step times were recorded: the hops say 0 (not recorded), the JSON null", () => {
+    const traces = stitched().filter((t) => t.hops.some((h) => h.resetUs));
+    // What the encoder wrote before BlockHop had fields 19-21: the same block without them.
+    const block = v1.TraceBlock.decode(encodeBlock(traces));
+    for (const bt of block.traces) for (const h of bt.hops ?? []) for (const k of ["openedUs", "firstFinUs", "resetUs"] as const) delete (h as Partial<typeof h>)[k];
+    const old = v1.TraceBlock.encode(block).finish();
+    expect(old.length).toBeLessThan(encodeBlock(traces).length);
+    const back = decodeBlock(old);
+    expect(back).toHaveLength(traces.length);
+    back.forEach((t, i) => {
+      const want = v1.Trace.decode(v1.Trace.encode(traces[i]!).finish());
+      for (const h of want.hops) [h.openedUs, h.firstFinUs, h.resetUs] = [0, 0, 0];
+      expect(asObject(t)).toEqual(asObject(want));
+      for (const h of traceToJson(t).hops) expect([h.opened_us, h.first_fin_us, h.reset_us]).toEqual([null, null, null]);
+    });
   });
 
   it("give back a gap overlap exactly, whatever its times and counts (unknown times, before the trace, past 2^32)", () => {

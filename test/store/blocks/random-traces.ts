@@ -102,6 +102,9 @@ export function randomTrace(r: Rand, n: number): Trace {
     useStartUs: timeNear(r, startUs),
     useEndUs: timeNear(r, startUs),
     linkConfidence: int(r, 3),
+    openedUs: timeNear(r, startUs),
+    firstFinUs: timeNear(r, startUs),
+    resetUs: timeNear(r, startUs),
   }));
   const t: TraceInit = {
     outcome: int(r, 11),

@@ -13,6 +13,9 @@ import { TraceWriter } from "../../../src/store/sqlite/write-traces.js";
 import { meshTrace, socketIdOf } from "../fixtures.js";
 import { storeForEachTest } from "../workspace.js";
 import { asObject } from "./random-traces.js";
+import { traceToJson } from "../../../src/query/mod.js";
+import { SCENARIOS } from "../../trace/helpers/scenarios.js";
+import { stitch } from "../../trace/helpers/stitch.js";
 
 const ws = storeForEachTest("sealed");
 const ids = (traces: { traceId: string }[]) => traces.map((t) => t.traceId);
@@ -117,6 +120,29 @@ describe("a store whose traces are sealed", () => {
     expect(await store.getTrace("c999")).toBeNull();
     expect([...(await store.existingTraceIds(["c002", "nope", "c006"]))].sort()).toEqual(["c002", "c006"]);
     expect((await store.stats()).kinds.traces).toMatchObject({ count: 9, oldestUs: 1_000_000 });
+  });
+
+  it("keeps each hop's step times through the hot table and a sealed block, and the JSON gives them", async () => {
+    const store = await reopen({ sealTraces: 1000 });
+    const traces = stitch(SCENARIOS["app-abort-fin"]!()).traces;
+    expect(traces).toHaveLength(1);
+    const t = traces[0]!;
+    const steps = (x: Trace) => x.hops.map((h) => [Number(h.openedUs), Number(h.firstFinUs), Number(h.resetUs)]);
+    // app b's RST on hop 3, sidecar b's FIN on hop 2, sidecar a's RST on hop 1: all times known.
+    expect(steps(t).map((s) => s.map((x) => x > 0))).toEqual([
+      [true, false, true],
+      [true, true, false],
+      [true, false, true],
+    ]);
+    await store.putTraces([t]);
+    const hot = await store.getTrace(t.traceId);
+    expect(steps(hot!)).toEqual(steps(t));
+    expect(await store.seal()).toBe(1);
+    expect(tableCounts(store.path)).toMatchObject({ hot: 0, blocks: 1 });
+    const sealed = await store.getTrace(t.traceId);
+    expect(steps(sealed!)).toEqual(steps(t));
+    expect(traceToJson(sealed!).hops.map((h) => [h.opened_us, h.first_fin_us, h.reset_us])).toEqual(steps(t).map((s) => s.map((x) => x || null)));
+    expect(traceToJson(sealed!)).toEqual(traceToJson(hot!));
   });
 
   it("replaces a sealed trace written again: one copy, the new one, before and after the next seal", async () => {

@@ -9,14 +9,22 @@ import { parseFixture, type FixtureRecord } from "../../trace/helpers/load-fixtu
 import { stitch } from "../../trace/helpers/stitch.js";
 
 export const LAB_FIXTURES = join(import.meta.dirname, "..", "..", "trace", "fixtures", "lab");
+/**
+ * The lab's pooled scenario (4 client connections served by one HTTP-mode
+ * sidecar upstream), recorded the same way (test/e2e/lab-ground-truth.test.ts
+ * with TCPTRAIL_RECORD_FIXTURES, real bpftrace and HAProxy). Kept apart from
+ * LAB_FIXTURES, whose every file the stream-size measurement and the lab
+ * traffic bench read as one mix of one-connection scenarios.
+ */
+export const LAB_POOLED_FIXTURES = join(import.meta.dirname, "..", "..", "trace", "fixtures", "lab-pooled");
 
 export interface LabScenario {
   records: FixtureRecord[];
   traces: Trace[];
 }
 
-export function labScenario(name: string): LabScenario {
-  const records = parseFixture(readFileSync(join(LAB_FIXTURES, `${name}.json`), "utf8"));
+export function labScenario(name: string, dir = LAB_FIXTURES): LabScenario {
+  const records = parseFixture(readFileSync(join(dir, `${name}.json`), "utf8"));
   return { records, traces: stitch(records).traces };
 }
 
