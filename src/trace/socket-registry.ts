@@ -23,6 +23,8 @@ export interface RegistryCounters {
   /** Events about sockets the stitcher does not track (listeners, time-wait, before the agent). */
   untracked: number;
   gaps: number;
+  /** Sockets taken as closed inside an agent gap (by their watch's deadline, or by their address's reuse). */
+  closedInGap: number;
 }
 
 export interface RegistryHooks {
@@ -32,7 +34,7 @@ export interface RegistryHooks {
 
 export class SocketRegistry {
   readonly t: SocketTable;
-  readonly counters: RegistryCounters = { sockets: 0, malformed: 0, untracked: 0, gaps: 0 };
+  readonly counters: RegistryCounters = { sockets: 0, malformed: 0, untracked: 0, gaps: 0, closedInGap: 0 };
   /** Wall ms stamped on sockets born now (max-age); the stitcher updates it per ingest. */
   nowMs = 0;
   /** Interned IPs some traced socket was bound to, with its pod: an end at such an address should be seen. */
@@ -236,7 +238,13 @@ export class SocketRegistry {
         // The address is reused: the old incarnation must have closed; if we
         // never saw it close, events were lost.
         if (!t.has(s, F.DEAD)) {
-          t.flags[s]! |= F.MISSING_CLOSE;
+          // Watched since a gap and silent ever since: its close is the one the gap hid.
+          if (t.has(s, F.GAP_WATCH)) {
+            t.flags[s]! = (t.flags[s]! & ~F.GAP_WATCH) | F.CLOSE_IN_GAP;
+            this.counters.closedInGap++;
+          } else {
+            t.flags[s]! |= F.MISSING_CLOSE;
+          }
           this.#die(n, s, ts, t.state[s]!);
         }
         this.#unmap(n, s);

@@ -94,7 +94,6 @@ export class Stitcher {
   #hops = 0;
   #traces = 0;
   #incomplete = 0;
-  #gapClosed = 0;
   // Release callback bound once; #current is the node being released.
   #current: NodeState | null = null;
   readonly #sink = (ev: ConnEvent, ts: KernelNs): void => {
@@ -251,7 +250,7 @@ export class Stitcher {
       malformed: this.#malformed + c.malformed,
       untracked: c.untracked,
       gaps: c.gaps,
-      closedInGap: this.#gapClosed,
+      closedInGap: c.closedInGap,
       pooled: this.#proxy.ambiguous,
       retries: this.#proxy.retries,
       sharedLinks: this.#pooled.links,
@@ -325,7 +324,7 @@ export class Stitcher {
       q.shift();
       if (t.gen[s] !== gen || !t.has(s, F.GAP_WATCH) || t.has(s, F.DEAD | F.EMITTED)) continue;
       t.flags[s]! = (t.flags[s]! & ~F.GAP_WATCH) | F.CLOSE_IN_GAP;
-      this.#gapClosed++;
+      this.#registry.counters.closedInGap++;
       // It closed no later than the gap's end: what waits on other nodes waits from there.
       this.#settleSlot(s, gen, gapEndMs, nowMs, false);
     }

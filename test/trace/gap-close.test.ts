@@ -141,6 +141,23 @@ describe("a close lost inside an agent gap", () => {
     expect(d.stitcher.stats()).toMatchObject({ traces: 1, closedInGap: 2 });
   });
 
+  it("a watched socket whose address a new socket takes before the deadline: its close is the gap's (not 'never seen')", () => {
+    const lab = new MeshLab();
+    const { c } = openConnection(lab);
+    restartGap(lab, 2_000);
+    lab.wait("lab", 500 * MS);
+    // The kernel reuses the client's struct sock for a new connection: the old one closed unseen.
+    const reused = lab.sock(podC(), { ip: podC().ip, port: 50002 }, { ip: podB().ip, port: 9000 }, { uid: APP_UID, role: "APP", id: c.id });
+    lab.state(reused, "SYN_SENT", { localPort: 0 });
+    // Its server end, also silent, settles at the deadline: then the trace.
+    const d = drive(toFixture(lab.records).map((r) => r.event), 7_000);
+    const t = d.traces.find((x) => x.hops[0]?.client?.port === 50001)!;
+    expect(d.stitcher.stats().closedInGap).toBe(2); // the client by its address's reuse, the server end by the deadline
+    expect(t.outcome).toBe(Outcome.OUTCOME_INCOMPLETE);
+    expect(d.infos[d.traces.indexOf(t)]!.incompleteReason).toBe(CLOSE_IN_GAP);
+    expect(t.gapOverlap).toMatchObject({ gaps: 1, estimatedLost: 120 });
+  });
+
   it("a gap without a span (perf-buffer losses) watches nothing: the quiet connection stays open", () => {
     const lab = new MeshLab();
     openConnection(lab);
