@@ -86,6 +86,19 @@ export function resolvePipelineSettings(s: PipelineSettings): ResolvedPipelineSe
   };
 }
 
+/**
+ * How far the pipeline has got: every event it read with a kernel time up to
+ * `tsNs` was released to its sink, with a seq up to `seq`. What an agent's
+ * heartbeat may claim once those seqs are published (runtime/agent-heartbeat.ts).
+ */
+export interface ReleasedHorizon {
+  tsNs: KernelNs;
+  /** tsNs on the wall clock (µs), converted as the events' time_us are. */
+  timeUs: number;
+  /** The last seq released (0: none yet). */
+  seq: number;
+}
+
 /** What the pipeline tells the Agent. */
 export interface PipelineHooks {
   /** bpftrace's BEGIN line was read: its probes are attached. */
@@ -126,6 +139,13 @@ export interface AgentPipeline {
   stop(): Promise<void>;
   /** The latest counters (a worker's as of its last report). */
   stats(): PipelineStats;
+  /**
+   * The released horizon (a worker's as of its last report), or undefined
+   * while none can be claimed honestly: before bpftrace's probes attached,
+   * while it is restarting (what it misses meanwhile only its GAP will say),
+   * while a drop GAP waits in the reorder buffer.
+   */
+  horizon(): ReleasedHorizon | undefined;
 }
 
 /** Builds the pipeline an Agent drives. */

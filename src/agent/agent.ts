@@ -20,7 +20,14 @@ import { silentLogger, type Logger } from "../log/logger.js";
 import type { TcptrailMetrics } from "../metrics/mod.js";
 import { DEFAULT_SIDECAR_UID, type MeshRoleOptions } from "./role.js";
 import type { PodResolver } from "./pod-resolver.js";
-import { resolvePipelineSettings, type AgentPipeline, type AgentPipelineFactory, type PipelineContext, type PipelineStats } from "./agent-pipeline.js";
+import {
+  resolvePipelineSettings,
+  type AgentPipeline,
+  type AgentPipelineFactory,
+  type PipelineContext,
+  type PipelineStats,
+  type ReleasedHorizon,
+} from "./agent-pipeline.js";
 import { EventPipeline } from "./event-pipeline.js";
 
 export interface AgentOptions {
@@ -217,6 +224,11 @@ export class Agent {
       queueDropped: this.#queueDropped,
       bpftraceRestarts: this.#runner?.restarts ?? 0,
     };
+  }
+
+  /** How far the pipeline released its events (AgentPipeline.horizon): what a heartbeat may claim once they are published. */
+  horizon(): ReleasedHorizon | undefined {
+    return this.#pipeline.horizon();
   }
 
   /** Release events older than the reorder window (and report metrics if a second has passed). */

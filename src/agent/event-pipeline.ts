@@ -13,6 +13,7 @@ import {
   type PipelineHooks,
   type PipelineSettings,
   type PipelineStats,
+  type ReleasedHorizon,
   type ResolvedPipelineSettings,
 } from "./agent-pipeline.js";
 import { MeshRoleClassifier } from "./role.js";
@@ -74,6 +75,14 @@ export class EventPipeline implements AgentPipeline {
   // Wall-clock µs minus kernel-clock µs: both are µs counts a double holds exactly.
   #wallMinusKernelUs = 0;
   #pendingCrash: { reason: string; sinceNs: KernelNs } | undefined;
+  // bpftrace's BEGIN was read: its probes are attached and the kernel clock known.
+  #begun = false;
+  // The released horizon (kernel ns): every event read up to it was released (0n: none yet).
+  #horizonNs: KernelNs = 0n;
+  #horizonSeq = 0;
+  // GAPs pushed into the reorder buffer and not released: until they are, the
+  // horizon stands (events before it were lost, and nothing has said so yet).
+  #gapsBuffered = 0;
   // The queue-drop GAP not yet released (its seq is set on release).
   #pendingDropGap: ParsedEvent | undefined;
   // Drop GAPs replaced by a later one while still in the reorder buffer: skipped on release.
@@ -152,11 +161,16 @@ export class EventPipeline implements AgentPipeline {
       this.#retiredGaps.add(pending);
       const moved = gap(lastTsNs, pending.gapStartNs, pending.lost, pending.gapReason ?? "publish queue full: events dropped");
       this.#pendingDropGap = moved;
-      this.#reorder.push(moved);
+      this.#pushGap(moved);
       return;
     }
     const ev = gap(lastTsNs > this.#maxSeenTs ? lastTsNs : this.#maxSeenTs, firstTsNs, count, "publish queue full: events dropped");
     this.#pendingDropGap = ev;
+    this.#pushGap(ev);
+  }
+
+  #pushGap(ev: ParsedEvent): void {
+    this.#gapsBuffered++;
     this.#reorder.push(ev);
   }
 
@@ -180,7 +194,13 @@ export class EventPipeline implements AgentPipeline {
     // releasing by the clock would emit them late, out of order. There only the
     // data seen so far bounds the release (per-CPU runs interleave within the window).
     const upTo = inBacklog || this.#maxSeenTs > nowKernel ? this.#maxSeenTs : nowKernel;
-    this.#release(this.#heldWatermark(upTo - windowNs));
+    const watermark = this.#heldWatermark(upTo - windowNs);
+    this.#release(watermark);
+    // While bpftrace restarts the clock bounds nothing (it reads nothing): the horizon stays where its last events left it.
+    if (this.#begun && this.#pendingCrash === undefined && this.#gapsBuffered === 0 && watermark > this.#horizonNs) {
+      this.#horizonNs = watermark;
+      this.#horizonSeq = this.#seq;
+    }
     const now = Date.now();
     if (now - this.#lastPrune > 1000) {
       this.#lastPrune = now;
@@ -215,6 +235,11 @@ export class EventPipeline implements AgentPipeline {
       reordered: this.#reorder.reordered,
       liveSockets: this.#sockets.size,
     };
+  }
+
+  horizon(): ReleasedHorizon | undefined {
+    if (!this.#begun || this.#pendingCrash !== undefined || this.#gapsBuffered > 0 || this.#horizonNs === 0n) return undefined;
+    return { tsNs: this.#horizonNs, timeUs: Math.floor(kernelUs(this.#horizonNs) + this.#wallMinusKernelUs), seq: this.#horizonSeq };
   }
 
   #onEvent(ev: ParsedEvent): void {
@@ -256,7 +281,7 @@ export class EventPipeline implements AgentPipeline {
   #onLost(n: number): void {
     this.#s.kernelLost += n;
     this.#log.warn({ lost: n }, "bpftrace lost events in the perf buffer");
-    this.#reorder.push(gap(this.#maxSeenTs, this.#maxSeenTs, n, "kernel perf buffer overflow"));
+    this.#pushGap(gap(this.#maxSeenTs, this.#maxSeenTs, n, "kernel perf buffer overflow"));
   }
 
   #begin(tsNs: KernelNs): void {
@@ -266,6 +291,7 @@ export class EventPipeline implements AgentPipeline {
     this.#kernelMinusMono = delta > 0n ? delta : 0n;
     this.#wallMinusKernelUs = Date.now() * 1000 - kernelUs(tsNs);
     if (tsNs > this.#maxSeenTs) this.#maxSeenTs = tsNs;
+    this.#begun = true;
     if (this.#pendingCrash) {
       const { reason, sinceNs } = this.#pendingCrash;
       this.#pendingCrash = undefined;
@@ -273,7 +299,7 @@ export class EventPipeline implements AgentPipeline {
       const ev = gap(tsNs, sinceNs, 0, reason);
       const estimate = sinceNs > 0n ? this.#rate.estimate(sinceNs, tsNs) : null;
       if (estimate !== null) ev.estimatedLost = estimate;
-      this.#reorder.push(ev);
+      this.#pushGap(ev);
     }
     this.#onBegin?.(tsNs);
   }
@@ -283,7 +309,10 @@ export class EventPipeline implements AgentPipeline {
     const out: ConnEventInit[] = [];
     const filter = this.#settings.podFilter;
     this.#reorder.drain(watermarkNs, (ev) => {
-      if (ev.kind === EventKind.EVENT_KIND_GAP && this.#retiredGaps.has(ev)) return;
+      if (ev.kind === EventKind.EVENT_KIND_GAP) {
+        this.#gapsBuffered--;
+        if (this.#retiredGaps.has(ev)) return;
+      }
       this.#enrich(ev);
       // Another pod's socket: dropped after attribution (the pod is known only
       // then) and before its seq, so the seqs this agent publishes stay

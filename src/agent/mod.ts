@@ -12,6 +12,7 @@ export {
   type PipelineHooks,
   type PipelineSettings,
   type PipelineStats,
+  type ReleasedHorizon,
   type ResolvedPipelineSettings,
 } from "./agent-pipeline.js";
 export { EventPipeline, type EventPipelineOptions } from "./event-pipeline.js";

@@ -25,6 +25,8 @@ import {
   ROLE_INBOX_PREFIX,
   connectNats,
   createDurableEventConsumer,
+  HEARTBEATS_WILDCARD,
+  decodeHeartbeat,
   ensureStreams,
   jetstream,
   jetstreamManager,
@@ -33,8 +35,10 @@ import {
   type DurableEventConsumer,
   type DurableEventConsumerOptions,
   type NatsAuthOptions,
+  type AgentHeartbeat,
   type NatsConnection,
   type StreamLimitsOverrides,
+  type Subscription,
 } from "../transport/mod.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import { ConsumerOptionsError } from "./errors.js";
@@ -167,6 +171,8 @@ const DEFAULT_MAX_AGE_MS = 300_000;
 
 type Resolved = typeof DEFAULTS;
 
+const sourceKey = (s: EventSource): string => `${s.node}\0${s.bootId}\0${s.agentStartUs}`;
+
 function resolve(o: ConsumerServiceOptions): Resolved {
   if (!o.nc && !o.natsUrl) throw ConsumerOptionsError.format("natsUrl", "(or nc) is required");
   if (!o.store) throw ConsumerOptionsError.format("store", "is required");
@@ -255,6 +261,13 @@ class ConsumerRun implements ConsumerService {
   readonly #unwatchHealth: () => void;
   readonly #timers: NodeJS.Timeout[] = [];
   #consumer: DurableEventConsumer | undefined;
+  #heartbeats: Subscription | undefined;
+  /**
+   * Per agent run (node, boot, start): its newest heartbeat whose events are
+   * not all fed yet (they are still on their way through the stream, or a
+   * hole below waits for a redelivery): applied once they are.
+   */
+  readonly #waitingHeartbeats = new Map<string, AgentHeartbeat>();
   #loop: Promise<void> = Promise.resolve();
   #stopping = false;
   #stopped: Promise<void> | undefined;
@@ -321,6 +334,11 @@ class ConsumerRun implements ConsumerService {
       run.#every(cfg.tickMs, () => run.#stitcher.tick());
       await run.#replay();
       run.#consumer = await createDurableEventConsumer(js, jsm, cfg.durableName, { ...o.consumer, logger: log });
+      run.#heartbeats = run.#nc.subscribe(HEARTBEATS_WILDCARD, {
+        callback: (err, m) => {
+          if (!err) run.#onHeartbeat(m.data);
+        },
+      });
       run.#every(cfg.checkpointMs, () => void run.#checkpoint());
       run.#every(cfg.alertFlushMs, () => run.#writer.raise(run.#alerts.flush()));
       run.#every(1000, () => run.#metrics?.report(run.#countsForMetrics(), run.#lagMs()));
@@ -359,6 +377,7 @@ class ConsumerRun implements ConsumerService {
 
   async #stop(): Promise<void> {
     this.#stopping = true;
+    this.#heartbeats?.unsubscribe();
     await this.#consumer?.close();
     await this.#loop;
     for (const t of this.#timers) clearInterval(t);
@@ -418,8 +437,39 @@ class ConsumerRun implements ConsumerService {
       this.#log.error({ err, node: source.node, events: fresh.length }, "stitcher rejected a batch");
     }
     this.#highWater.advance(source, fresh);
+    this.#applyHeartbeat(source);
     const last = fresh[fresh.length - 1]!.timeUs;
     if (last > this.#lastEventUs) this.#lastEventUs = last;
+  }
+
+  /**
+   * An agent's heartbeat: its node's event time may move to the watermark,
+   * once every event it says went out before it was fed here (heartbeats
+   * travel on core NATS and overtake a consumer that lags behind the stream).
+   */
+  #onHeartbeat(data: Uint8Array): void {
+    if (this.#stopping) return;
+    let h: AgentHeartbeat;
+    try {
+      h = decodeHeartbeat(data);
+    } catch {
+      this.#counts.malformedBatches++;
+      this.#noteMalformed();
+      return;
+    }
+    const key = sourceKey(h);
+    const older = this.#waitingHeartbeats.get(key);
+    if (older === undefined || older.lastSeq <= h.lastSeq) this.#waitingHeartbeats.set(key, h);
+    this.#applyHeartbeat(h);
+  }
+
+  #applyHeartbeat(source: EventSource): void {
+    if (this.#waitingHeartbeats.size === 0) return;
+    const key = sourceKey(source);
+    const h = this.#waitingHeartbeats.get(key);
+    if (h === undefined || !this.#highWater.fedThrough(h, h.lastSeq)) return;
+    this.#waitingHeartbeats.delete(key);
+    this.#stitcher.heartbeat(h.node, h.watermarkNs, h.watermarkTimeUs);
   }
 
   async #consume(consumer: DurableEventConsumer): Promise<void> {
@@ -437,6 +487,11 @@ class ConsumerRun implements ConsumerService {
     const { batch } = d;
     const sane = saneEvents(batch.events);
     if (sane.rejected > 0) this.#noteRejected(batch.node, d.seq, sane.rejected, sane.firstReason);
+    // Seqs of implausible events are never fed: not holes an agent's heartbeat waits on.
+    if (sane.rejected > 0) {
+      const kept = new Set(sane.events);
+      this.#highWater.advance(batch, batch.events.filter((e) => !kept.has(e)));
+    }
     if (sane.events.length === 0) {
       this.#counts.malformedBatches++;
       this.#noteMalformed();

@@ -44,7 +44,18 @@ export class StreamHighWater {
     return events.filter((e) => !covered(r, e.seq));
   }
 
-  /** These events were fed. */
+  /**
+   * Whether every seq of `source` up to `seq` this consumer knows of was fed:
+   * `seq` lies in (or before) the first range of fed seqs, so no hole below it
+   * waits for a redelivery. What an agent's heartbeat needs before the
+   * stitcher may move its node's time (its events up to then must all be in).
+   */
+  fedThrough(source: EventSource, seq: number): boolean {
+    const r = this.#fed.get(keyOf(source));
+    return r !== undefined && seq <= r[1]!;
+  }
+
+  /** These events were fed (or will never be: implausible ones dropped, whose seqs must not stay holes). */
   advance(source: EventSource, events: readonly ConnEvent[]): void {
     if (events.length === 0) return;
     const k = keyOf(source);

@@ -43,11 +43,13 @@ export {
   NO_KERNEL_NS,
   baseNsOf,
   baseSecondsOf,
+  fromOffset,
   isKernelNs,
   kernelUs,
   monotonicNs,
   nsBetween,
   nsSpan,
+  offsetFrom,
   parseKernelNs,
   type KernelNs,
 } from "./kernel-time.js";

@@ -50,6 +50,9 @@ export class AgentPublishing {
   #agent: PublishingAgent | undefined;
   #timer: NodeJS.Timeout | undefined;
   #saved = "";
+  // What the heartbeat needs of the publisher (agent-heartbeat.ts).
+  #ackedThroughSeq = 0;
+  #activity = 0;
 
   private constructor(o: AgentPublishingOptions) {
     this.#o = o;
@@ -61,12 +64,26 @@ export class AgentPublishing {
       bootId: o.bootId,
       agentStartUs: o.agentStartUs,
       logger: o.logger,
-      onQueued: (b) => this.#ledger.queued(b),
-      onPublished: (b) => this.#ledger.published(b),
+      onQueued: (b) => {
+        this.#activity++;
+        this.#ledger.queued(b);
+      },
+      onPublished: (b) => {
+        this.#activity++;
+        const last = b.firstSeq + b.count - 1;
+        if (last > this.#ackedThroughSeq) this.#ackedThroughSeq = last;
+        this.#ledger.published(b);
+      },
       onDrop: (count, first, last) => {
+        this.#activity++;
         if (this.#ledger.dropped(count)) this.#agent?.reportDropped(count, first, last);
       },
     });
+  }
+
+  /** The highest seq acked and a count of publisher activity: what the heartbeat decides from. */
+  progress(): { ackedThroughSeq: number; activity: number } {
+    return { ackedThroughSeq: this.#ackedThroughSeq, activity: this.#activity };
   }
 
   /** Publish earlier runs' GAPs (before this run publishes anything), then be ready to publish. */

@@ -25,6 +25,7 @@ import {
   type StreamLimitsOverrides,
 } from "../transport/mod.js";
 import { AgentPublishing } from "./agent-publishing.js";
+import { HeartbeatSender } from "./agent-heartbeat.js";
 
 export interface AgentServiceOptions {
   natsUrl: string;
@@ -53,6 +54,8 @@ export interface AgentServiceOptions {
    * counted and logged only).
    */
   stateDir?: string;
+  /** How often an idle agent sends a heartbeat (agent-heartbeat.ts), whole ms >= 1. Default DEFAULT_HEARTBEAT_MS (1000). */
+  heartbeatMs?: number;
 }
 
 /**
@@ -119,11 +122,10 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
     // The events stream only: it is all the agent publishes to, and all an agent's NATS user may manage.
     await ensureStreams(await jetstreamManager(nc), o.streams, ["events"]);
     // Earlier runs' unpublished events first (their GAPs), then this run's publisher.
+    const origin = { node, bootId: bootId(), agentStartUs: Date.now() * 1000 };
     const publishing = await AgentPublishing.start({
       js: jetstream(nc),
-      node,
-      bootId: bootId(),
-      agentStartUs: Date.now() * 1000,
+      ...origin,
       logger: log,
       ...(o.metrics ? { metrics: o.metrics } : {}),
       ...(o.stateDir !== undefined ? { stateDir: o.stateDir } : {}),
@@ -157,6 +159,16 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
       throw err;
     }
 
+    const heartbeat = new HeartbeatSender({
+      origin,
+      publish: (subject, data) => nc.publish(subject, data),
+      horizon: () => agent.horizon(),
+      published: () => publishing.progress(),
+      ...(o.heartbeatMs !== undefined ? { intervalMs: o.heartbeatMs } : {}),
+      logger: log,
+    });
+    heartbeat.start();
+
     // Publisher counters reach Prometheus once a second, off the event path.
     let reported = { published: 0, dropped: 0 };
     const timer = setInterval(() => {
@@ -173,6 +185,7 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
       stats: () => ({ agent: agent.stats(), publisher: publisher.stats() }),
       async stop() {
         clearInterval(timer);
+        heartbeat.stop();
         publishing.beginStop();
         await agent.stop();
         ownPods?.close?.();

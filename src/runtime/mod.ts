@@ -1,6 +1,7 @@
 // Long-running services the CLI starts: the node agent service and the main
 // job that composes it with NATS, the trace consumer (src/consumer), the
 // store and the API.
+export { DEFAULT_HEARTBEAT_MS, HeartbeatSender, type HeartbeatSenderOptions, type PublishedProgress } from "./agent-heartbeat.js";
 export { ownSockets, startAgentService, type AgentService, type AgentServiceOptions, type AgentServiceSettings } from "./agent-service.js";
 export { DEFAULT_CONSUMER_THREAD, startMainJob, type ConsumerThreadMode, type MainJob, type MainJobOptions } from "./main-job.js";
 export {

@@ -2,7 +2,7 @@
 // main thread only reads bpftrace and talks to NATS; the worker splits,
 // parses, orders, attributes and encodes. Big payloads cross by transfer,
 // never by copy: raw stdout chunks one way, encoded batches the other.
-import type { PipelineSettings, PipelineStats } from "../agent/mod.js";
+import type { PipelineSettings, PipelineStats, ReleasedHorizon } from "../agent/mod.js";
 import type { PodResolverSpec } from "../agent/cri/mod.js";
 import type { KernelNs } from "../model/mod.js";
 import type { EncodedBatch, BatchOrigin } from "../transport/mod.js";
@@ -32,13 +32,15 @@ export type FromWorker =
   | { type: "batch"; batch: EncodedBatch }
   /** Counters, and the chunk bytes parsed so far (the main thread's read-ahead bound). */
   | { type: "progress"; stats: PipelineStats; consumedBytes: number }
+  /** The released horizon moved (or can no longer be claimed: null). */
+  | { type: "horizon"; horizon: ReleasedHorizon | null }
   /** One pino record, JSON, for the main thread's logger. */
   | { type: "log"; record: string }
   /** Everything was released and posted (stop). */
   | { type: "stopped"; stats: PipelineStats; consumedBytes: number };
 
 const TO_WORKER = new Set<string>(["chunk", "line", "end", "crash", "dropped", "startClock", "tick", "stop"]);
-const FROM_WORKER = new Set<string>(["begin", "batch", "progress", "log", "stopped"]);
+const FROM_WORKER = new Set<string>(["begin", "batch", "progress", "horizon", "log", "stopped"]);
 
 const typeOf = (m: unknown): unknown => (typeof m === "object" && m !== null ? (m as { type?: unknown }).type : undefined);
 

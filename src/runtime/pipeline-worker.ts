@@ -4,13 +4,19 @@
 // publishes the bytes. Started by worker-pipeline.ts with PipelineWorkerData.
 import { parentPort, workerData } from "node:worker_threads";
 import { pino } from "pino";
-import { EventPipeline, type PipelineStats } from "../agent/mod.js";
+import { EventPipeline, type PipelineStats, type ReleasedHorizon } from "../agent/mod.js";
 import { createPodResolver } from "../agent/cri/mod.js";
 import { BatchCutter, type EncodedBatch } from "../transport/mod.js";
 import { isToWorker, transferable, type FromWorker, type PipelineWorkerData } from "./pipeline-protocol.js";
 
 /** How often counters go to the main thread when they changed (and once a second when not). */
 const PROGRESS_EVERY_MS = 20;
+/**
+ * The released horizon goes to the main thread when it moved this far (or
+ * stopped being claimable): a heartbeat a second apart needs no finer step,
+ * and an idle node posts 10 small messages a second, not 50.
+ */
+const HORIZON_STEP_NS = 100_000_000n;
 
 const port = parentPort;
 if (!port) throw new Error("pipeline-worker runs as a worker thread only");
@@ -53,7 +59,20 @@ function progress(force: boolean): void {
   post({ type: "progress", stats, consumedBytes });
 }
 
-const progressTimer = setInterval(() => progress(false), PROGRESS_EVERY_MS);
+let postedHorizon: ReleasedHorizon | null = null;
+
+function horizon(): void {
+  const h = pipeline.horizon() ?? null;
+  const moved = h === null ? postedHorizon !== null : postedHorizon === null || h.tsNs - postedHorizon.tsNs >= HORIZON_STEP_NS;
+  if (!moved) return;
+  postedHorizon = h;
+  post({ type: "horizon", horizon: h });
+}
+
+const progressTimer = setInterval(() => {
+  progress(false);
+  horizon();
+}, PROGRESS_EVERY_MS);
 progressTimer.unref();
 
 port.on("message", (m: unknown) => {

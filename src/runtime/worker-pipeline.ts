@@ -13,6 +13,7 @@ import {
   type PipelineContext,
   type PipelineHooks,
   type PipelineStats,
+  type ReleasedHorizon,
 } from "../agent/mod.js";
 import type { PodResolverSpec } from "../agent/cri/mod.js";
 import { InvalidArgumentError } from "../errors/mod.js";
@@ -63,6 +64,7 @@ export class WorkerPipeline implements AgentPipeline {
   readonly #onBatch: (batch: EncodedBatch) => void;
   readonly #maxPending: number;
   #stats: PipelineStats = { ...EMPTY_PIPELINE_STATS };
+  #horizon: ReleasedHorizon | undefined;
   #sentBytes = 0;
   #consumedBytes = 0;
   #paused = false;
@@ -147,6 +149,11 @@ export class WorkerPipeline implements AgentPipeline {
     return this.#stats;
   }
 
+  /** The worker's horizon as of its last report (it reports each 100 ms step). */
+  horizon(): ReleasedHorizon | undefined {
+    return this.#horizon;
+  }
+
   #post(m: ToWorker, transfer: ArrayBuffer[] = []): void {
     // After stop() or a crash of the worker there is no one to tell.
     if (this.#gone || this.#stopSent) return;
@@ -164,10 +171,14 @@ export class WorkerPipeline implements AgentPipeline {
       case "progress":
         this.#progress(m.stats, m.consumedBytes);
         break;
+      case "horizon":
+        this.#horizon = m.horizon ?? undefined;
+        break;
       case "log":
         this.#relog(m.record);
         break;
       case "stopped":
+        this.#horizon = undefined;
         this.#progress(m.stats, m.consumedBytes);
         this.#stopped?.();
         break;

@@ -168,7 +168,9 @@ export function classifyHop(h: HopView): HopClass {
   const ends = [c, s].filter((v): v is SockView => v !== null);
   // A gap the socket lived across leaves its outcome to what was seen (the
   // trace says a gap overlapped it); one that hid its open or close does not.
-  const why = ends.some((v) => v.gapInside)
+  const why = ends.some((v) => v.closeInGap)
+    ? "a socket's close was not seen: nothing of it since an agent gap, so its end fell in the gap"
+    : ends.some((v) => v.gapInside)
     ? "its open or close fell into an agent gap"
     : ends.some((v) => v.missingClose)
       ? "a socket's close was never seen"

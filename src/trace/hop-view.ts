@@ -52,6 +52,8 @@ export interface SockView {
   gap: boolean;
   /** Its open or its close fell inside an agent gap: how it opened or ended is unknown. */
   gapInside: boolean;
+  /** Alive across an agent gap, nothing of it seen since: its close is taken as lost in the gap. */
+  closeInGap: boolean;
   midstream: boolean;
   missingClose: boolean;
   pooled: boolean;

@@ -29,6 +29,12 @@ export class NodeState {
   newestNs: KernelNs = 0n;
   /** Closed sockets of this node whose trace may be complete, by their close in this node's event time (wall ms). */
   readonly settling = new SlotQueue();
+  /**
+   * Sockets alive when one of this node's agent gaps ended, by when (this
+   * node's event time, wall ms) they must have shown an event or be taken as
+   * closed inside the gap (socket-registry.ts #gap).
+   */
+  readonly gapWatch = new SlotQueue();
 
   /**
    * This node's event time (wall ms): when its newest event happened, run on

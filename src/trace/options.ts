@@ -43,6 +43,20 @@ export const DEFAULT_RACE_CROSSING_WINDOW_MS = 5;
  */
 export const DEFAULT_STALL_MAX_MS = 30_000;
 
+/**
+ * After an agent gap with a span (bpftrace restarted, events dropped), how
+ * long (in the node's event time, from the gap's end) a socket that was open
+ * before it may show nothing before it is taken as closed inside the gap: its
+ * close was never printed, so without this it would stay OPEN until maxAgeMs
+ * (5 min). A few seconds: the socket's process usually reads, writes or
+ * closes within that, and each of those shows. A connection idle longer than
+ * this across a gap (a pooled keep-alive one) is settled too, as INCOMPLETE
+ * ("its close was not seen"), exactly like one that really closed in the gap:
+ * from its node's events the two cannot be told apart. Its later events are
+ * absorbed by the emitted trace (as after maxAgeMs), never a second trace.
+ */
+export const DEFAULT_GAP_CLOSE_WAIT_MS = 5000;
+
 export interface StitcherOptions {
   /** Called once per finished trace. */
   onTrace?: (trace: Trace, info: TraceInfo) => void;
@@ -67,6 +81,8 @@ export interface StitcherOptions {
   stallMaxMs?: number;
   /** A trace whose sockets stay open this long (wall time) is emitted once as OPEN. Default 300000 ms. */
   maxAgeMs?: number;
+  /** See DEFAULT_GAP_CLOSE_WAIT_MS. */
+  gapCloseWaitMs?: number;
   /** Largest kernel-time distance between a client's SYN and the server socket it pairs with, same node. Default 10000 ms. */
   pairWindowMs?: number;
   /** Largest kernel-time distance between a sidecar's accept/SO_ORIGINAL_DST and the upstream connect it links to. Default 1000 ms. */
@@ -112,6 +128,7 @@ export interface ResolvedOptions {
   nodeLiveMs: number;
   stallMaxMs: number;
   maxAgeMs: number;
+  gapCloseWaitMs: number;
   pairWindowNs: number;
   proxyWindowNs: number;
   retryWindowNs: number;
@@ -162,6 +179,7 @@ export function resolveOptions(o: StitcherOptions = {}): ResolvedOptions {
     nodeLiveMs: nonNegative("nodeLiveMs", o.nodeLiveMs, settleMs),
     stallMaxMs: nonNegative("stallMaxMs", o.stallMaxMs, DEFAULT_STALL_MAX_MS),
     maxAgeMs: nonNegative("maxAgeMs", o.maxAgeMs, 300_000),
+    gapCloseWaitMs: nonNegative("gapCloseWaitMs", o.gapCloseWaitMs, DEFAULT_GAP_CLOSE_WAIT_MS),
     pairWindowNs: nonNegative("pairWindowMs", o.pairWindowMs, 10_000) * 1e6,
     proxyWindowNs: nonNegative("proxyWindowMs", o.proxyWindowMs, 1000) * 1e6,
     retryWindowNs: nonNegative("retryWindowMs", o.retryWindowMs, DEFAULT_RETRY_WINDOW_MS) * 1e6,

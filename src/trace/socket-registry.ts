@@ -23,6 +23,8 @@ export interface RegistryCounters {
   /** Events about sockets the stitcher does not track (listeners, time-wait, before the agent). */
   untracked: number;
   gaps: number;
+  /** Sockets taken as closed inside an agent gap (by their watch's deadline, or by their address's reuse). */
+  closedInGap: number;
 }
 
 export interface RegistryHooks {
@@ -32,7 +34,7 @@ export interface RegistryHooks {
 
 export class SocketRegistry {
   readonly t: SocketTable;
-  readonly counters: RegistryCounters = { sockets: 0, malformed: 0, untracked: 0, gaps: 0 };
+  readonly counters: RegistryCounters = { sockets: 0, malformed: 0, untracked: 0, gaps: 0, closedInGap: 0 };
   /** Wall ms stamped on sockets born now (max-age); the stitcher updates it per ingest. */
   nowMs = 0;
   /** Interned IPs some traced socket was bound to, with its pod: an end at such an address should be seen. */
@@ -105,6 +107,7 @@ export class SocketRegistry {
       return false;
     }
     const t = this.t;
+    this.#alive(s);
     switch (ev.kind) {
       case EventKind.EVENT_KIND_RESET_RECEIVED:
         if (!t.rstRecv[s]) t.rstRecv[s] = ts;
@@ -208,6 +211,9 @@ export class SocketRegistry {
       this.counters.untracked++;
       return false;
     }
+    // A send on one after a read from the other: both were alive.
+    this.#alive(s);
+    this.#alive(l);
     // Not #caller: the thread that relays data is not news about who owns the sockets (retries follow the dialing thread).
     this.#pooled.link(n, s, l, ev.process?.pid ?? 0, ev.linkSources ?? 0, ts);
     return true;
@@ -232,7 +238,13 @@ export class SocketRegistry {
         // The address is reused: the old incarnation must have closed; if we
         // never saw it close, events were lost.
         if (!t.has(s, F.DEAD)) {
-          t.flags[s]! |= F.MISSING_CLOSE;
+          // Watched since a gap and silent ever since: its close is the one the gap hid.
+          if (t.has(s, F.GAP_WATCH)) {
+            t.flags[s]! = (t.flags[s]! & ~F.GAP_WATCH) | F.CLOSE_IN_GAP;
+            this.counters.closedInGap++;
+          } else {
+            t.flags[s]! |= F.MISSING_CLOSE;
+          }
           this.#die(n, s, ts, t.state[s]!);
         }
         this.#unmap(n, s);
@@ -243,6 +255,7 @@ export class SocketRegistry {
       if (s !== NONE) this.#unmap(n, s);
       s = this.#born(n, sock, ts, F.MIDSTREAM);
     }
+    this.#alive(s);
     this.#describe(s, ev);
     if (t.has(s, F.CLIENT | F.SERVER)) this.#pairing.register(s);
 
@@ -289,6 +302,7 @@ export class SocketRegistry {
       this.counters.untracked++;
       return false;
     }
+    this.#alive(s);
     if (!t.rstSent[s]) {
       t.rstSent[s] = ts;
       t.rstReason[s] = ev.resetReason;
@@ -338,7 +352,28 @@ export class SocketRegistry {
       // seen of it may not be all of it). Alive across the whole span: its
       // open and close are seen, only events in between may be missing.
       if (t.birth[s]! >= start || t.has(s, F.DEAD)) t.flags[s]! |= F.GAP_INSIDE;
+      // Alive across a span: its close may be one of the events the gap hid,
+      // and then none will ever come. Watched: an event of it before the
+      // deadline says it lived on; none says its close fell in the gap, and it
+      // settles then (stitcher.ts) instead of staying OPEN until maxAgeMs.
+      // Why not ask the kernel which sockets still exist after the restart:
+      // /proc/net/tcp hashes socket addresses (%pK), so the agent could only
+      // match by tuple in each pod's namespace, a scan per restart that still
+      // misses a socket whose tuple was reused; the watch is exact about what
+      // the events say and bounded in time. A gap without a span (perf-buffer
+      // losses, frequent under load) is not watched: every idle socket of a
+      // busy node would be settled as closed in it.
+      if (start < ts && !t.has(s, F.DEAD | F.EMITTED)) {
+        t.flags[s]! |= F.GAP_WATCH;
+        n.gapWatch.push(s, t.gen[s]!, n.wallUs(ts) / 1000 + this.#o.gapCloseWaitMs);
+      }
     }
+  }
+
+  /** An event of `s`: it lived past any gap it was watched for (and was not closed inside it). */
+  #alive(s: number): void {
+    const t = this.t;
+    if (t.flags[s]! & (F.GAP_WATCH | F.CLOSE_IN_GAP)) t.flags[s]! &= ~(F.GAP_WATCH | F.CLOSE_IN_GAP);
   }
 
   #born(n: NodeState, sock: string, ts: KernelNs, kind: number): number {

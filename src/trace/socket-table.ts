@@ -25,6 +25,8 @@ export const F = {
   LINK_AMBIGUOUS: 1 << 16, // a downstream whose link to a pooled upstream is a guess (several sources, or links that disagree)
   LINK_ANSWERED: 1 << 17, // a downstream that a response link (sends on it from its upstream) showed answered
   GAP_INSIDE: 1 << 18, // its birth or its close fell inside an agent gap's span: how it opened or ended is unknown
+  GAP_WATCH: 1 << 19, // alive when an agent gap with a span ended, no event of it since: its close may be in the gap
+  CLOSE_IN_GAP: 1 << 20, // watched past gapCloseWaitMs without an event: taken as closed inside the gap (close unknown)
 } as const;
 
 const NONE = -1;

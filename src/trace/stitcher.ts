@@ -54,6 +54,8 @@ export interface StitcherStats {
   /** Events about sockets not tracked (listeners, time-wait, opened before the agent). */
   untracked: number;
   gaps: number;
+  /** Sockets alive across an agent gap that showed nothing for gapCloseWaitMs after it: taken as closed inside it. */
+  closedInGap: number;
   /** Upstream connects that several downstreams could own. */
   pooled: number;
   /** Upstream connects linked as a proxy's retry of a failed attempt (each its own hop in the same trace). */
@@ -167,6 +169,32 @@ export class Stitcher {
   }
 
   /**
+   * Node `node`'s agent says every event it read up to kernel time
+   * `watermarkNs` (wall µs `watermarkTimeUs`) has been fed here: an idle node
+   * is not a stalled one. Its event time moves to the watermark at once, its
+   * window may release everything (nothing older can come), and what waited
+   * on it (its own traces, others' whose missing end is at its addresses)
+   * settles now instead of after stallMaxMs. The caller passes on only
+   * heartbeats whose events were all fed (consumer/service.ts). A node never
+   * heard from is ignored: nothing can wait on it.
+   */
+  heartbeat(node: string, watermarkNs: KernelNs, watermarkTimeUs: number): void {
+    const n = this.#nodes.get(node);
+    if (!n || watermarkNs <= 0n) return;
+    const now = this.#o.clock();
+    this.#registry.nowMs = now;
+    n.lastIngestMs = now;
+    if (watermarkNs > n.newestNs) {
+      // The agent converts it as it converts its events' times: a fresh clock pair.
+      n.sync(watermarkNs, watermarkTimeUs);
+      n.saw(watermarkNs);
+    }
+    this.#releaseAll(n);
+    this.#settleNode(n, now, false);
+    this.#settleHeld(now, false);
+  }
+
+  /**
    * Let time pass (wall ms): release quiet nodes' windows, expire lingering
    * sockets, emit traces that settled, and emit as OPEN those older than maxAgeMs.
    * Lingering and settling follow each node's event time (NodeState.nowMs),
@@ -222,6 +250,7 @@ export class Stitcher {
       malformed: this.#malformed + c.malformed,
       untracked: c.untracked,
       gaps: c.gaps,
+      closedInGap: c.closedInGap,
       pooled: this.#proxy.ambiguous,
       retries: this.#proxy.retries,
       sharedLinks: this.#pooled.links,
@@ -274,6 +303,31 @@ export class Stitcher {
       if (stale) continue;
       this.#settleSlot(s, t.gen[s]!, closedMs, nowMs, force);
     }
+    if (!force) this.#expireGapWatches(n, nowMs);
+  }
+
+  /**
+   * Sockets watched since one of `n`'s gaps (socket-registry.ts #gap) that
+   * showed nothing by their deadline in `n`'s event time: their close is
+   * taken as lost in the gap, and their traces settle now. Not on flush():
+   * a deadline not reached says nothing yet.
+   */
+  #expireGapWatches(n: NodeState, nowMs: number): void {
+    const t = this.#t;
+    const q = n.gapWatch;
+    if (q.length === 0) return;
+    const nodeNow = this.#nodeNow(n, nowMs);
+    while (q.length > 0 && q.peekTime() <= nodeNow) {
+      const s = q.peekSlot();
+      const gen = q.peekGen();
+      const gapEndMs = q.peekTime() - this.#o.gapCloseWaitMs;
+      q.shift();
+      if (t.gen[s] !== gen || !t.has(s, F.GAP_WATCH) || t.has(s, F.DEAD | F.EMITTED)) continue;
+      t.flags[s]! = (t.flags[s]! & ~F.GAP_WATCH) | F.CLOSE_IN_GAP;
+      this.#registry.counters.closedInGap++;
+      // It closed no later than the gap's end: what waits on other nodes waits from there.
+      this.#settleSlot(s, gen, gapEndMs, nowMs, false);
+    }
   }
 
   #settleHeld(nowMs: number, force: boolean): void {
@@ -297,7 +351,8 @@ export class Stitcher {
     if (t.has(s, F.PHANTOM) && t.peer[s] === NONE) return;
     const hops = this.#builder.chain(s);
     const slots = this.#builder.slots(hops);
-    if (!slots.every((x) => t.has(x, F.DEAD))) return;
+    // A socket whose close fell in an agent gap will never show it: it counts as closed.
+    if (!slots.every((x) => t.has(x, F.DEAD | F.CLOSE_IN_GAP))) return;
     const waitOn = force ? -1 : this.#awaitedNode(hops, closedMs + this.#o.settleMs, nowMs);
     if (waitOn >= 0) {
       this.#held.push({ slot: s, gen, closedMs, waitOn });

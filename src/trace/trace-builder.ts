@@ -248,8 +248,11 @@ export class TraceBuilder {
     const receiver = tc.outcome === v1.Outcome.OUTCOME_RESET_UNTRACED && origin && tc.originSide ? (tc.originSide === "client" ? origin.client : origin.server) : null;
     const sender = receiver && !receiver.phantom ? untracedSender(receiver, (ip) => this.#podOfAddress(ip)) : null;
     const first = tc.outcome === v1.Outcome.OUTCOME_COMPLETED ? tc.propagation[0] : undefined;
-    // INCOMPLETE already says events are missing; any other outcome says a gap overlapped it.
-    const gap = tc.outcome === v1.Outcome.OUTCOME_INCOMPLETE ? null : this.#gapOverlap(hops);
+    // INCOMPLETE already says events are missing; any other outcome says a gap
+    // overlapped it, and so does a close lost in a gap (its span and estimate
+    // are all there is to say about that close).
+    const closeInGap = views.some((v) => v.client?.closeInGap || v.server?.closeInGap);
+    const gap = tc.outcome === v1.Outcome.OUTCOME_INCOMPLETE && !closeInGap ? null : this.#gapOverlap(hops);
     const trace = v1.Trace.create({
       traceId: traceId(root.socketId),
       outcome: tc.outcome,
@@ -383,6 +386,7 @@ export class TraceBuilder {
       dead: (f & F.DEAD) !== 0,
       gap: (f & F.GAP) !== 0,
       gapInside: (f & F.GAP_INSIDE) !== 0,
+      closeInGap: (f & F.CLOSE_IN_GAP) !== 0,
       midstream: (f & F.MIDSTREAM) !== 0,
       missingClose: (f & F.MISSING_CLOSE) !== 0,
       pooled: (f & F.POOLED) !== 0,

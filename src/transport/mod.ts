@@ -2,10 +2,12 @@
 export {
   ALERTS_WILDCARD,
   EVENTS_WILDCARD,
+  HEARTBEATS_WILDCARD,
   SUBJECT_PREFIX,
   TRACES_WILDCARD,
   alertsSubject,
   eventsSubject,
+  heartbeatsSubject,
   subjectToken,
   tracesSubject,
 } from "./subjects.js";
@@ -32,6 +34,7 @@ export {
   type EventsHorizon,
 } from "./events-stream-size.js";
 export { batchMsgId, decodeBatch, encodeBatch, type BatchOrigin, type DecodedBatch } from "./batch-codec.js";
+export { decodeHeartbeat, encodeHeartbeat, type AgentHeartbeat } from "./heartbeat-codec.js";
 export { BatchCutter, type BatchCutterOptions, type EncodedBatch } from "./batch-cutter.js";
 export {
   DEFAULT_MAX_BATCH_DELAY_MS,
@@ -100,5 +103,5 @@ export {
   type NatsUnreachableOptions,
   type StreamStorageOptions,
 } from "./errors.js";
-export type { NatsConnection } from "@nats-io/nats-core";
+export type { NatsConnection, Subscription } from "@nats-io/nats-core";
 export { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";

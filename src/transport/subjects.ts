@@ -7,6 +7,8 @@ export const SUBJECT_PREFIX = "tcptrail.v1";
 export const EVENTS_WILDCARD = `${SUBJECT_PREFIX}.events.>`;
 export const TRACES_WILDCARD = `${SUBJECT_PREFIX}.traces.>`;
 export const ALERTS_WILDCARD = `${SUBJECT_PREFIX}.alerts.>`;
+/** Every agent's heartbeats (core NATS: outside every stream, so none keeps them). */
+export const HEARTBEATS_WILDCARD = `${SUBJECT_PREFIX}.heartbeats.>`;
 
 /**
  * Turn an arbitrary name into one subject token. Subjects split on ".", and
@@ -20,6 +22,9 @@ export function subjectToken(name: string): string {
 
 /** `tcptrail.v1.events.<node>` */
 export const eventsSubject = (node: string): string => `${SUBJECT_PREFIX}.events.${subjectToken(node)}`;
+
+/** `tcptrail.v1.heartbeats.<node>` */
+export const heartbeatsSubject = (node: string): string => `${SUBJECT_PREFIX}.heartbeats.${subjectToken(node)}`;
 
 /** `tcptrail.v1.traces.<outcome>`, e.g. outcomeName("RESET_BY_SERVER") → `...traces.reset_by_server`. */
 export const tracesSubject = (outcomeName: string): string =>

@@ -26,6 +26,19 @@ describe("StreamHighWater", () => {
     expect(feed(evs(2 ** 32 + 7))).toEqual([]);
   });
 
+  it("fedThrough: a heartbeat's seq counts as fed only with no hole below it", () => {
+    const hw = new StreamHighWater();
+    expect(hw.fedThrough(source, 1)).toBe(false); // nothing of the source yet
+    hw.advance(source, evs(1, 2, 3));
+    expect(hw.fedThrough(source, 3)).toBe(true);
+    expect(hw.fedThrough(source, 4)).toBe(false); // still on its way
+    hw.advance(source, evs(7, 8)); // 4-6 held by a dead consumer, redelivered later
+    expect(hw.fedThrough(source, 8)).toBe(false);
+    hw.advance(source, evs(4, 5, 6));
+    expect(hw.fedThrough(source, 8)).toBe(true);
+    expect(hw.fedThrough({ ...source, agentStartUs: 2 }, 1)).toBe(false); // another run of the agent
+  });
+
   it("keeps sources apart", () => {
     const hw = new StreamHighWater();
     hw.advance(source, evs(1, 2));

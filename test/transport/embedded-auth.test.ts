@@ -215,7 +215,7 @@ describe("embedded nats-server with per-role users", () => {
     // The doc names run's per-node subject with a placeholder, and the shared agent user's wildcard beside it.
     const permissions = rolePermissions({ node: "doc-node" });
     const shared = rolePermissions();
-    const asDoc = (subject: string) => subject.replace("tcptrail.v1.events.doc-node", "tcptrail.v1.events.<node>");
+    const asDoc = (subject: string) => subject.replace("tcptrail.v1.events.doc-node", "tcptrail.v1.events.<node>").replace("tcptrail.v1.heartbeats.doc-node", "tcptrail.v1.heartbeats.<node>");
     for (const role of NATS_ROLES) {
       for (const p of [permissions[role], shared[role]]) {
         for (const subject of [...p.publish.allow, ...(p.publish.deny ?? []), ...p.subscribe.allow]) expect(row(role)).toContain(`\`${asDoc(subject)}\``);

@@ -16,6 +16,7 @@ import {
   DEFAULT_DURABLE_NAME,
   EVENTS_STREAM,
   EVENTS_WILDCARD,
+  HEARTBEATS_WILDCARD,
   EventPublisher,
   ROLE_INBOX_PREFIX,
   TRACES_STREAM,
@@ -42,10 +43,11 @@ let server: OperatorNats;
 const clients: NatsConnection[] = [];
 const creds = {} as Record<"agent" | "consumer" | "reader" | "noTraces", string>;
 
-/** The agent row with its events subject templated by the user's name: the per-node pattern of docs/SECURITY.md. */
+/** The agent row with its events and heartbeats subjects templated by the user's name: the per-node pattern of docs/SECURITY.md. */
 function agentTemplate(): SubjectPermissions {
   const agent = rolePermissions().agent;
-  return { ...agent, publish: { allow: agent.publish.allow.map((s) => (s === EVENTS_WILDCARD ? "tcptrail.v1.events.{{name()}}" : s)) } };
+  const templated = (s: string) => (s === EVENTS_WILDCARD ? "tcptrail.v1.events.{{name()}}" : s === HEARTBEATS_WILDCARD ? "tcptrail.v1.heartbeats.{{name()}}" : s);
+  return { ...agent, publish: { allow: agent.publish.allow.map(templated) } };
 }
 
 async function connectWith(auth: NatsAuthOptions): Promise<NatsConnection> {

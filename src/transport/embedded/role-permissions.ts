@@ -8,7 +8,7 @@
 // makes (on which stream and which consumer) and the inbox it may hear on.
 // Subject wildcards match whole tokens only, so the streams are listed by name.
 import { ALERTS_STREAM, EVENTS_STREAM, TRACES_STREAM } from "../streams.js";
-import { ALERTS_WILDCARD, EVENTS_WILDCARD, SUBJECT_PREFIX, TRACES_WILDCARD, eventsSubject } from "../subjects.js";
+import { ALERTS_WILDCARD, EVENTS_WILDCARD, HEARTBEATS_WILDCARD, SUBJECT_PREFIX, TRACES_WILDCARD, eventsSubject, heartbeatsSubject } from "../subjects.js";
 
 export type NatsRole = "agent" | "consumer" | "reader";
 export const NATS_ROLES: readonly NatsRole[] = ["agent", "consumer", "reader"];
@@ -77,11 +77,12 @@ const anyConsumer = (stream: string): string[] => [
 
 /**
  * The permissions of each role:
- * - agent: publish events (its node's only, with `node`; and the stream's
- *   create/update/info it does at start), hear its own replies (publish acks). It cannot publish traces or
+ * - agent: publish events and heartbeats (its node's only, with `node`; and
+ *   the stream's create/update/info it does at start), hear its own replies
+ *   (publish acks). It cannot publish traces or
  *   alerts, read anything, or touch another stream or any consumer.
- * - consumer: read events through its durable consumer (pull and ack),
- *   publish traces and alerts, create or update the three streams.
+ * - consumer: read events through its durable consumer (pull and ack) and
+ *   the agents' heartbeats, publish traces and alerts, create or update the three streams.
  * - reader (the CLI's observe and alerts, and scripts): read events, traces
  *   and alerts, live or from the streams through consumers of their own; it
  *   cannot publish anything but those API calls, nor touch the consumer's
@@ -91,7 +92,14 @@ export function rolePermissions(o: RolePermissionsOptions = {}): Record<NatsRole
   const durable = o.durableName ?? DEFAULT_DURABLE_NAME;
   return {
     agent: {
-      publish: { allow: [o.node !== undefined ? eventsSubject(o.node) : EVENTS_WILDCARD, "$JS.API.INFO", ...ensureStream(EVENTS_STREAM)] },
+      publish: {
+        allow: [
+          o.node !== undefined ? eventsSubject(o.node) : EVENTS_WILDCARD,
+          o.node !== undefined ? heartbeatsSubject(o.node) : HEARTBEATS_WILDCARD,
+          "$JS.API.INFO",
+          ...ensureStream(EVENTS_STREAM),
+        ],
+      },
       subscribe: { allow: [`${ROLE_INBOX_PREFIX.agent}.>`] },
     },
     consumer: {
@@ -105,7 +113,7 @@ export function rolePermissions(o: RolePermissionsOptions = {}): Record<NatsRole
           `$JS.ACK.${EVENTS_STREAM}.${durable}.>`,
         ],
       },
-      subscribe: { allow: [`${ROLE_INBOX_PREFIX.consumer}.>`] },
+      subscribe: { allow: [HEARTBEATS_WILDCARD, `${ROLE_INBOX_PREFIX.consumer}.>`] },
     },
     reader: {
       publish: {

@@ -20,6 +20,8 @@ export interface Verdict {
   traced: number;
   /** Not traced, or not whole, but a GAP covers part of its life. */
   inGap: WorkloadConnection[];
+  /** Of those, the ones with no trace at all (the others were traced, INCOMPLETE or split). */
+  untracedInGap: WorkloadConnection[];
   /** Not traced (or traced more than once, or split, or PROCESS_EXIT) with no GAP to say why: what the tests expect to be empty. */
   unexplained: string[];
 }
@@ -45,7 +47,7 @@ export function judge(connections: readonly WorkloadConnection[], serverPort: nu
   const uses = new Map<number, number>();
   for (const c of connections) uses.set(c.clientPort, (uses.get(c.clientPort) ?? 0) + 1);
 
-  const verdict: Verdict = { traced: 0, inGap: [], unexplained: [] };
+  const verdict: Verdict = { traced: 0, inGap: [], untracedInGap: [], unexplained: [] };
   for (const c of connections) {
     const mine = byPort.get(c.clientPort) ?? [];
     const reused = uses.get(c.clientPort)!;
@@ -70,7 +72,10 @@ export function judge(connections: readonly WorkloadConnection[], serverPort: nu
     }
     // A duplicate or a false PROCESS_EXIT is never a gap's doing.
     const gapExcuses = problem === "no trace" || problem.startsWith("split") || problem.startsWith("outcome");
-    if (gapExcuses && coveringGap(c, gaps, SLACK_NS)) verdict.inGap.push(c);
+    if (gapExcuses && coveringGap(c, gaps, SLACK_NS)) {
+      verdict.inGap.push(c);
+      if (problem === "no trace") verdict.untracedInGap.push(c);
+    }
     else verdict.unexplained.push(`client port ${c.clientPort} (${c.openNs}..${c.closeNs} ns): ${problem}`);
   }
   return verdict;
