@@ -122,6 +122,26 @@ describe("a store whose traces are sealed", () => {
     expect((await store.stats()).kinds.traces).toMatchObject({ count: 9, oldestUs: 1_000_000 });
   });
 
+  it("answers existingTraceIds for many ids of one block by one decode, as it answers a few: live copies only", async () => {
+    const store = await reopen({ sealTraces: 1000 });
+    const traces = corpus();
+    await store.putTraces(traces);
+    expect(await store.seal()).toBe(60);
+    // One trace written again: its sealed copy is dead, the new one hot; another sealed copy lives on.
+    const again = meshTrace({ id: traces[5]!.traceId, k: 5, startUs: traces[5]!.startUs, outcome: Outcome.OUTCOME_COMPLETED });
+    await store.putTraces([again]);
+    const all = ids(traces);
+    const asked = [...all, "nope-1", "nope-2"];
+    // Many hits in the block (above BULK_BLOCK_READ): the whole block is read once.
+    expect([...(await store.existingTraceIds(asked))].sort()).toEqual([...all].sort());
+    // A few hits: point reads, the same answer.
+    expect([...(await store.existingTraceIds([all[0]!, all[5]!, "nope-1"]))].sort()).toEqual([all[0]!, all[5]!].sort());
+    // The rewritten trace sealed again: its old copy stays dead, the id still exists once.
+    expect(await store.seal()).toBe(1);
+    expect((await store.existingTraceIds(asked)).size).toBe(all.length);
+    expect((await store.getTrace(all[5]!))?.outcome).toBe(Outcome.OUTCOME_COMPLETED);
+  });
+
   it("keeps each hop's step times through the hot table and a sealed block, and the JSON gives them", async () => {
     const store = await reopen({ sealTraces: 1000 });
     const traces = stitch(SCENARIOS["app-abort-fin"]!()).traces;
