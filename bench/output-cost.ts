@@ -118,10 +118,22 @@ async function traced(tracer: Tracer, churnBin: string, offered: number, seconds
   let bytes = 0;
   let newlines = 0;
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+  // bpftrace reports what its ring buffer dropped as "Lost N events" lines among its output.
+  let carry = "";
+  let bpftraceLost = 0;
+  let lostLines = 0;
   child.stdout.on("data", (d: Buffer) => {
     if (head.length < 200) head += d.toString("latin1", 0, Math.min(d.length, 200));
     bytes += d.length;
     for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, i + 1)) newlines++;
+    if (tracer === "bpftrace printf") {
+      const text = carry + d.toString("latin1");
+      for (const m of text.matchAll(/(?:^|\n)Lost (\d+) events\n/g)) {
+        bpftraceLost += Number(m[1]);
+        lostLines++;
+      }
+      carry = text.slice(text.lastIndexOf("\n") + 1);
+    }
   });
   try {
     await waitFor(`${tracer} to attach (stderr: ${stderr.slice(0, 200)})`, () => ready.test(stderr) || ready.test(head) || child.exitCode !== null, READY_TIMEOUT_MS);
@@ -144,10 +156,10 @@ async function traced(tracer: Tracer, churnBin: string, offered: number, seconds
     await child;
     const recordBytes = Number(/attached record=(\d+)/.exec(stderr)?.[1] ?? NaN);
     // bpftrace's "Attaching" line is not a record.
-    const records = tracer === "libbpf binary" ? Math.floor(bytes / recordBytes) : newlines - (ready.test(head) ? 1 : 0);
+    const records = tracer === "libbpf binary" ? Math.floor(bytes / recordBytes) : newlines - lostLines - (ready.test(head) ? 1 : 0);
     const lost =
       tracer === "bpftrace printf"
-        ? [...stderr.matchAll(/Lost (\d+) events/g)].reduce((n, m) => n + Number(m[1]), 0)
+        ? bpftraceLost + [...stderr.matchAll(/Lost (\d+) events/g)].reduce((n, m) => n + Number(m[1]), 0)
         : Number(/records \d+ lost (\d+)/.exec(stderr)?.[1] ?? NaN);
     return { tracer, churn, records, cpuSeconds, lost };
   } finally {
@@ -192,18 +204,18 @@ export function formatOutputCost(r: OutputCostResult): string[] {
     `bpftrace ${r.bpftrace}; the libbpf collector drains its ring buffer every 5 ms (no wakeup per record)`,
     "ratio: achieved / untraced at the same offered rate; churn CPU: the churn's own CPU per connection (user + system), where the tracepoints' kernel side shows up",
     "",
-    `${"tracer".padEnd(16)}${pad("offered/s", 11)}${pad("achieved/s", 12)}${pad("ratio", 7)}${pad("records", 11)}${pad("rec/conn", 10)}${pad("tracer µs/rec", 15)}${pad("churn µs/conn", 15)}${pad("lost", 7)}`,
+    `${"tracer".padEnd(16)}${pad("offered/s", 11)}${pad("achieved/s", 12)}${pad("ratio", 7)}${pad("records", 11)}${pad("rec/conn", 10)}${pad("tracer µs/rec", 15)}${pad("churn µs/conn", 15)}${pad("lost", 10)}`,
   ];
   for (const run of r.runs) {
     const offered = run.offered === 0 ? "full" : fmt(run.offered);
     const perConn = (c: ChurnRun) => (c.cpuSeconds !== undefined && c.completed > 0 ? ((c.cpuSeconds * 1e6) / c.completed).toFixed(1) : "-");
-    out.push(`${"untraced".padEnd(16)}${pad(offered, 11)}${pad(fmt(run.untraced.achieved), 12)}${pad("1.00", 7)}${pad("-", 11)}${pad("-", 10)}${pad("-", 15)}${pad(perConn(run.untraced), 15)}${pad("-", 7)}`);
+    out.push(`${"untraced".padEnd(16)}${pad(offered, 11)}${pad(fmt(run.untraced.achieved), 12)}${pad("1.00", 7)}${pad("-", 11)}${pad("-", 10)}${pad("-", 15)}${pad(perConn(run.untraced), 15)}${pad("-", 10)}`);
     for (const t of run.tracers) {
       const ratio = run.untraced.achieved > 0 ? (t.churn.achieved / run.untraced.achieved).toFixed(2) : "-";
       const perRecord = t.records > 0 ? ((t.cpuSeconds * 1e6) / t.records).toFixed(2) : "-";
       const recPerConn = t.churn.completed > 0 ? (t.records / t.churn.completed).toFixed(1) : "-";
       out.push(
-        `${t.tracer.padEnd(16)}${pad(offered, 11)}${pad(fmt(t.churn.achieved), 12)}${pad(ratio, 7)}${pad(fmt(t.records), 11)}${pad(recPerConn, 10)}${pad(perRecord, 15)}${pad(perConn(t.churn), 15)}${pad(Number.isFinite(t.lost) ? fmt(t.lost) : "?", 7)}`,
+        `${t.tracer.padEnd(16)}${pad(offered, 11)}${pad(fmt(t.churn.achieved), 12)}${pad(ratio, 7)}${pad(fmt(t.records), 11)}${pad(recPerConn, 10)}${pad(perRecord, 15)}${pad(perConn(t.churn), 15)}${pad(Number.isFinite(t.lost) ? fmt(t.lost) : "?", 10)}`,
       );
     }
   }
