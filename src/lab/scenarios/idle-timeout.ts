@@ -47,6 +47,11 @@ export const idleTimeout: Scenario = {
         expect(h1, "server", "FIN", "sidecar a passes the FIN on to the client"),
         expect(h1, "client", "FIN", "the client closes its side"),
         expect(h2, "client", "FIN", "sidecar a closes upstream"),
+        {
+          // Seen once in CI on the wire (a's eth0, sidecar a → b:8080 [RST] after the FINs): the same abort as on the passthrough leg.
+          ...expect(h2, "client", "RST", "HAProxy sometimes aborts its upstream leg right after its FIN, as it does the passthrough leg"),
+          optional: true,
+        },
       ],
       startUs,
       endUs: nowUs(),
